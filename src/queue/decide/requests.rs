@@ -1,0 +1,196 @@
+//! Joining and hands: join, profiles, raise, proxy, change, lower, decline for now, rejoin, ready.
+
+use super::super::{
+    Actor, Fact, Origin, ParticipantId, Profile, Refusal, RequestId, RequestKind, RequestState,
+    text,
+};
+use super::{Decided, Decision, next_id};
+
+impl Decision<'_> {
+    pub(super) fn join(&self, profile: &Profile) -> Decided {
+        let profile = text::profile(profile)?;
+        match self.actor {
+            Actor::Newcomer => {}
+            a if a.is_moderator() => self.manages(profile.modality.side(), "register them")?,
+            _ => {
+                return Err(Refusal::Forbidden {
+                    action: "join twice",
+                });
+            }
+        }
+        self.one(Fact::ParticipantJoined {
+            participant: ParticipantId(next_id(self.s.participants().len())),
+            profile,
+        })
+    }
+
+    pub(super) fn update_profile(&self, id: ParticipantId, profile: &Profile) -> Decided {
+        let current = self.participant(id)?;
+        match self.actor {
+            Actor::Participant(p) if p == id => {}
+            a if a.is_chair() => {}
+            _ => {
+                return Err(Refusal::Forbidden {
+                    action: "change someone else's profile",
+                });
+            }
+        }
+        let profile = text::profile(profile)?;
+        if profile.modality != current.profile.modality {
+            return Err(Refusal::invalid(
+                "modality",
+                "cannot change; join again instead",
+            ));
+        }
+        self.one(Fact::ProfileUpdated {
+            participant: id,
+            profile,
+        })
+    }
+
+    pub(super) fn raise_hand(
+        &self,
+        id: ParticipantId,
+        kind: RequestKind,
+        note: Option<&str>,
+    ) -> Decided {
+        let p = self.participant(id)?;
+        let side = p.profile.modality.side();
+        let origin = match self.actor {
+            Actor::Participant(me) if me == id => Origin::SelfRaised,
+            a => {
+                self.manages(side, "raise a hand for someone else")?;
+                proxy_origin(a)
+            }
+        };
+        if let Some(request) = p.open_request {
+            let state = self.s.requests()[request.0 as usize].state;
+            return Err(Refusal::AlreadyQueued { request, state });
+        }
+        if origin == Origin::SelfRaised && !self.s.list_open() {
+            return Err(Refusal::ListClosed);
+        }
+        self.one(Fact::HandRaised {
+            request: RequestId(next_id(self.s.requests().len())),
+            participant: id,
+            kind,
+            note: checked_note(kind, note)?,
+            origin,
+        })
+    }
+
+    pub(super) fn add_proxy(
+        &self,
+        profile: &Profile,
+        kind: RequestKind,
+        note: Option<&str>,
+    ) -> Decided {
+        let profile = text::profile(profile)?;
+        self.manages(profile.modality.side(), "add someone by proxy")?;
+        let participant = ParticipantId(next_id(self.s.participants().len()));
+        let note = checked_note(kind, note)?;
+        Ok(vec![
+            self.event(Fact::ParticipantJoined {
+                participant,
+                profile,
+            }),
+            self.event(Fact::HandRaised {
+                request: RequestId(next_id(self.s.requests().len())),
+                participant,
+                kind,
+                note,
+                origin: proxy_origin(self.actor),
+            }),
+        ])
+    }
+
+    pub(super) fn change_request(
+        &self,
+        id: RequestId,
+        kind: RequestKind,
+        note: Option<&str>,
+    ) -> Decided {
+        let r = self.request(id)?;
+        self.owns(r, "change someone else's request")?;
+        if !(r.state.is_queued() || r.state == RequestState::Parked) {
+            return Err(Refusal::NotWaiting {
+                request: id,
+                state: r.state,
+            });
+        }
+        self.one(Fact::RequestChanged {
+            request: id,
+            kind,
+            note: checked_note(kind, note)?,
+        })
+    }
+
+    pub(super) fn lower_hand(&self, id: RequestId) -> Decided {
+        let r = self.request(id)?;
+        self.owns(r, "lower someone else's hand")?;
+        if !(r.state.is_queued() || r.state == RequestState::Parked) {
+            return Err(Refusal::NotWaiting {
+                request: id,
+                state: r.state,
+            });
+        }
+        self.one(Fact::HandLowered { request: id })
+    }
+
+    pub(super) fn decline_for_now(&self, id: RequestId) -> Decided {
+        let r = self.request(id)?;
+        self.owns(r, "decline for someone else")?;
+        if !r.state.is_queued() {
+            return Err(Refusal::NotWaiting {
+                request: id,
+                state: r.state,
+            });
+        }
+        self.one(Fact::RequestParked { request: id })
+    }
+
+    pub(super) fn rejoin(&self, id: RequestId) -> Decided {
+        let r = self.request(id)?;
+        self.owns(r, "rejoin for someone else")?;
+        if r.state != RequestState::Parked {
+            return Err(Refusal::NotParked {
+                request: id,
+                state: r.state,
+            });
+        }
+        self.one(Fact::RequestRejoined { request: id })
+    }
+
+    pub(super) fn mark_ready(&self, id: RequestId, ready: bool) -> Decided {
+        self.moderator("mark a speaker ready")?;
+        let r = self.request(id)?;
+        if !r.state.is_queued() {
+            return Err(Refusal::NotWaiting {
+                request: id,
+                state: r.state,
+            });
+        }
+        if (r.state == RequestState::Ready) == ready {
+            return Ok(Vec::new());
+        }
+        self.one(Fact::ReadyMarked { request: id, ready })
+    }
+}
+
+/// How a moderator's entry arrived: the chair's proxy, or the online moderator's relay.
+pub(super) fn proxy_origin(actor: Actor) -> Origin {
+    if actor == Actor::OnlineModerator {
+        Origin::Relay
+    } else {
+        Origin::ChairProxy
+    }
+}
+
+/// A text intervention needs its text; other notes are short and optional.
+fn checked_note(kind: RequestKind, note: Option<&str>) -> Result<Option<String>, Refusal> {
+    if kind == RequestKind::TextIntervention {
+        text::required("note", note.unwrap_or(""), text::TEXT_MAX).map(Some)
+    } else {
+        text::optional("note", note, text::NOTE_MAX)
+    }
+}

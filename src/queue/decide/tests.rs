@@ -1,0 +1,914 @@
+//! One test per rule, through `decide` and `apply` (see `testkit`).
+
+use super::super::testkit::{Sim, profile};
+use super::super::*;
+use Modality::{Hub, Online, Onsite};
+use RequestKind::*;
+
+const CHAIR: Actor = Actor::Chair;
+const OM: Actor = Actor::OnlineModerator;
+
+fn grant(target: Target, force: bool, seen: FloorSeen) -> Command {
+    Command::GrantFloor {
+        target,
+        force,
+        seen,
+    }
+}
+
+#[test]
+fn fifo_serves_in_server_arrival_order() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, a) = sim.queue_up("Ana", Online);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    let (_, c) = sim.queue_up("Chen", Hub);
+    assert_eq!(sim.order(), [a, b, c]);
+    assert!(sim.reasons().iter().all(|r| *r == Reason::Arrival));
+    assert_eq!(sim.grant_next(), a);
+    assert_eq!(
+        sim.order(),
+        [b, c],
+        "the speaker is not in the waiting list"
+    );
+    sim.check_replay();
+}
+
+#[test]
+fn one_open_request_per_participant_until_the_turn_ends() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (p, r) = sim.queue_up("Ana", Online);
+    let raise = Command::RaiseHand {
+        participant: p,
+        kind: Question,
+        note: None,
+    };
+    assert_eq!(
+        sim.refused(Actor::Participant(p), raise.clone()),
+        "already_queued"
+    );
+    sim.grant_next();
+    assert_eq!(
+        sim.refused(Actor::Participant(p), raise.clone()),
+        "already_queued",
+        "speaking is open"
+    );
+    sim.end();
+    assert_eq!(sim.state_of(r), RequestState::Done);
+    sim.ok(Actor::Participant(p), raise);
+    sim.check_replay();
+}
+
+#[test]
+fn a_lowered_hand_raised_again_goes_to_the_back() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (pa, a) = sim.queue_up("Ana", Online);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    sim.ok(Actor::Participant(pa), Command::LowerHand { request: a });
+    assert_eq!(sim.state_of(a), RequestState::Withdrawn);
+    sim.tick(10);
+    let a2 = sim.raise(pa, Intervention);
+    assert_eq!(sim.order(), [b, a2]);
+    let lower = Command::LowerHand { request: a };
+    assert_eq!(sim.refused(Actor::Participant(pa), lower), "not_waiting");
+}
+
+#[test]
+fn decline_for_now_parks_and_rejoin_goes_to_the_back() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (pa, a) = sim.queue_up("Ana", Online);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    assert_eq!(
+        sim.refused(Actor::Participant(pa), Command::Rejoin { request: a }),
+        "not_parked"
+    );
+    sim.ok(
+        Actor::Participant(pa),
+        Command::DeclineForNow { request: a },
+    );
+    assert_eq!(sim.state_of(a), RequestState::Parked);
+    assert_eq!(sim.order(), [b]);
+    let raise = Command::RaiseHand {
+        participant: pa,
+        kind: Question,
+        note: None,
+    };
+    assert_eq!(
+        sim.refused(Actor::Participant(pa), raise),
+        "already_queued",
+        "parked stays open"
+    );
+    let (_, c) = sim.queue_up("Chen", Onsite);
+    sim.ok(Actor::Participant(pa), Command::Rejoin { request: a });
+    assert_eq!(sim.order(), [b, c, a]);
+    sim.check_replay();
+}
+
+#[test]
+fn priority_bands_go_ahead_of_every_policy() {
+    for order in [
+        Order::Fifo,
+        Order::FirstTimeFirst,
+        Order::Alternate { room: 1, remote: 1 },
+    ] {
+        let mut sim = Sim::new(order);
+        let (_, a) = sim.queue_up("Ana", Online);
+        sim.tick(1_000);
+        let pb = sim.join("Bo", Onsite);
+        let b = sim.raise(pb, DirectReply);
+        sim.tick(1_000);
+        let pc = sim.join("Chen", Online);
+        let c = sim.raise(pc, PointOfOrder);
+        assert_eq!(sim.order(), [c, b, a], "{order:?}");
+        assert_eq!(
+            sim.reasons()[..2],
+            [Reason::PointOfOrder, Reason::DirectReply]
+        );
+    }
+}
+
+#[test]
+fn alternate_one_to_one_alternates_while_both_sides_wait() {
+    let mut sim = Sim::new(Order::Alternate { room: 1, remote: 1 });
+    let (_, r1) = sim.queue_up("Room 1", Onsite);
+    let (_, r2) = sim.queue_up("Room 2", Onsite);
+    let (_, o1) = sim.queue_up("Online 1", Online);
+    let (_, h1) = sim.queue_up("Hub 1", Hub);
+    assert_eq!(
+        sim.order(),
+        [r1, o1, r2, h1],
+        "nobody spoke yet: the earliest arrival starts"
+    );
+    assert_eq!(sim.reasons()[0], Reason::Arrival);
+    assert_eq!(sim.reasons()[1], Reason::Alternating { after: Side::Room });
+    assert_eq!(sim.grant_next(), r1);
+    sim.end();
+    let (_, r3) = sim.queue_up("Room 3", Onsite);
+    assert_eq!(sim.order(), [o1, r2, h1, r3]);
+    assert_eq!(sim.grant_next(), o1);
+    sim.end();
+    assert_eq!(sim.grant_next(), r2);
+    sim.end();
+    assert_eq!(sim.grant_next(), h1);
+    sim.end();
+    assert_eq!(sim.order(), [r3]);
+    assert_eq!(sim.reasons(), [Reason::Arrival], "only one side waits");
+    sim.check_replay();
+}
+
+#[test]
+fn alternate_two_to_one_gives_the_room_two_turns_per_cycle() {
+    let mut sim = Sim::new(Order::Alternate { room: 2, remote: 1 });
+    let (_, o1) = sim.queue_up("Online 1", Online);
+    let (_, r1) = sim.queue_up("Room 1", Onsite);
+    let (_, r2) = sim.queue_up("Room 2", Onsite);
+    let (_, o2) = sim.queue_up("Online 2", Online);
+    let (_, r3) = sim.queue_up("Room 3", Onsite);
+    assert_eq!(sim.order(), [o1, r1, r2, o2, r3]);
+}
+
+#[test]
+fn first_time_speakers_go_before_those_who_spoke() {
+    let mut sim = Sim::new(Order::FirstTimeFirst);
+    let (pa, _) = sim.queue_up("Ana", Online);
+    sim.grant_next();
+    sim.end();
+    sim.tick(1_000);
+    let a2 = sim.raise(pa, Intervention);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    assert_eq!(sim.order(), [b, a2]);
+    assert_eq!(sim.reasons(), [Reason::FirstTime, Reason::SpokenBefore]);
+    sim.ok(
+        CHAIR,
+        Command::SetPolicy {
+            policy: Policy {
+                order: Order::Fifo,
+                starvation_ms: None,
+            },
+        },
+    );
+    assert_eq!(sim.order(), [a2, b], "a policy change reorders at once");
+    sim.check_replay();
+}
+
+#[test]
+fn the_starvation_guard_promotes_whoever_waited_too_long() {
+    let guard = 60_000;
+    let mut sim = Sim::with_policy(Policy {
+        order: Order::FirstTimeFirst,
+        starvation_ms: Some(guard),
+    });
+    let (pa, _) = sim.queue_up("Ana", Online);
+    sim.grant_next();
+    sim.end();
+    let a2 = sim.raise(pa, Intervention);
+    let since = sim.at();
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    assert_eq!(sim.order(), [b, a2]);
+    assert_eq!(sim.s.next_promotion_at(), Some(since.plus(guard + 1)));
+    sim.now = since.plus(guard + 1).0;
+    assert_eq!(sim.order(), [a2, b]);
+    assert_eq!(
+        sim.reasons()[0],
+        Reason::Starved {
+            waited_ms: guard + 1
+        }
+    );
+    assert_eq!(sim.grant_next(), a2);
+}
+
+#[test]
+fn remote_speakers_need_ready_unless_forced() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, a) = sim.queue_up("Ana", Online);
+    let next = grant(Target::Next, false, FloorSeen::Empty);
+    assert_eq!(sim.refused(CHAIR, next.clone()), "not_ready");
+    sim.ok(
+        OM,
+        Command::MarkReady {
+            request: a,
+            ready: true,
+        },
+    );
+    assert!(
+        sim.ok(
+            OM,
+            Command::MarkReady {
+                request: a,
+                ready: true
+            }
+        )
+        .is_empty(),
+        "no-op"
+    );
+    assert_eq!(sim.state_of(a), RequestState::Ready);
+    sim.ok(CHAIR, next);
+    assert!(!sim.s.floor().unwrap().forced);
+    sim.end();
+    let (_, b) = sim.queue_up("Bo", Hub);
+    let e = sim.ok(CHAIR, grant(Target::Request(b), true, FloorSeen::Empty));
+    assert!(matches!(e[0].fact, Fact::FloorGranted { forced: true, .. }));
+    sim.end();
+    let pc = sim.join("Chen", Online);
+    sim.raise(pc, TextIntervention);
+    sim.ok(OM, grant(Target::Next, false, FloorSeen::Empty));
+    assert_eq!(
+        sim.s.floor().unwrap().kind,
+        TextIntervention,
+        "text is read out: no audio check"
+    );
+    let (_, d) = sim.queue_up("Dee", Onsite);
+    sim.end();
+    sim.ok(CHAIR, grant(Target::Request(d), false, FloorSeen::Empty));
+}
+
+#[test]
+fn grant_this_out_of_order_is_recorded_as_chosen() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, a) = sim.queue_up("Ana", Onsite);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    let e = sim.ok(CHAIR, grant(Target::Request(b), false, FloorSeen::Empty));
+    assert!(matches!(
+        e[0].fact,
+        Fact::FloorGranted {
+            grant: Grant::Chosen { position: 2 },
+            ..
+        }
+    ));
+    let turn = sim.s.floor().unwrap().id;
+    let e = sim.ok(
+        CHAIR,
+        grant(Target::Request(a), false, FloorSeen::Turn(turn)),
+    );
+    assert!(
+        matches!(
+            e[0].fact,
+            Fact::TurnEnded {
+                ending: Ending::Replaced,
+                ..
+            }
+        ),
+        "replaces the speaker"
+    );
+    assert!(
+        matches!(
+            e[1].fact,
+            Fact::FloorGranted {
+                grant: Grant::Next { .. },
+                ..
+            }
+        ),
+        "the head is no override"
+    );
+    assert_eq!(sim.state_of(b), RequestState::Done);
+    sim.check_replay();
+}
+
+#[test]
+fn two_moderators_clicking_next_at_once_grant_once() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, a) = sim.queue_up("Ana", Onsite);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    sim.ok(CHAIR, grant(Target::Next, false, FloorSeen::Empty));
+    let (_, _c) = sim.queue_up("Chen", Onsite);
+    let turn = sim.s.floor().unwrap().id;
+    assert_eq!(
+        sim.refused(OM, grant(Target::Next, false, FloorSeen::Empty)),
+        "conflict"
+    );
+    assert_eq!(
+        sim.refused(
+            OM,
+            Command::EndTurn {
+                seen: FloorSeen::Empty
+            }
+        ),
+        "conflict"
+    );
+    sim.ok(CHAIR, grant(Target::Next, false, FloorSeen::Turn(turn)));
+    assert_eq!(sim.state_of(a), RequestState::Done);
+    assert_eq!(sim.state_of(b), RequestState::Speaking);
+    let stale = grant(Target::Next, false, FloorSeen::Turn(turn));
+    assert_eq!(
+        sim.refused(OM, stale),
+        "conflict",
+        "a raise meanwhile is no conflict, a grant is"
+    );
+}
+
+#[test]
+fn the_clock_pauses_resumes_and_extends() {
+    let mut sim = Sim::new(Order::Fifo);
+    let any = FloorSeen::Any;
+    assert_eq!(
+        sim.refused(CHAIR, Command::PauseClock { seen: any }),
+        "no_speaker"
+    );
+    assert_eq!(
+        sim.refused(CHAIR, Command::EndTurn { seen: any }),
+        "no_speaker"
+    );
+    let pq = sim.join("Quinn", Onsite);
+    sim.raise(pq, PointOfOrder);
+    sim.grant_next();
+    assert_eq!(sim.s.floor().unwrap().limit_ms, 60_000, "per-kind limit");
+    sim.tick(10_000);
+    assert_eq!(
+        sim.refused(CHAIR, Command::ResumeClock { seen: any }),
+        "not_paused"
+    );
+    sim.ok(CHAIR, Command::PauseClock { seen: any });
+    assert_eq!(
+        sim.refused(CHAIR, Command::PauseClock { seen: any }),
+        "already_paused"
+    );
+    sim.tick(50_000);
+    assert_eq!(sim.s.floor().unwrap().remaining_ms(sim.at()), 50_000);
+    sim.ok(CHAIR, Command::ResumeClock { seen: any });
+    sim.ok(
+        OM,
+        Command::ExtendTurn {
+            by_ms: 30_000,
+            seen: any,
+        },
+    );
+    let bad = Command::ExtendTurn {
+        by_ms: 0,
+        seen: any,
+    };
+    assert_eq!(sim.refused(CHAIR, bad), "invalid");
+    sim.tick(5_000);
+    assert_eq!(sim.s.floor().unwrap().remaining_ms(sim.at()), 75_000);
+    sim.end();
+    assert_eq!(sim.s.turns()[0].spoken_ms(sim.at()), 15_000);
+    sim.check_replay();
+}
+
+#[test]
+fn only_the_speaker_yields() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (pa, _) = sim.queue_up("Ana", Onsite);
+    let (pb, _) = sim.queue_up("Bo", Onsite);
+    assert_eq!(
+        sim.refused(Actor::Participant(pa), Command::Yield),
+        "not_speaker"
+    );
+    sim.grant_next();
+    assert_eq!(
+        sim.refused(Actor::Participant(pb), Command::Yield),
+        "not_speaker"
+    );
+    let e = sim.ok(Actor::Participant(pa), Command::Yield);
+    assert!(matches!(
+        e[0].fact,
+        Fact::TurnEnded {
+            ending: Ending::Yielded,
+            ..
+        }
+    ));
+    assert!(sim.s.floor().is_none());
+}
+
+#[test]
+fn a_moved_entry_is_pinned_and_moves_up_as_the_queue_is_served() {
+    let mut sim = Sim::new(Order::Fifo);
+    let ids: Vec<RequestId> = (0..5)
+        .map(|i| sim.queue_up(&format!("P{i}"), Onsite).1)
+        .collect();
+    let mv = |r, position| Command::Move {
+        request: r,
+        position,
+        reason: Some("panel request".into()),
+    };
+    sim.ok(CHAIR, mv(ids[4], 2));
+    assert_eq!(sim.order(), [ids[0], ids[4], ids[1], ids[2], ids[3]]);
+    assert_eq!(
+        sim.reasons()[1],
+        Reason::Moved {
+            by: CHAIR,
+            note: Some("panel request".into())
+        }
+    );
+    let (_, late) = sim.queue_up("Late", Onsite);
+    let pp = sim.join("Point", Onsite);
+    let poo = sim.raise(pp, PointOfOrder);
+    assert_eq!(
+        sim.order(),
+        [poo, ids[4], ids[0], ids[1], ids[2], ids[3], late],
+        "the pin holds"
+    );
+    assert_eq!(sim.grant_next(), poo);
+    sim.end();
+    assert_eq!(sim.order()[0], ids[4], "moves up as entries ahead leave");
+    sim.ok(CHAIR, mv(ids[3], 1));
+    assert_eq!(sim.order()[..2], [ids[3], ids[4]], "move to the top");
+    sim.ok(CHAIR, mv(ids[0], 99));
+    assert_eq!(*sim.order().last().unwrap(), ids[0], "past the end is last");
+    assert_eq!(sim.refused(CHAIR, mv(ids[0], 0)), "invalid");
+    sim.check_replay();
+}
+
+#[test]
+fn remove_and_readd_the_last_speaker() {
+    let mut sim = Sim::new(Order::Fifo);
+    assert_eq!(
+        sim.refused(CHAIR, Command::ReaddLastSpeaker { reason: None }),
+        "no_last_speaker"
+    );
+    let (pa, a) = sim.queue_up("Ana", Onsite);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    let (_, c) = sim.queue_up("Chen", Onsite);
+    sim.ok(
+        CHAIR,
+        Command::Remove {
+            request: c,
+            reason: Some("duplicate".into()),
+        },
+    );
+    assert_eq!(sim.state_of(c), RequestState::Removed);
+    assert_eq!(sim.grant_next(), a);
+    sim.end();
+    let e = sim.ok(
+        CHAIR,
+        Command::ReaddLastSpeaker {
+            reason: Some("was cut off".into()),
+        },
+    );
+    let Fact::SpeakerReadded {
+        request: a2,
+        participant,
+        ..
+    } = e[0].fact
+    else {
+        unreachable!()
+    };
+    assert_eq!(participant, pa);
+    assert_eq!(sim.order(), [a2, b]);
+    let again = Command::ReaddLastSpeaker { reason: None };
+    assert_eq!(sim.refused(CHAIR, again), "already_queued");
+    let stats = Stats::of(&sim.log);
+    let actions: Vec<_> = stats.overrides.iter().map(|o| o.action).collect();
+    assert_eq!(actions, ["removed", "readded"]);
+    assert_eq!(stats.overrides[1].reason.as_deref(), Some("was cut off"));
+    sim.check_replay();
+}
+
+#[test]
+fn a_closed_list_refuses_new_hands_but_not_the_chair() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, _) = sim.queue_up("Ana", Online);
+    assert_eq!(
+        sim.refused(CHAIR, Command::CloseList { confirm: false }),
+        "remote_waiting"
+    );
+    sim.ok(CHAIR, Command::CloseList { confirm: true });
+    assert!(
+        sim.ok(CHAIR, Command::CloseList { confirm: true })
+            .is_empty()
+    );
+    let pb = sim.join("Bo", Onsite);
+    let raise = Command::RaiseHand {
+        participant: pb,
+        kind: Question,
+        note: None,
+    };
+    assert_eq!(
+        sim.refused(Actor::Participant(pb), raise.clone()),
+        "list_closed"
+    );
+    sim.ok(CHAIR, raise.clone());
+    sim.ok(CHAIR, Command::ReopenList);
+    assert!(sim.s.list_open());
+}
+
+#[test]
+fn agenda_items_start_with_their_roster_and_carry_or_clear_the_queue() {
+    let mut sim = Sim::new(Order::Fifo);
+    let panel = vec![profile("Panelist A", Onsite), profile("Panelist B", Online)];
+    let items = vec![
+        AgendaItem {
+            title: "Norms".into(),
+            roster: Vec::new(),
+        },
+        AgendaItem {
+            title: "Capacity building".into(),
+            roster: panel,
+        },
+    ];
+    sim.ok(CHAIR, Command::SetAgenda { items });
+    assert_eq!(sim.s.current_item(), None);
+    sim.ok(CHAIR, Command::AdvanceAgenda { carry_over: true });
+    let (_, a) = sim.queue_up("Ana", Onsite);
+    sim.ok(CHAIR, Command::AdvanceAgenda { carry_over: true });
+    let order = sim.order();
+    assert_eq!(order.len(), 3);
+    assert_eq!(order[2], a, "the roster goes first, in roster order");
+    assert_eq!(sim.reasons()[..2], [Reason::Roster, Reason::Roster]);
+    assert_eq!(sim.s.request(order[0]).unwrap().origin, Origin::Roster);
+    sim.grant_next();
+    let busy = Command::AdvanceAgenda { carry_over: false };
+    assert_eq!(sim.refused(CHAIR, busy.clone()), "floor_busy");
+    sim.end();
+    assert_eq!(sim.refused(CHAIR, busy), "agenda_end");
+    sim.ok(
+        CHAIR,
+        Command::SetAgenda {
+            items: vec![
+                AgendaItem {
+                    title: "Norms".into(),
+                    roster: Vec::new(),
+                },
+                AgendaItem {
+                    title: "Capacity building".into(),
+                    roster: Vec::new(),
+                },
+                AgendaItem {
+                    title: "Way forward".into(),
+                    roster: Vec::new(),
+                },
+            ],
+        },
+    );
+    sim.ok(CHAIR, Command::AdvanceAgenda { carry_over: false });
+    assert!(sim.order().is_empty(), "cleared");
+    assert_eq!(sim.state_of(a), RequestState::Removed);
+    assert_eq!(sim.s.current_item(), Some(2));
+    sim.check_replay();
+}
+
+#[test]
+fn opening_with_an_agenda_starts_its_first_item() {
+    let mut sim = Sim {
+        s: State::default(),
+        now: 5,
+        log: Vec::new(),
+    };
+    let open = |agenda| Command::OpenSession {
+        title: "Plenary".into(),
+        policy: Policy::default(),
+        limits: TimeLimits::default(),
+        agenda,
+    };
+    assert_eq!(
+        sim.refused(Actor::Newcomer, Command::ReopenList),
+        "not_open"
+    );
+    assert_eq!(sim.refused(CHAIR, open(Vec::new())), "forbidden");
+    let item = AgendaItem {
+        title: "Intro".into(),
+        roster: vec![profile("Panelist", Onsite)],
+    };
+    sim.ok(Actor::Organizer, open(vec![item]));
+    assert_eq!(sim.s.current_item(), Some(0));
+    assert_eq!(sim.order().len(), 1);
+    assert_eq!(
+        sim.refused(Actor::Organizer, open(Vec::new())),
+        "already_open"
+    );
+    sim.check_replay();
+}
+
+#[test]
+fn moderators_share_links() {
+    let mut sim = Sim::new(Order::Fifo);
+    let post = |url: &str| Command::PostLink {
+        title: "Input presentation".into(),
+        url: url.into(),
+    };
+    sim.ok(OM, post("https://igf.example/slides.pdf"));
+    assert_eq!(sim.refused(CHAIR, post("javascript:alert(1)")), "invalid");
+    let pa = sim.join("Ana", Online);
+    assert_eq!(
+        sim.refused(Actor::Participant(pa), post("https://x.example")),
+        "forbidden"
+    );
+    let link = sim.s.links()[0].id;
+    sim.ok(CHAIR, Command::RemoveLink { link });
+    assert_eq!(
+        sim.refused(CHAIR, Command::RemoveLink { link }),
+        "unknown_link"
+    );
+    sim.check_replay();
+}
+
+#[test]
+fn roles_are_enforced() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (pa, a) = sim.queue_up("Ana", Onsite);
+    let (pb, b) = sim.queue_up("Bo", Online);
+    let me = Actor::Participant(pb);
+    assert_eq!(
+        sim.refused(me, grant(Target::Next, true, FloorSeen::Any)),
+        "forbidden"
+    );
+    assert_eq!(
+        sim.refused(me, Command::LowerHand { request: a }),
+        "forbidden"
+    );
+    assert_eq!(
+        sim.refused(me, Command::CloseList { confirm: true }),
+        "forbidden"
+    );
+    assert_eq!(
+        sim.refused(
+            me,
+            Command::MarkReady {
+                request: b,
+                ready: true
+            }
+        ),
+        "forbidden"
+    );
+    let others = Command::RaiseHand {
+        participant: pa,
+        kind: Question,
+        note: None,
+    };
+    assert_eq!(sim.refused(me, others), "forbidden");
+    assert_eq!(
+        sim.refused(CHAIR, Command::LowerHand { request: b }),
+        "forbidden",
+        "remove, with a reason"
+    );
+    assert_eq!(
+        sim.refused(
+            OM,
+            Command::Move {
+                request: a,
+                position: 2,
+                reason: None
+            }
+        ),
+        "forbidden"
+    );
+    sim.ok(
+        OM,
+        Command::Move {
+            request: b,
+            position: 1,
+            reason: None,
+        },
+    );
+    assert_eq!(
+        sim.refused(
+            OM,
+            Command::SetPolicy {
+                policy: Policy::default()
+            }
+        ),
+        "forbidden"
+    );
+    assert_eq!(
+        sim.refused(
+            OM,
+            Command::AddProxy {
+                profile: profile("Walk-in", Onsite),
+                kind: Question,
+                note: None
+            }
+        ),
+        "forbidden"
+    );
+    sim.ok(CHAIR, Command::SetModeratorScope { remote_only: true });
+    assert_eq!(
+        sim.refused(OM, grant(Target::Request(a), true, FloorSeen::Any)),
+        "forbidden"
+    );
+    sim.ok(OM, grant(Target::Request(b), true, FloorSeen::Any));
+    assert_eq!(sim.s.floor().unwrap().participant, pb);
+    assert_eq!(
+        sim.refused(Actor::Newcomer, Command::LowerHand { request: a }),
+        "forbidden"
+    );
+}
+
+#[test]
+fn proxies_and_relays_are_managed_by_their_moderator() {
+    let mut sim = Sim::new(Order::Fifo);
+    let e = sim.ok(
+        CHAIR,
+        Command::AddProxy {
+            profile: profile("Walk-in", Onsite),
+            kind: Question,
+            note: None,
+        },
+    );
+    let Fact::HandRaised {
+        request: walk_in,
+        origin,
+        ..
+    } = e[1].fact
+    else {
+        unreachable!()
+    };
+    assert_eq!(origin, Origin::ChairProxy);
+    let relay = Command::AddProxy {
+        profile: profile("From chat", Online),
+        kind: TextIntervention,
+        note: None,
+    };
+    assert_eq!(
+        sim.refused(OM, relay),
+        "invalid",
+        "a text intervention needs its text"
+    );
+    let relay = Command::AddProxy {
+        profile: profile("From chat", Online),
+        kind: TextIntervention,
+        note: Some("What about small CERTs?".into()),
+    };
+    let e = sim.ok(OM, relay);
+    let Fact::HandRaised {
+        request: text,
+        origin,
+        ..
+    } = e[1].fact
+    else {
+        unreachable!()
+    };
+    assert_eq!(origin, Origin::Relay);
+    sim.ok(
+        OM,
+        Command::ChangeRequest {
+            request: text,
+            kind: Question,
+            note: None,
+        },
+    );
+    sim.ok(CHAIR, Command::LowerHand { request: walk_in });
+    assert_eq!(
+        sim.refused(OM, Command::DeclineForNow { request: walk_in }),
+        "forbidden",
+        "onsite"
+    );
+    sim.check_replay();
+}
+
+#[test]
+fn profiles_can_change_but_not_their_modality() {
+    let mut sim = Sim::new(Order::Fifo);
+    let pa = sim.join("Ana", Online);
+    let mut p = profile("Ana Lima", Online);
+    sim.ok(
+        Actor::Participant(pa),
+        Command::UpdateProfile {
+            participant: pa,
+            profile: p.clone(),
+        },
+    );
+    assert_eq!(sim.s.participant(pa).unwrap().profile.name, "Ana Lima");
+    p.modality = Onsite;
+    let change = Command::UpdateProfile {
+        participant: pa,
+        profile: p,
+    };
+    assert_eq!(sim.refused(Actor::Participant(pa), change), "invalid");
+    let mut bad = profile("x", Online);
+    bad.name = "\u{202e}evil\u{0000}".into();
+    assert_eq!(
+        sim.refused(Actor::Newcomer, Command::Join { profile: bad }),
+        "invalid"
+    );
+}
+
+#[test]
+fn policies_and_limits_are_validated() {
+    let mut sim = Sim::new(Order::Fifo);
+    let policy = Policy {
+        order: Order::Alternate { room: 0, remote: 1 },
+        starvation_ms: None,
+    };
+    assert_eq!(sim.refused(CHAIR, Command::SetPolicy { policy }), "invalid");
+    let policy = Policy {
+        order: Order::Fifo,
+        starvation_ms: Some(5),
+    };
+    assert_eq!(sim.refused(CHAIR, Command::SetPolicy { policy }), "invalid");
+    let limits = TimeLimits {
+        default_ms: 5,
+        ..TimeLimits::default()
+    };
+    assert_eq!(
+        sim.refused(CHAIR, Command::SetTimeLimits { limits }),
+        "invalid"
+    );
+    let limits = TimeLimits {
+        default_ms: 120_000,
+        ..TimeLimits::default()
+    };
+    sim.ok(CHAIR, Command::SetTimeLimits { limits });
+    sim.queue_up("Ana", Onsite);
+    sim.grant_next();
+    assert_eq!(sim.s.floor().unwrap().limit_ms, 120_000);
+}
+
+#[test]
+fn refusal_codes_are_stable_snake_case_and_distinct() {
+    use std::collections::BTreeSet;
+    let all = [
+        Refusal::NotOpen,
+        Refusal::AlreadyOpen,
+        Refusal::Forbidden { action: "x" },
+        Refusal::UnknownParticipant(ParticipantId(0)),
+        Refusal::UnknownRequest(RequestId(0)),
+        Refusal::UnknownLink(LinkId(0)),
+        Refusal::AlreadyQueued {
+            request: RequestId(0),
+            state: RequestState::Waiting,
+        },
+        Refusal::ListClosed,
+        Refusal::NotWaiting {
+            request: RequestId(0),
+            state: RequestState::Done,
+        },
+        Refusal::NotParked {
+            request: RequestId(0),
+            state: RequestState::Done,
+        },
+        Refusal::NotReady(RequestId(0)),
+        Refusal::NoSpeaker,
+        Refusal::NotSpeaker,
+        Refusal::QueueEmpty,
+        Refusal::Conflict { current: None },
+        Refusal::AlreadyPaused,
+        Refusal::NotPaused,
+        Refusal::FloorBusy(TurnId(0)),
+        Refusal::AgendaEnd,
+        Refusal::NoLastSpeaker,
+        Refusal::RemoteWaiting { count: 1 },
+        Refusal::Invalid {
+            field: "f",
+            problem: "p",
+        },
+    ];
+    let codes: BTreeSet<_> = all.iter().map(Refusal::code).collect();
+    assert_eq!(codes.len(), all.len());
+    for r in &all {
+        assert!(r.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        assert!(!r.to_string().is_empty());
+    }
+}
+
+#[test]
+fn unknown_ids_are_refused() {
+    let mut sim = Sim::new(Order::Fifo);
+    let raise = Command::RaiseHand {
+        participant: ParticipantId(9),
+        kind: Question,
+        note: None,
+    };
+    assert_eq!(sim.refused(CHAIR, raise), "unknown_participant");
+    assert_eq!(
+        sim.refused(
+            CHAIR,
+            Command::Remove {
+                request: RequestId(9),
+                reason: None
+            }
+        ),
+        "unknown_request"
+    );
+    assert_eq!(
+        sim.refused(CHAIR, grant(Target::Next, true, FloorSeen::Any)),
+        "queue_empty"
+    );
+}

@@ -1,0 +1,46 @@
+//! The speaking queue as a pure, deterministic state machine.
+//!
+//! Everything about the queue's rules lives here and nothing else does: no I/O, no clock reads,
+//! no async, no JSON. [`decide`] turns a [`Command`] from an [`Actor`] at a [`Timestamp`] into
+//! [`Event`]s or a [`Refusal`]; [`State::apply`] folds events into the [`State`]. Live sessions
+//! and replay from the log use the same `apply`, so they cannot disagree.
+//!
+//! The order of the queue is computed, never stored: priority bands (point of order, direct
+//! reply, an agenda item's roster) on top of the session's [`Policy`] (`fifo`, `alternate`,
+//! `first_time_first`), a starvation guard, and moderator pins. Every entry carries the
+//! [`Reason`] it stands where it stands. [`Stats`] folds a log into the fairness figures.
+
+mod agenda;
+mod command;
+mod decide;
+mod event;
+mod order;
+mod participant;
+mod policy;
+mod refusal;
+mod request;
+mod state;
+mod stats;
+pub mod text;
+mod time;
+mod turn;
+
+#[cfg(test)]
+mod model_tests;
+#[cfg(test)]
+pub(crate) mod testkit;
+
+pub use agenda::{AgendaItem, Link, LinkId};
+pub use command::{Actor, Command, FloorSeen, Target};
+pub use decide::decide;
+pub use event::{Event, Fact};
+pub use participant::{
+    Gender, Modality, Participant, ParticipantId, Profile, Side, StakeholderGroup,
+};
+pub use policy::{Alternation, Order, Policy, Reason};
+pub use refusal::Refusal;
+pub use request::{Band, Origin, Pin, Request, RequestId, RequestKind, RequestState};
+pub use state::{QueueEntry, State};
+pub use stats::{Figures, Override, SideStats, Stats};
+pub use time::Timestamp;
+pub use turn::{Ending, Grant, TimeLimits, Turn, TurnId};

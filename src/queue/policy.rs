@@ -1,0 +1,163 @@
+//! Ordering policies, chosen per session by the chair, and the reasons the queue gives for
+//! each position.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Actor, Side};
+
+/// How ordinary requests are ordered. Priority bands (point of order, direct reply, roster) and
+/// the starvation guard apply on top of every policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "order", rename_all = "snake_case")]
+pub enum Order {
+    /// Server arrival order (the IGF default).
+    Fifo,
+    /// When both sides wait, turns alternate: `room` turns of the room, then `remote` turns of
+    /// the remote side (1:1 is the historic ICANN public-forum rule).
+    Alternate {
+        /// Room turns per cycle.
+        room: u8,
+        /// Remote turns per cycle.
+        remote: u8,
+    },
+    /// Participants who have not spoken yet in this session go first (progressive stack).
+    FirstTimeFirst,
+}
+
+/// A session's ordering policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// The ordering of ordinary requests.
+    #[serde(flatten)]
+    pub order: Order,
+    /// No ordinary request is passed over once it has waited this long; `None` disables the guard.
+    pub starvation_ms: Option<u64>,
+}
+
+impl Default for Policy {
+    /// FIFO with a 15-minute starvation guard.
+    fn default() -> Self {
+        Self {
+            order: Order::Fifo,
+            starvation_ms: Some(15 * 60_000),
+        }
+    }
+}
+
+impl Policy {
+    /// Shortest starvation guard accepted (30 s).
+    pub const MIN_STARVATION_MS: u64 = 30_000;
+    /// Longest starvation guard accepted (four hours).
+    pub const MAX_STARVATION_MS: u64 = 4 * 3_600_000;
+    /// Largest turn count per side in an `alternate` cycle.
+    pub const MAX_RATIO: u8 = 10;
+}
+
+/// Which side had the last ordinary turns, and how many in a row: the `alternate` policy's memory.
+/// Kept under every policy, so switching to `alternate` mid-session knows who spoke last.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alternation {
+    /// The side of the last ordinary turn.
+    pub last: Option<Side>,
+    /// How many ordinary turns in a row that side has had.
+    pub run: u32,
+}
+
+impl Alternation {
+    /// The state after an ordinary turn of `side`.
+    pub fn after(self, side: Side) -> Self {
+        if self.last == Some(side) {
+            Self {
+                last: self.last,
+                run: self.run.saturating_add(1),
+            }
+        } else {
+            Self {
+                last: Some(side),
+                run: 1,
+            }
+        }
+    }
+
+    /// The side whose turn it is when both sides wait, or `None` before any ordinary turn.
+    pub fn due(self, room: u8, remote: u8) -> Option<Side> {
+        let last = self.last?;
+        let allowed = match last {
+            Side::Room => room,
+            Side::Remote => remote,
+        };
+        Some(if self.run < u32::from(allowed) {
+            last
+        } else {
+            last.other()
+        })
+    }
+}
+
+/// Why an entry stands where it stands: structured, so every console can translate it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    /// A point of order goes ahead of everything.
+    PointOfOrder,
+    /// A direct reply to the current speaker goes ahead of ordinary requests.
+    DirectReply,
+    /// A prepared speaker of the agenda item, in roster order.
+    Roster,
+    /// It has waited longer than the starvation guard allows.
+    Starved {
+        /// How long it had waited.
+        waited_ms: u64,
+    },
+    /// Server arrival order.
+    Arrival,
+    /// `first_time_first`: has not spoken yet in this session.
+    FirstTime,
+    /// `first_time_first`: has spoken before, so goes after first-time speakers.
+    SpokenBefore,
+    /// `alternate`: this slot belongs to its side because `after` spoke last (in the projected order).
+    Alternating {
+        /// The side of the turn just before this slot.
+        after: Side,
+    },
+    /// A moderator placed it here.
+    Moved {
+        /// The moderator's role.
+        by: Actor,
+        /// Their reason, if they gave one.
+        note: Option<String>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alternation_follows_the_ratio() {
+        let a = Alternation::default();
+        assert_eq!(
+            a.due(1, 1),
+            None,
+            "nobody has spoken: the earlier arrival decides"
+        );
+        let a = a.after(Side::Room);
+        assert_eq!(a.due(1, 1), Some(Side::Remote));
+        assert_eq!(
+            a.due(2, 1),
+            Some(Side::Room),
+            "2:1 gives the room a second turn"
+        );
+        let a = a.after(Side::Room);
+        assert_eq!(a.due(2, 1), Some(Side::Remote));
+        let a = a.after(Side::Remote);
+        assert_eq!(
+            a,
+            Alternation {
+                last: Some(Side::Remote),
+                run: 1
+            }
+        );
+        assert_eq!(a.due(2, 1), Some(Side::Room));
+    }
+}

@@ -1,0 +1,509 @@
+//! The state of one session's queue, and [`State::apply`]: the fold of events into it.
+//!
+//! `apply` is the only code that changes a `State`, for live commands and for replay alike, so
+//! replaying a log yields exactly the live state. It trusts its events: they were decided
+//! against the same state (see [`decide`](super::decide)) and checked by the store.
+
+use super::order::{Ctx, Index};
+use super::{
+    Actor, AgendaItem, Alternation, Band, Event, Fact, Link, LinkId, Order, Origin, Participant,
+    ParticipantId, Pin, Policy, Reason, Request, RequestId, RequestKind, RequestState, Side,
+    TimeLimits, Timestamp, Turn, TurnId,
+};
+
+/// One entry of the queue as consoles show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    /// One-based position.
+    pub position: u32,
+    /// The request.
+    pub request: RequestId,
+    /// Why it stands there.
+    pub reason: Reason,
+}
+
+/// A session's queue: participants, requests, turns, the floor, the list, the agenda, links.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    seq: u64,
+    opened: bool,
+    title: String,
+    policy: Policy,
+    limits: TimeLimits,
+    moderator_remote_only: bool,
+    list_open: bool,
+    participants: Vec<Participant>,
+    requests: Vec<Request>,
+    turns: Vec<Turn>,
+    floor: Option<TurnId>,
+    alternation: Alternation,
+    agenda: Vec<AgendaItem>,
+    item: Option<u32>,
+    links: Vec<Link>,
+    next_link: u32,
+    next_arrival: u64,
+    next_pin: u64,
+    index: Index,
+}
+
+impl State {
+    /// The state a log folds into.
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut s = Self::default();
+        for e in events {
+            s.apply(e);
+        }
+        s
+    }
+
+    /// How many events have been applied: the session's sequence number.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+    /// Whether the session has been opened.
+    pub fn is_open(&self) -> bool {
+        self.opened
+    }
+    /// The session's title.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+    /// The ordering policy.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+    /// The time limits.
+    pub fn limits(&self) -> &TimeLimits {
+        &self.limits
+    }
+    /// Whether the online moderator may run the floor for remote speakers only.
+    pub fn moderator_remote_only(&self) -> bool {
+        self.moderator_remote_only
+    }
+    /// Whether new requests are accepted.
+    pub fn list_open(&self) -> bool {
+        self.list_open
+    }
+    /// Everyone who joined, by id.
+    pub fn participants(&self) -> &[Participant] {
+        &self.participants
+    }
+    /// One participant.
+    pub fn participant(&self, id: ParticipantId) -> Option<&Participant> {
+        self.participants.get(id.0 as usize)
+    }
+    /// Every request ever made, by id.
+    pub fn requests(&self) -> &[Request] {
+        &self.requests
+    }
+    /// One request.
+    pub fn request(&self, id: RequestId) -> Option<&Request> {
+        self.requests.get(id.0 as usize)
+    }
+    /// Every turn, by id.
+    pub fn turns(&self) -> &[Turn] {
+        &self.turns
+    }
+    /// The turn that has the floor, if any.
+    pub fn floor(&self) -> Option<&Turn> {
+        self.floor.map(|t| &self.turns[t.0 as usize])
+    }
+    /// The most recent turn that has ended.
+    pub fn last_ended_turn(&self) -> Option<&Turn> {
+        self.turns.iter().rev().find(|t| t.ended_at.is_some())
+    }
+    /// Which side had the last ordinary turns.
+    pub fn alternation(&self) -> Alternation {
+        self.alternation
+    }
+    /// The agenda.
+    pub fn agenda(&self) -> &[AgendaItem] {
+        &self.agenda
+    }
+    /// The current agenda item (zero-based), if the agenda has started.
+    pub fn current_item(&self) -> Option<u32> {
+        self.item
+    }
+    /// Shared links, oldest first.
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+    /// How many requests stand in the queue.
+    pub fn queued_len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The queue at `now`, first entry first, each with its position and reason.
+    pub fn queue(&self, now: Timestamp) -> Vec<QueueEntry> {
+        self.index
+            .listing(&self.ctx(now))
+            .into_iter()
+            .zip(1..)
+            .map(|((request, reason), position)| QueueEntry {
+                position,
+                request,
+                reason,
+            })
+            .collect()
+    }
+
+    /// The first entry at `now` and why; cheap (no walk of the queue).
+    pub fn head(&self, now: Timestamp) -> Option<(RequestId, Reason)> {
+        self.index.head(&self.ctx(now))
+    }
+
+    /// When the starvation guard will next promote someone, if it will: consoles' order changes
+    /// then without any event, so a live session re-publishes the order at that time.
+    pub fn next_promotion_at(&self) -> Option<Timestamp> {
+        let bound = self.policy.starvation_ms?;
+        let oldest = self
+            .requests
+            .iter()
+            .filter(|r| r.state.is_queued() && r.pin.is_none() && r.band() == Band::Normal)
+            .map(|r| r.queued_at)
+            .min()?;
+        Some(oldest.plus(bound + 1))
+    }
+
+    fn ctx(&self, now: Timestamp) -> Ctx<'_> {
+        Ctx {
+            requests: &self.requests,
+            policy: self.policy,
+            alternation: self.alternation,
+            now,
+        }
+    }
+
+    pub(crate) fn next_link(&self) -> LinkId {
+        LinkId(self.next_link)
+    }
+
+    /// Fold one event into the state.
+    pub fn apply(&mut self, e: &Event) {
+        self.seq += 1;
+        let at = e.at;
+        match &e.fact {
+            Fact::SessionOpened {
+                title,
+                policy,
+                limits,
+            } => {
+                self.opened = true;
+                self.list_open = true;
+                self.title.clone_from(title);
+                self.policy = *policy;
+                self.limits = limits.clone();
+            }
+            Fact::ParticipantJoined {
+                participant,
+                profile,
+            } => {
+                debug_assert_eq!(participant.0 as usize, self.participants.len());
+                self.participants.push(Participant {
+                    id: *participant,
+                    profile: profile.clone(),
+                    joined_at: at,
+                    joined_by: e.actor,
+                    open_request: None,
+                    turns: 0,
+                });
+            }
+            Fact::ProfileUpdated {
+                participant,
+                profile,
+            } => self.participants[participant.0 as usize].profile = profile.clone(),
+            Fact::HandRaised {
+                request,
+                participant,
+                kind,
+                note,
+                origin,
+            } => self.enqueue_new(*request, *participant, *kind, note.clone(), *origin, at),
+            Fact::RequestChanged {
+                request,
+                kind,
+                note,
+            } => {
+                let r = &mut self.requests[request.0 as usize];
+                let queued = r.state.is_queued();
+                if queued {
+                    self.index.remove(r);
+                }
+                r.kind = *kind;
+                r.note.clone_from(note);
+                if queued {
+                    self.index.insert(r);
+                }
+            }
+            Fact::HandLowered { request } => self.close(*request, RequestState::Withdrawn, at),
+            Fact::RequestParked { request } => {
+                self.leave_queue(*request, at);
+                self.requests[request.0 as usize].state = RequestState::Parked;
+            }
+            Fact::RequestRejoined { request } => {
+                let tier = self.tier(self.requests[request.0 as usize].participant);
+                let r = &mut self.requests[request.0 as usize];
+                r.state = RequestState::Waiting;
+                r.queued_at = at;
+                r.arrival = self.next_arrival;
+                r.tier = tier;
+                self.next_arrival += 1;
+                self.index.insert(r);
+            }
+            Fact::ReadyMarked { request, ready } => {
+                self.requests[request.0 as usize].state = if *ready {
+                    RequestState::Ready
+                } else {
+                    RequestState::Waiting
+                };
+            }
+            Fact::FloorGranted {
+                turn,
+                request,
+                limit_ms,
+                grant,
+                forced,
+            } => self.grant(*turn, *request, *limit_ms, grant.clone(), *forced, at),
+            Fact::TurnEnded { turn, ending } => {
+                let t = &mut self.turns[turn.0 as usize];
+                if let Some(p) = t.paused_at.take() {
+                    t.paused_ms += at.millis_since(p);
+                }
+                t.ended_at = Some(at);
+                t.ending = Some(*ending);
+                let request = t.request;
+                self.floor = None;
+                self.close(request, RequestState::Done, at);
+            }
+            Fact::ClockPaused { turn } => self.turns[turn.0 as usize].paused_at = Some(at),
+            Fact::ClockResumed { turn } => {
+                let t = &mut self.turns[turn.0 as usize];
+                if let Some(p) = t.paused_at.take() {
+                    t.paused_ms += at.millis_since(p);
+                }
+            }
+            Fact::TurnExtended { turn, by_ms } => {
+                self.turns[turn.0 as usize].extended_ms += by_ms;
+            }
+            Fact::RequestMoved {
+                request,
+                to,
+                reason,
+                ..
+            } => {
+                let pin = self.pin(to.saturating_sub(1), e.actor, reason.clone());
+                self.repin(*request, Some(pin), at);
+            }
+            Fact::RequestRemoved { request, .. } => {
+                self.close(*request, RequestState::Removed, at);
+            }
+            Fact::SpeakerReadded {
+                request,
+                participant,
+                kind,
+                origin,
+                reason,
+            } => {
+                self.enqueue_new(*request, *participant, *kind, None, *origin, at);
+                let pin = self.pin(0, e.actor, reason.clone());
+                self.index.remove(&self.requests[request.0 as usize]);
+                self.repin(*request, Some(pin), at);
+            }
+            Fact::ListClosed => self.list_open = false,
+            Fact::ListReopened => self.list_open = true,
+            Fact::PolicyChanged { policy } => {
+                self.policy = *policy;
+                self.reindex();
+            }
+            Fact::TimeLimitsChanged { limits } => self.limits = limits.clone(),
+            Fact::ModeratorScopeChanged { remote_only } => {
+                self.moderator_remote_only = *remote_only;
+            }
+            Fact::AgendaSet { items } => {
+                self.agenda.clone_from(items);
+                let last = u32::try_from(items.len())
+                    .unwrap_or(u32::MAX)
+                    .checked_sub(1);
+                self.item = self.item.and_then(|i| last.map(|l| i.min(l)));
+            }
+            Fact::AgendaAdvanced { item, cleared } => {
+                for r in cleared {
+                    self.close(*r, RequestState::Removed, at);
+                }
+                self.item = Some(*item);
+            }
+            Fact::LinkPosted { link, title, url } => {
+                self.links.push(Link {
+                    id: *link,
+                    title: title.clone(),
+                    url: url.clone(),
+                    posted_by: e.actor,
+                    posted_at: at,
+                });
+                self.next_link = link.0 + 1;
+            }
+            Fact::LinkRemoved { link } => self.links.retain(|l| l.id != *link),
+        }
+    }
+
+    /// 1 for someone who has spoken under `first_time_first`, else 0.
+    fn tier(&self, participant: ParticipantId) -> u8 {
+        let spoke = self.participants[participant.0 as usize].turns > 0;
+        u8::from(self.policy.order == Order::FirstTimeFirst && spoke)
+    }
+
+    fn pin(&mut self, position: u32, by: Actor, reason: Option<String>) -> Pin {
+        self.next_pin += 1;
+        Pin {
+            position,
+            seq: self.next_pin,
+            by,
+            reason,
+        }
+    }
+
+    fn enqueue_new(
+        &mut self,
+        id: RequestId,
+        participant: ParticipantId,
+        kind: RequestKind,
+        note: Option<String>,
+        origin: Origin,
+        at: Timestamp,
+    ) {
+        debug_assert_eq!(id.0 as usize, self.requests.len());
+        let side = self.participants[participant.0 as usize]
+            .profile
+            .modality
+            .side();
+        let r = Request {
+            id,
+            participant,
+            kind,
+            note,
+            origin,
+            side,
+            requested_at: at,
+            queued_at: at,
+            arrival: self.next_arrival,
+            tier: self.tier(participant),
+            state: RequestState::Waiting,
+            pin: None,
+            item: self.item,
+        };
+        self.next_arrival += 1;
+        self.index.insert(&r);
+        self.requests.push(r);
+        self.participants[participant.0 as usize].open_request = Some(id);
+    }
+
+    fn grant(
+        &mut self,
+        turn: TurnId,
+        request: RequestId,
+        limit_ms: u64,
+        grant: super::Grant,
+        forced: bool,
+        at: Timestamp,
+    ) {
+        self.leave_queue(request, at);
+        let r = &mut self.requests[request.0 as usize];
+        r.state = RequestState::Speaking;
+        if r.band() == Band::Normal {
+            self.alternation = self.alternation.after(r.side);
+        }
+        self.participants[r.participant.0 as usize].turns += 1;
+        debug_assert_eq!(turn.0 as usize, self.turns.len());
+        self.turns.push(Turn {
+            id: turn,
+            request,
+            participant: r.participant,
+            side: r.side,
+            kind: r.kind,
+            item: self.item,
+            grant,
+            forced,
+            waited_ms: at.millis_since(r.queued_at),
+            granted_at: at,
+            limit_ms,
+            extended_ms: 0,
+            paused_at: None,
+            paused_ms: 0,
+            ended_at: None,
+            ending: None,
+        });
+        self.floor = Some(turn);
+    }
+
+    /// End a request's life as its participant's open request.
+    fn close(&mut self, id: RequestId, state: RequestState, at: Timestamp) {
+        if self.requests[id.0 as usize].state.is_queued() {
+            self.leave_queue(id, at);
+        }
+        let r = &mut self.requests[id.0 as usize];
+        r.state = state;
+        self.participants[r.participant.0 as usize].open_request = None;
+    }
+
+    /// Take a queued request out of the index; pins behind it move up with the queue.
+    fn leave_queue(&mut self, id: RequestId, at: Timestamp) {
+        if self.index.has_pins() {
+            self.repin(id, None, at);
+        } else {
+            self.index.remove(&self.requests[id.0 as usize]);
+        }
+    }
+
+    /// Take `x` out of the order and (with `pin`) put it back pinned. Every other pin is first
+    /// set to the position it shows at now, less one if `x` stood ahead of it: a pinned entry
+    /// keeps its place relative to the queue's head as entries ahead of it leave.
+    fn repin(&mut self, x: RequestId, pin: Option<Pin>, at: Timestamp) {
+        let listing = self.index.listing(&self.ctx(at));
+        let xi = listing.iter().position(|(id, _)| *id == x);
+        let moves: Vec<(RequestId, u32)> = listing
+            .iter()
+            .enumerate()
+            .filter(|(_, (id, _))| *id != x && self.requests[id.0 as usize].pin.is_some())
+            .map(|(i, (id, _))| {
+                let shift = usize::from(xi.is_some_and(|xi| xi < i));
+                (*id, u32::try_from(i - shift).unwrap_or(u32::MAX))
+            })
+            .collect();
+        if xi.is_some() {
+            self.index.remove(&self.requests[x.0 as usize]);
+        }
+        for (id, position) in moves {
+            let r = &mut self.requests[id.0 as usize];
+            self.index.remove(r);
+            if let Some(p) = r.pin.as_mut() {
+                p.position = position;
+            }
+            self.index.insert(r);
+        }
+        let r = &mut self.requests[x.0 as usize];
+        r.pin = pin;
+        if r.pin.is_some() {
+            self.index.insert(r);
+        }
+    }
+
+    /// Rebuild the index after a policy change (tiers depend on the policy).
+    fn reindex(&mut self) {
+        self.index.clear();
+        for i in 0..self.requests.len() {
+            if self.requests[i].state.is_queued() {
+                let tier = self.tier(self.requests[i].participant);
+                self.requests[i].tier = tier;
+                self.index.insert(&self.requests[i]);
+            }
+        }
+    }
+
+    /// How many queued requests are on `side`.
+    pub fn queued_on(&self, side: Side) -> usize {
+        self.requests
+            .iter()
+            .filter(|r| r.side == side && r.state.is_queued())
+            .count()
+    }
+}
