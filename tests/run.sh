@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Every test rostrum has, as CI runs it: formatting, lints, docs, then the unit, property and
+# integration tests, then a smoke run of the benchmarks (numbers come from `cargo bench`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+cargo test --locked
+ROSTRUM_BENCH_QUICK=1 cargo bench --locked --bench queue
