@@ -1,13 +1,29 @@
 //! rostrum: one fair, ordered speaking queue per session for hybrid meetings, shared by the
 //! people in the room and the people online.
 //!
-//! The crate map, one module a paragraph:
+//! The crate map, one module a paragraph, in dependency order (nothing imports upward):
 //!
 //! - [`queue`] is the heart: the speaking queue as a pure state machine. Commands are decided
-//!   into events or refused; events fold into the state. No I/O, no clock, no async: time comes
-//!   in as an argument, so every rule is a plain unit test and replaying a log is exact.
-//!
-//! The live hub (sessions as actors, the WebSocket protocol), the durable store and the consoles
-//! build on it; `ARCHITECTURE.md` says what exists today.
+//!   into events or refused; events fold into the state. No I/O, no clock, no async.
+//! - [`protocol`] is the wire protocol (version 1): what clients see ([`protocol::View`] and
+//!   patches), what they send, and the JSON of both. Written down in `docs/protocol.md`.
+//! - [`store`] is the event log: the [`store::EventLog`] trait and its backends.
+//! - [`session`] runs one live session as an actor that owns its state: decide, append,
+//!   apply, answer, publish once per audience.
+//! - [`hub`] is the registry of live sessions; it starts an actor by replaying its log.
+//! - [`auth`] signs and checks the capability tokens of role links.
+//! - [`ws`] is the per-connection task; [`http`] the routes; [`service`] what they share.
+//! - [`config`] is the command line and its validated settings; [`app`] wires it all and
+//!   shuts it down in order.
 
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod protocol;
 pub mod queue;
+pub mod service;
+pub mod session;
+pub mod store;
+pub mod ws;

@@ -1,17 +1,102 @@
-//! The `rostrum` binary: parses the command line and runs the chosen subcommand.
+//! The `rostrum` binary: parse the command line, set up logging, run the subcommand.
 
 use clap::Parser;
+use tokio::net::TcpListener;
 
-/// rostrum: a fair, ordered speaking queue for hybrid meetings.
-///
-/// The live service is not built yet; this binary shows its help until it is.
-#[derive(Debug, Parser)]
-#[command(name = "rostrum", version, about, long_about = None)]
-struct Cli {}
+use rostrum::config::{Cli, Cmd, CreateArgs, ServeArgs, SessionCmd};
 
-fn main() {
-    let _cli = Cli::parse();
-    use clap::CommandFactory;
-    Cli::command().print_help().expect("stdout is writable");
-    println!();
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Cmd::Session(SessionCmd::Create(args))) => create_session(args).await,
+        Some(Cmd::Serve(args)) => serve(args).await,
+        None => serve(cli.serve).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(&args.log_format);
+    let settings = args.settings()?;
+    let listener = TcpListener::bind(args.bind).await?;
+    rostrum::app::run(listener, settings, shutdown_signal()).await
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// `rostrum session create`: ask a running server to create a session, print its links.
+async fn create_session(args: CreateArgs) -> anyhow::Result<()> {
+    let order = match args.policy.as_str() {
+        "fifo" => serde_json::json!({"order": "fifo"}),
+        "alternate" => serde_json::json!({"order": "alternate", "room": 1, "remote": 1}),
+        "first_time_first" => serde_json::json!({"order": "first_time_first"}),
+        other => anyhow::bail!("unknown policy {other:?}: use fifo, alternate or first_time_first"),
+    };
+    let mut policy = order;
+    policy["starvation_ms"] = serde_json::json!(15 * 60_000);
+    let body = serde_json::json!({
+        "title": args.title,
+        "policy": policy,
+        "limits": {"default_ms": args.time_limit_secs * 1000, "per_kind": {"point_of_order": 60000, "direct_reply": 60000}, "warning_ms": 30000},
+        "agenda": args.agenda.iter().map(|t| serde_json::json!({"title": t})).collect::<Vec<_>>(),
+    });
+    let url = format!("{}/api/sessions", args.url.trim_end_matches('/'));
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(&args.admin_token)
+        .json(&body)
+        .send()
+        .await?;
+    let status = resp.status();
+    let json: serde_json::Value = resp.json().await?;
+    if !status.is_success() {
+        anyhow::bail!("{status}: {} ({})", json["message"], json["code"]);
+    }
+    println!("session {}", json["id"].as_str().unwrap_or_default());
+    for role in [
+        "chair",
+        "online_moderator",
+        "participant",
+        "display",
+        "public",
+    ] {
+        println!(
+            "{role:>17}: {}",
+            json["links"][role].as_str().unwrap_or_default()
+        );
+    }
+    Ok(())
 }

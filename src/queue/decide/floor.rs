@@ -12,6 +12,7 @@ impl Decision<'_> {
     }
 
     pub(super) fn grant(&self, target: Target, force: bool, seen: FloorSeen) -> Decided {
+        self.moderator("run the floor")?;
         self.seen(seen)?;
         let (id, grant) = match target {
             Target::Next => {
@@ -72,6 +73,7 @@ impl Decision<'_> {
     }
 
     pub(super) fn end_turn(&self, seen: FloorSeen) -> Decided {
+        self.moderator("run the floor")?;
         self.seen(seen)?;
         let t = self.speaker()?;
         self.runs_floor(t.side, "end this speaker's turn")?;
@@ -92,6 +94,7 @@ impl Decision<'_> {
     }
 
     pub(super) fn pause(&self, seen: FloorSeen) -> Decided {
+        self.moderator("run the floor")?;
         self.seen(seen)?;
         let t = self.speaker()?;
         self.runs_floor(t.side, "pause this speaker's clock")?;
@@ -102,6 +105,7 @@ impl Decision<'_> {
     }
 
     pub(super) fn resume(&self, seen: FloorSeen) -> Decided {
+        self.moderator("run the floor")?;
         self.seen(seen)?;
         let t = self.speaker()?;
         self.runs_floor(t.side, "resume this speaker's clock")?;
@@ -112,6 +116,7 @@ impl Decision<'_> {
     }
 
     pub(super) fn extend(&self, by_ms: u64, seen: FloorSeen) -> Decided {
+        self.moderator("run the floor")?;
         self.seen(seen)?;
         let t = self.speaker()?;
         self.runs_floor(t.side, "extend this speaker's time")?;

@@ -1,0 +1,66 @@
+//! Wiring: builds the store, hub and router, serves until the shutdown signal, then cancels
+//! every connection and session and waits (bounded) for them to finish.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Settings;
+use crate::hub::Hub;
+use crate::service::Service;
+use crate::session::Runtime;
+use crate::store::{EventLog, MemoryLog};
+
+/// Serve on `listener` until `shutdown` completes. Tests bind port 0 and pick the signal.
+pub async fn run(
+    listener: TcpListener,
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store: Arc<dyn EventLog> = Arc::new(MemoryLog::new());
+    let cancel = CancellationToken::new();
+    let sessions = TaskTracker::new();
+    let rt = Runtime {
+        store,
+        config: settings.session.clone(),
+        cancel: cancel.clone(),
+        tracker: sessions.clone(),
+    };
+    let grace = settings.shutdown_grace;
+    let svc = Arc::new(Service {
+        hub: Hub::new(rt),
+        settings,
+        cancel: cancel.clone(),
+        connections: TaskTracker::new(),
+    });
+    let router = crate::http::router(svc.clone());
+    tracing::info!(addr = %listener.local_addr()?, url = %svc.settings.public_url, "rostrum serving");
+    let stop = cancel.clone();
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        stop.cancel();
+    })
+    .await?;
+    // axum's graceful shutdown does not wait for upgraded WebSockets: they and the session
+    // actors listen to `cancel` and are waited for here.
+    cancel.cancel();
+    svc.connections.close();
+    sessions.close();
+    let drained = tokio::time::timeout(grace, async {
+        svc.connections.wait().await;
+        sessions.wait().await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("shutdown grace period over; exiting with work still running");
+    }
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! Capability tokens for role links, signed with HMAC-SHA256.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+use crate::queue::ParticipantId;
+
+/// A session's id (a random UUID v4), shown as 32 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub uuid::Uuid);
+
+impl SessionId {
+    /// A fresh random id.
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4())
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.simple())
+    }
+}
+
+impl FromStr for SessionId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(s).map(Self)
+    }
+}
+
+impl Serialize for SessionId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The roles a link can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The onsite moderator.
+    Chair,
+    /// The online moderator.
+    OnlineModerator,
+    /// A participant (the shared join link, or a joined participant's own link).
+    Participant,
+    /// The room display.
+    Display,
+}
+
+/// What a link allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capability {
+    /// The role.
+    pub role: Role,
+    /// The session.
+    pub session: SessionId,
+    /// The participant, on a joined participant's own link.
+    pub participant: Option<ParticipantId>,
+    /// The session's key epoch when signed.
+    pub epoch: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    r: Role,
+    s: SessionId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    p: Option<u32>,
+    e: u32,
+}
+
+/// Why a token or secret was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// Not a token.
+    #[error("the token is malformed")]
+    Malformed,
+    /// Signed with another key, or altered.
+    #[error("the token's signature does not match")]
+    BadSignature,
+    /// A secret shorter than 32 bytes.
+    #[error("the secret must be at least 32 bytes")]
+    WeakSecret,
+}
+
+impl AuthError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Malformed | AuthError::BadSignature => "bad_token",
+            AuthError::WeakSecret => "weak_secret",
+        }
+    }
+}
+
+const PREFIX: &str = "v1.";
+const TOKEN_MAX: usize = 512;
+
+/// The server's signing secret.
+#[derive(Clone)]
+pub struct Keys {
+    secret: Vec<u8>,
+    mac_key: [u8; 32],
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Keys(<redacted>)")
+    }
+}
+
+impl Keys {
+    /// 32 fresh random bytes.
+    pub fn generate() -> Self {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).expect("the OS has randomness");
+        Self::from_secret(&secret).expect("32 bytes")
+    }
+
+    /// Keys from a secret of at least 32 bytes. The MAC key is derived from it with a label,
+    /// so the same secret can sign other things later without confusion.
+    pub fn from_secret(secret: &[u8]) -> Result<Self, AuthError> {
+        if secret.len() < 32 {
+            return Err(AuthError::WeakSecret);
+        }
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
+        mac.update(b"rostrum capability v1");
+        Ok(Self {
+            secret: secret.to_vec(),
+            mac_key: mac.finalize().into_bytes().into(),
+        })
+    }
+
+    /// The secret as hex, for keeping it.
+    pub fn to_hex(&self) -> String {
+        self.secret.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Keys from hex.
+    pub fn from_hex(s: &str) -> Result<Self, AuthError> {
+        let s = s.trim();
+        if !s.len().is_multiple_of(2) || !s.is_ascii() {
+            return Err(AuthError::WeakSecret);
+        }
+        let bytes: Result<Vec<u8>, _> = (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16))
+            .collect();
+        Self::from_secret(&bytes.map_err(|_| AuthError::WeakSecret)?)
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.mac_key).expect("any key length")
+    }
+
+    /// The token for a capability.
+    pub fn sign(&self, cap: &Capability) -> String {
+        let payload = Payload {
+            r: cap.role,
+            s: cap.session,
+            p: cap.participant.map(|p| p.0),
+            e: cap.epoch,
+        };
+        let body = format!(
+            "{PREFIX}{}",
+            B64.encode(serde_json::to_vec(&payload).expect("serializes"))
+        );
+        let mut mac = self.mac();
+        mac.update(body.as_bytes());
+        format!("{body}.{}", B64.encode(mac.finalize().into_bytes()))
+    }
+
+    /// The capability a token carries, if this server signed it. The MAC is checked (in
+    /// constant time) before the payload is parsed.
+    pub fn verify(&self, token: &str) -> Result<Capability, AuthError> {
+        if token.len() > TOKEN_MAX || !token.starts_with(PREFIX) {
+            return Err(AuthError::Malformed);
+        }
+        let (body, sig) = token.rsplit_once('.').ok_or(AuthError::Malformed)?;
+        let sig = B64.decode(sig).map_err(|_| AuthError::Malformed)?;
+        let mut mac = self.mac();
+        mac.update(body.as_bytes());
+        mac.verify_slice(&sig)
+            .map_err(|_| AuthError::BadSignature)?;
+        let json = B64
+            .decode(&body[PREFIX.len()..])
+            .map_err(|_| AuthError::Malformed)?;
+        let p: Payload = serde_json::from_slice(&json).map_err(|_| AuthError::Malformed)?;
+        if p.p.is_some() && p.r != Role::Participant {
+            return Err(AuthError::Malformed);
+        }
+        Ok(Capability {
+            role: p.r,
+            session: p.s,
+            participant: p.p.map(ParticipantId),
+            epoch: p.e,
+        })
+    }
+}
+
+/// Whether `given` is the admin token, compared in constant time (over SHA-256 digests, so
+/// lengths leak nothing either).
+pub fn admin_token_matches(expected: &str, given: &str) -> bool {
+    let a = Sha256::digest(expected.as_bytes());
+    let b = Sha256::digest(given.as_bytes());
+    !expected.is_empty()
+        && a.iter()
+            .zip(b.iter())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// 32 random bytes, base64url: a generated admin token.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS has randomness");
+    B64.encode(bytes)
+}

@@ -1,0 +1,260 @@
+//! Configuration: one clap struct per subcommand, every flag also an environment variable
+//! `ROSTRUM_*`, turned into validated [`Settings`] once, before anything starts.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::{Keys, random_token};
+use crate::session::SessionConfig;
+
+/// rostrum: a fair, ordered speaking queue for hybrid meetings.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rostrum",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+    /// `serve`'s options, when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Serve the hub, the API and the consoles.
+    Serve(ServeArgs),
+    /// Manage sessions on a running server.
+    #[command(subcommand)]
+    Session(SessionCmd),
+}
+
+/// `rostrum session ...`
+#[derive(Debug, Subcommand)]
+pub enum SessionCmd {
+    /// Create a session and print its role links.
+    Create(CreateArgs),
+}
+
+/// `rostrum session create`
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The session's title.
+    #[arg(long)]
+    pub title: String,
+    /// Ordering policy: fifo, alternate, or first_time_first.
+    #[arg(long, default_value = "fifo")]
+    pub policy: String,
+    /// Default speaking time, in seconds.
+    #[arg(long, default_value_t = 180)]
+    pub time_limit_secs: u64,
+    /// An agenda item (repeat for several).
+    #[arg(long = "agenda-item")]
+    pub agenda: Vec<String>,
+    /// The running server's address.
+    #[arg(long, env = "ROSTRUM_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The server's admin token.
+    #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: String,
+}
+
+/// `rostrum serve`
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ROSTRUM_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// The public URL people reach the service at (links use it); default `http://BIND`.
+    #[arg(long, env = "ROSTRUM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Where rostrum keeps its data (the generated admin token and signing key today).
+    #[arg(long, env = "ROSTRUM_DATA_DIR", default_value = "./rostrum-data")]
+    pub data_dir: PathBuf,
+    /// The organizer API's token; generated at first start (and printed once) when not given.
+    #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// The link-signing secret, hex (at least 32 bytes); generated at first start when not given.
+    #[arg(long, env = "ROSTRUM_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Largest WebSocket message accepted, in bytes; larger closes the connection with 1009.
+    #[arg(long, env = "ROSTRUM_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024)]
+    pub max_message_bytes: usize,
+    /// Updates each session keeps for clients that reconnect.
+    #[arg(long, env = "ROSTRUM_RESUME_WINDOW", default_value_t = 1024)]
+    pub resume_window: usize,
+    /// Updates a connection may fall behind before it is sent a snapshot instead.
+    #[arg(long, env = "ROSTRUM_LAG_CAPACITY", default_value_t = 256)]
+    pub lag_capacity: usize,
+    /// Seconds a session with no clients stays in memory.
+    #[arg(long, env = "ROSTRUM_IDLE_SESSION_SECS", default_value_t = 300)]
+    pub idle_session_secs: u64,
+    /// Seconds between pings to a quiet client; one silent for three intervals is dropped.
+    #[arg(long, env = "ROSTRUM_PING_SECS", default_value_t = 30)]
+    pub ping_secs: u64,
+    /// Seconds shutdown waits for connections and sessions to finish.
+    #[arg(long, env = "ROSTRUM_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+    /// Log format: text or json.
+    #[arg(long, env = "ROSTRUM_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+/// Limits of every WebSocket connection.
+#[derive(Debug, Clone)]
+pub struct WsLimits {
+    /// Largest message (and frame) accepted.
+    pub max_message_bytes: usize,
+    /// Time a new connection has to say hello.
+    pub hello_timeout: Duration,
+    /// Ping interval for quiet clients.
+    pub ping_every: Duration,
+    /// Longest a write may take before the client is dropped.
+    pub write_timeout: Duration,
+}
+
+/// Validated settings of a running service.
+#[derive(Clone)]
+pub struct Settings {
+    /// The public URL (no trailing slash).
+    pub public_url: String,
+    /// The organizer API's token.
+    pub admin_token: String,
+    /// The link-signing keys.
+    pub keys: Keys,
+    /// Connection limits.
+    pub ws: WsLimits,
+    /// Session actor tunables.
+    pub session: SessionConfig,
+    /// How long shutdown waits.
+    pub shutdown_grace: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("public_url", &self.public_url)
+            .field("admin_token", &"<redacted>")
+            .field("keys", &self.keys)
+            .field("ws", &self.ws)
+            .field("session", &self.session)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Settings for tests and embedding: the given public URL, fresh secrets, default limits.
+    pub fn new(public_url: &str, admin_token: &str) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            admin_token: admin_token.to_owned(),
+            keys: Keys::generate(),
+            ws: WsLimits {
+                max_message_bytes: 16 * 1024,
+                hello_timeout: Duration::from_secs(10),
+                ping_every: Duration::from_secs(30),
+                write_timeout: Duration::from_secs(10),
+            },
+            session: SessionConfig::default(),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Secrets generated at first start, kept in the data directory.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Secrets {
+    admin_token: String,
+    secret: String,
+}
+
+impl ServeArgs {
+    /// Validate and resolve (reading or creating the data directory's secrets).
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        if !(1024..=1024 * 1024).contains(&self.max_message_bytes) {
+            bail!("--max-message-bytes must be between 1 KiB and 1 MiB");
+        }
+        if self.resume_window == 0 || self.lag_capacity == 0 {
+            bail!("--resume-window and --lag-capacity must be at least 1");
+        }
+        if self.ping_secs == 0 {
+            bail!("--ping-secs must be at least 1");
+        }
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("--public-url must start with http:// or https://");
+        }
+        let (admin_token, secret) = self.secrets()?;
+        let mut s = Settings::new(&public_url, &admin_token);
+        s.keys = Keys::from_hex(&secret).context("--secret must be at least 32 bytes of hex")?;
+        s.ws.max_message_bytes = self.max_message_bytes;
+        s.ws.ping_every = Duration::from_secs(self.ping_secs);
+        s.session.resume_window = self.resume_window;
+        s.session.lag_capacity = self.lag_capacity;
+        s.session.idle_after = Duration::from_secs(self.idle_session_secs);
+        s.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
+        Ok(s)
+    }
+
+    /// The admin token and secret: given, or kept in the data directory, or generated now.
+    fn secrets(&self) -> anyhow::Result<(String, String)> {
+        if let (Some(t), Some(s)) = (&self.admin_token, &self.secret) {
+            return Ok((t.clone(), s.clone()));
+        }
+        let path = self.data_dir.join("secrets.json");
+        let stored = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str::<Secrets>(&text)
+                .with_context(|| format!("reading {}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let fresh = Secrets {
+                    admin_token: random_token(),
+                    secret: Keys::generate().to_hex(),
+                };
+                write_private(&path, &serde_json::to_string_pretty(&fresh)?)?;
+                if self.admin_token.is_none() {
+                    // Printed once, at the first start: it is the key to the organizer API.
+                    println!(
+                        "rostrum: generated admin token (kept in {}): {}",
+                        path.display(),
+                        fresh.admin_token
+                    );
+                }
+                fresh
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        Ok((
+            self.admin_token.clone().unwrap_or(stored.admin_token),
+            self.secret.clone().unwrap_or(stored.secret),
+        ))
+    }
+}
+
+/// Write a file only its owner can read.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
+    Ok(())
+}

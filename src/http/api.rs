@@ -1,0 +1,129 @@
+//! The organizer API: create a session (admin token) and read a session's public info.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Serialize;
+
+use super::ApiError;
+use crate::auth::{Capability, Role, SessionId, admin_token_matches};
+use crate::hub::{CreateError, NewSession};
+use crate::service::Shared;
+use crate::session::Info;
+
+/// The role links of a session. The capability rides in the URL fragment, which browsers never
+/// send to servers, so it stays out of access logs.
+#[derive(Debug, Serialize)]
+pub struct Links {
+    /// The onsite moderator's console.
+    pub chair: String,
+    /// The online moderator's console.
+    pub online_moderator: String,
+    /// The online participants' join link.
+    pub participant: String,
+    /// The room display.
+    pub display: String,
+    /// The read-only public view (no capability).
+    pub public: String,
+}
+
+/// A created session.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    /// Its id.
+    pub id: SessionId,
+    /// Its role links.
+    pub links: Links,
+}
+
+fn links(svc: &Shared, id: SessionId, key_epoch: u32) -> Links {
+    let base = format!("{}/s/{id}", svc.settings.public_url);
+    let link = |path: &str, role| {
+        let cap = Capability {
+            role,
+            session: id,
+            participant: None,
+            epoch: key_epoch,
+        };
+        format!("{base}/{path}#{}", svc.settings.keys.sign(&cap))
+    };
+    Links {
+        chair: link("chair", Role::Chair),
+        online_moderator: link("moderator", Role::OnlineModerator),
+        participant: link("join", Role::Participant),
+        display: link("display", Role::Display),
+        public: base.clone(),
+    }
+}
+
+/// `POST /api/sessions` with `Authorization: Bearer <admin token>`.
+pub async fn create_session(
+    State(svc): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Json<NewSession>, JsonRejection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !admin_token_matches(&svc.settings.admin_token, given) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid admin token is required",
+        ));
+    }
+    let Json(new) =
+        body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.body_text()))?;
+    let meta = svc.hub.create(new, svc.now()).await.map_err(|e| match e {
+        CreateError::Invalid(r) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code(), r.to_string())
+        }
+        CreateError::Store(e) => {
+            tracing::error!(error = %e, "creating a session failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the session could not be stored",
+            )
+        }
+    })?;
+    tracing::info!(session = %meta.id, "session created");
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: meta.id,
+            links: links(&svc, meta.id, meta.key_epoch),
+        }),
+    ))
+}
+
+/// A session's public facts.
+#[derive(Debug, Serialize)]
+pub struct PublicInfo {
+    /// Its id.
+    pub id: SessionId,
+    /// The facts.
+    #[serde(flatten)]
+    pub info: Info,
+}
+
+/// `GET /api/sessions/{id}`.
+pub async fn session_info(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Json<PublicInfo>, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
+    let id: SessionId = id.parse().map_err(|_| not_found())?;
+    let unavailable = || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
+    let handle = svc
+        .hub
+        .get(id)
+        .await
+        .map_err(|_| unavailable())?
+        .ok_or_else(not_found)?;
+    let info = handle.info().await.map_err(|_| unavailable())?;
+    Ok(Json(PublicInfo { id, info }))
+}

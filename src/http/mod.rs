@@ -1,0 +1,66 @@
+//! HTTP routes: the organizer API, session info, health, and the WebSocket upgrade. Every
+//! error is one JSON shape, `{"code", "message"}`, with its status.
+
+mod api;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::service::Shared;
+
+/// The largest request body accepted (a session with its agenda and rosters fits easily).
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// Every route of the service.
+pub fn router(svc: Shared) -> Router {
+    Router::new()
+        .route("/api/sessions", post(api::create_session))
+        .route("/api/sessions/{id}", get(api::session_info))
+        .route("/ws", get(crate::ws::upgrade))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(svc)
+}
+
+/// Ready while not shutting down (a load balancer stops sending new clients first).
+async fn readyz(State(svc): State<Shared>) -> Response {
+    if svc.cancel.is_cancelled() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the service is shutting down",
+        )
+        .into_response()
+    } else {
+        "ready".into_response()
+    }
+}
+
+/// An API error: status, stable code, human message.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "code": self.code, "message": self.message });
+        (self.status, axum::Json(body)).into_response()
+    }
+}

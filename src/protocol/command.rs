@@ -1,0 +1,334 @@
+//! Wire commands: what clients send, and their conversion to the core's commands for the
+//! caller's role. The participant a command is about is never taken from the client when it is
+//! the caller: it comes from their capability.
+
+use serde::{Deserialize, Deserializer};
+
+use crate::queue::{
+    Actor, AgendaItem, Command, FloorSeen, Gender, LinkId, Modality, ParticipantId, Policy,
+    Profile, RequestId, RequestKind, StakeholderGroup, Target, TimeLimits, TurnId,
+};
+
+use super::WireError;
+
+/// The role a connection acts in (from its capability, or none for the public view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// The chair.
+    Chair,
+    /// The online moderator.
+    OnlineModerator,
+    /// A participant who joined.
+    Participant(ParticipantId),
+    /// Holder of the session's participant link who has not joined yet.
+    Newcomer,
+    /// The display or the public view: read only.
+    Viewer,
+}
+
+impl Caller {
+    /// The core's actor for this caller, if it may send commands at all.
+    pub fn actor(self) -> Option<Actor> {
+        match self {
+            Caller::Chair => Some(Actor::Chair),
+            Caller::OnlineModerator => Some(Actor::OnlineModerator),
+            Caller::Participant(p) => Some(Actor::Participant(p)),
+            Caller::Newcomer => Some(Actor::Newcomer),
+            Caller::Viewer => None,
+        }
+    }
+}
+
+/// A profile as a client sends it. Omitted fields take their defaults.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProfileIn {
+    /// Display name.
+    pub name: String,
+    /// Country or organisation.
+    #[serde(default)]
+    pub affiliation: String,
+    /// Onsite, online or hub (default online).
+    #[serde(default = "online")]
+    pub modality: Modality,
+    /// A hub's head count (default 1).
+    #[serde(default = "one")]
+    pub head_count: u32,
+    /// Stakeholder group.
+    #[serde(default)]
+    pub stakeholder: Option<StakeholderGroup>,
+    /// Self-declared gender, for aggregate statistics only.
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    /// Preferred language.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+fn online() -> Modality {
+    Modality::Online
+}
+fn one() -> u32 {
+    1
+}
+fn intervention() -> RequestKind {
+    RequestKind::Intervention
+}
+fn thirty_seconds() -> u64 {
+    30_000
+}
+
+impl From<ProfileIn> for Profile {
+    fn from(p: ProfileIn) -> Self {
+        Profile {
+            name: p.name,
+            affiliation: p.affiliation,
+            modality: p.modality,
+            head_count: p.head_count,
+            stakeholder: p.stakeholder,
+            gender: p.gender,
+            language: p.language,
+        }
+    }
+}
+
+/// `seen` must be present: `null` (nobody had the floor) or the turn id the moderator saw.
+fn seen<'de, D: Deserializer<'de>>(d: D) -> Result<FloorSeen, D::Error> {
+    Ok(match Option::<u32>::deserialize(d)? {
+        None => FloorSeen::Empty,
+        Some(t) => FloorSeen::Turn(TurnId(t)),
+    })
+}
+
+/// Every command a client can send, by its `type`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(missing_docs)] // documented in docs/protocol.md, field by field
+pub enum WireCommand {
+    Join {
+        profile: ProfileIn,
+    },
+    UpdateProfile {
+        profile: ProfileIn,
+    },
+    RaiseHand {
+        #[serde(default = "intervention")]
+        kind: RequestKind,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    RaiseFor {
+        participant: u32,
+        #[serde(default = "intervention")]
+        kind: RequestKind,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    AddProxy {
+        profile: ProfileIn,
+        #[serde(default = "intervention")]
+        kind: RequestKind,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    ChangeRequest {
+        request: u32,
+        kind: RequestKind,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    LowerHand {
+        request: u32,
+    },
+    DeclineForNow {
+        request: u32,
+    },
+    Rejoin {
+        request: u32,
+    },
+    MarkReady {
+        request: u32,
+        ready: bool,
+    },
+    Grant {
+        #[serde(default)]
+        request: Option<u32>,
+        #[serde(default)]
+        force: bool,
+        #[serde(deserialize_with = "seen")]
+        seen: FloorSeen,
+    },
+    EndTurn {
+        #[serde(deserialize_with = "seen")]
+        seen: FloorSeen,
+    },
+    Yield,
+    Pause {
+        #[serde(deserialize_with = "seen")]
+        seen: FloorSeen,
+    },
+    ResumeClock {
+        #[serde(deserialize_with = "seen")]
+        seen: FloorSeen,
+    },
+    Extend {
+        #[serde(default = "thirty_seconds")]
+        by_ms: u64,
+        #[serde(deserialize_with = "seen")]
+        seen: FloorSeen,
+    },
+    Move {
+        request: u32,
+        position: u32,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    Remove {
+        request: u32,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    ReaddLast {
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    CloseList {
+        #[serde(default)]
+        confirm: bool,
+    },
+    ReopenList,
+    SetPolicy {
+        policy: Policy,
+    },
+    SetTimeLimits {
+        limits: TimeLimits,
+    },
+    SetModeratorScope {
+        remote_only: bool,
+    },
+    SetAgenda {
+        items: Vec<AgendaItem>,
+    },
+    AdvanceAgenda {
+        carry_over: bool,
+    },
+    PostLink {
+        #[serde(default)]
+        title: String,
+        url: String,
+    },
+    RemoveLink {
+        link: u32,
+    },
+}
+
+impl WireCommand {
+    /// The core command for `caller`, or why it cannot be sent at all.
+    pub fn into_command(self, caller: Caller) -> Result<Command, WireError> {
+        let me = match caller {
+            Caller::Participant(p) => Some(p),
+            _ => None,
+        };
+        let mine = |what: &'static str| me.ok_or(WireError::NotJoined(what));
+        Ok(match self {
+            WireCommand::Join { profile } => {
+                if caller == Caller::Newcomer && profile.modality == Modality::Onsite {
+                    return Err(WireError::OnsiteNeedsRoomCode);
+                }
+                Command::Join {
+                    profile: profile.into(),
+                }
+            }
+            WireCommand::UpdateProfile { profile } => Command::UpdateProfile {
+                participant: mine("update your profile")?,
+                profile: profile.into(),
+            },
+            WireCommand::RaiseHand { kind, note } => Command::RaiseHand {
+                participant: mine("raise your hand")?,
+                kind,
+                note,
+            },
+            WireCommand::RaiseFor {
+                participant,
+                kind,
+                note,
+            } => Command::RaiseHand {
+                participant: ParticipantId(participant),
+                kind,
+                note,
+            },
+            WireCommand::AddProxy {
+                profile,
+                kind,
+                note,
+            } => Command::AddProxy {
+                profile: profile.into(),
+                kind,
+                note,
+            },
+            WireCommand::ChangeRequest {
+                request,
+                kind,
+                note,
+            } => Command::ChangeRequest {
+                request: RequestId(request),
+                kind,
+                note,
+            },
+            WireCommand::LowerHand { request } => Command::LowerHand {
+                request: RequestId(request),
+            },
+            WireCommand::DeclineForNow { request } => Command::DeclineForNow {
+                request: RequestId(request),
+            },
+            WireCommand::Rejoin { request } => Command::Rejoin {
+                request: RequestId(request),
+            },
+            WireCommand::MarkReady { request, ready } => Command::MarkReady {
+                request: RequestId(request),
+                ready,
+            },
+            WireCommand::Grant {
+                request,
+                force,
+                seen,
+            } => Command::GrantFloor {
+                target: request.map_or(Target::Next, |r| Target::Request(RequestId(r))),
+                force,
+                seen,
+            },
+            WireCommand::EndTurn { seen } => Command::EndTurn { seen },
+            WireCommand::Yield => {
+                mine("yield the floor")?;
+                Command::Yield
+            }
+            WireCommand::Pause { seen } => Command::PauseClock { seen },
+            WireCommand::ResumeClock { seen } => Command::ResumeClock { seen },
+            WireCommand::Extend { by_ms, seen } => Command::ExtendTurn { by_ms, seen },
+            WireCommand::Move {
+                request,
+                position,
+                reason,
+            } => Command::Move {
+                request: RequestId(request),
+                position,
+                reason,
+            },
+            WireCommand::Remove { request, reason } => Command::Remove {
+                request: RequestId(request),
+                reason,
+            },
+            WireCommand::ReaddLast { reason } => Command::ReaddLastSpeaker { reason },
+            WireCommand::CloseList { confirm } => Command::CloseList { confirm },
+            WireCommand::ReopenList => Command::ReopenList,
+            WireCommand::SetPolicy { policy } => Command::SetPolicy { policy },
+            WireCommand::SetTimeLimits { limits } => Command::SetTimeLimits { limits },
+            WireCommand::SetModeratorScope { remote_only } => {
+                Command::SetModeratorScope { remote_only }
+            }
+            WireCommand::SetAgenda { items } => Command::SetAgenda { items },
+            WireCommand::AdvanceAgenda { carry_over } => Command::AdvanceAgenda { carry_over },
+            WireCommand::PostLink { title, url } => Command::PostLink { title, url },
+            WireCommand::RemoveLink { link } => Command::RemoveLink { link: LinkId(link) },
+        })
+    }
+}

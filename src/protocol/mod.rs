@@ -1,0 +1,265 @@
+//! The wire protocol, version 1: JSON text frames with a `type` tag. Written down for people in
+//! `docs/protocol.md`; this module is its single implementation (the tests check the page's
+//! examples against it).
+//!
+//! The protocol's types are not the core's: clients see a [`View`] and [`Patch`]es, commands
+//! arrive as [`WireCommand`]s and are converted for the caller's role, and events are sent with
+//! what their audience may not see taken out.
+
+mod command;
+mod view;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use command::{Caller, ProfileIn, WireCommand};
+pub use view::{
+    Audience, FloorView, LinkView, OrderPatch, Patch, RequestView, SessionView, Slot, View, Who,
+    slots,
+};
+
+use crate::queue::{Event, Fact, Refusal, Timestamp};
+
+/// The protocol version this server speaks.
+pub const VERSION: u32 = 1;
+
+/// Where a client left off: the log's epoch and the last seq it applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    /// The session log's epoch.
+    pub epoch: u32,
+    /// The last seq applied.
+    pub seq: u64,
+}
+
+/// The first message on every connection.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Hello {
+    /// Protocol version.
+    pub v: u32,
+    /// Session id.
+    pub session: String,
+    /// Capability token from the link's fragment; absent for the public view.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// A client id the tab keeps across reconnects, for idempotent resends.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// Where the client left off, when reconnecting.
+    #[serde(default)]
+    pub resume: Option<Resume>,
+}
+
+/// A parsed client message.
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    /// `hello`.
+    Hello(Hello),
+    /// `resync`: send a fresh snapshot.
+    Resync,
+    /// A command with its client request id.
+    Command {
+        /// Client request id.
+        req: u64,
+        /// The command.
+        command: WireCommand,
+    },
+}
+
+/// Why a client message was not accepted, before or besides the queue's own refusals.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[allow(missing_docs)]
+pub enum WireError {
+    #[error("not valid JSON: {0}")]
+    BadJson(String),
+    #[error("unknown message type `{0}`")]
+    UnknownType(String),
+    #[error("{0}")]
+    BadField(String),
+    #[error("join the session first to {0}")]
+    NotJoined(&'static str),
+    #[error("joining as onsite needs the room's code from the display")]
+    OnsiteNeedsRoomCode,
+    #[error("this link is read-only")]
+    ReadOnly,
+    #[error("the first message must be hello")]
+    HelloFirst,
+    #[error("hello was already received on this connection")]
+    HelloTwice,
+    #[error("this link is not valid (expired, rotated or mistyped)")]
+    BadToken,
+    #[error("no such session")]
+    UnknownSession,
+    #[error("protocol version {0} is not supported; this server speaks 1")]
+    Version(u32),
+    #[error("the service could not record this; try again")]
+    Unavailable,
+}
+
+impl WireError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WireError::BadJson(_) => "bad_json",
+            WireError::UnknownType(_) => "unknown_type",
+            WireError::BadField(_) => "bad_field",
+            WireError::NotJoined(_) => "not_joined",
+            WireError::OnsiteNeedsRoomCode => "onsite_needs_room_code",
+            WireError::ReadOnly => "forbidden",
+            WireError::HelloFirst => "hello_first",
+            WireError::HelloTwice => "hello_twice",
+            WireError::BadToken => "bad_token",
+            WireError::UnknownSession => "unknown_session",
+            WireError::Version(_) => "unsupported_version",
+            WireError::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// Parse one text frame. On error, the client's `req` is returned too when it could be read.
+pub fn parse(text: &str) -> Result<Incoming, (Option<u64>, WireError)> {
+    let mut value: Value =
+        serde_json::from_str(text).map_err(|e| (None, WireError::BadJson(e.to_string())))?;
+    let obj = value
+        .as_object_mut()
+        .ok_or((None, WireError::BadJson("expected a JSON object".into())))?;
+    let req = match obj.remove("req") {
+        None => None,
+        Some(v) => Some(v.as_u64().ok_or((
+            None,
+            WireError::BadField("req: must be a non-negative integer".into()),
+        ))?),
+    };
+    let kind = match obj.get("type") {
+        Some(Value::String(t)) => t.clone(),
+        _ => return Err((req, WireError::BadField("type: missing".into()))),
+    };
+    match kind.as_str() {
+        "hello" => serde_json::from_value(value)
+            .map(Incoming::Hello)
+            .map_err(|e| (req, WireError::BadField(e.to_string()))),
+        "resync" => Ok(Incoming::Resync),
+        _ => {
+            let command = serde_json::from_value(value).map_err(|e| {
+                let msg = e.to_string();
+                let err = if msg.starts_with("unknown variant") {
+                    WireError::UnknownType(kind.clone())
+                } else {
+                    WireError::BadField(msg)
+                };
+                (req, err)
+            })?;
+            let req = req.ok_or((
+                None,
+                WireError::BadField("req: every command needs a client request id".into()),
+            ))?;
+            Ok(Incoming::Command { req, command })
+        }
+    }
+}
+
+/// A server message, serialized by [`encode`].
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(missing_docs)] // documented in docs/protocol.md
+pub enum Outgoing<'a> {
+    Welcome {
+        v: u32,
+        session: &'a str,
+        role: &'a str,
+        participant: Option<u32>,
+        epoch: u32,
+        seq: u64,
+        recovered: bool,
+    },
+    Snapshot {
+        epoch: u32,
+        seq: u64,
+        server_time: Timestamp,
+        view: &'a View,
+    },
+    Update {
+        from: u64,
+        seq: u64,
+        server_time: Timestamp,
+        events: &'a [Value],
+        patch: &'a Patch,
+    },
+    Order {
+        seq: u64,
+        server_time: Timestamp,
+        queue: &'a [Slot],
+    },
+    Ack {
+        req: u64,
+        seq: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        participant: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        token: Option<&'a str>,
+    },
+    Error {
+        req: Option<u64>,
+        code: &'a str,
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        floor: Option<Option<u32>>,
+    },
+}
+
+/// Serialize a server message.
+pub fn encode(msg: &Outgoing<'_>) -> String {
+    serde_json::to_string(msg).expect("server messages always serialize")
+}
+
+/// An `error` frame for a queue refusal (a `conflict` carries the floor as it is now).
+pub fn refusal(req: Option<u64>, r: &Refusal) -> String {
+    let floor = match r {
+        Refusal::Conflict { current } => Some(current.map(|t| t.0)),
+        _ => None,
+    };
+    encode(&Outgoing::Error {
+        req,
+        code: r.code(),
+        message: &r.to_string(),
+        floor,
+    })
+}
+
+/// An `error` frame for a wire error.
+pub fn wire_error(req: Option<u64>, e: &WireError) -> String {
+    encode(&Outgoing::Error {
+        req,
+        code: e.code(),
+        message: &e.to_string(),
+        floor: None,
+    })
+}
+
+/// An event as `audience` sees it, or `None` if it is not theirs to see. Self-declared gender is
+/// never sent; the public does not see notes, joins, or profile fields beyond name, affiliation
+/// and modality.
+pub fn event_json(seq: u64, e: &Event, audience: Audience) -> Option<Value> {
+    let public = audience == Audience::Public;
+    if public
+        && matches!(
+            e.fact,
+            Fact::ParticipantJoined { .. } | Fact::ProfileUpdated { .. }
+        )
+    {
+        return None;
+    }
+    let mut v = serde_json::to_value(e).expect("events always serialize");
+    let obj = v.as_object_mut().expect("events serialize as objects");
+    obj.insert("seq".into(), seq.into());
+    if let Some(Value::Object(profile)) = obj.get_mut("profile") {
+        profile.remove("gender");
+    }
+    if public {
+        obj.remove("note");
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+//! The protocol page (`docs/protocol.md`) against the implementation, and parsing edge cases.
+
+use super::*;
+
+const PAGE: &str = include_str!("../../docs/protocol.md");
+
+/// The ```json blocks of the page tagged `tag`, as text.
+fn examples(tag: &str) -> Vec<String> {
+    let fence = format!("```json {tag}\n");
+    PAGE.split(fence.as_str())
+        .skip(1)
+        .map(|rest| rest.split("\n```").next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_client_example_on_the_page_parses() {
+    let blocks = examples("client");
+    assert!(blocks.len() > 30, "the page shows every command");
+    for text in &blocks {
+        match parse(text) {
+            Ok(Incoming::Command { command, .. }) => {
+                // Each converts for the role it is shown for (or fails only by role).
+                let moderator = command.clone().into_command(Caller::Chair);
+                let participant =
+                    command.into_command(Caller::Participant(crate::queue::ParticipantId(5)));
+                assert!(moderator.is_ok() || participant.is_ok(), "{text}");
+            }
+            Ok(_) => {}
+            Err(e) => panic!("example does not parse: {text}\n{e:?}"),
+        }
+    }
+}
+
+#[test]
+fn every_server_example_on_the_page_has_a_known_type() {
+    let blocks = examples("server");
+    for text in &blocks {
+        let v: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let t = v["type"].as_str().unwrap();
+        assert!(
+            ["welcome", "snapshot", "update", "order", "ack", "error"].contains(&t),
+            "{t}"
+        );
+        if t == "snapshot" {
+            let _: View =
+                serde_json::from_value(v["view"].clone()).expect("the page's view is a View");
+        }
+        if t == "update" {
+            let _: Patch =
+                serde_json::from_value(v["patch"].clone()).expect("the page's patch is a Patch");
+        }
+    }
+}
+
+#[test]
+fn every_command_type_is_on_the_page() {
+    let src = include_str!("command.rs");
+    let body = src
+        .split("pub enum WireCommand {")
+        .nth(1)
+        .unwrap()
+        .split("\nimpl")
+        .next()
+        .unwrap();
+    let variants: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.chars().next().is_some_and(char::is_uppercase))
+        .map(|l| l.split([' ', ',', '{']).next().unwrap())
+        .collect();
+    assert!(variants.len() >= 25, "{variants:?}");
+    for v in variants {
+        let snake: String = v
+            .chars()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                let sep = (i > 0 && c.is_uppercase()).then_some('_');
+                sep.into_iter().chain(c.to_lowercase())
+            })
+            .collect();
+        assert!(
+            PAGE.contains(&format!("\"type\": \"{snake}\"")),
+            "`{snake}` is not shown on the page"
+        );
+    }
+}
+
+#[test]
+fn bad_input_gets_typed_errors_with_the_req_when_readable() {
+    let code = |t: &str| parse(t).unwrap_err();
+    assert_eq!(code("{not json").1.code(), "bad_json");
+    assert_eq!(code("[1,2]").1.code(), "bad_json");
+    assert_eq!(
+        code(r#"{"type":"fly","req":3}"#),
+        (Some(3), WireError::UnknownType("fly".into()))
+    );
+    let (req, e) = code(r#"{"type":"lower_hand","req":4}"#);
+    assert_eq!((req, e.code()), (Some(4), "bad_field"));
+    assert!(
+        e.to_string().contains("request"),
+        "names the missing field: {e}"
+    );
+    assert_eq!(
+        code(r#"{"type":"raise_hand"}"#).1.code(),
+        "bad_field",
+        "commands need a req"
+    );
+    assert_eq!(
+        code(r#"{"type":"raise_hand","req":-1}"#).1.code(),
+        "bad_field"
+    );
+    let (_, e) = code(r#"{"type":"grant","req":5}"#);
+    assert!(
+        e.to_string().contains("seen"),
+        "seen is required even though it may be null: {e}"
+    );
+    assert!(matches!(
+        parse(r#"{"type":"grant","req":5,"seen":null}"#),
+        Ok(Incoming::Command { .. })
+    ));
+}
+
+#[test]
+fn viewers_and_newcomers_cannot_act_beyond_their_role() {
+    let raise = WireCommand::RaiseHand {
+        kind: crate::queue::RequestKind::Question,
+        note: None,
+    };
+    assert_eq!(
+        raise
+            .clone()
+            .into_command(Caller::Newcomer)
+            .unwrap_err()
+            .code(),
+        "not_joined"
+    );
+    assert_eq!(Caller::Viewer.actor(), None);
+    let onsite: WireCommand =
+        serde_json::from_str(r#"{"type":"join","profile":{"name":"X","modality":"onsite"}}"#)
+            .unwrap();
+    assert_eq!(
+        onsite
+            .clone()
+            .into_command(Caller::Newcomer)
+            .unwrap_err()
+            .code(),
+        "onsite_needs_room_code"
+    );
+    assert!(
+        onsite.into_command(Caller::Chair).is_ok(),
+        "moderators register people in the room"
+    );
+}
+
+#[test]
+fn the_public_never_sees_notes_joins_or_gender() {
+    use crate::queue::*;
+    let mut profile = Profile::new("Ana", "Brazil", Modality::Online);
+    profile.gender = Some(Gender::Woman);
+    let joined = Event {
+        at: Timestamp(1),
+        actor: Actor::Newcomer,
+        fact: Fact::ParticipantJoined {
+            participant: ParticipantId(0),
+            profile,
+        },
+    };
+    assert!(event_json(1, &joined, Audience::Public).is_none());
+    let moderator = event_json(1, &joined, Audience::Moderator).unwrap();
+    assert!(
+        moderator["profile"].get("gender").is_none(),
+        "gender is aggregate only"
+    );
+    assert_eq!(moderator["profile"]["name"], "Ana");
+    let raised = Event {
+        at: Timestamp(2),
+        actor: Actor::Participant(ParticipantId(0)),
+        fact: Fact::HandRaised {
+            request: RequestId(0),
+            participant: ParticipantId(0),
+            kind: RequestKind::Question,
+            note: Some("private".into()),
+            origin: Origin::SelfRaised,
+        },
+    };
+    assert!(
+        event_json(2, &raised, Audience::Public)
+            .unwrap()
+            .get("note")
+            .is_none()
+    );
+    assert_eq!(
+        event_json(2, &raised, Audience::Moderator).unwrap()["note"],
+        "private"
+    );
+}

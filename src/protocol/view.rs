@@ -1,0 +1,474 @@
+//! The session as clients see it: a [`View`] built from the queue's state for one audience,
+//! and the [`Patch`] that moves a view from one change to the next.
+//!
+//! Clients never run the queue's rules. They hold a `View` (from a snapshot) and apply patches
+//! (from updates); the order of the queue arrives ready-made, as an [`OrderPatch`] that names
+//! only what moved. So a grant in a 500-entry queue sends one removal, not 500 entries.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::queue::{
+    Modality, Origin, ParticipantId, Policy, Reason, RequestId, RequestKind, RequestState,
+    StakeholderGroup, State, TimeLimits, Timestamp,
+};
+
+/// Who a view is for. Moderators see everything but self-declared gender (aggregate only);
+/// participants, the display and the public view see no notes and no declared fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// The chair and the online moderator.
+    Moderator,
+    /// Participants, the display and the public view.
+    Public,
+}
+
+/// A participant as shown beside their request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Who {
+    /// Display name.
+    pub name: String,
+    /// Country or organisation.
+    pub affiliation: String,
+    /// Onsite, online or hub.
+    pub modality: Modality,
+    /// People the entry speaks for.
+    pub head_count: u32,
+    /// Stakeholder group (moderators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stakeholder: Option<StakeholderGroup>,
+    /// Preferred language (moderators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// An open request (waiting, ready, parked or speaking).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    /// Request id.
+    pub id: u32,
+    /// Participant id.
+    pub participant: u32,
+    /// Who asks.
+    pub who: Who,
+    /// Kind of request.
+    pub kind: RequestKind,
+    /// The note (moderators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// How it arrived.
+    pub origin: Origin,
+    /// Its state.
+    pub state: RequestState,
+    /// First raised, server ms.
+    pub requested_at: Timestamp,
+    /// Last entered the queue, server ms (waits count from here).
+    pub queued_at: Timestamp,
+    /// Agenda item at the raise.
+    pub item: Option<u32>,
+}
+
+/// One place in the queue; its position is its index plus one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    /// Request id.
+    pub request: u32,
+    /// Why it stands there.
+    #[serde(flatten)]
+    pub reason: Reason,
+}
+
+/// The floor: who speaks and the clock as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FloorView {
+    /// Turn id (moderators send it back as `seen`).
+    pub turn: u32,
+    /// Request id.
+    pub request: u32,
+    /// Participant id.
+    pub participant: u32,
+    /// Who speaks.
+    pub who: Who,
+    /// Kind of request.
+    pub kind: RequestKind,
+    /// Granted at, server ms.
+    pub granted_at: Timestamp,
+    /// Limit at the grant.
+    pub limit_ms: u64,
+    /// Added since.
+    pub extended_ms: u64,
+    /// Paused since, if paused.
+    pub paused_at: Option<Timestamp>,
+    /// Earlier pauses in all.
+    pub paused_ms: u64,
+}
+
+/// A shared link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkView {
+    /// Link id.
+    pub id: u32,
+    /// What it is.
+    pub title: String,
+    /// Where.
+    pub url: String,
+}
+
+/// Session-wide settings and lists: small, sent whole when any of it changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Title.
+    pub title: String,
+    /// Ordering policy.
+    pub policy: Policy,
+    /// Time limits.
+    pub limits: TimeLimits,
+    /// New requests accepted.
+    pub list_open: bool,
+    /// The online moderator runs the floor for remote speakers only.
+    pub moderator_remote_only: bool,
+    /// Agenda item titles.
+    pub agenda: Vec<String>,
+    /// Current agenda item.
+    pub item: Option<u32>,
+    /// Shared links.
+    pub links: Vec<LinkView>,
+}
+
+/// Everything a console shows, for one audience.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    /// Settings and lists.
+    pub session: SessionView,
+    /// Open requests by id.
+    pub requests: BTreeMap<u32, RequestView>,
+    /// The queue, first first.
+    pub queue: Vec<Slot>,
+    /// The floor.
+    pub floor: Option<FloorView>,
+}
+
+fn who(s: &State, p: ParticipantId, audience: Audience) -> Who {
+    let profile = &s.participants()[p.0 as usize].profile;
+    let moderator = audience == Audience::Moderator;
+    Who {
+        name: profile.name.clone(),
+        affiliation: profile.affiliation.clone(),
+        modality: profile.modality,
+        head_count: profile.head_count,
+        stakeholder: profile.stakeholder.filter(|_| moderator),
+        language: profile.language.clone().filter(|_| moderator),
+    }
+}
+
+impl RequestView {
+    /// The view of request `id`, if it is open.
+    pub fn of(s: &State, id: RequestId, audience: Audience) -> Option<Self> {
+        let r = s.request(id)?;
+        r.state.is_open().then(|| RequestView {
+            id: r.id.0,
+            participant: r.participant.0,
+            who: who(s, r.participant, audience),
+            kind: r.kind,
+            note: r.note.clone().filter(|_| audience == Audience::Moderator),
+            origin: r.origin,
+            state: r.state,
+            requested_at: r.requested_at,
+            queued_at: r.queued_at,
+            item: r.item,
+        })
+    }
+}
+
+impl FloorView {
+    /// The floor now.
+    pub fn of(s: &State, audience: Audience) -> Option<Self> {
+        s.floor().map(|t| FloorView {
+            turn: t.id.0,
+            request: t.request.0,
+            participant: t.participant.0,
+            who: who(s, t.participant, audience),
+            kind: t.kind,
+            granted_at: t.granted_at,
+            limit_ms: t.limit_ms,
+            extended_ms: t.extended_ms,
+            paused_at: t.paused_at,
+            paused_ms: t.paused_ms,
+        })
+    }
+}
+
+impl SessionView {
+    /// The settings now.
+    pub fn of(s: &State) -> Self {
+        SessionView {
+            title: s.title().to_owned(),
+            policy: s.policy(),
+            limits: s.limits().clone(),
+            list_open: s.list_open(),
+            moderator_remote_only: s.moderator_remote_only(),
+            agenda: s.agenda().iter().map(|i| i.title.clone()).collect(),
+            item: s.current_item(),
+            links: s
+                .links()
+                .iter()
+                .map(|l| LinkView {
+                    id: l.id.0,
+                    title: l.title.clone(),
+                    url: l.url.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The queue at `now` as slots.
+pub fn slots(s: &State, now: Timestamp) -> Vec<Slot> {
+    s.queue(now)
+        .into_iter()
+        .map(|e| Slot {
+            request: e.request.0,
+            reason: e.reason,
+        })
+        .collect()
+}
+
+impl View {
+    /// The whole view of `s` at `now` for `audience`.
+    pub fn of(s: &State, audience: Audience, now: Timestamp) -> Self {
+        View {
+            session: SessionView::of(s),
+            requests: s
+                .requests()
+                .iter()
+                .filter_map(|r| RequestView::of(s, r.id, audience))
+                .map(|r| (r.id, r))
+                .collect(),
+            queue: slots(s, now),
+            floor: FloorView::of(s, audience),
+        }
+    }
+
+    /// Apply a patch; an error means the view has diverged and needs a fresh snapshot.
+    pub fn apply(&mut self, patch: &Patch) -> Result<(), &'static str> {
+        if let Some(session) = &patch.session {
+            self.session = session.clone();
+        }
+        for id in &patch.closed {
+            self.requests.remove(id);
+        }
+        for r in &patch.requests {
+            self.requests.insert(r.id, r.clone());
+        }
+        if let Some(floor) = &patch.floor {
+            self.floor = floor.clone();
+        }
+        match &patch.order {
+            Some(order) => order.apply(&mut self.queue),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Changes from one view to the next. Absent fields did not change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patch {
+    /// The settings, when they changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionView>,
+    /// Requests opened or changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<RequestView>,
+    /// Requests no longer open (done, withdrawn, removed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closed: Vec<u32>,
+    /// The floor, when it changed (`null`: nobody has it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub floor: Option<Option<FloorView>>,
+    /// How the queue's order changed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderPatch>,
+}
+
+/// A field that is present (even as `null`) deserializes to `Some`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+impl Patch {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.session.is_none()
+            && self.requests.is_empty()
+            && self.closed.is_empty()
+            && self.floor.is_none()
+            && self.order.is_none()
+    }
+}
+
+/// How the queue's order changed: remove `remove`, then insert each of `insert` at its index in
+/// ascending order, then update `reasons`. The result has `len` entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderPatch {
+    /// Requests to take out (gone, or moved).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<u32>,
+    /// `(index, slot)` to insert, ascending by index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub insert: Vec<(u32, Slot)>,
+    /// Entries that kept their place but changed reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<Slot>,
+    /// The queue's length afterwards (a check).
+    pub len: u32,
+}
+
+impl OrderPatch {
+    /// Whether the order did not change.
+    pub fn is_empty(&self) -> bool {
+        self.remove.is_empty() && self.insert.is_empty() && self.reasons.is_empty()
+    }
+
+    /// The smallest patch from `old` to `new`: entries on a longest run that kept its relative
+    /// order stay put; everything else is removed and reinserted.
+    pub fn diff(old: &[Slot], new: &[Slot]) -> Self {
+        let at_new: HashMap<u32, usize> = new
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.request, i))
+            .collect();
+        let survivors: Vec<(usize, u32)> = old
+            .iter()
+            .filter_map(|s| at_new.get(&s.request).map(|&j| (j, s.request)))
+            .collect();
+        let keep: HashSet<u32> = longest_increasing(&survivors).into_iter().collect();
+        let old_reason: HashMap<u32, &Reason> =
+            old.iter().map(|s| (s.request, &s.reason)).collect();
+        OrderPatch {
+            remove: old
+                .iter()
+                .map(|s| s.request)
+                .filter(|r| !keep.contains(r))
+                .collect(),
+            insert: new
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !keep.contains(&s.request))
+                .map(|(i, s)| (u32::try_from(i).unwrap_or(u32::MAX), s.clone()))
+                .collect(),
+            reasons: new
+                .iter()
+                .filter(|s| {
+                    keep.contains(&s.request) && old_reason.get(&s.request) != Some(&&s.reason)
+                })
+                .cloned()
+                .collect(),
+            len: u32::try_from(new.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Apply to a queue; an error means it has diverged.
+    pub fn apply(&self, queue: &mut Vec<Slot>) -> Result<(), &'static str> {
+        if !self.remove.is_empty() {
+            let gone: HashSet<u32> = self.remove.iter().copied().collect();
+            queue.retain(|s| !gone.contains(&s.request));
+        }
+        for (i, slot) in &self.insert {
+            let i = *i as usize;
+            if i > queue.len() {
+                return Err("order patch inserts past the end");
+            }
+            queue.insert(i, slot.clone());
+        }
+        for slot in &self.reasons {
+            let s = queue
+                .iter_mut()
+                .find(|s| s.request == slot.request)
+                .ok_or("order patch names an unknown entry")?;
+            s.reason = slot.reason.clone();
+        }
+        if queue.len() == self.len as usize {
+            Ok(())
+        } else {
+            Err("order patch length mismatch")
+        }
+    }
+}
+
+/// The ids on a longest strictly increasing run of `(index, id)` by index (patience sorting).
+fn longest_increasing(seq: &[(usize, u32)]) -> Vec<u32> {
+    let mut tails: Vec<usize> = Vec::new(); // positions in seq ending a run of each length
+    let mut prev: Vec<Option<usize>> = vec![None; seq.len()];
+    for (i, &(v, _)) in seq.iter().enumerate() {
+        let k = tails.partition_point(|&t| seq[t].0 < v);
+        prev[i] = k.checked_sub(1).map(|k| tails[k]);
+        if k == tails.len() {
+            tails.push(i);
+        } else {
+            tails[k] = i;
+        }
+    }
+    let mut out = Vec::with_capacity(tails.len());
+    let mut at = tails.last().copied();
+    while let Some(i) = at {
+        out.push(seq[i].1);
+        at = prev[i];
+    }
+    out.reverse();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn q(ids: &[u32]) -> Vec<Slot> {
+        ids.iter()
+            .map(|&request| Slot {
+                request,
+                reason: Reason::Arrival,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn common_changes_make_small_patches() {
+        let old = q(&[1, 2, 3, 4, 5]);
+        let granted = OrderPatch::diff(&old, &q(&[2, 3, 4, 5]));
+        assert_eq!(
+            (granted.remove.as_slice(), granted.insert.len()),
+            (&[1][..], 0)
+        );
+        let raised = OrderPatch::diff(&old, &q(&[1, 2, 3, 4, 5, 6]));
+        assert_eq!((raised.remove.len(), raised.insert.len()), (0, 1));
+        let moved = OrderPatch::diff(&old, &q(&[5, 1, 2, 3, 4]));
+        assert_eq!(moved.remove, [5]);
+        assert_eq!(moved.insert.len(), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn a_patch_turns_old_into_new(
+            old in prop::sample::subsequence((0..40u32).collect::<Vec<_>>(), 0..40).prop_shuffle(),
+            new in prop::sample::subsequence((0..40u32).collect::<Vec<_>>(), 0..40).prop_shuffle(),
+            starved in prop::collection::vec(any::<bool>(), 40),
+        ) {
+            let old = q(&old);
+            let new: Vec<Slot> = new.iter().map(|&request| Slot {
+                request,
+                reason: if starved[request as usize] { Reason::Starved { waited_ms: 1 } } else { Reason::Arrival },
+            }).collect();
+            let patch = OrderPatch::diff(&old, &new);
+            let mut got = old.clone();
+            prop_assert_eq!(patch.apply(&mut got), Ok(()));
+            prop_assert_eq!(got, new);
+        }
+    }
+}

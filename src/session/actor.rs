@@ -1,0 +1,243 @@
+//! The session actor's loop: one task, one state, commands in order.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{broadcast, mpsc};
+
+use super::answers::Answers;
+use super::publish::Published;
+use super::{Answer, Frame, Info, Msg, Runtime, Sender, Subscription};
+use crate::protocol::{Audience, Outgoing, Resume, View, encode};
+use crate::queue::{Actor, Command, Event, Fact, State, Timestamp, decide};
+use crate::store::SessionMeta;
+
+pub(super) struct SessionActor {
+    rt: Runtime,
+    meta: Arc<SessionMeta>,
+    state: State,
+    updates: broadcast::Sender<Arc<Frame>>,
+    /// The last update frames, oldest first, for resume.
+    ring: VecDeque<Arc<Frame>>,
+    answers: Answers,
+    published: Published,
+    /// The time of the last event: server time never runs backwards within a session.
+    last_at: Timestamp,
+}
+
+fn wall_clock() -> Timestamp {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    Timestamp(u64::try_from(ms).unwrap_or(u64::MAX))
+}
+
+impl SessionActor {
+    pub(super) fn new(rt: Runtime, meta: Arc<SessionMeta>, events: &[Event]) -> Self {
+        let state = State::replay(events);
+        let last_at = events.last().map_or(Timestamp(0), |e| e.at);
+        let now = wall_clock().max(last_at);
+        Self {
+            updates: broadcast::channel(rt.config.lag_capacity.max(1)).0,
+            ring: VecDeque::with_capacity(rt.config.resume_window),
+            answers: Answers::new(rt.config.answers),
+            published: Published::new(&state, now),
+            rt,
+            meta,
+            state,
+            last_at,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        wall_clock().max(self.last_at)
+    }
+
+    pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Msg>, on_exit: impl FnOnce()) {
+        let cancel = self.rt.cancel.clone();
+        let idle_after = self.rt.config.idle_after;
+        let mut last_used = Instant::now();
+        loop {
+            let promotion = self
+                .state
+                .next_promotion_at()
+                .map(|at| Duration::from_millis(at.millis_since(self.now())));
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break,
+                msg = rx.recv() => {
+                    let Some(msg) = msg else { break };
+                    self.handle(msg).await;
+                    last_used = Instant::now();
+                }
+                () = sleep_for(promotion) => self.reorder(),
+                () = tokio::time::sleep(idle_after / 4) => {
+                    if self.updates.receiver_count() == 0 && last_used.elapsed() >= idle_after {
+                        tracing::debug!(session = %self.meta.id, "idle session stops");
+                        break;
+                    }
+                }
+            }
+        }
+        // Close the mailbox first (the handle now reports the actor gone), then leave the hub, so
+        // new callers start a fresh actor from the log. Whatever is still in the mailbox is
+        // dropped, and its callers are told the session has gone.
+        rx.close();
+        on_exit();
+    }
+
+    async fn handle(&mut self, msg: Msg) {
+        // A failed reply means the caller went away (its connection closed): nothing to do.
+        match msg {
+            Msg::Command {
+                actor,
+                client,
+                req,
+                command,
+                reply,
+            } => {
+                let answer = self.command(actor, client, req, command).await;
+                let _ = reply.send(answer);
+            }
+            Msg::Subscribe {
+                audience,
+                resume,
+                reply,
+            } => {
+                let _ = reply.send(self.subscribe(audience, resume));
+            }
+            Msg::Info { reply } => {
+                let _ = reply.send(Info {
+                    title: self.state.title().to_owned(),
+                    policy: self.state.policy(),
+                    list_open: self.state.list_open(),
+                    queued: self.state.queued_len(),
+                    seq: self.state.seq(),
+                    epoch: self.meta.epoch,
+                });
+            }
+        }
+    }
+
+    async fn command(
+        &mut self,
+        actor: Actor,
+        client: Option<String>,
+        req: u64,
+        command: Command,
+    ) -> Answer {
+        let sender = client.map(|client| Sender { actor, client });
+        if let Some(answer) = sender.as_ref().and_then(|s| self.answers.get(s, req)) {
+            return answer.clone();
+        }
+        let now = self.now();
+        let answer = match decide(&self.state, actor, command, now) {
+            Err(refusal) => Answer::Refused(refusal),
+            Ok(events) if events.is_empty() => Answer::Ack {
+                seq: self.state.seq(),
+                participant: None,
+            },
+            Ok(events) => {
+                let expected = self.state.seq();
+                if let Err(e) = self.rt.store.append(self.meta.id, expected, &events).await {
+                    tracing::error!(session = %self.meta.id, error = %e, "append failed; command not applied");
+                    return Answer::Unavailable; // not remembered: a resend may succeed
+                }
+                self.apply(&events, now);
+                let participant = events.iter().find_map(|e| match e.fact {
+                    Fact::ParticipantJoined { participant, .. } => Some(participant),
+                    _ => None,
+                });
+                Answer::Ack {
+                    seq: self.state.seq(),
+                    participant,
+                }
+            }
+        };
+        if let Some(s) = sender {
+            self.answers.remember(s, req, answer.clone());
+        }
+        answer
+    }
+
+    /// Apply appended events and publish them.
+    fn apply(&mut self, events: &[Event], now: Timestamp) {
+        let from = self.state.seq() + 1;
+        for e in events {
+            self.state.apply(e);
+        }
+        self.last_at = now;
+        let frame = Arc::new(self.published.update(&self.state, events, from, now));
+        if self.ring.len() == self.rt.config.resume_window {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(frame.clone());
+        // An error only means nobody is subscribed right now.
+        let _ = self.updates.send(frame);
+    }
+
+    fn reorder(&mut self) {
+        if let Some(frame) = self.published.reorder(&self.state, self.now()) {
+            let _ = self.updates.send(Arc::new(frame));
+        }
+    }
+
+    fn subscribe(&mut self, audience: Audience, resume: Option<Resume>) -> Subscription {
+        let updates = self.updates.subscribe();
+        let (seq, now) = (self.state.seq(), self.now());
+        if let Some(missed) = resume.and_then(|r| self.missed_since(r)) {
+            let mut initial: Vec<_> = missed.iter().map(|f| f.bytes(audience)).collect();
+            // Order changes that no event caused are not in the ring: send the order as it is.
+            initial.push(self.published.order_bytes(&self.state, now));
+            return Subscription {
+                recovered: true,
+                epoch: self.meta.epoch,
+                seq,
+                initial,
+                updates,
+            };
+        }
+        let view = View::of(&self.state, audience, now);
+        let snapshot = encode(&Outgoing::Snapshot {
+            epoch: self.meta.epoch,
+            seq,
+            server_time: now,
+            view: &view,
+        });
+        Subscription {
+            recovered: false,
+            epoch: self.meta.epoch,
+            seq,
+            initial: vec![snapshot.into()],
+            updates,
+        }
+    }
+
+    /// The frames after `r`, if the ring still holds all of them.
+    fn missed_since(&self, r: Resume) -> Option<Vec<Arc<Frame>>> {
+        let seq = self.state.seq();
+        if r.epoch != self.meta.epoch || r.seq > seq {
+            return None;
+        }
+        let missed: Vec<_> = self
+            .ring
+            .iter()
+            .filter(|f| f.seq > r.seq)
+            .cloned()
+            .collect();
+        match missed.first() {
+            None if r.seq == seq => Some(missed),
+            Some(f) if f.from == r.seq + 1 => Some(missed),
+            _ => None,
+        }
+    }
+}
+
+async fn sleep_for(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}

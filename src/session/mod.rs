@@ -1,0 +1,244 @@
+//! One live session: an actor (a tokio task) that owns the queue's state and its seq, and the
+//! cloneable [`SessionHandle`] that is the only way in.
+//!
+//! The actor decides each command against its state, appends the events to the store (durable
+//! before visible), applies them, answers, and publishes one update: serialized once per
+//! audience and shared as bytes by every connection. It also keeps the last updates for resume,
+//! the answers to recent commands for idempotent resends, and re-publishes the order when the
+//! starvation guard promotes someone with no event.
+
+mod actor;
+mod answers;
+mod publish;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::protocol::{Audience, Resume};
+use crate::queue::{Actor, Command, Event, ParticipantId, Policy, Refusal};
+use crate::store::{EventLog, SessionMeta};
+
+/// Tunables of every session actor.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Updates kept for resume; a client further behind gets a snapshot.
+    pub resume_window: usize,
+    /// Updates a connection may fall behind before it is sent a snapshot instead.
+    pub lag_capacity: usize,
+    /// A session with no clients and no commands for this long stops (it restarts from the log).
+    pub idle_after: Duration,
+    /// Answers remembered for idempotent resends.
+    pub answers: usize,
+    /// Commands that may wait in the actor's mailbox.
+    pub mailbox: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            resume_window: 1024,
+            lag_capacity: 256,
+            idle_after: Duration::from_secs(300),
+            answers: 4096,
+            mailbox: 256,
+        }
+    }
+}
+
+/// One update as sent, serialized once per audience.
+#[derive(Debug)]
+pub struct Frame {
+    /// The first seq it covers (`seq + 1` for an order-only frame, which covers none).
+    pub from: u64,
+    /// The last seq it covers (the current seq, for an order-only frame).
+    pub seq: u64,
+    /// The bytes for moderators.
+    pub moderator: Utf8Bytes,
+    /// The bytes for everyone else.
+    pub public: Utf8Bytes,
+}
+
+impl Frame {
+    /// The bytes for `audience` (a reference-count bump, no copy).
+    pub fn bytes(&self, audience: Audience) -> Utf8Bytes {
+        match audience {
+            Audience::Moderator => self.moderator.clone(),
+            Audience::Public => self.public.clone(),
+        }
+    }
+}
+
+/// What a new or returning connection starts with.
+#[derive(Debug)]
+pub struct Subscription {
+    /// Whether the resume succeeded (the missed updates follow) or a snapshot follows.
+    pub recovered: bool,
+    /// The log's epoch.
+    pub epoch: u32,
+    /// The seq the connection is at once it has sent `initial`.
+    pub seq: u64,
+    /// Frames to send first: a snapshot, or the missed updates and the current order.
+    pub initial: Vec<Utf8Bytes>,
+    /// Every later update.
+    pub updates: broadcast::Receiver<Arc<Frame>>,
+}
+
+/// The answer to a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Done (or nothing to do); the session is at `seq`.
+    Ack {
+        /// The session's seq after the command.
+        seq: u64,
+        /// The participant a `join` created.
+        participant: Option<ParticipantId>,
+    },
+    /// Refused by the queue's rules; nothing changed.
+    Refused(Refusal),
+    /// The store failed; nothing changed and the command may be sent again.
+    Unavailable,
+}
+
+/// Who sent a command, for idempotency: the same `(sender, req)` gets the same answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sender {
+    /// The actor.
+    pub actor: Actor,
+    /// The client id from `hello`.
+    pub client: String,
+}
+
+/// Public facts about a session.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Info {
+    /// Title.
+    pub title: String,
+    /// Ordering policy.
+    pub policy: Policy,
+    /// New requests accepted.
+    pub list_open: bool,
+    /// Requests in the queue.
+    pub queued: usize,
+    /// Current seq.
+    pub seq: u64,
+    /// Log epoch.
+    pub epoch: u32,
+}
+
+/// The session has stopped (idle or shutting down); ask the hub again.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the session actor has stopped")]
+pub struct Gone;
+
+enum Msg {
+    Command {
+        actor: Actor,
+        client: Option<String>,
+        req: u64,
+        command: Command,
+        reply: oneshot::Sender<Answer>,
+    },
+    Subscribe {
+        audience: Audience,
+        resume: Option<Resume>,
+        reply: oneshot::Sender<Subscription>,
+    },
+    Info {
+        reply: oneshot::Sender<Info>,
+    },
+}
+
+/// The way into a live session.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    meta: Arc<SessionMeta>,
+    tx: mpsc::Sender<Msg>,
+}
+
+impl SessionHandle {
+    /// The session's metadata as loaded.
+    pub fn meta(&self) -> &SessionMeta {
+        &self.meta
+    }
+
+    /// Whether the actor is still running.
+    pub fn is_live(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
+    async fn ask<T>(&self, msg: impl FnOnce(oneshot::Sender<T>) -> Msg) -> Result<T, Gone> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(msg(reply)).await.map_err(|_| Gone)?;
+        rx.await.map_err(|_| Gone)
+    }
+
+    /// Submit a command from `actor`; a `client` id makes resends with the same `req`
+    /// idempotent.
+    pub async fn command(
+        &self,
+        actor: Actor,
+        client: Option<String>,
+        req: u64,
+        command: Command,
+    ) -> Result<Answer, Gone> {
+        self.ask(|reply| Msg::Command {
+            actor,
+            client,
+            req,
+            command,
+            reply,
+        })
+        .await
+    }
+
+    /// Start receiving updates, resuming from `resume` when possible.
+    pub async fn subscribe(
+        &self,
+        audience: Audience,
+        resume: Option<Resume>,
+    ) -> Result<Subscription, Gone> {
+        self.ask(|reply| Msg::Subscribe {
+            audience,
+            resume,
+            reply,
+        })
+        .await
+    }
+
+    /// Public facts.
+    pub async fn info(&self) -> Result<Info, Gone> {
+        self.ask(|reply| Msg::Info { reply }).await
+    }
+}
+
+/// Everything a session actor needs besides its own log.
+#[derive(Clone)]
+pub struct Runtime {
+    /// The store.
+    pub store: Arc<dyn EventLog>,
+    /// Tunables.
+    pub config: SessionConfig,
+    /// Cancelled at shutdown.
+    pub cancel: CancellationToken,
+    /// Tracks the actor so shutdown can wait for it.
+    pub tracker: TaskTracker,
+}
+
+/// Start the actor for a session from its log. `on_exit` runs when it stops.
+pub fn spawn(
+    rt: &Runtime,
+    meta: SessionMeta,
+    events: &[Event],
+    on_exit: impl FnOnce() + Send + 'static,
+) -> SessionHandle {
+    let (tx, rx) = mpsc::channel(rt.config.mailbox);
+    let meta = Arc::new(meta);
+    let actor = actor::SessionActor::new(rt.clone(), meta.clone(), events);
+    rt.tracker.spawn(actor.run(rx, on_exit));
+    SessionHandle { meta, tx }
+}

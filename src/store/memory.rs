@@ -1,0 +1,81 @@
+//! An event log in memory: for tests, and for a service run without persistence.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::{EventLog, SessionMeta, StoreError, StoreFuture};
+use crate::auth::SessionId;
+use crate::queue::Event;
+
+/// Sessions and their events in a map. The lock is held only for the copy in or out, never
+/// across an `.await` (each operation completes before its future is returned).
+#[derive(Debug, Default)]
+pub struct MemoryLog {
+    sessions: Mutex<HashMap<SessionId, (SessionMeta, Vec<Event>)>>,
+}
+
+impl MemoryLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut HashMap<SessionId, (SessionMeta, Vec<Event>)>) -> T,
+    ) -> T {
+        f(&mut self
+            .sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+impl EventLog for MemoryLog {
+    fn create<'a>(&'a self, meta: &'a SessionMeta, events: &'a [Event]) -> StoreFuture<'a, ()> {
+        let r = self.with(|m| {
+            if m.contains_key(&meta.id) {
+                return Err(StoreError::Exists(meta.id));
+            }
+            m.insert(meta.id, (meta.clone(), events.to_vec()));
+            Ok(())
+        });
+        Box::pin(std::future::ready(r))
+    }
+
+    fn meta(&self, id: SessionId) -> StoreFuture<'_, Option<SessionMeta>> {
+        let r = self.with(|m| m.get(&id).map(|(meta, _)| meta.clone()));
+        Box::pin(std::future::ready(Ok(r)))
+    }
+
+    fn list(&self) -> StoreFuture<'_, Vec<SessionMeta>> {
+        let r = self.with(|m| m.values().map(|(meta, _)| meta.clone()).collect());
+        Box::pin(std::future::ready(Ok(r)))
+    }
+
+    fn append<'a>(
+        &'a self,
+        id: SessionId,
+        expected: u64,
+        events: &'a [Event],
+    ) -> StoreFuture<'a, u64> {
+        let r = self.with(|m| {
+            let (_, log) = m.get_mut(&id).ok_or(StoreError::UnknownSession(id))?;
+            let actual = log.len() as u64;
+            if actual != expected {
+                return Err(StoreError::Conflict { expected, actual });
+            }
+            log.extend_from_slice(events);
+            Ok(log.len() as u64)
+        });
+        Box::pin(std::future::ready(r))
+    }
+
+    fn load(&self, id: SessionId, after: u64) -> StoreFuture<'_, Vec<Event>> {
+        let r = self.with(|m| {
+            let (_, log) = m.get(&id).ok_or(StoreError::UnknownSession(id))?;
+            Ok(log.get(after as usize..).unwrap_or_default().to_vec())
+        });
+        Box::pin(std::future::ready(r))
+    }
+}

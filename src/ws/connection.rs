@@ -1,0 +1,369 @@
+//! One connection's life: hello, then a loop over the socket, the session's updates, pings
+//! and shutdown.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{MissedTickBehavior, interval, timeout};
+
+use crate::auth::{Capability, Role, SessionId};
+use crate::protocol::{
+    self, Audience, Caller, Hello, Incoming, Outgoing, Resume, VERSION, WireError, encode,
+};
+use crate::queue::{Actor, Command};
+use crate::service::Shared;
+use crate::session::{Answer, Frame, SessionHandle, Subscription};
+
+/// Close codes (RFC 6455).
+const GOING_AWAY: u16 = 1001;
+const POLICY: u16 = 1008;
+const TOO_BIG: u16 = 1009;
+const INTERNAL: u16 = 1011;
+
+/// Longest client id kept for idempotency.
+const CLIENT_ID_MAX: usize = 64;
+
+/// The socket failed or the peer went away: end the connection.
+struct Closed;
+
+pub(super) async fn run(mut socket: WebSocket, svc: Shared) {
+    let hello = match timeout(
+        svc.settings.ws.hello_timeout,
+        await_hello(&mut socket, &svc),
+    )
+    .await
+    {
+        Ok(Some(hello)) => hello,
+        Ok(None) => return,
+        Err(_) => {
+            let _ = close(&mut socket, POLICY, "no hello in time").await;
+            return;
+        }
+    };
+    let mut conn = match Conn::start(socket, svc, hello).await {
+        Ok(conn) => conn,
+        Err(()) => return,
+    };
+    if conn.serve().await.is_err() {
+        tracing::debug!(session = %conn.session, "connection closed");
+    }
+}
+
+/// Wait for `hello`, answering anything else with an error.
+async fn await_hello(socket: &mut WebSocket, svc: &Shared) -> Option<Hello> {
+    loop {
+        let text = match socket.recv().await? {
+            Ok(Message::Text(t)) => t,
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        };
+        let reply = match protocol::parse(&text) {
+            Ok(Incoming::Hello(h)) => return Some(h),
+            Ok(Incoming::Command { req, .. }) => {
+                protocol::wire_error(Some(req), &WireError::HelloFirst)
+            }
+            Ok(Incoming::Resync) => protocol::wire_error(None, &WireError::HelloFirst),
+            Err((req, e)) => protocol::wire_error(req, &e),
+        };
+        let write = svc.settings.ws.write_timeout;
+        if !matches!(
+            timeout(write, socket.send(Message::Text(reply.into()))).await,
+            Ok(Ok(()))
+        ) {
+            return None;
+        }
+    }
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), axum::Error> {
+    socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from(reason),
+        })))
+        .await
+}
+
+struct Conn {
+    socket: WebSocket,
+    svc: Shared,
+    session: SessionId,
+    handle: SessionHandle,
+    caller: Caller,
+    audience: Audience,
+    client: Option<String>,
+    updates: tokio::sync::broadcast::Receiver<Arc<Frame>>,
+    epoch: u32,
+    /// The last seq this client was sent.
+    seq: u64,
+}
+
+impl Conn {
+    /// Check the hello and subscribe; on failure the client is told why and the socket closed.
+    async fn start(mut socket: WebSocket, svc: Shared, hello: Hello) -> Result<Self, ()> {
+        match admit(&svc, &hello).await {
+            Ok((session, handle, caller)) => {
+                let audience = match caller {
+                    Caller::Chair | Caller::OnlineModerator => Audience::Moderator,
+                    _ => Audience::Public,
+                };
+                let sub = handle
+                    .subscribe(audience, hello.resume)
+                    .await
+                    .map_err(|_| ())?;
+                let client = hello
+                    .client
+                    .filter(|c| !c.is_empty() && c.len() <= CLIENT_ID_MAX);
+                let mut conn = Conn {
+                    socket,
+                    svc,
+                    session,
+                    handle,
+                    caller,
+                    audience,
+                    client,
+                    updates: sub.updates.resubscribe(),
+                    epoch: sub.epoch,
+                    seq: sub.seq,
+                };
+                conn.welcome(sub).await.map_err(|_| ())?;
+                Ok(conn)
+            }
+            Err((e, code)) => {
+                let _ = socket
+                    .send(Message::Text(protocol::wire_error(None, &e).into()))
+                    .await;
+                let _ = close(&mut socket, code, e.code()).await;
+                Err(())
+            }
+        }
+    }
+
+    async fn welcome(&mut self, sub: Subscription) -> Result<(), Closed> {
+        let role = match self.caller {
+            Caller::Chair => "chair",
+            Caller::OnlineModerator => "online_moderator",
+            Caller::Participant(_) | Caller::Newcomer => "participant",
+            Caller::Viewer => "viewer",
+        };
+        let participant = match self.caller {
+            Caller::Participant(p) => Some(p.0),
+            _ => None,
+        };
+        let session = self.session.to_string();
+        let welcome = encode(&Outgoing::Welcome {
+            v: VERSION,
+            session: &session,
+            role,
+            participant,
+            epoch: sub.epoch,
+            seq: sub.seq,
+            recovered: sub.recovered,
+        });
+        self.updates = sub.updates;
+        self.epoch = sub.epoch;
+        self.seq = sub.seq;
+        self.send(Message::Text(welcome.into())).await?;
+        for frame in sub.initial {
+            self.send(Message::Text(frame)).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, msg: Message) -> Result<(), Closed> {
+        match timeout(self.svc.settings.ws.write_timeout, self.socket.send(msg)).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Closed),
+        }
+    }
+
+    async fn serve(&mut self) -> Result<(), Closed> {
+        let cancel = self.svc.cancel.clone();
+        let ping_every = self.svc.settings.ws.ping_every;
+        let mut ping = interval(ping_every);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut heard = Instant::now();
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => {
+                    let _ = close(&mut self.socket, GOING_AWAY, "server shutting down").await;
+                    return Ok(());
+                }
+                msg = self.socket.recv() => {
+                    heard = Instant::now();
+                    match msg {
+                        Some(Ok(Message::Text(text))) => self.on_text(&text).await?,
+                        Some(Ok(Message::Binary(_))) => {
+                            let e = WireError::BadJson("send text frames, not binary".into());
+                            self.send(Message::Text(protocol::wire_error(None, &e).into())).await?;
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                        Some(Ok(Message::Close(_))) | None => return Ok(()),
+                        Some(Err(e)) => {
+                            if too_big(e) {
+                                let _ = close(&mut self.socket, TOO_BIG, "message too big").await;
+                            }
+                            return Err(Closed);
+                        }
+                    }
+                }
+                frame = self.updates.recv() => match frame {
+                    Ok(frame) => {
+                        self.seq = frame.seq;
+                        self.send(Message::Text(frame.bytes(self.audience))).await?;
+                    }
+                    // Fell behind (or the actor restarted): catch up from the resume window,
+                    // or start again from a snapshot.
+                    Err(RecvError::Lagged(_) | RecvError::Closed) => {
+                        let resume = Resume { epoch: self.epoch, seq: self.seq };
+                        self.resubscribe(Some(resume)).await?;
+                    }
+                },
+                _ = ping.tick() => {
+                    if heard.elapsed() > ping_every * 3 {
+                        return Err(Closed);
+                    }
+                    self.send(Message::Ping(Default::default())).await?;
+                }
+            }
+        }
+    }
+
+    async fn resubscribe(&mut self, resume: Option<Resume>) -> Result<(), Closed> {
+        let sub = match self.handle.subscribe(self.audience, resume).await {
+            Ok(sub) => sub,
+            Err(_) => {
+                self.handle = match self.svc.hub.get(self.session).await {
+                    Ok(Some(h)) => h,
+                    _ => {
+                        let _ = close(&mut self.socket, INTERNAL, "session unavailable").await;
+                        return Err(Closed);
+                    }
+                };
+                self.handle
+                    .subscribe(self.audience, resume)
+                    .await
+                    .map_err(|_| Closed)?
+            }
+        };
+        self.welcome(sub).await
+    }
+
+    async fn on_text(&mut self, text: &str) -> Result<(), Closed> {
+        let reply = match protocol::parse(text) {
+            Err((req, e)) => protocol::wire_error(req, &e),
+            Ok(Incoming::Hello(_)) => protocol::wire_error(None, &WireError::HelloTwice),
+            Ok(Incoming::Resync) => return self.resubscribe(None).await,
+            Ok(Incoming::Command { req, command }) => {
+                match (self.caller.actor(), command.into_command(self.caller)) {
+                    (None, _) => protocol::wire_error(Some(req), &WireError::ReadOnly),
+                    (_, Err(e)) => protocol::wire_error(Some(req), &e),
+                    (Some(actor), Ok(command)) => self.submit(actor, req, command).await,
+                }
+            }
+        };
+        self.send(Message::Text(reply.into())).await
+    }
+
+    /// Submit a command and phrase the answer; a `join` turns a newcomer into a participant
+    /// and hands them their own link.
+    async fn submit(&mut self, actor: Actor, req: u64, command: Command) -> String {
+        let joining = matches!(command, Command::Join { .. }) && self.caller == Caller::Newcomer;
+        let mut answer = self
+            .handle
+            .command(actor, self.client.clone(), req, command.clone())
+            .await;
+        if answer.is_err() {
+            // The actor stopped between lookups: start it again and resend once.
+            if let Ok(Some(h)) = self.svc.hub.get(self.session).await {
+                self.handle = h;
+                answer = self
+                    .handle
+                    .command(actor, self.client.clone(), req, command)
+                    .await;
+            }
+        }
+        match answer {
+            Ok(Answer::Ack { seq, participant }) => {
+                let token = match participant.filter(|_| joining) {
+                    Some(p) => {
+                        self.caller = Caller::Participant(p);
+                        Some(self.svc.settings.keys.sign(&Capability {
+                            role: Role::Participant,
+                            session: self.session,
+                            participant: Some(p),
+                            epoch: self.handle.meta().key_epoch,
+                        }))
+                    }
+                    None => None,
+                };
+                encode(&Outgoing::Ack {
+                    req,
+                    seq,
+                    participant: participant.map(|p| p.0),
+                    token: token.as_deref(),
+                })
+            }
+            Ok(Answer::Refused(r)) => protocol::refusal(Some(req), &r),
+            Ok(Answer::Unavailable) | Err(_) => {
+                protocol::wire_error(Some(req), &WireError::Unavailable)
+            }
+        }
+    }
+}
+
+/// Check a hello: version, session, capability. Returns the session and the caller, or the
+/// error to send with the close code.
+async fn admit(
+    svc: &Shared,
+    hello: &Hello,
+) -> Result<(SessionId, SessionHandle, Caller), (WireError, u16)> {
+    if hello.v != VERSION {
+        return Err((WireError::Version(hello.v), POLICY));
+    }
+    let session: SessionId = hello
+        .session
+        .parse()
+        .map_err(|_| (WireError::UnknownSession, POLICY))?;
+    let cap = match &hello.token {
+        None => None,
+        Some(t) => Some(
+            svc.settings
+                .keys
+                .verify(t)
+                .map_err(|_| (WireError::BadToken, POLICY))?,
+        ),
+    };
+    let handle = match svc.hub.get(session).await {
+        Ok(Some(h)) => h,
+        Ok(None) => return Err((WireError::UnknownSession, POLICY)),
+        Err(e) => {
+            tracing::error!(%session, error = %e, "loading session failed");
+            return Err((WireError::Unavailable, INTERNAL));
+        }
+    };
+    let caller = match cap {
+        None => Caller::Viewer,
+        Some(c) if c.session != session || c.epoch != handle.meta().key_epoch => {
+            return Err((WireError::BadToken, POLICY));
+        }
+        Some(c) => match (c.role, c.participant) {
+            (Role::Chair, _) => Caller::Chair,
+            (Role::OnlineModerator, _) => Caller::OnlineModerator,
+            (Role::Participant, Some(p)) => Caller::Participant(p),
+            (Role::Participant, None) => Caller::Newcomer,
+            (Role::Display, _) => Caller::Viewer,
+        },
+    };
+    Ok((session, handle, caller))
+}
+
+/// Whether a read failed because the message was over the limit.
+fn too_big(e: axum::Error) -> bool {
+    e.into_inner()
+        .downcast_ref::<tungstenite::Error>()
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+}

@@ -1,0 +1,574 @@
+//! The live hub through real sockets: convergence, resume, idempotency, conflicts, bad input,
+//! roles, shutdown.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::support::{ADMIN, App, Client, Session, spawn_app, spawn_app_with};
+
+fn new_session(title: &str) -> Value {
+    json!({"title": title, "agenda": [{"title": "Policy question 1"}]})
+}
+
+/// A fresh snapshot's view for a token, from a new connection.
+async fn server_view(
+    app: &App,
+    s: &Session,
+    token: Option<&str>,
+) -> (u64, rostrum::protocol::View) {
+    let c = app.connect(&s.id, token).await;
+    let out = (c.seq, c.view.clone().unwrap());
+    c.close().await;
+    out
+}
+
+/// A tiny deterministic generator, so a failing run can be replayed.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_participants_and_two_moderators_converge_across_three_sessions() {
+    let app = spawn_app().await;
+    let mut tasks = Vec::new();
+    let mut sessions = Vec::new();
+    for (k, people) in [17u64, 17, 16].into_iter().enumerate() {
+        let s = app
+            .create_session(new_session(&format!("Session {k}")))
+            .await;
+        for i in 0..people {
+            let (ws, id, token) = (app.ws_url.clone(), s.id.clone(), s.participant.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut c = Client::open(&ws).await;
+                c.session = id;
+                c.token = Some(token);
+                c.hello(None).await;
+                let modality = ["online", "hub", "online"][(i % 3) as usize];
+                let me = c.join(&format!("P{k}-{i}"), modality).await;
+                let mut rng = Rng(0x9e37_79b9 ^ (k as u64 * 1000 + i + 1));
+                for _ in 0..12 {
+                    match (rng.below(3), c.my_request(me)) {
+                        (0 | 1, None) => {
+                            let kind = ["intervention", "question", "point_of_order"]
+                                [rng.below(3) as usize];
+                            c.command(json!({"type": "raise_hand", "kind": kind})).await;
+                        }
+                        (_, Some(r)) => {
+                            c.command(json!({"type": "lower_hand", "request": r})).await;
+                        }
+                        _ => {}
+                    }
+                    tokio::time::sleep(Duration::from_millis(rng.below(20))).await;
+                }
+                c
+            }));
+        }
+        for token in [s.chair.clone(), s.moderator.clone()] {
+            let (ws, id) = (app.ws_url.clone(), s.id.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut c = Client::open(&ws).await;
+                c.session = id;
+                c.token = Some(token);
+                c.hello(None).await;
+                let mut rng = Rng(0x1234_5678 ^ k as u64);
+                for _ in 0..25 {
+                    let seen = c.floor_turn();
+                    if rng.below(2) == 0 {
+                        c.command(json!({"type": "grant", "force": true, "seen": seen}))
+                            .await;
+                    } else {
+                        c.command(json!({"type": "end_turn", "seen": seen})).await;
+                    }
+                    tokio::time::sleep(Duration::from_millis(rng.below(30))).await;
+                }
+                c
+            }));
+        }
+        sessions.push(s);
+    }
+    let mut clients = Vec::new();
+    for t in tasks {
+        clients.push(t.await.unwrap());
+    }
+    for s in &sessions {
+        let (seq, public) = server_view(&app, s, None).await;
+        let (_, moderator) = server_view(&app, s, Some(&s.chair)).await;
+        assert!(seq > 50, "a busy session ({seq} events)");
+        assert_eq!(app.info(&s.id).await["seq"], seq);
+        for c in clients.iter_mut().filter(|c| c.session == s.id) {
+            c.sync_to(seq).await;
+            assert_eq!(c.seq, seq, "every client reaches the server's seq");
+            let expected =
+                if c.welcome["role"] == "chair" || c.welcome["role"] == "online_moderator" {
+                    &moderator
+                } else {
+                    &public
+                };
+            assert_eq!(
+                c.view.as_ref().unwrap(),
+                expected,
+                "and holds the server's state"
+            );
+        }
+    }
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn resume_in_the_window_replays_exactly_what_was_missed() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Resume")).await;
+    let mut viewer = app.connect(&s.id, None).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let at = viewer.seq;
+    viewer.disconnect().await;
+    for name in ["A", "B", "C"] {
+        chair
+            .ok(json!({"type": "add_proxy", "profile": {"name": name, "modality": "onsite"}}))
+            .await;
+    }
+    let welcome = viewer.resume(&app.ws_url).await;
+    assert_eq!(welcome["recovered"], true);
+    assert_eq!(
+        viewer.updates_seen,
+        [(at + 1, at + 2), (at + 3, at + 4), (at + 5, at + 6)],
+        "each missed update once"
+    );
+    assert_eq!(
+        viewer.snapshots_seen, 1,
+        "only the first connection's snapshot"
+    );
+    let (seq, view) = server_view(&app, &s, None).await;
+    assert_eq!((viewer.seq, viewer.view.as_ref().unwrap()), (seq, &view));
+}
+
+#[tokio::test]
+async fn resume_beyond_the_window_gets_a_snapshot() {
+    let app = spawn_app_with(|s| s.session.resume_window = 4).await;
+    let s = app.create_session(new_session("Far behind")).await;
+    let mut viewer = app.connect(&s.id, None).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    viewer.disconnect().await;
+    for i in 0..6 {
+        chair.ok(json!({"type": "add_proxy", "profile": {"name": format!("P{i}"), "modality": "onsite"}})).await;
+    }
+    let welcome = viewer.resume(&app.ws_url).await;
+    assert_eq!(welcome["recovered"], false);
+    assert_eq!(viewer.snapshots_seen, 2);
+    assert_eq!(viewer.updates_seen, []);
+    let (seq, view) = server_view(&app, &s, None).await;
+    assert_eq!((viewer.seq, viewer.view.as_ref().unwrap()), (seq, &view));
+    // An epoch the session never had is no resume either.
+    viewer.disconnect().await;
+    viewer.epoch = 99;
+    assert_eq!(viewer.resume(&app.ws_url).await["recovered"], false);
+}
+
+#[tokio::test]
+async fn twenty_idle_reconnects_redeliver_nothing() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Idle")).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    chair
+        .ok(json!({"type": "add_proxy", "profile": {"name": "A", "modality": "onsite"}}))
+        .await;
+    let mut viewer = app.connect(&s.id, None).await;
+    for _ in 0..20 {
+        viewer.disconnect().await;
+        let welcome = viewer.resume(&app.ws_url).await;
+        assert_eq!(welcome["recovered"], true);
+        assert_eq!(
+            viewer.updates_seen,
+            [],
+            "nothing was missed, nothing is sent twice"
+        );
+    }
+    assert_eq!(viewer.snapshots_seen, 1);
+    chair
+        .ok(json!({"type": "add_proxy", "profile": {"name": "B", "modality": "onsite"}}))
+        .await;
+    viewer.sync_to(chair.seq).await;
+    assert_eq!(
+        viewer.updates_seen.len(),
+        1,
+        "live updates still flow after the cycles"
+    );
+}
+
+#[tokio::test]
+async fn a_resent_command_takes_effect_once_and_gets_the_original_answer() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Idempotent")).await;
+    let mut p = app.connect(&s.id, Some(&s.participant)).await;
+    let join = json!({"type": "join", "req": 1, "profile": {"name": "Ana", "modality": "online"}});
+    let first = p.command_with_req(join.clone()).await;
+    p.disconnect().await;
+    p.resume(&app.ws_url).await; // still the shared join link: the same newcomer and client id
+    let again = p.command_with_req(join).await;
+    assert_eq!(first, again, "the same participant and token");
+    p.token = Some(first["token"].as_str().unwrap().to_owned());
+    p.disconnect().await;
+    p.resume(&app.ws_url).await;
+    let raise = json!({"type": "raise_hand", "req": 2, "kind": "question"});
+    let ack = p.command_with_req(raise.clone()).await;
+    assert_eq!(ack["type"], "ack");
+    p.disconnect().await;
+    p.resume(&app.ws_url).await;
+    assert_eq!(
+        p.command_with_req(raise).await,
+        ack,
+        "the original ack, not already_queued"
+    );
+    let view = p.view.as_ref().unwrap();
+    assert_eq!(view.requests.len(), 1);
+    assert_eq!(
+        app.info(&s.id).await["seq"],
+        ack["seq"],
+        "nothing recorded twice"
+    );
+}
+
+#[tokio::test]
+async fn two_moderators_granting_at_once_grant_once() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Conflict")).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let mut om = app.connect(&s.id, Some(&s.moderator)).await;
+    for name in ["A", "B", "C"] {
+        chair
+            .ok(json!({"type": "add_proxy", "profile": {"name": name, "modality": "onsite"}}))
+            .await;
+    }
+    om.sync_to(chair.seq).await;
+    let grant = |req| json!({"type": "grant", "req": req, "seen": null});
+    chair.send_json(&grant(100)).await;
+    om.send_json(&grant(200)).await;
+    let a = answer(&mut chair, 100).await;
+    let b = answer(&mut om, 200).await;
+    let (won, lost) = if a["type"] == "ack" { (a, b) } else { (b, a) };
+    assert_eq!(won["type"], "ack");
+    assert_eq!(lost["code"], "conflict", "{lost}");
+    assert_eq!(lost["floor"], 0, "the error says who has the floor now");
+    chair.sync_to(won["seq"].as_u64().unwrap()).await;
+    let view = chair.view.as_ref().unwrap();
+    assert_eq!(view.floor.as_ref().unwrap().turn, 0, "one grant");
+    assert_eq!(
+        view.queue.len(),
+        2,
+        "the others still wait: a stale click took nobody off"
+    );
+    // A hand raised meanwhile is no conflict.
+    om.sync_to(chair.seq).await;
+    let seen = om.floor_turn();
+    chair
+        .ok(json!({"type": "add_proxy", "profile": {"name": "D", "modality": "onsite"}}))
+        .await;
+    om.ok(json!({"type": "grant", "seen": seen})).await;
+}
+
+async fn answer(c: &mut Client, req: u64) -> Value {
+    loop {
+        let v = c.recv().await;
+        if v["req"].as_u64() == Some(req) {
+            return v;
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_an_error_and_the_connection_stays_open() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Bad input")).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let seq = chair.seq;
+    for (text, code) in [
+        ("{not json", "bad_json"),
+        ("[]", "bad_json"),
+        (r#"{"type":"teleport","req":1}"#, "unknown_type"),
+        (r#"{"type":"move","req":2,"request":0}"#, "bad_field"),
+        (r#"{"type":"grant","req":3}"#, "bad_field"),
+        (r#"{"type":"hello","v":1,"session":"x"}"#, "hello_twice"),
+    ] {
+        chair.send_raw(Message::text(text)).await;
+        let v = chair.recv().await;
+        assert_eq!(
+            (v["type"].as_str(), v["code"].as_str()),
+            (Some("error"), Some(code)),
+            "{text} -> {v}"
+        );
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    chair.send_raw(Message::binary(vec![1u8, 2, 3])).await;
+    assert_eq!(chair.recv().await["code"], "bad_json");
+    chair
+        .refused(json!({"type": "remove", "request": 99}), "unknown_request")
+        .await;
+    chair
+        .ok(json!({"type": "add_proxy", "profile": {"name": "Still here", "modality": "onsite"}}))
+        .await;
+    assert_eq!(chair.seq, seq + 2, "errors recorded nothing");
+}
+
+#[tokio::test]
+async fn a_frame_over_the_limit_closes_with_1009() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Big")).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let note = "x".repeat(17 * 1024);
+    chair
+        .send_raw(Message::text(
+            json!({"type": "raise_for", "req": 1, "participant": 0, "note": note}).to_string(),
+        ))
+        .await;
+    loop {
+        match chair.next_message().await {
+            Some(Message::Close(Some(f))) => {
+                assert_eq!(f.code, CloseCode::Size);
+                break;
+            }
+            Some(Message::Close(None)) | None => panic!("closed without 1009"),
+            Some(_) => {}
+        }
+    }
+    // Others are unharmed.
+    let mut other = app.connect(&s.id, Some(&s.chair)).await;
+    other.ok(json!({"type": "reopen_list"})).await;
+}
+
+#[tokio::test]
+async fn roles_hold_on_the_wire() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Roles")).await;
+    let mut p = app.connect(&s.id, Some(&s.participant)).await;
+    p.refused(json!({"type": "raise_hand"}), "not_joined").await;
+    p.refused(
+        json!({"type": "join", "profile": {"name": "Room", "modality": "onsite"}}),
+        "onsite_needs_room_code",
+    )
+    .await;
+    p.join("Ana", "online").await;
+    let seq = p.seq;
+    for cmd in [
+        json!({"type": "grant", "seen": null, "force": true}),
+        json!({"type": "close_list", "confirm": true}),
+        json!({"type": "add_proxy", "profile": {"name": "X", "modality": "online"}}),
+        json!({"type": "set_policy", "policy": {"order": "fifo", "starvation_ms": null}}),
+    ] {
+        p.refused(cmd, "forbidden").await;
+    }
+    assert_eq!(app.info(&s.id).await["seq"], seq, "nothing changed");
+    let mut display = app.connect(&s.id, Some(&s.display)).await;
+    assert_eq!(display.welcome["role"], "viewer");
+    display
+        .refused(json!({"type": "reopen_list"}), "forbidden")
+        .await;
+    let mut public = app.connect(&s.id, None).await;
+    public
+        .refused(json!({"type": "raise_hand"}), "forbidden")
+        .await;
+    // Participants and the public never see notes.
+    p.ok(json!({"type": "raise_hand", "note": "private to moderators"}))
+        .await;
+    let chair = app.connect(&s.id, Some(&s.chair)).await;
+    public.sync_to(chair.seq).await;
+    let note = |c: &Client| {
+        c.view
+            .as_ref()
+            .unwrap()
+            .requests
+            .values()
+            .next()
+            .unwrap()
+            .note
+            .clone()
+    };
+    assert_eq!(note(&chair).as_deref(), Some("private to moderators"));
+    assert_eq!(note(&public), None);
+}
+
+#[tokio::test]
+async fn bad_hellos_are_refused_and_closed() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Hello")).await;
+    let other = app.create_session(new_session("Other")).await;
+    for (session, token, code) in [
+        (s.id.clone(), Some("v1.garbage.sig".to_owned()), "bad_token"),
+        (s.id.clone(), Some(other.chair.clone()), "bad_token"),
+        (
+            "0123456789abcdef0123456789abcdef".to_owned(),
+            None,
+            "unknown_session",
+        ),
+        ("not-an-id".to_owned(), None, "unknown_session"),
+    ] {
+        let mut c = Client::open(&app.ws_url).await;
+        c.send_raw(Message::text(
+            json!({"type": "raise_hand", "req": 1}).to_string(),
+        ))
+        .await;
+        assert_eq!(c.recv().await["code"], "hello_first");
+        let mut hello = json!({"type": "hello", "v": 1, "session": session});
+        if let Some(t) = token {
+            hello["token"] = json!(t);
+        }
+        c.send_json(&hello).await;
+        assert_eq!(c.recv().await["code"], code);
+        assert!(
+            matches!(c.next_message().await, Some(Message::Close(Some(f))) if f.code == CloseCode::Policy)
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_api_needs_the_admin_token_and_validates_sessions() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/sessions", app.url);
+    let no = http
+        .post(&url)
+        .json(&new_session("x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no.status(), 401);
+    let wrong = http
+        .post(&url)
+        .bearer_auth("nope")
+        .json(&new_session("x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let bad = http
+        .post(&url)
+        .bearer_auth(ADMIN)
+        .json(&json!({"title": "  "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.json::<Value>().await.unwrap()["code"], "invalid");
+    let s = app.create_session(new_session("Plenary")).await;
+    let info = app.info(&s.id).await;
+    assert_eq!(
+        (info["title"].as_str(), info["list_open"].as_bool()),
+        (Some("Plenary"), Some(true))
+    );
+    let missing = reqwest::get(format!(
+        "{}/api/sessions/0123456789abcdef0123456789abcdef",
+        app.url
+    ))
+    .await
+    .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        reqwest::get(format!("{}/healthz", app.url))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        reqwest::get(format!("{}/readyz", app.url))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_cli_creates_a_session_on_a_running_server() {
+    let app = spawn_app().await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+        .args([
+            "session",
+            "create",
+            "--title",
+            "From the CLI",
+            "--policy",
+            "alternate",
+            "--agenda-item",
+            "Norms",
+        ])
+        .env("ROSTRUM_URL", &app.url)
+        .env("ROSTRUM_ADMIN_TOKEN", ADMIN)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let id = text
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("session ")
+        .unwrap()
+        .to_owned();
+    for role in [
+        "chair",
+        "online_moderator",
+        "participant",
+        "display",
+        "public",
+    ] {
+        assert!(
+            text.contains(&format!("{role}: {}/s/{id}", app.url)),
+            "{text}"
+        );
+    }
+    let chair_token = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("chair:"))
+        .unwrap()
+        .split_once('#')
+        .unwrap()
+        .1;
+    let c = app.connect(&id, Some(chair_token)).await;
+    assert_eq!(c.welcome["role"], "chair");
+    assert_eq!(
+        c.view.as_ref().unwrap().session.policy.order,
+        rostrum::queue::Order::Alternate { room: 1, remote: 1 }
+    );
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_socket_with_going_away_and_returns() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Shutdown")).await;
+    let mut clients = Vec::new();
+    for token in [Some(s.chair.as_str()), None, Some(s.display.as_str())] {
+        clients.push(app.connect(&s.id, token).await);
+    }
+    let stopped = tokio::spawn(app.stop());
+    for c in &mut clients {
+        loop {
+            match c.next_message().await {
+                Some(Message::Close(Some(f))) => {
+                    assert_eq!(f.code, CloseCode::Away);
+                    break;
+                }
+                Some(Message::Close(None)) | None => panic!("no going-away frame"),
+                Some(_) => {}
+            }
+        }
+    }
+    tokio::time::timeout(Duration::from_secs(10), stopped)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}

@@ -1,0 +1,5 @@
+//! rostrum's integration tests: the real service on a port-0 listener, driven through real
+//! sockets. One binary, one module per area.
+
+mod hub;
+mod support;

@@ -1,0 +1,346 @@
+//! `spawn_app()` and a WebSocket test client that holds the view a console would.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rostrum::config::Settings;
+use rostrum::protocol::{Slot, View};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+pub const ADMIN: &str = "test-admin-token";
+const WAIT: Duration = Duration::from_secs(10);
+
+pub struct App {
+    pub url: String,
+    pub ws_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    pub server: JoinHandle<anyhow::Result<()>>,
+}
+
+/// The service on 127.0.0.1, port 0, with `tweak` applied to the default settings.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> App {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let url = format!("http://{addr}");
+    let mut settings = Settings::new(&url, ADMIN);
+    tweak(&mut settings);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(rostrum::app::run(listener, settings, async move {
+        let _ = stopped.await;
+    }));
+    App {
+        ws_url: format!("ws://{addr}/ws"),
+        url,
+        stop: Some(stop),
+        server,
+    }
+}
+
+pub async fn spawn_app() -> App {
+    spawn_app_with(|_| {}).await
+}
+
+/// A created session: its id and the tokens of its role links.
+pub struct Session {
+    pub id: String,
+    pub chair: String,
+    pub moderator: String,
+    pub participant: String,
+    pub display: String,
+}
+
+fn fragment(link: &Value) -> String {
+    link.as_str().unwrap().split_once('#').unwrap().1.to_owned()
+}
+
+impl App {
+    pub async fn create_session(&self, body: Value) -> Session {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/api/sessions", self.url))
+            .bearer_auth(ADMIN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201, "{:?}", resp.text().await);
+        let v: Value = resp.json().await.unwrap();
+        let links = &v["links"];
+        assert!(
+            !links["chair"].as_str().unwrap().contains('?'),
+            "no capability in a query string"
+        );
+        Session {
+            id: v["id"].as_str().unwrap().to_owned(),
+            chair: fragment(&links["chair"]),
+            moderator: fragment(&links["online_moderator"]),
+            participant: fragment(&links["participant"]),
+            display: fragment(&links["display"]),
+        }
+    }
+
+    pub async fn info(&self, id: &str) -> Value {
+        reqwest::get(format!("{}/api/sessions/{id}", self.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Connect and say hello; returns the client once its view is in place.
+    pub async fn connect(&self, session: &str, token: Option<&str>) -> Client {
+        let mut c = Client::open(&self.ws_url).await;
+        c.session = session.to_owned();
+        c.token = token.map(str::to_owned);
+        c.hello(None).await;
+        c
+    }
+
+    /// Stop the service: the shutdown signal fires and `run` returns.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(WAIT, self.server)
+            .await
+            .expect("the server stops in time")
+            .unwrap()
+    }
+}
+
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub session: String,
+    pub token: Option<String>,
+    pub client_id: String,
+    pub welcome: Value,
+    pub view: Option<View>,
+    pub epoch: u64,
+    pub seq: u64,
+    next_req: u64,
+    /// Update frames applied since the last hello (for resume checks).
+    pub updates_seen: Vec<(u64, u64)>,
+    pub snapshots_seen: usize,
+}
+
+impl Client {
+    pub async fn open(ws_url: &str) -> Client {
+        let (ws, _) = connect_async(ws_url).await.expect("the upgrade succeeds");
+        Client {
+            ws,
+            session: String::new(),
+            token: None,
+            client_id: format!("test-{}", rand_id()),
+            welcome: Value::Null,
+            view: None,
+            epoch: 0,
+            seq: 0,
+            next_req: 1,
+            updates_seen: Vec::new(),
+            snapshots_seen: 0,
+        }
+    }
+
+    pub async fn send_json(&mut self, v: &Value) {
+        self.ws.send(Message::text(v.to_string())).await.unwrap();
+    }
+
+    pub async fn send_raw(&mut self, m: Message) {
+        self.ws.send(m).await.unwrap();
+    }
+
+    /// The next frame of any kind (panics after a timeout).
+    pub async fn next_message(&mut self) -> Option<Message> {
+        match tokio::time::timeout(WAIT, self.ws.next()).await {
+            Ok(Some(Ok(m))) => Some(m),
+            Ok(Some(Err(_)) | None) => None,
+            Err(_) => panic!("no frame within {WAIT:?} (client at seq {})", self.seq),
+        }
+    }
+
+    /// The next text frame as JSON, applying view frames on the way.
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            match self.next_message().await {
+                Some(Message::Text(t)) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    self.absorb(&v);
+                    return v;
+                }
+                Some(Message::Close(f)) => panic!("closed: {f:?}"),
+                Some(_) => continue,
+                None => panic!("the connection ended"),
+            }
+        }
+    }
+
+    /// Apply a snapshot, update or order frame to the local view.
+    fn absorb(&mut self, v: &Value) {
+        match v["type"].as_str().unwrap() {
+            "snapshot" => {
+                self.view = Some(serde_json::from_value(v["view"].clone()).unwrap());
+                self.seq = v["seq"].as_u64().unwrap();
+                self.epoch = v["epoch"].as_u64().unwrap();
+                self.snapshots_seen += 1;
+            }
+            "update" => {
+                let from = v["from"].as_u64().unwrap();
+                assert_eq!(
+                    from,
+                    self.seq + 1,
+                    "no gap and no duplicate in the update stream"
+                );
+                let patch: rostrum::protocol::Patch =
+                    serde_json::from_value(v["patch"].clone()).unwrap();
+                let before = self.view.clone();
+                if let Err(e) = self.view.as_mut().expect("a view first").apply(&patch) {
+                    panic!("{e}: {patch:?}\nview before: {:?}", before.map(|v| v.queue));
+                }
+                self.seq = v["seq"].as_u64().unwrap();
+                self.updates_seen.push((from, self.seq));
+            }
+            "order" => {
+                let queue: Vec<Slot> = serde_json::from_value(v["queue"].clone()).unwrap();
+                self.view.as_mut().expect("a view first").queue = queue;
+            }
+            _ => {}
+        }
+    }
+
+    /// Say hello (resuming from `resume` if given) and take in the welcome and what follows it.
+    pub async fn hello(&mut self, resume: Option<(u64, u64)>) -> Value {
+        let mut hello =
+            json!({"type": "hello", "v": 1, "session": self.session, "client": self.client_id});
+        if let Some(t) = &self.token {
+            hello["token"] = json!(t);
+        }
+        if let Some((epoch, seq)) = resume {
+            hello["resume"] = json!({"epoch": epoch, "seq": seq});
+        }
+        self.updates_seen.clear();
+        self.send_json(&hello).await;
+        let welcome = self.recv().await;
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        self.welcome = welcome.clone();
+        if welcome["recovered"] == true {
+            // The missed updates, then one `order` frame.
+            loop {
+                if self.recv().await["type"] == "order" {
+                    break;
+                }
+            }
+        } else {
+            let snapshot = self.recv().await;
+            assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
+        }
+        welcome
+    }
+
+    /// Send a command (adding `req`) and wait for its answer, applying updates meanwhile.
+    pub async fn command(&mut self, mut cmd: Value) -> Value {
+        let req = self.next_req;
+        self.next_req += 1;
+        cmd["req"] = json!(req);
+        self.command_with_req(cmd).await
+    }
+
+    /// Send a command that already carries its `req` and wait for the answer.
+    pub async fn command_with_req(&mut self, cmd: Value) -> Value {
+        let req = cmd["req"].as_u64().unwrap();
+        self.send_json(&cmd).await;
+        loop {
+            let v = self.recv().await;
+            if matches!(v["type"].as_str(), Some("ack" | "error")) && v["req"].as_u64() == Some(req)
+            {
+                // The ack may overtake its update: hold the view the ack speaks of.
+                if let Some(seq) = v["seq"].as_u64().filter(|_| v["type"] == "ack") {
+                    self.sync_to(seq).await;
+                }
+                return v;
+            }
+        }
+    }
+
+    /// A command that must be acknowledged; returns the ack.
+    pub async fn ok(&mut self, cmd: Value) -> Value {
+        let what = cmd.to_string();
+        let v = self.command(cmd).await;
+        assert_eq!(v["type"], "ack", "{what} -> {v}");
+        v
+    }
+
+    /// A command that must be refused with `code`.
+    pub async fn refused(&mut self, cmd: Value, code: &str) -> Value {
+        let what = cmd.to_string();
+        let v = self.command(cmd).await;
+        assert_eq!(
+            (v["type"].as_str(), v["code"].as_str()),
+            (Some("error"), Some(code)),
+            "{what} -> {v}"
+        );
+        v
+    }
+
+    /// Join (from a participant link) and keep the personal token.
+    pub async fn join(&mut self, name: &str, modality: &str) -> u64 {
+        let ack = self.ok(json!({"type": "join", "profile": {"name": name, "affiliation": "Test IGF", "modality": modality, "head_count": if modality == "hub" { 10 } else { 1 }}})).await;
+        self.token = Some(ack["token"].as_str().expect("a personal token").to_owned());
+        ack["participant"].as_u64().unwrap()
+    }
+
+    /// Read until the local view is at `seq`.
+    pub async fn sync_to(&mut self, seq: u64) {
+        while self.seq < seq {
+            self.recv().await;
+        }
+    }
+
+    /// My open request, if any.
+    pub fn my_request(&self, participant: u64) -> Option<u64> {
+        let view = self.view.as_ref()?;
+        view.requests
+            .values()
+            .find(|r| u64::from(r.participant) == participant)
+            .map(|r| u64::from(r.id))
+    }
+
+    pub fn floor_turn(&self) -> Value {
+        self.view
+            .as_ref()
+            .unwrap()
+            .floor
+            .as_ref()
+            .map_or(Value::Null, |f| json!(f.turn))
+    }
+
+    /// Drop the connection but keep the view, as a tab that lost its network does.
+    pub async fn disconnect(&mut self) {
+        let _ = self.ws.close(None).await;
+        while let Ok(Some(Ok(_))) = tokio::time::timeout(WAIT, self.ws.next()).await {}
+    }
+
+    /// A new socket, resuming from where this client was.
+    pub async fn resume(&mut self, ws_url: &str) -> Value {
+        let (ws, _) = connect_async(ws_url).await.unwrap();
+        self.ws = ws;
+        let at = (self.epoch, self.seq);
+        self.hello(Some(at)).await
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+fn rand_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
