@@ -115,3 +115,72 @@ impl Hub {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio_util::sync::CancellationToken;
+    use tokio_util::task::TaskTracker;
+
+    use super::*;
+    use crate::protocol::Audience;
+    use crate::session::SessionConfig;
+    use crate::store::MemoryLog;
+
+    fn hub(idle_after: Duration) -> Arc<Hub> {
+        Hub::new(Runtime {
+            store: Arc::new(MemoryLog::new()),
+            config: SessionConfig {
+                idle_after,
+                ..SessionConfig::default()
+            },
+            cancel: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        })
+    }
+
+    #[tokio::test]
+    async fn an_idle_session_stops_and_restarts_from_its_log() {
+        let hub = hub(Duration::from_millis(100));
+        let meta = hub
+            .create(
+                NewSession {
+                    title: "Idle".into(),
+                    ..Default::default()
+                },
+                Timestamp(1),
+            )
+            .await
+            .unwrap();
+        let h = hub.get(meta.id).await.unwrap().unwrap();
+        let profile = crate::queue::Profile::new("Ana", "Brazil", crate::queue::Modality::Onsite);
+        let cmd = Command::AddProxy {
+            profile,
+            kind: crate::queue::RequestKind::Question,
+            note: None,
+        };
+        h.command(Actor::Chair, None, 1, cmd).await.unwrap();
+        let seq = h.info().await.unwrap().seq;
+        let sub = h.subscribe(Audience::Public, None).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(hub.live(), 1, "a session with a client stays");
+        drop(sub);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(hub.live(), 0, "an idle session stops");
+        assert!(!h.is_live());
+        let again = hub.get(meta.id).await.unwrap().unwrap();
+        assert_eq!(
+            again.info().await.unwrap().seq,
+            seq,
+            "and comes back from its log as it was"
+        );
+        assert_eq!(hub.live(), 1);
+    }
+
+    #[tokio::test]
+    async fn unknown_sessions_are_none() {
+        let hub = hub(Duration::from_secs(60));
+        assert!(hub.get(SessionId::random()).await.unwrap().is_none());
+    }
+}

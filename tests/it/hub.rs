@@ -572,3 +572,58 @@ async fn shutdown_closes_every_socket_with_going_away_and_returns() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_slows_nobody_else_and_is_cut_off() {
+    let app = spawn_app_with(|s| {
+        s.session.lag_capacity = 4;
+        s.session.resume_window = 4;
+        s.ws.write_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let s = app.create_session(new_session("Slow client")).await;
+    // Says hello, then never reads again.
+    let mut stalled = Client::open(&app.ws_url).await;
+    stalled
+        .send_json(&json!({"type": "hello", "v": 1, "session": s.id}))
+        .await;
+    let mut viewer = app.connect(&s.id, None).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    // Each shared link makes every later update carry the whole (growing) list: ~10 MB in all,
+    // far more than the socket buffers between the server and the stalled client hold.
+    let long = format!("https://igf.example/{}", "x".repeat(1_900));
+    let mut slowest = Duration::ZERO;
+    for i in 0..100 {
+        let t = std::time::Instant::now();
+        chair
+            .ok(json!({"type": "post_link", "title": format!("Input {i}"), "url": long}))
+            .await;
+        slowest = slowest.max(t.elapsed());
+        viewer.sync_to(chair.seq).await;
+    }
+    let (seq, view) = server_view(&app, &s, None).await;
+    assert_eq!(
+        (viewer.seq, viewer.view.as_ref().unwrap()),
+        (seq, &view),
+        "the reading viewer kept up"
+    );
+    assert!(
+        slowest < Duration::from_secs(1),
+        "no command waited on the stalled client ({slowest:?})"
+    );
+    // The stalled client was cut off (or, had it read again in time, resynced by snapshot):
+    // either way it is never fed every update at everyone else's expense.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut updates = 0;
+    loop {
+        match stalled.next_message().await {
+            Some(Message::Text(t)) if t.contains("\"type\":\"update\"") => updates += 1,
+            Some(Message::Close(_)) | None => break,
+            Some(_) => {}
+        }
+    }
+    assert!(
+        updates < 100,
+        "the stalled client was dropped ({updates} updates got through)"
+    );
+}

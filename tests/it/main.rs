@@ -2,4 +2,5 @@
 //! sockets. One binary, one module per area.
 
 mod hub;
+mod readme;
 mod support;
