@@ -9,11 +9,11 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::Settings;
+use crate::config::{Settings, StoreChoice};
 use crate::hub::Hub;
 use crate::service::Service;
 use crate::session::Runtime;
-use crate::store::{EventLog, MemoryLog};
+use crate::store::{EventLog, MemoryLog, SqliteLog};
 
 /// Serve on `listener` until `shutdown` completes. Tests bind port 0 and pick the signal.
 pub async fn run(
@@ -21,7 +21,10 @@ pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store: Arc<dyn EventLog> = Arc::new(MemoryLog::new());
+    let store: Arc<dyn EventLog> = match &settings.store {
+        StoreChoice::Memory => Arc::new(MemoryLog::new()),
+        StoreChoice::Sqlite { dir, options } => Arc::new(SqliteLog::open(dir, *options)?),
+    };
     let cancel = CancellationToken::new();
     let sessions = TaskTracker::new();
     let rt = Runtime {

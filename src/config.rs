@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::auth::{Keys, random_token};
 use crate::session::SessionConfig;
+use crate::store::{Durability, SqliteOptions};
 
 /// rostrum: a fair, ordered speaking queue for hybrid meetings.
 #[derive(Debug, Parser)]
@@ -36,6 +37,62 @@ pub enum Cmd {
     /// Manage sessions on a running server.
     #[command(subcommand)]
     Session(SessionCmd),
+    /// Print a session's record from the data directory: its events (ndjson) or its turns (csv).
+    Export(ExportArgs),
+    /// Take a consistent copy of the database while the service runs.
+    Backup(BackupArgs),
+    /// Cut a damaged session back to its last valid record (stop the service first).
+    Repair(RepairArgs),
+}
+
+/// The data directory, for the offline subcommands.
+#[derive(Debug, Args)]
+pub struct DataDir {
+    /// Where rostrum keeps its data.
+    #[arg(long, env = "ROSTRUM_DATA_DIR", default_value = "./rostrum-data")]
+    pub data_dir: PathBuf,
+}
+
+/// `rostrum export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The session id.
+    pub session: String,
+    /// `ndjson`: every event; `csv`: one row per turn.
+    #[arg(long, value_enum, default_value = "ndjson")]
+    pub format: ExportFormat,
+    /// The data directory.
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// The event log, one JSON object per line.
+    Ndjson,
+    /// The turns: who, affiliation, modality, kind, requested, granted, waited, spoke.
+    Csv,
+}
+
+/// `rostrum backup`
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the copy (a new file).
+    pub path: PathBuf,
+    /// The data directory.
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+/// `rostrum repair`
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The damaged session's id.
+    pub session: String,
+    /// The data directory.
+    #[command(flatten)]
+    pub dir: DataDir,
 }
 
 /// `rostrum session ...`
@@ -77,9 +134,19 @@ pub struct ServeArgs {
     /// The public URL people reach the service at (links use it); default `http://BIND`.
     #[arg(long, env = "ROSTRUM_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Where rostrum keeps its data (the generated admin token and signing key today).
+    /// Where rostrum keeps its data: the database, the generated admin token and signing key.
     #[arg(long, env = "ROSTRUM_DATA_DIR", default_value = "./rostrum-data")]
     pub data_dir: PathBuf,
+    /// Where events are stored: `sqlite` (in the data directory) or `memory` (lost at exit).
+    #[arg(long, env = "ROSTRUM_STORE", default_value = "sqlite")]
+    pub store: String,
+    /// SQLite durability: `full` (survives power loss) or `normal` (may lose the last commits on
+    /// power loss; survives a crash of the process).
+    #[arg(long, env = "ROSTRUM_SYNC", value_enum, default_value = "full")]
+    pub sync: Durability,
+    /// Largest size of the database, in MiB; past it, commands are refused as on a full disk.
+    #[arg(long, env = "ROSTRUM_MAX_DB_MB")]
+    pub max_db_mb: Option<u64>,
     /// The organizer API's token; generated at first start (and printed once) when not given.
     #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
@@ -122,9 +189,25 @@ pub struct WsLimits {
     pub write_timeout: Duration,
 }
 
+/// Where events are stored.
+#[derive(Debug, Clone)]
+pub enum StoreChoice {
+    /// In memory: lost at exit.
+    Memory,
+    /// SQLite in this directory.
+    Sqlite {
+        /// The data directory.
+        dir: PathBuf,
+        /// Durability and size cap.
+        options: SqliteOptions,
+    },
+}
+
 /// Validated settings of a running service.
 #[derive(Clone)]
 pub struct Settings {
+    /// Where events are stored.
+    pub store: StoreChoice,
     /// The public URL (no trailing slash).
     pub public_url: String,
     /// The organizer API's token.
@@ -142,6 +225,7 @@ pub struct Settings {
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
+            .field("store", &self.store)
             .field("public_url", &self.public_url)
             .field("admin_token", &"<redacted>")
             .field("keys", &self.keys)
@@ -153,9 +237,11 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Settings {
-    /// Settings for tests and embedding: the given public URL, fresh secrets, default limits.
+    /// Settings for tests and embedding: the given public URL, fresh secrets, default limits,
+    /// events in memory.
     pub fn new(public_url: &str, admin_token: &str) -> Self {
         Self {
+            store: StoreChoice::Memory,
             public_url: public_url.trim_end_matches('/').to_owned(),
             admin_token: admin_token.to_owned(),
             keys: Keys::generate(),
@@ -197,8 +283,20 @@ impl ServeArgs {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("--public-url must start with http:// or https://");
         }
+        let store = match self.store.as_str() {
+            "sqlite" => StoreChoice::Sqlite {
+                dir: self.data_dir.clone(),
+                options: SqliteOptions {
+                    durability: self.sync,
+                    max_bytes: self.max_db_mb.map(|mb| mb.saturating_mul(1024 * 1024)),
+                },
+            },
+            "memory" => StoreChoice::Memory,
+            other => bail!("--store must be sqlite or memory, not {other:?}"),
+        };
         let (admin_token, secret) = self.secrets()?;
         let mut s = Settings::new(&public_url, &admin_token);
+        s.store = store;
         s.keys = Keys::from_hex(&secret).context("--secret must be at least 32 bytes of hex")?;
         s.ws.max_message_bytes = self.max_message_bytes;
         s.ws.ping_every = Duration::from_secs(self.ping_secs);

@@ -13,12 +13,14 @@
 //! - [`hub`] is the registry of live sessions; it starts an actor by replaying its log.
 //! - [`auth`] signs and checks the capability tokens of role links.
 //! - [`ws`] is the per-connection task; [`http`] the routes; [`service`] what they share.
+//! - [`export`] turns a log into NDJSON and a CSV of turns.
 //! - [`config`] is the command line and its validated settings; [`app`] wires it all and
 //!   shuts it down in order.
 
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod export;
 pub mod http;
 pub mod hub;
 pub mod protocol;

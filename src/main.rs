@@ -3,7 +3,9 @@
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use rostrum::config::{Cli, Cmd, CreateArgs, ServeArgs, SessionCmd};
+use rostrum::auth::SessionId;
+use rostrum::config::{Cli, Cmd, CreateArgs, DataDir, ExportFormat, ServeArgs, SessionCmd};
+use rostrum::store::{EventLog, SqliteLog, SqliteOptions};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -11,8 +13,40 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Cmd::Session(SessionCmd::Create(args))) => create_session(args).await,
         Some(Cmd::Serve(args)) => serve(args).await,
+        Some(Cmd::Export(args)) => {
+            let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
+            let events = log.load(id, 0).await?;
+            match args.format {
+                ExportFormat::Ndjson => print!("{}", rostrum::export::ndjson(&events)),
+                ExportFormat::Csv => print!("{}", rostrum::export::turns_csv(&events)),
+            }
+            Ok(())
+        }
+        Some(Cmd::Backup(args)) => {
+            open(&args.dir)?.backup(&args.path).await?;
+            println!("backed up to {}", args.path.display());
+            Ok(())
+        }
+        Some(Cmd::Repair(args)) => {
+            let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
+            let kept = log.repair(id).await?;
+            let epoch = log.meta(id).await?.map_or(0, |m| m.epoch);
+            println!(
+                "session {id}: kept events 1..={kept}; its epoch is now {epoch}, so clients resync"
+            );
+            Ok(())
+        }
         None => serve(cli.serve).await,
     }
+}
+
+fn open(dir: &DataDir) -> anyhow::Result<SqliteLog> {
+    Ok(SqliteLog::open(&dir.data_dir, SqliteOptions::default())?)
+}
+
+fn parse_id(s: &str) -> anyhow::Result<SessionId> {
+    s.parse()
+        .map_err(|_| anyhow::anyhow!("{s:?} is not a session id"))
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -25,7 +59,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
     if format == "json" {
         builder.json().init();
     } else {

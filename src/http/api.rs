@@ -11,6 +11,7 @@ use crate::auth::{Capability, Role, SessionId, admin_token_matches};
 use crate::hub::{CreateError, NewSession};
 use crate::service::Shared;
 use crate::session::Info;
+use crate::store::StoreError;
 
 /// The role links of a session. The capability rides in the URL fragment, which browsers never
 /// send to servers, so it stays out of access logs.
@@ -57,18 +58,39 @@ fn links(svc: &Shared, id: SessionId, key_epoch: u32) -> Links {
     }
 }
 
+/// The bearer token of a request, if any.
+fn bearer(headers: &HeaderMap) -> &str {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+}
+
+fn unavailable(e: &StoreError) -> ApiError {
+    match e {
+        StoreError::Damaged { .. } => {
+            tracing::error!(error = %e, "refusing a damaged session: run `rostrum repair` after checking it");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "damaged",
+                "this session's record is damaged",
+            )
+        }
+        _ => {
+            tracing::error!(error = %e, "the store failed");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+        }
+    }
+}
+
 /// `POST /api/sessions` with `Authorization: Bearer <admin token>`.
 pub async fn create_session(
     State(svc): State<Shared>,
     headers: HeaderMap,
     body: Result<Json<NewSession>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let given = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if !admin_token_matches(&svc.settings.admin_token, given) {
+    if !admin_token_matches(&svc.settings.admin_token, bearer(&headers)) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -117,13 +139,50 @@ pub async fn session_info(
 ) -> Result<Json<PublicInfo>, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
     let id: SessionId = id.parse().map_err(|_| not_found())?;
-    let unavailable = || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
     let handle = svc
         .hub
         .get(id)
         .await
-        .map_err(|_| unavailable())?
+        .map_err(|e| unavailable(&e))?
         .ok_or_else(not_found)?;
-    let info = handle.info().await.map_err(|_| unavailable())?;
+    let info = handle
+        .info()
+        .await
+        .map_err(|_| unavailable(&StoreError::Io("the session stopped".into())))?;
     Ok(Json(PublicInfo { id, info }))
+}
+
+/// `GET /api/sessions/{id}/events.ndjson` with `Authorization: Bearer <token>`: the chair's or
+/// online moderator's capability for this session, or the admin token.
+pub async fn events_ndjson(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
+    let id: SessionId = id.parse().map_err(|_| not_found())?;
+    let store = &svc.hub.runtime().store;
+    let meta = store
+        .meta(id)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .ok_or_else(not_found)?;
+    let token = bearer(&headers);
+    let moderator = svc.settings.keys.verify(token).is_ok_and(|c| {
+        c.session == id
+            && c.epoch == meta.key_epoch
+            && matches!(c.role, Role::Chair | Role::OnlineModerator)
+    });
+    if !moderator && !admin_token_matches(&svc.settings.admin_token, token) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a moderator's link for this session is required",
+        ));
+    }
+    let events = store.load(id, 0).await.map_err(|e| unavailable(&e))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
+        crate::export::ndjson(&events),
+    ))
 }

@@ -19,6 +19,7 @@ pub fn router(svc: Shared) -> Router {
     Router::new()
         .route("/api/sessions", post(api::create_session))
         .route("/api/sessions/{id}", get(api::session_info))
+        .route("/api/sessions/{id}/events.ndjson", get(api::events_ndjson))
         .route("/ws", get(crate::ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

@@ -94,6 +94,8 @@ pub enum WireError {
     Version(u32),
     #[error("the service could not record this; try again")]
     Unavailable,
+    #[error("this session's record is damaged and is not served until an operator repairs it")]
+    Damaged,
 }
 
 impl WireError {
@@ -112,6 +114,7 @@ impl WireError {
             WireError::UnknownSession => "unknown_session",
             WireError::Version(_) => "unsupported_version",
             WireError::Unavailable => "unavailable",
+            WireError::Damaged => "damaged",
         }
     }
 }
@@ -249,16 +252,34 @@ pub fn event_json(seq: u64, e: &Event, audience: Audience) -> Option<Value> {
     {
         return None;
     }
-    let mut v = serde_json::to_value(e).expect("events always serialize");
-    let obj = v.as_object_mut().expect("events serialize as objects");
+    // The stored form nests the fact under its name; on the wire an event is one flat object.
+    let mut obj = serde_json::Map::new();
     obj.insert("seq".into(), seq.into());
+    obj.insert("at".into(), e.at.0.into());
+    obj.insert(
+        "actor".into(),
+        serde_json::to_value(e.actor).expect("actors serialize"),
+    );
+    match serde_json::to_value(&e.fact).expect("facts serialize") {
+        Value::String(name) => {
+            obj.insert("type".into(), name.into());
+        }
+        Value::Object(tagged) => {
+            let (name, fields) = tagged.into_iter().next().expect("a fact has its name");
+            obj.insert("type".into(), name.into());
+            if let Value::Object(fields) = fields {
+                obj.extend(fields);
+            }
+        }
+        _ => unreachable!("facts serialize as a name or a tagged object"),
+    }
     if let Some(Value::Object(profile)) = obj.get_mut("profile") {
         profile.remove("gender");
     }
     if public {
         obj.remove("note");
     }
-    Some(v)
+    Some(Value::Object(obj))
 }
 
 #[cfg(test)]

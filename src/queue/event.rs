@@ -9,6 +9,10 @@ use super::{
 };
 
 /// One fact with its server time and the actor it is attributed to.
+///
+/// Its serde form (nested, the fact externally tagged) is the stored form, chosen because it
+/// decodes without buffering; the wire and the exports show events flat, with a `type` (see
+/// `protocol::event_json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// Server time.
@@ -16,13 +20,12 @@ pub struct Event {
     /// Who did it.
     pub actor: Actor,
     /// What happened.
-    #[serde(flatten)]
     pub fact: Fact,
 }
 
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 #[allow(missing_docs)] // field names say it; each variant is documented
 pub enum Fact {
     /// The session was opened.
@@ -68,7 +71,6 @@ pub enum Fact {
         turn: TurnId,
         request: RequestId,
         limit_ms: u64,
-        #[serde(flatten)]
         grant: Grant,
         forced: bool,
     },

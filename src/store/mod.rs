@@ -6,6 +6,7 @@
 //! interleaved.
 
 mod memory;
+mod sqlite;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,6 +17,7 @@ use crate::auth::SessionId;
 use crate::queue::{Event, Timestamp};
 
 pub use memory::MemoryLog;
+pub use sqlite::{Durability, SqliteLog, SqliteOptions};
 
 /// What the store keeps about a session besides its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,9 +49,19 @@ pub enum StoreError {
         /// The log's.
         actual: u64,
     },
-    /// The storage itself failed.
+    /// The storage itself failed (a full disk, an I/O error, a read-only file).
     #[error("storage failed: {0}")]
     Io(String),
+    /// A stored record does not check out: the session is not served altered.
+    #[error("session {session} is damaged at seq {seq}: {reason}")]
+    Damaged {
+        /// The session.
+        session: SessionId,
+        /// The first record that does not check out.
+        seq: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// A boxed future of a store operation.

@@ -15,6 +15,7 @@ use crate::protocol::{
 use crate::queue::{Actor, Command};
 use crate::service::Shared;
 use crate::session::{Answer, Frame, SessionHandle, Subscription};
+use crate::store::StoreError;
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
@@ -340,6 +341,10 @@ async fn admit(
     let handle = match svc.hub.get(session).await {
         Ok(Some(h)) => h,
         Ok(None) => return Err((WireError::UnknownSession, POLICY)),
+        Err(e @ StoreError::Damaged { .. }) => {
+            tracing::error!(%session, error = %e, "refusing a damaged session: run `rostrum repair` after checking it");
+            return Err((WireError::Damaged, INTERNAL));
+        }
         Err(e) => {
             tracing::error!(%session, error = %e, "loading session failed");
             return Err((WireError::Unavailable, INTERNAL));

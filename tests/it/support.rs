@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use rostrum::config::Settings;
+use rostrum::config::{Settings, StoreChoice};
 use rostrum::protocol::{Slot, View};
+use rostrum::store::SqliteOptions;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -20,14 +21,27 @@ pub struct App {
     pub ws_url: String,
     stop: Option<oneshot::Sender<()>>,
     pub server: JoinHandle<anyhow::Result<()>>,
+    pub dir: tempfile::TempDir,
 }
 
-/// The service on 127.0.0.1, port 0, with `tweak` applied to the default settings.
+/// The service on 127.0.0.1, port 0, storing in SQLite in a fresh directory (the default
+/// store), with `tweak` applied to the settings.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> App {
+    spawn_app_in(tempfile::tempdir().unwrap(), tweak).await
+}
+
+/// The same, on an existing data directory (a restart).
+pub async fn spawn_app_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Settings)) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let url = format!("http://{addr}");
     let mut settings = Settings::new(&url, ADMIN);
+    // A fixed secret, as the data directory keeps one: links survive a restart.
+    settings.keys = rostrum::auth::Keys::from_secret(&[7; 32]).unwrap();
+    settings.store = StoreChoice::Sqlite {
+        dir: dir.path().to_owned(),
+        options: SqliteOptions::default(),
+    };
     tweak(&mut settings);
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(rostrum::app::run(listener, settings, async move {
@@ -38,6 +52,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> App {
         url,
         stop: Some(stop),
         server,
+        dir,
     }
 }
 
@@ -54,7 +69,7 @@ pub struct Session {
     pub display: String,
 }
 
-fn fragment(link: &Value) -> String {
+pub fn fragment(link: &Value) -> String {
     link.as_str().unwrap().split_once('#').unwrap().1.to_owned()
 }
 
@@ -102,12 +117,18 @@ impl App {
     }
 
     /// Stop the service: the shutdown signal fires and `run` returns.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stop_keeping_data().await.0
+    }
+
+    /// Stop the service and keep its data directory (for a restart).
+    pub async fn stop_keeping_data(mut self) -> (anyhow::Result<()>, tempfile::TempDir) {
         let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(WAIT, self.server)
+        let r = tokio::time::timeout(WAIT, self.server)
             .await
             .expect("the server stops in time")
-            .unwrap()
+            .unwrap();
+        (r, self.dir)
     }
 }
 

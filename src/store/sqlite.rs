@@ -1,0 +1,611 @@
+//! The embedded default store: one SQLite file, written by one thread with group commit.
+//!
+//! One writer thread owns the write connection. It blocks for a job, takes every job queued
+//! behind it, and commits them in one transaction (each append in its own savepoint, so a stale
+//! append fails alone), then answers each caller: under load, one fsync serves many commands.
+//! Reads (loading a session, metadata) use separate connections on blocking threads; WAL lets
+//! them run beside the writer.
+//!
+//! Every record carries a CRC-32 over its session, seq and body. Loading checks every checksum
+//! and that seqs run from 1 without a gap; a session that does not check out is refused
+//! (`StoreError::Damaged`), never served altered. [`SqliteLog::repair`] cuts it back to its last
+//! valid record and bumps its epoch, on an operator's explicit request.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+use super::{EventLog, SessionMeta, StoreError, StoreFuture};
+use crate::auth::SessionId;
+use crate::queue::{Event, Timestamp};
+
+/// The schema version this build writes (`PRAGMA user_version`).
+const SCHEMA: i64 = 1;
+/// Most jobs committed in one transaction.
+const MAX_BATCH: usize = 1024;
+/// The database file's name in the data directory.
+pub const FILE: &str = "rostrum.db";
+
+/// How hard a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Durability {
+    /// `synchronous=FULL`: an acknowledged command survives power loss.
+    Full,
+    /// `synchronous=NORMAL`: survives a crash of the process, but the last commits may be lost
+    /// on power loss.
+    Normal,
+}
+
+/// A record as stored.
+struct Row {
+    seq: u64,
+    body: String,
+    checksum: u32,
+}
+
+fn checksum(session: SessionId, seq: u64, body: &str) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(session.0.as_bytes());
+    h.update(&seq.to_le_bytes());
+    h.update(body.as_bytes());
+    h.finalize()
+}
+
+fn rows(session: SessionId, first_seq: u64, events: &[Event]) -> Vec<Row> {
+    events
+        .iter()
+        .zip(first_seq..)
+        .map(|(e, seq)| {
+            let body = serde_json::to_string(e).expect("events serialize");
+            Row {
+                checksum: checksum(session, seq, &body),
+                seq,
+                body,
+            }
+        })
+        .collect()
+}
+
+type Reply = oneshot::Sender<Result<u64, StoreError>>;
+
+enum Job {
+    Create {
+        meta: SessionMeta,
+        rows: Vec<Row>,
+        reply: Reply,
+    },
+    Append {
+        id: SessionId,
+        expected: u64,
+        rows: Vec<Row>,
+        reply: Reply,
+    },
+    Truncate {
+        id: SessionId,
+        keep: u64,
+        reply: Reply,
+    },
+}
+
+impl Job {
+    fn reply(self, r: Result<u64, StoreError>) {
+        let (Job::Create { reply, .. } | Job::Append { reply, .. } | Job::Truncate { reply, .. }) =
+            self;
+        // The caller may have gone (its connection closed); the commit stands regardless.
+        let _ = reply.send(r);
+    }
+}
+
+/// SQLite integers are signed; seqs, times and sizes never come near 2^63.
+fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn uint(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn io(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+/// The SQLite event log.
+pub struct SqliteLog {
+    jobs: Option<mpsc::Sender<Job>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    readers: Arc<Readers>,
+}
+
+/// Closing the log lets the writer finish its batch and close the database (checkpointing the
+/// WAL) before the drop returns.
+impl Drop for SqliteLog {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// How the database is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteOptions {
+    /// How hard a commit waits for the disk.
+    pub durability: Durability,
+    /// Largest size the database may grow to, in bytes; past it, appends fail as on a full disk.
+    pub max_bytes: Option<u64>,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            durability: Durability::Full,
+            max_bytes: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SqliteLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteLog")
+            .field("path", &self.readers.path)
+            .finish()
+    }
+}
+
+/// Idle read connections, opened on demand.
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(io)?;
+                c.busy_timeout(std::time::Duration::from_secs(5))
+                    .map_err(io)?;
+                c
+            }
+        };
+        let r = f(&conn);
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(conn);
+        r
+    }
+}
+
+impl SqliteLog {
+    /// Open (creating and migrating as needed) the database in `dir`, and start its writer.
+    pub fn open(dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+        // SQLite would quietly open a write-protected file read-only; say so up front instead.
+        let probe = dir.join(".rostrum-write-probe");
+        std::fs::write(&probe, b"")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .map_err(|e| {
+                StoreError::Io(format!(
+                    "the data directory {} is not writable: {e}",
+                    dir.display()
+                ))
+            })?;
+        let path = dir.join(FILE);
+        let conn = Connection::open(&path)
+            .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(io)?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(io)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Io(format!(
+                "{}: could not switch to WAL (got {mode})",
+                path.display()
+            )));
+        }
+        let sync = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", sync).map_err(io)?;
+        migrate(&conn)?;
+        if let Some(max) = options.max_bytes {
+            let page: i64 = conn
+                .pragma_query_value(None, "page_size", |r| r.get(0))
+                .map_err(io)?;
+            conn.pragma_update(None, "max_page_count", (int(max) / page.max(1)).max(1))
+                .map_err(io)?;
+        }
+        let (tx, rx) = mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("rostrum-sqlite-writer".into())
+            .spawn(move || writer(conn, rx))
+            .map_err(io)?;
+        Ok(Self {
+            jobs: Some(tx),
+            writer: Some(writer),
+            readers: Arc::new(Readers {
+                path,
+                idle: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    fn submit(&self, job: impl FnOnce(Reply) -> Job) -> StoreFuture<'_, u64> {
+        let (reply, rx) = oneshot::channel();
+        let sent = self.jobs.as_ref().map(|jobs| jobs.send(job(reply)));
+        Box::pin(async move {
+            sent.and_then(Result::ok)
+                .ok_or_else(|| StoreError::Io("the writer has stopped".into()))?;
+            rx.await
+                .map_err(|_| StoreError::Io("the writer has stopped".into()))?
+        })
+    }
+
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let readers = self.readers.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || readers.with(f))
+                .await
+                .map_err(io)?
+        })
+    }
+
+    /// Every session's log checked; `Err` for each that does not check out.
+    pub async fn check(&self) -> Result<Vec<(SessionMeta, Result<u64, StoreError>)>, StoreError> {
+        let metas = self.list().await?;
+        let mut out = Vec::with_capacity(metas.len());
+        for meta in metas {
+            let r = self
+                .load(meta.id, 0)
+                .await
+                .map(|events| events.len() as u64);
+            out.push((meta, r));
+        }
+        Ok(out)
+    }
+
+    /// Cut a damaged session back to its last valid record and bump its epoch (so clients
+    /// resync). Returns the seq kept. Run it with the server stopped: it is an operator's call,
+    /// since it discards the damaged record and everything after it.
+    pub async fn repair(&self, id: SessionId) -> Result<u64, StoreError> {
+        let keep = self
+            .read(move |c| {
+                let rows = read_rows(c, id, 0)?;
+                Ok(match verify(id, 0, rows) {
+                    Ok(events) => events.len() as u64,
+                    Err(StoreError::Damaged { seq, .. }) => seq - 1,
+                    Err(e) => return Err(e),
+                })
+            })
+            .await?;
+        self.submit(|reply| Job::Truncate { id, keep, reply }).await
+    }
+
+    /// A consistent copy of the whole database, taken while it is in use.
+    pub async fn backup(&self, to: &Path) -> Result<(), StoreError> {
+        let to = to.to_path_buf();
+        self.read(move |c| {
+            c.execute("VACUUM INTO ?1", params![to.to_string_lossy()])
+                .map_err(io)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(io)?;
+    if version > SCHEMA {
+        return Err(StoreError::Io(format!(
+            "the database has schema {version}, newer than this build's {SCHEMA}: upgrade rostrum"
+        )));
+    }
+    if version < 1 {
+        conn.execute_batch(
+            "BEGIN;
+             CREATE TABLE IF NOT EXISTS sessions (
+                 id TEXT PRIMARY KEY,
+                 created_at INTEGER NOT NULL,
+                 epoch INTEGER NOT NULL,
+                 key_epoch INTEGER NOT NULL
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS events (
+                 session TEXT NOT NULL,
+                 seq INTEGER NOT NULL,
+                 body TEXT NOT NULL,
+                 checksum INTEGER NOT NULL,
+                 PRIMARY KEY (session, seq)
+             ) WITHOUT ROWID;
+             PRAGMA user_version = 1;
+             COMMIT;",
+        )
+        .map_err(io)?;
+    }
+    Ok(())
+}
+
+/// The writer thread: group commit until every sender is gone.
+fn writer(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+    let mut tips: HashMap<SessionId, u64> = HashMap::new();
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
+        match commit(&mut conn, &mut tips, &batch) {
+            Ok(results) => {
+                for (job, r) in batch.into_iter().zip(results) {
+                    job.reply(r);
+                }
+            }
+            Err(e) => {
+                // Nothing of the batch is stored: every caller gets the error, and the cached
+                // tips are re-read next time.
+                tracing::error!(error = %e, jobs = batch.len(), "commit failed");
+                tips.clear();
+                for job in batch {
+                    job.reply(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+fn commit(
+    conn: &mut Connection,
+    tips: &mut HashMap<SessionId, u64>,
+    batch: &[Job],
+) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
+    let mut tx = conn.transaction().map_err(io)?;
+    let mut staged: HashMap<SessionId, u64> = HashMap::new();
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        let sp = tx.savepoint().map_err(io)?;
+        match run(&sp, tips, &staged, job) {
+            Ok((id, tip)) => {
+                sp.commit().map_err(io)?;
+                staged.insert(id, tip);
+                results.push(Ok(tip));
+            }
+            // Some failures (a full disk) make SQLite roll back the whole transaction: then no
+            // job of the batch is stored, and every one gets this error.
+            Err(e) if sp.is_autocommit() => return Err(e),
+            Err(e) => {
+                drop(sp); // rolls this job back alone
+                results.push(Err(e));
+            }
+        }
+    }
+    tx.commit().map_err(io)?;
+    tips.extend(staged);
+    Ok(results)
+}
+
+/// One job inside its savepoint: the session and its new last seq, or why not.
+fn run(
+    c: &Connection,
+    tips: &HashMap<SessionId, u64>,
+    staged: &HashMap<SessionId, u64>,
+    job: &Job,
+) -> Result<(SessionId, u64), StoreError> {
+    match job {
+        Job::Create { meta, rows, .. } => {
+            let inserted = c
+                .execute(
+                    "INSERT OR IGNORE INTO sessions (id, created_at, epoch, key_epoch) VALUES (?1, ?2, ?3, ?4)",
+                    params![meta.id.to_string(), int(meta.created_at.0), meta.epoch, meta.key_epoch],
+                )
+                .map_err(io)?;
+            if inserted == 0 {
+                return Err(StoreError::Exists(meta.id));
+            }
+            insert(c, meta.id, rows)?;
+            Ok((meta.id, rows.len() as u64))
+        }
+        Job::Append {
+            id, expected, rows, ..
+        } => {
+            let actual = match staged.get(id).or_else(|| tips.get(id)) {
+                Some(t) => *t,
+                None => tip(c, *id)?,
+            };
+            if actual != *expected {
+                return Err(StoreError::Conflict {
+                    expected: *expected,
+                    actual,
+                });
+            }
+            insert(c, *id, rows)?;
+            Ok((*id, expected + rows.len() as u64))
+        }
+        Job::Truncate { id, keep, .. } => {
+            tip(c, *id)?;
+            c.execute(
+                "DELETE FROM events WHERE session = ?1 AND seq > ?2",
+                params![id.to_string(), int(*keep)],
+            )
+            .map_err(io)?;
+            c.execute(
+                "UPDATE sessions SET epoch = epoch + 1 WHERE id = ?1",
+                params![id.to_string()],
+            )
+            .map_err(io)?;
+            Ok((*id, *keep))
+        }
+    }
+}
+
+/// A session's last seq (0 for none); `UnknownSession` if it does not exist.
+fn tip(c: &Connection, id: SessionId) -> Result<u64, StoreError> {
+    let known: Option<i64> = c
+        .query_row(
+            "SELECT 1 FROM sessions WHERE id = ?1",
+            params![id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(io)?;
+    if known.is_none() {
+        return Err(StoreError::UnknownSession(id));
+    }
+    c.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM events WHERE session = ?1",
+        params![id.to_string()],
+        |r| r.get(0),
+    )
+    .map(uint)
+    .map_err(io)
+}
+
+fn insert(c: &Connection, id: SessionId, rows: &[Row]) -> Result<(), StoreError> {
+    let mut stmt = c
+        .prepare_cached("INSERT INTO events (session, seq, body, checksum) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(io)?;
+    let session = id.to_string();
+    for r in rows {
+        stmt.execute(params![session, int(r.seq), r.body, r.checksum])
+            .map_err(io)?;
+    }
+    Ok(())
+}
+
+fn read_rows(c: &Connection, id: SessionId, after: u64) -> Result<Vec<Row>, StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT seq, body, checksum FROM events WHERE session = ?1 AND seq > ?2 ORDER BY seq",
+        )
+        .map_err(io)?;
+    let rows = stmt
+        .query_map(params![id.to_string(), int(after)], |r| {
+            Ok(Row {
+                seq: uint(r.get(0)?),
+                body: r.get(1)?,
+                checksum: r.get(2)?,
+            })
+        })
+        .map_err(io)?;
+    rows.collect::<Result<_, _>>().map_err(io)
+}
+
+/// The events of `rows`, if every record checks out and the seqs run on from `after`.
+fn verify(id: SessionId, after: u64, rows: Vec<Row>) -> Result<Vec<Event>, StoreError> {
+    let damaged = |seq, reason: &str| StoreError::Damaged {
+        session: id,
+        seq,
+        reason: reason.to_owned(),
+    };
+    let mut events = Vec::with_capacity(rows.len());
+    for (expected, row) in (after + 1..).zip(rows) {
+        if row.seq != expected {
+            return Err(damaged(expected, "missing record"));
+        }
+        if checksum(id, row.seq, &row.body) != row.checksum {
+            return Err(damaged(row.seq, "checksum mismatch"));
+        }
+        let event =
+            serde_json::from_str(&row.body).map_err(|_| damaged(row.seq, "unreadable record"))?;
+        events.push(event);
+    }
+    Ok(events)
+}
+
+fn meta_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, u64, u32, u32)> {
+    Ok((r.get(0)?, uint(r.get(1)?), r.get(2)?, r.get(3)?))
+}
+
+fn to_meta(
+    (id, created_at, epoch, key_epoch): (String, u64, u32, u32),
+) -> Result<SessionMeta, StoreError> {
+    let id = id
+        .parse()
+        .map_err(|_| StoreError::Io(format!("a stored session id is malformed: {id}")))?;
+    Ok(SessionMeta {
+        id,
+        created_at: Timestamp(created_at),
+        epoch,
+        key_epoch,
+    })
+}
+
+impl EventLog for SqliteLog {
+    fn create<'a>(&'a self, meta: &'a SessionMeta, events: &'a [Event]) -> StoreFuture<'a, ()> {
+        let (meta, rows) = (meta.clone(), rows(meta.id, 1, events));
+        let fut = self.submit(|reply| Job::Create { meta, rows, reply });
+        Box::pin(async move { fut.await.map(|_| ()) })
+    }
+
+    fn meta(&self, id: SessionId) -> StoreFuture<'_, Option<SessionMeta>> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT id, created_at, epoch, key_epoch FROM sessions WHERE id = ?1",
+                params![id.to_string()],
+                meta_row,
+            )
+            .optional()
+            .map_err(io)?
+            .map(to_meta)
+            .transpose()
+        })
+    }
+
+    fn list(&self) -> StoreFuture<'_, Vec<SessionMeta>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, created_at, epoch, key_epoch FROM sessions ORDER BY created_at, id",
+                )
+                .map_err(io)?;
+            let rows = stmt.query_map([], meta_row).map_err(io)?;
+            rows.map(|r| r.map_err(io).and_then(to_meta)).collect()
+        })
+    }
+
+    fn append<'a>(
+        &'a self,
+        id: SessionId,
+        expected: u64,
+        events: &'a [Event],
+    ) -> StoreFuture<'a, u64> {
+        let rows = rows(id, expected + 1, events);
+        self.submit(|reply| Job::Append {
+            id,
+            expected,
+            rows,
+            reply,
+        })
+    }
+
+    fn load(&self, id: SessionId, after: u64) -> StoreFuture<'_, Vec<Event>> {
+        self.read(move |c| {
+            tip(c, id)?;
+            verify(id, after, read_rows(c, id, after)?)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

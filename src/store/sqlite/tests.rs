@@ -1,0 +1,280 @@
+//! The SQLite log on real files in a temporary directory.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::queue::{
+    Actor, Command, Modality, Policy, Profile, RequestKind, State, TimeLimits, decide,
+};
+
+/// A session's opening events and a few more, decided by the core.
+fn session_events(extra: usize) -> Vec<Event> {
+    let mut s = State::default();
+    let mut all = Vec::new();
+    let mut run = |s: &mut State, actor, cmd| {
+        let evs = decide(s, actor, cmd, Timestamp(1_000 + all.len() as u64)).unwrap();
+        for e in &evs {
+            s.apply(e);
+        }
+        all.extend(evs);
+    };
+    let open = Command::OpenSession {
+        title: "Store test".into(),
+        policy: Policy::default(),
+        limits: TimeLimits::default(),
+        agenda: Vec::new(),
+    };
+    run(&mut s, Actor::Organizer, open);
+    for i in 0..extra {
+        let profile = Profile::new(format!("Speaker {i}"), "Somewhere", Modality::Onsite);
+        run(
+            &mut s,
+            Actor::Chair,
+            Command::AddProxy {
+                profile,
+                kind: RequestKind::Question,
+                note: None,
+            },
+        );
+    }
+    all
+}
+
+fn meta() -> SessionMeta {
+    SessionMeta {
+        id: SessionId::random(),
+        created_at: Timestamp(1),
+        epoch: 1,
+        key_epoch: 1,
+    }
+}
+
+fn open(dir: &Path) -> SqliteLog {
+    SqliteLog::open(dir, SqliteOptions::default()).unwrap()
+}
+
+#[tokio::test]
+async fn appends_are_conditional_and_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = session_events(3);
+    let m = meta();
+    {
+        let log = open(dir.path());
+        log.create(&m, &events[..1]).await.unwrap();
+        assert_eq!(
+            log.create(&m, &events[..1]).await,
+            Err(StoreError::Exists(m.id))
+        );
+        assert_eq!(log.append(m.id, 1, &events[1..3]).await, Ok(3));
+        assert_eq!(
+            log.append(m.id, 1, &events[3..]).await,
+            Err(StoreError::Conflict {
+                expected: 1,
+                actual: 3
+            }),
+            "a stale writer is refused"
+        );
+        assert_eq!(
+            log.append(m.id, 3, &events[3..]).await,
+            Ok(events.len() as u64)
+        );
+        let other = SessionId::random();
+        assert_eq!(
+            log.append(other, 0, &events[..1]).await,
+            Err(StoreError::UnknownSession(other))
+        );
+    }
+    let log = open(dir.path());
+    assert_eq!(log.meta(m.id).await.unwrap(), Some(m.clone()));
+    assert_eq!(log.list().await.unwrap(), std::slice::from_ref(&m));
+    assert_eq!(log.load(m.id, 0).await.unwrap(), events);
+    assert_eq!(log.load(m.id, 5).await.unwrap(), events[5..]);
+    assert_eq!(
+        State::replay(&log.load(m.id, 0).await.unwrap()),
+        State::replay(&events)
+    );
+    let version: i64 = Connection::open(dir.path().join(FILE))
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_across_sessions_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(open(dir.path()));
+    let events = session_events(40);
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (log, events) = (log.clone(), events.clone());
+        tasks.push(tokio::spawn(async move {
+            let m = meta();
+            log.create(&m, &events[..1]).await.unwrap();
+            for (i, e) in events[1..].chunks(2).enumerate() {
+                log.append(m.id, 1 + 2 * i as u64, e).await.unwrap();
+            }
+            m.id
+        }));
+    }
+    for t in tasks {
+        let id = t.await.unwrap();
+        assert_eq!(log.load(id, 0).await.unwrap(), events);
+    }
+}
+
+/// Change the stored body of one record with SQL, as disk damage would.
+fn damage(dir: &Path, id: SessionId, seq: u64, sql: &str) {
+    let c = Connection::open(dir.join(FILE)).unwrap();
+    let n = c.execute(sql, params![id.to_string(), int(seq)]).unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn damaged_records_are_detected_and_refused_until_repaired() {
+    for (how, sql, reason) in [
+        (
+            "truncated mid-record",
+            "UPDATE events SET body = substr(body, 1, length(body) / 2) WHERE session = ?1 AND seq = ?2",
+            "checksum mismatch",
+        ),
+        (
+            "a flipped byte",
+            "UPDATE events SET body = replace(body, 'Speaker', 'Speakes') WHERE session = ?1 AND seq = ?2",
+            "checksum mismatch",
+        ),
+        (
+            "a missing record",
+            "DELETE FROM events WHERE session = ?1 AND seq = ?2",
+            "missing record",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let events = session_events(4);
+        let m = meta();
+        let log = open(dir.path());
+        log.create(&m, &events).await.unwrap();
+        damage(dir.path(), m.id, 4, sql);
+        match log.load(m.id, 0).await {
+            Err(StoreError::Damaged {
+                session,
+                seq,
+                reason: r,
+            }) => {
+                assert_eq!((session, seq, r.as_str()), (m.id, 4, reason), "{how}");
+            }
+            other => panic!("{how}: {other:?}"),
+        }
+        let checked = log.check().await.unwrap();
+        assert!(
+            checked[0]
+                .1
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("damaged")),
+            "{how}"
+        );
+        assert_eq!(
+            log.repair(m.id).await,
+            Ok(3),
+            "{how}: cut back to the last valid record"
+        );
+        assert_eq!(log.load(m.id, 0).await.unwrap(), events[..3], "{how}");
+        assert_eq!(
+            log.meta(m.id).await.unwrap().unwrap().epoch,
+            2,
+            "{how}: the epoch moves on"
+        );
+        assert_eq!(
+            log.append(m.id, 3, &events[3..4]).await,
+            Ok(4),
+            "{how}: and it goes on"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_byte_flipped_in_the_file_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = session_events(3);
+    let m = meta();
+    {
+        let log = open(dir.path());
+        log.create(&m, &events).await.unwrap();
+    } // closed: the WAL is checkpointed into the file
+    let path = dir.path().join(FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes
+        .windows(9)
+        .position(|w| w == b"Speaker 1")
+        .expect("the record is in the file");
+    bytes[at + 8] ^= 0x01;
+    std::fs::write(&path, bytes).unwrap();
+    let log = open(dir.path());
+    let r = log.load(m.id, 0).await;
+    assert!(
+        matches!(r, Err(StoreError::Damaged { seq: 4, .. })),
+        "Speaker 1 joins at seq 4: {r:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_full_database_refuses_appends_and_keeps_serving_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = SqliteLog::open(
+        dir.path(),
+        SqliteOptions {
+            max_bytes: Some(64 * 1024),
+            ..SqliteOptions::default()
+        },
+    )
+    .unwrap();
+    let events = session_events(60);
+    let m = meta();
+    log.create(&m, &events[..1]).await.unwrap();
+    let mut tip = 1;
+    let failure = loop {
+        match log.append(m.id, tip, &events[1..]).await {
+            Ok(t) => tip = t,
+            Err(e) => break e,
+        }
+        assert!(tip < 100_000, "the cap is reached");
+    };
+    assert!(
+        matches!(&failure, StoreError::Io(msg) if msg.contains("full")),
+        "{failure}"
+    );
+    let stored = log.load(m.id, 0).await.unwrap();
+    assert_eq!(stored.len() as u64, tip, "nothing half-written");
+    assert_eq!(
+        log.append(m.id, tip + 1, &events[1..2]).await.unwrap_err(),
+        StoreError::Conflict {
+            expected: tip + 1,
+            actual: tip
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_backup_is_a_consistent_copy_taken_while_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = session_events(5);
+    let m = meta();
+    let log = open(dir.path());
+    log.create(&m, &events).await.unwrap();
+    let copy = dir.path().join("backup");
+    log.backup(&copy.join(FILE)).await.unwrap_err(); // the target directory must exist
+    std::fs::create_dir(&copy).unwrap();
+    log.backup(&copy.join(FILE)).await.unwrap();
+    let restored = open(&copy);
+    assert_eq!(restored.load(m.id, 0).await.unwrap(), events);
+}
+
+#[test]
+fn an_unwritable_directory_is_refused_with_a_clear_error() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let err = SqliteLog::open(&file.path().join("sub"), SqliteOptions::default()).unwrap_err();
+    assert!(
+        err.to_string().contains(&file.path().display().to_string()),
+        "{err}"
+    );
+}

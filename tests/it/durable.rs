@@ -1,0 +1,555 @@
+//! Durability through the real binary and the real SQLite file: SIGKILL at random moments,
+//! restarts, damage, a full database, a read-only directory, exports and backups.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rostrum::protocol::{Audience, Patch, Slot, View};
+use rostrum::queue::{State, Timestamp};
+use rostrum::store::{EventLog, SqliteLog, SqliteOptions, StoreError};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::support::{ADMIN, Client, fragment, spawn_app_in, spawn_app_with};
+
+/// The real `rostrum` binary serving on a port the OS picks.
+struct Server {
+    child: Child,
+    url: String,
+    ws_url: String,
+}
+
+impl Server {
+    async fn start(dir: &std::path::Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rostrum"))
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+                "--admin-token",
+                ADMIN,
+            ])
+            .arg("--data-dir")
+            .arg(dir)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && v["fields"]["message"] == "rostrum serving"
+                {
+                    return v["fields"]["addr"].as_str().unwrap().to_owned();
+                }
+            }
+            panic!("the server exited before serving");
+        })
+        .await
+        .expect("the server starts");
+        // Keep draining its output so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Server {
+            child,
+            url: format!("http://{addr}"),
+            ws_url: format!("ws://{addr}/ws"),
+        }
+    }
+
+    async fn kill9(mut self) {
+        self.child.start_kill().unwrap(); // SIGKILL
+        self.child.wait().await.unwrap();
+    }
+
+    async fn create_session(&self, title: &str) -> (String, String, String) {
+        let v: Value = reqwest::Client::new()
+            .post(format!("{}/api/sessions", self.url))
+            .bearer_auth(ADMIN)
+            .json(&json!({"title": title}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            v["id"].as_str().unwrap().to_owned(),
+            fragment(&v["links"]["chair"]),
+            fragment(&v["links"]["participant"]),
+        )
+    }
+}
+
+/// What a client saw acknowledged: the session, the seq, and its view at that seq.
+#[derive(Clone)]
+struct Acked {
+    session: String,
+    audience: Audience,
+    seq: u64,
+    view: View,
+}
+
+/// A client that keeps going until the server dies under it, recording each acknowledged
+/// command with the view it held at that seq.
+async fn crash_client(
+    ws_url: String,
+    session: String,
+    token: String,
+    moderator: bool,
+    seed: u64,
+    out: Arc<Mutex<Vec<Acked>>>,
+) {
+    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&ws_url).await else {
+        return;
+    };
+    let hello = json!({"type": "hello", "v": 1, "session": session, "token": token, "client": format!("c{seed}")});
+    if ws.send(Message::text(hello.to_string())).await.is_err() {
+        return;
+    }
+    let audience = if moderator {
+        Audience::Moderator
+    } else {
+        Audience::Public
+    };
+    let (mut view, mut seq): (Option<View>, u64) = (None, 0);
+    let mut rng = seed | 1;
+    let mut me: Option<u64> = None;
+    for req in 1.. {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let cmd = match (moderator, me, view.as_ref()) {
+            (_, _, None) => None,
+            (true, _, Some(v)) => Some(match rng % 3 {
+                0 => {
+                    json!({"type": "add_proxy", "profile": {"name": format!("Walk-in {req}"), "modality": "onsite"}, "kind": "question"})
+                }
+                1 => {
+                    json!({"type": "grant", "force": true, "seen": v.floor.as_ref().map(|f| f.turn)})
+                }
+                _ => json!({"type": "end_turn", "seen": v.floor.as_ref().map(|f| f.turn)}),
+            }),
+            (false, None, Some(_)) => Some(
+                json!({"type": "join", "profile": {"name": format!("P{seed}"), "modality": "online"}}),
+            ),
+            (false, Some(p), Some(v)) => Some(
+                match v.requests.values().find(|r| u64::from(r.participant) == p) {
+                    Some(r) => json!({"type": "lower_hand", "request": r.id}),
+                    None => json!({"type": "raise_hand", "kind": "intervention"}),
+                },
+            ),
+        };
+        let mut awaiting = None;
+        if let Some(mut cmd) = cmd {
+            cmd["req"] = json!(req);
+            if ws.send(Message::text(cmd.to_string())).await.is_err() {
+                return;
+            }
+            awaiting = Some(req);
+        }
+        // Read until the answer (and the view it speaks of) is in.
+        let mut acked_at = None;
+        loop {
+            let Some(Ok(Message::Text(t))) = ws.next().await else {
+                return;
+            };
+            let v: Value = serde_json::from_str(&t).unwrap();
+            match v["type"].as_str().unwrap() {
+                "snapshot" => {
+                    view = Some(serde_json::from_value(v["view"].clone()).unwrap());
+                    seq = v["seq"].as_u64().unwrap();
+                }
+                "update" => {
+                    assert_eq!(v["from"].as_u64().unwrap(), seq + 1);
+                    let patch: Patch = serde_json::from_value(v["patch"].clone()).unwrap();
+                    view.as_mut().unwrap().apply(&patch).unwrap();
+                    seq = v["seq"].as_u64().unwrap();
+                }
+                "order" => {
+                    let q: Vec<Slot> = serde_json::from_value(v["queue"].clone()).unwrap();
+                    view.as_mut().unwrap().queue = q;
+                }
+                "ack" if Some(v["req"].as_u64().unwrap()) == awaiting => {
+                    if let Some(p) = v["participant"].as_u64().filter(|_| !moderator) {
+                        me = Some(p);
+                    }
+                    acked_at = Some(v["seq"].as_u64().unwrap());
+                }
+                "error" if v["req"].as_u64() == awaiting => awaiting = None,
+                _ => {}
+            }
+            if let Some(at) = acked_at
+                && seq >= at
+            {
+                out.lock().unwrap().push(Acked {
+                    session: session.clone(),
+                    audience,
+                    seq: at,
+                    view: view.clone().unwrap(),
+                });
+                break;
+            }
+            if awaiting.is_none() && view.is_some() {
+                break;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
+    let rounds: u64 = std::env::var("ROSTRUM_CRASH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(30);
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path()).await;
+    let sessions = vec![
+        server.create_session("Crash A").await,
+        server.create_session("Crash B").await,
+    ];
+    let mut total_acked = 0;
+    for round in 0..rounds {
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        for (k, (id, chair, participant)) in sessions.iter().enumerate() {
+            let seed = round * 100 + k as u64 * 10;
+            tokio::spawn(crash_client(
+                server.ws_url.clone(),
+                id.clone(),
+                chair.clone(),
+                true,
+                seed + 1,
+                acked.clone(),
+            ));
+            for p in 2..4 {
+                tokio::spawn(crash_client(
+                    server.ws_url.clone(),
+                    id.clone(),
+                    participant.clone(),
+                    false,
+                    seed + p,
+                    acked.clone(),
+                ));
+            }
+        }
+        let pause = 30 + (round * 7919) % 170;
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        server.kill9().await;
+        let acked = acked.lock().unwrap().clone();
+        total_acked += acked.len();
+        // The server is down: read its file directly.
+        let log = SqliteLog::open(dir.path(), SqliteOptions::default()).unwrap();
+        for (id, _, _) in &sessions {
+            let sid = id.parse().unwrap();
+            let events = log
+                .load(sid, 0)
+                .await
+                .expect("a gap-free log whose records all check out");
+            for a in acked.iter().filter(|a| &a.session == id) {
+                assert!(
+                    a.seq <= events.len() as u64,
+                    "round {round}: acknowledged seq {} is in the log ({})",
+                    a.seq,
+                    events.len()
+                );
+                let state = State::replay(&events[..a.seq as usize]);
+                let replayed = View::of(
+                    &state,
+                    a.audience,
+                    Timestamp(events[a.seq as usize - 1].at.0),
+                );
+                assert_eq!(
+                    replayed, a.view,
+                    "round {round}: the replayed state is what the client saw at seq {}",
+                    a.seq
+                );
+            }
+        }
+        drop(log);
+        server = Server::start(dir.path()).await;
+    }
+    assert!(
+        total_acked > rounds as usize,
+        "the rounds did real work ({total_acked} acknowledged commands)"
+    );
+    // Links from before every crash still work: the signing key persisted.
+    let (id, chair, _) = &sessions[0];
+    let mut c = Client::open(&server.ws_url).await;
+    c.session = id.clone();
+    c.token = Some(chair.clone());
+    assert_eq!(c.hello(None).await["role"], "chair");
+    server.kill9().await;
+}
+
+#[tokio::test]
+async fn after_a_restart_every_session_and_queue_is_as_it_was_and_clients_resume() {
+    let app = spawn_app_with(|_| {}).await;
+    let s = app.create_session(json!({"title": "Restart"})).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    for name in ["A", "B", "C"] {
+        chair
+            .ok(json!({"type": "add_proxy", "profile": {"name": name, "modality": "onsite"}}))
+            .await;
+    }
+    chair.ok(json!({"type": "grant", "seen": null})).await;
+    let mut viewer = app.connect(&s.id, None).await;
+    let before = viewer.view.clone();
+    let (r, dir) = app.stop_keeping_data().await;
+    r.unwrap();
+    let app = spawn_app_in(dir, |_| {}).await;
+    let welcome = viewer.resume(&app.ws_url).await;
+    assert_eq!(welcome["recovered"], true, "a reconnect, nothing more");
+    assert_eq!(viewer.updates_seen, []);
+    assert_eq!(viewer.view, before);
+    let chair = app.connect(&s.id, Some(&s.chair)).await;
+    assert_eq!(
+        chair
+            .view
+            .as_ref()
+            .unwrap()
+            .floor
+            .as_ref()
+            .unwrap()
+            .who
+            .name,
+        "A"
+    );
+    assert_eq!(chair.view.as_ref().unwrap().queue.len(), 2);
+}
+
+#[tokio::test]
+async fn a_damaged_session_is_refused_until_repaired_then_clients_resync() {
+    let app = spawn_app_with(|_| {}).await;
+    let s = app.create_session(json!({"title": "Damage"})).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    for name in ["A", "B", "C"] {
+        chair
+            .ok(json!({"type": "add_proxy", "profile": {"name": name, "modality": "onsite"}}))
+            .await;
+    }
+    let healthy = app.create_session(json!({"title": "Healthy"})).await;
+    let (r, dir) = app.stop_keeping_data().await;
+    r.unwrap();
+    // Change a byte inside the record of B's join (seq 4: the opening, then two events a proxy).
+    let db = rusqlite::Connection::open(dir.path().join("rostrum.db")).unwrap();
+    let changed = db.execute("UPDATE events SET body = replace(body, '\"B\"', '\"C\"') WHERE session = ?1 AND seq = 4", [&s.id]).unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+    let app = spawn_app_in(dir, |_| {}).await;
+    let mut c = Client::open(&app.ws_url).await;
+    c.send_json(&json!({"type": "hello", "v": 1, "session": s.id, "token": s.chair}))
+        .await;
+    let e = c.recv().await;
+    assert_eq!(e["code"], "damaged", "{e}");
+    assert!(
+        matches!(c.next_message().await, Some(Message::Close(Some(f))) if f.code == CloseCode::Error)
+    );
+    let info = reqwest::get(format!("{}/api/sessions/{}", app.url, s.id))
+        .await
+        .unwrap();
+    assert_eq!(info.status(), 503);
+    assert_eq!(info.json::<Value>().await.unwrap()["code"], "damaged");
+    app.connect(&healthy.id, Some(&healthy.chair)).await; // other sessions are served
+    let (r, dir) = app.stop_keeping_data().await;
+    r.unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+        .args(["repair", &s.id, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kept events 1..=3; its epoch is now 2"));
+    let app = spawn_app_in(dir, |_| {}).await;
+    let welcome = chair.resume(&app.ws_url).await;
+    assert_eq!(
+        (welcome["recovered"].as_bool(), welcome["epoch"].as_u64()),
+        (Some(false), Some(2)),
+        "a new epoch: resync"
+    );
+    let names: Vec<_> = chair
+        .view
+        .as_ref()
+        .unwrap()
+        .requests
+        .values()
+        .map(|r| r.who.name.clone())
+        .collect();
+    assert_eq!(names, ["A"], "the valid prefix");
+}
+
+#[tokio::test]
+async fn a_full_database_refuses_commands_and_keeps_serving_reads() {
+    let app = spawn_app_with(|s| {
+        if let rostrum::config::StoreChoice::Sqlite { options, .. } = &mut s.store {
+            options.max_bytes = Some(96 * 1024);
+        }
+    })
+    .await;
+    let s = app.create_session(json!({"title": "Full"})).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let note = "n".repeat(250);
+    let failure = loop {
+        let v = chair.command(json!({"type": "add_proxy", "profile": {"name": "Walk-in", "modality": "onsite"}, "note": note})).await;
+        if v["type"] == "error" {
+            break v;
+        }
+        assert!(chair.seq < 5_000, "the cap is reached");
+    };
+    assert_eq!(failure["code"], "unavailable", "{failure}");
+    let seq = chair.seq;
+    assert_eq!(
+        app.info(&s.id).await["seq"],
+        seq,
+        "the state did not advance"
+    );
+    let viewer = app.connect(&s.id, None).await;
+    let waiting = |c: &Client| c.view.as_ref().unwrap().queue.len();
+    assert_eq!(
+        (viewer.seq, waiting(&viewer)),
+        (seq, waiting(&chair)),
+        "reads are served"
+    );
+    chair.ok(json!({"type": "reopen_list"})).await; // a no-op needs no space
+}
+
+#[tokio::test]
+async fn a_read_only_data_directory_is_refused_at_start_with_a_clear_error() {
+    if !std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    {
+        eprintln!("skipped: needs root to run the service as another user");
+        return;
+    }
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let app = spawn_app_in(tempfile::tempdir().unwrap(), |_| {}).await;
+    drop(app);
+    std::fs::create_dir(&data).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_rostrum"),
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--admin-token",
+            ADMIN,
+            "--secret",
+            &"ab".repeat(32),
+            "--data-dir",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not writable") && err.contains(&data.display().to_string()),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn moderators_export_the_log_and_operators_export_and_back_up_from_the_data_directory() {
+    let app = spawn_app_with(|_| {}).await;
+    let s = app.create_session(json!({"title": "Export"})).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    chair.ok(json!({"type": "add_proxy", "profile": {"name": "Ana, delegate", "affiliation": "Brazil", "modality": "onsite"}})).await;
+    chair.ok(json!({"type": "grant", "seen": null})).await;
+    chair.ok(json!({"type": "end_turn", "seen": 0})).await;
+    let mut p = app.connect(&s.id, Some(&s.participant)).await;
+    p.join("Bo", "online").await;
+    let url = format!("{}/api/sessions/{}/events.ndjson", app.url, s.id);
+    let http = reqwest::Client::new();
+    let ok = http.get(&url).bearer_auth(&s.chair).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["content-type"], "application/x-ndjson");
+    let text = ok.text().await.unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len() as u64,
+        chair.seq + 1,
+        "every event (Bo's join too)"
+    );
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["seq"], i + 1);
+    }
+    for token in [
+        Some(p.token.clone().unwrap()),
+        Some(s.participant.clone()),
+        None,
+    ] {
+        let mut r = http.get(&url);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        assert_eq!(r.send().await.unwrap().status(), 403);
+    }
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(app.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = cli(&["export", &s.id, "--format", "csv"]);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        rows[0],
+        "turn,who,affiliation,modality,kind,requested,granted,waited_s,spoke_s,agenda_item"
+    );
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows[1].starts_with("1,\"Ana, delegate\",Brazil,onsite,intervention,"),
+        "{}",
+        rows[1]
+    );
+    assert_eq!(
+        cli(&["export", &s.id, "--format", "ndjson"]),
+        text,
+        "the CLI and the API export the same log"
+    );
+    let backup = app.dir.path().join("copy.db");
+    cli(&["backup", backup.to_str().unwrap()]);
+    let copy_dir = tempfile::tempdir().unwrap();
+    std::fs::rename(&backup, copy_dir.path().join("rostrum.db")).unwrap();
+    let copy = SqliteLog::open(copy_dir.path(), SqliteOptions::default()).unwrap();
+    let sid = s.id.parse().unwrap();
+    assert_eq!(copy.load(sid, 0).await.unwrap().len(), lines.len());
+    assert!(matches!(
+        copy.load(rostrum::auth::SessionId::random(), 0).await,
+        Err(StoreError::UnknownSession(_))
+    ));
+}
