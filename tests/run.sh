@@ -8,4 +8,4 @@ cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 cargo test --locked
-ROSTRUM_BENCH_QUICK=1 cargo bench --locked --bench queue
+ROSTRUM_BENCH_QUICK=1 cargo bench --locked --bench queue --bench store
