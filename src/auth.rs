@@ -1,4 +1,11 @@
 //! Capability tokens for role links, signed with HMAC-SHA256.
+//!
+//! A link's fragment carries `v1.<payload>.<mac>`: the payload (base64url JSON) names the role,
+//! the session, the participant (on a joined participant's own link) and the session's key epoch;
+//! the MAC covers exactly the signed text and is checked in constant time before the payload is
+//! parsed. Rotating a session's key epoch invalidates every older link at once. The MAC key is
+//! derived from the server's secret with a label, so the same secret can sign other things
+//! later without one kind of token passing for another.
 
 use std::fmt;
 use std::str::FromStr;
@@ -231,4 +238,131 @@ pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS has randomness");
     B64.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn cap(role: Role, participant: Option<u32>) -> Capability {
+        Capability {
+            role,
+            session: SessionId::random(),
+            participant: participant.map(ParticipantId),
+            epoch: 3,
+        }
+    }
+
+    #[test]
+    fn every_role_round_trips() {
+        let keys = Keys::generate();
+        for c in [
+            cap(Role::Chair, None),
+            cap(Role::OnlineModerator, None),
+            cap(Role::Participant, None),
+            cap(Role::Participant, Some(7)),
+            cap(Role::Display, None),
+        ] {
+            let token = keys.sign(&c);
+            assert!(
+                token
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch)),
+                "fragment-safe: {token}"
+            );
+            assert_eq!(keys.verify(&token), Ok(c));
+        }
+    }
+
+    #[test]
+    fn altered_or_foreign_tokens_are_refused() {
+        let keys = Keys::generate();
+        let token = keys.sign(&cap(Role::Participant, Some(1)));
+        assert_eq!(
+            Keys::generate().verify(&token),
+            Err(AuthError::BadSignature),
+            "another server's key"
+        );
+        for i in 3..token.len() {
+            let mut bytes = token.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            if let Ok(t) = String::from_utf8(bytes)
+                && t != token
+            {
+                assert!(keys.verify(&t).is_err(), "byte {i} flipped");
+            }
+        }
+        // A participant's payload re-encoded as the chair's, with the old signature.
+        let (body, sig) = token.rsplit_once('.').unwrap();
+        let json = String::from_utf8(B64.decode(&body[3..]).unwrap())
+            .unwrap()
+            .replace("participant", "chair");
+        let forged = format!("v1.{}.{sig}", B64.encode(json));
+        assert_eq!(keys.verify(&forged), Err(AuthError::BadSignature));
+    }
+
+    #[test]
+    fn garbage_is_malformed_never_a_panic() {
+        let keys = Keys::generate();
+        for t in [
+            "",
+            ".",
+            "v1..",
+            "v1.x",
+            "v2.a.b",
+            "v1.!!!.???",
+            &"v1.".repeat(400),
+        ] {
+            assert!(keys.verify(t).is_err(), "{t:?}");
+        }
+        let mut mac = keys.mac();
+        let body = format!("v1.{}", B64.encode("not json"));
+        mac.update(body.as_bytes());
+        let signed_garbage = format!("{body}.{}", B64.encode(mac.finalize().into_bytes()));
+        assert_eq!(keys.verify(&signed_garbage), Err(AuthError::Malformed));
+    }
+
+    #[test]
+    fn secrets_are_long_hex_and_never_printed() {
+        let keys = Keys::generate();
+        let hex = keys.to_hex();
+        assert_eq!(hex.len(), 64);
+        assert!(!format!("{keys:?}").contains(&hex));
+        let again = Keys::from_hex(&hex).unwrap();
+        let c = cap(Role::Chair, None);
+        assert_eq!(again.verify(&keys.sign(&c)), Ok(c));
+        assert_eq!(Keys::from_hex("abcd").unwrap_err(), AuthError::WeakSecret);
+        assert_eq!(Keys::from_hex("zz").unwrap_err(), AuthError::WeakSecret);
+    }
+
+    #[test]
+    fn session_ids_print_as_hex_and_parse_back() {
+        let id = SessionId::random();
+        let s = id.to_string();
+        assert_eq!(s.len(), 32);
+        assert_eq!(s.parse::<SessionId>().unwrap(), id);
+        assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{s}\""));
+        assert!("nope".parse::<SessionId>().is_err());
+    }
+
+    #[test]
+    fn the_admin_token_must_match_exactly() {
+        assert!(admin_token_matches("secret-token", "secret-token"));
+        assert!(!admin_token_matches("secret-token", "secret-toke"));
+        assert!(!admin_token_matches("secret-token", ""));
+        assert!(
+            !admin_token_matches("", ""),
+            "an empty admin token opens nothing"
+        );
+        assert_ne!(random_token(), random_token());
+    }
+
+    proptest! {
+        #[test]
+        fn verify_never_panics(s in ".{0,600}") {
+            let _ = Keys::from_secret(&[1; 32]).unwrap().verify(&s);
+        }
+    }
 }
