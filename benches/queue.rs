@@ -58,9 +58,21 @@ impl Bench {
     }
 
     fn setup(order: Order) -> Self {
-        let mut b = Bench { s: State::default(), now: 1_000_000, rng: Rng(0x2545_f491_4f6c_dd1d) };
-        let policy = Policy { order, starvation_ms: Some(15 * 60_000) };
-        let open = Command::OpenSession { title: "Bench".into(), policy, limits: TimeLimits::default(), agenda: Vec::new() };
+        let mut b = Bench {
+            s: State::default(),
+            now: 1_000_000,
+            rng: Rng(0x2545_f491_4f6c_dd1d),
+        };
+        let policy = Policy {
+            order,
+            starvation_ms: Some(15 * 60_000),
+        };
+        let open = Command::OpenSession {
+            title: "Bench".into(),
+            policy,
+            limits: TimeLimits::default(),
+            agenda: Vec::new(),
+        };
         b.run(Actor::Organizer, open);
         for i in 0..PEOPLE {
             let modality = [Modality::Onsite, Modality::Online, Modality::Hub][(i % 3) as usize];
@@ -75,7 +87,11 @@ impl Bench {
     }
 
     fn raise(&mut self, p: u32) {
-        let c = Command::RaiseHand { participant: ParticipantId(p), kind: RequestKind::Intervention, note: None };
+        let c = Command::RaiseHand {
+            participant: ParticipantId(p),
+            kind: RequestKind::Intervention,
+            note: None,
+        };
         self.run(Actor::Participant(ParticipantId(p)), c);
     }
 
@@ -83,7 +99,9 @@ impl Bench {
     fn pick(&mut self, waiting: bool) -> u32 {
         loop {
             let p = self.rng.below(PEOPLE);
-            let queued = self.open_request(p).is_some_and(|r| self.s.request(r).unwrap().state.is_queued());
+            let queued = self
+                .open_request(p)
+                .is_some_and(|r| self.s.request(r).unwrap().state.is_queued());
             if queued == waiting && (waiting || self.open_request(p).is_none()) {
                 return p;
             }
@@ -92,23 +110,51 @@ impl Bench {
 
     /// One cycle: eight commands, leaving as many waiting as before.
     fn cycle(&mut self) {
-        let grant = Command::GrantFloor { target: Target::Next, force: true, seen: FloorSeen::Any };
+        let grant = Command::GrantFloor {
+            target: Target::Next,
+            force: true,
+            seen: FloorSeen::Any,
+        };
         self.run(Actor::Chair, grant);
         let speaker = self.s.floor().expect("granted").participant.0;
-        self.run(Actor::Chair, Command::EndTurn { seen: FloorSeen::Any });
+        self.run(
+            Actor::Chair,
+            Command::EndTurn {
+                seen: FloorSeen::Any,
+            },
+        );
         self.raise(speaker);
         // Someone waiting lowers their hand; someone not waiting raises theirs.
         let w = self.pick(true);
         let r = self.open_request(w).expect("picked with an open request");
-        self.run(Actor::Participant(ParticipantId(w)), Command::LowerHand { request: r });
+        self.run(
+            Actor::Participant(ParticipantId(w)),
+            Command::LowerHand { request: r },
+        );
         let n = self.pick(false);
         self.raise(n);
         let head = self.s.head(Timestamp(self.now)).expect("waiting").0;
-        self.run(Actor::OnlineModerator, Command::MarkReady { request: head, ready: true });
+        self.run(
+            Actor::OnlineModerator,
+            Command::MarkReady {
+                request: head,
+                ready: true,
+            },
+        );
         let owner = self.s.request(head).unwrap().participant;
-        let change = Command::ChangeRequest { request: head, kind: RequestKind::Question, note: None };
+        let change = Command::ChangeRequest {
+            request: head,
+            kind: RequestKind::Question,
+            note: None,
+        };
         self.run(Actor::Participant(owner), change);
-        self.run(Actor::OnlineModerator, Command::MarkReady { request: head, ready: false });
+        self.run(
+            Actor::OnlineModerator,
+            Command::MarkReady {
+                request: head,
+                ready: false,
+            },
+        );
     }
 }
 
@@ -161,7 +207,10 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let (base, lo, hi) = median((0..rounds).map(|_| baseline(cycles)).collect());
-    println!("{:<32} {:>12.0} ops/s (min {lo:.0}, max {hi:.0})", "baseline: VecDeque, no rules", base);
+    println!(
+        "{:<32} {:>12.0} ops/s (min {lo:.0}, max {hi:.0})",
+        "baseline: VecDeque, no rules", base
+    );
     for (name, order) in [
         ("fifo", Order::Fifo),
         ("alternate 1:1", Order::Alternate { room: 1, remote: 1 }),
@@ -175,9 +224,17 @@ fn main() {
                 b.cycle();
             }
             rates.push((cycles * PER_CYCLE) as f64 / started.elapsed().as_secs_f64());
-            assert!(b.s.queued_len() >= WAITING as usize - 1, "the queue stayed full ({})", b.s.queued_len());
+            assert!(
+                b.s.queued_len() >= WAITING as usize - 1,
+                "the queue stayed full ({})",
+                b.s.queued_len()
+            );
         }
         let (m, lo, hi) = median(rates);
-        println!("{:<32} {m:>12.0} commands/s (min {lo:.0}, max {hi:.0}), {:.3}x the baseline", format!("{name} + starvation guard"), m / base);
+        println!(
+            "{:<32} {m:>12.0} commands/s (min {lo:.0}, max {hi:.0}), {:.3}x the baseline",
+            format!("{name} + starvation guard"),
+            m / base
+        );
     }
 }
