@@ -295,11 +295,7 @@ async fn after_a_restart_every_session_and_queue_is_as_it_was_and_clients_resume
     let app = spawn_app_with(|_| {}).await;
     let s = app.create_session(json!({"title": "Restart"})).await;
     let mut chair = app.connect(&s.id, Some(&s.chair)).await;
-    for name in ["A", "B", "C"] {
-        chair
-            .ok(json!({"type": "add_proxy", "profile": {"name": name, "modality": "onsite"}}))
-            .await;
-    }
+    chair.add_walk_ins(&["A", "B", "C"]).await;
     chair.ok(json!({"type": "grant", "seen": null})).await;
     let mut viewer = app.connect(&s.id, None).await;
     let before = viewer.view.clone();
@@ -331,11 +327,7 @@ async fn a_damaged_session_is_refused_until_repaired_then_clients_resync() {
     let app = spawn_app_with(|_| {}).await;
     let s = app.create_session(json!({"title": "Damage"})).await;
     let mut chair = app.connect(&s.id, Some(&s.chair)).await;
-    for name in ["A", "B", "C"] {
-        chair
-            .ok(json!({"type": "add_proxy", "profile": {"name": name, "modality": "onsite"}}))
-            .await;
-    }
+    chair.add_walk_ins(&["A", "B", "C"]).await;
     let healthy = app.create_session(json!({"title": "Healthy"})).await;
     let (r, dir) = app.stop_keeping_data().await;
     r.unwrap();

@@ -131,11 +131,7 @@ async fn resume_in_the_window_replays_exactly_what_was_missed() {
     let mut chair = app.connect(&s.id, Some(&s.chair)).await;
     let at = viewer.seq;
     viewer.disconnect().await;
-    for name in ["A", "B", "C"] {
-        chair
-            .ok(json!({"type": "add_proxy", "profile": {"name": name, "modality": "onsite"}}))
-            .await;
-    }
+    chair.add_walk_ins(&["A", "B", "C"]).await;
     let welcome = viewer.resume(&app.ws_url).await;
     assert_eq!(welcome["recovered"], true);
     assert_eq!(
@@ -243,11 +239,7 @@ async fn two_moderators_granting_at_once_grant_once() {
     let s = app.create_session(new_session("Conflict")).await;
     let mut chair = app.connect(&s.id, Some(&s.chair)).await;
     let mut om = app.connect(&s.id, Some(&s.moderator)).await;
-    for name in ["A", "B", "C"] {
-        chair
-            .ok(json!({"type": "add_proxy", "profile": {"name": name, "modality": "onsite"}}))
-            .await;
-    }
+    chair.add_walk_ins(&["A", "B", "C"]).await;
     om.sync_to(chair.seq).await;
     let grant = |req| json!({"type": "grant", "req": req, "seen": null});
     chair.send_json(&grant(100)).await;

@@ -305,6 +305,14 @@ impl Client {
         v
     }
 
+    /// The chair adds people in the room by proxy, one command each.
+    pub async fn add_walk_ins(&mut self, names: &[&str]) {
+        for name in names {
+            self.ok(json!({"type": "add_proxy", "profile": {"name": name, "modality": "onsite"}}))
+                .await;
+        }
+    }
+
     /// Join (from a participant link) and keep the personal token.
     pub async fn join(&mut self, name: &str, modality: &str) -> u64 {
         let ack = self.ok(json!({"type": "join", "profile": {"name": name, "affiliation": "Test IGF", "modality": modality, "head_count": if modality == "hub" { 10 } else { 1 }}})).await;
