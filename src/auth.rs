@@ -221,9 +221,38 @@ impl Keys {
     }
 }
 
-/// Whether `given` is the admin token, compared in constant time (over SHA-256 digests, so
-/// lengths leak nothing either).
-pub fn admin_token_matches(expected: &str, given: &str) -> bool {
+/// How long a room code shows on the display before the next one replaces it.
+pub const ROOM_CODE_PERIOD_MS: u64 = 60_000;
+
+impl Keys {
+    /// The room code of `session` for the period holding `at_ms`: six digits shown on the room's
+    /// display (and in its QR code). Joining as onsite needs it, so "onsite" means "was in the
+    /// room". Derived, never stored: any node with the secret agrees on it.
+    pub fn room_code(&self, session: SessionId, at_ms: u64) -> String {
+        let mut mac = self.mac();
+        mac.update(b"room\0");
+        mac.update(session.0.as_bytes());
+        mac.update(&(at_ms / ROOM_CODE_PERIOD_MS).to_le_bytes());
+        let d = mac.finalize().into_bytes();
+        format!(
+            "{:06}",
+            u32::from_be_bytes([d[0], d[1], d[2], d[3]]) % 1_000_000
+        )
+    }
+
+    /// Whether `code` is the room code of this period or the previous one: a code keeps working
+    /// for up to a period after it leaves the screen, then expires.
+    pub fn room_code_valid(&self, session: SessionId, code: &str, now_ms: u64) -> bool {
+        let earlier = now_ms.saturating_sub(ROOM_CODE_PERIOD_MS);
+        [now_ms, earlier]
+            .iter()
+            .any(|&t| secret_matches(&self.room_code(session, t), code.trim()))
+    }
+}
+
+/// Whether `given` equals the secret `expected` (the admin token, a room code), compared in
+/// constant time over SHA-256 digests, so lengths leak nothing either.
+pub fn secret_matches(expected: &str, given: &str) -> bool {
     let a = Sha256::digest(expected.as_bytes());
     let b = Sha256::digest(given.as_bytes());
     !expected.is_empty()
@@ -349,14 +378,45 @@ mod tests {
 
     #[test]
     fn the_admin_token_must_match_exactly() {
-        assert!(admin_token_matches("secret-token", "secret-token"));
-        assert!(!admin_token_matches("secret-token", "secret-toke"));
-        assert!(!admin_token_matches("secret-token", ""));
+        assert!(secret_matches("secret-token", "secret-token"));
+        assert!(!secret_matches("secret-token", "secret-toke"));
+        assert!(!secret_matches("secret-token", ""));
         assert!(
-            !admin_token_matches("", ""),
+            !secret_matches("", ""),
             "an empty admin token opens nothing"
         );
         assert_ne!(random_token(), random_token());
+    }
+
+    #[test]
+    fn room_codes_rotate_and_expire_one_period_after_they_leave_the_screen() {
+        let keys = Keys::generate();
+        let s = SessionId::random();
+        let t0 = 10 * ROOM_CODE_PERIOD_MS;
+        let code = keys.room_code(s, t0);
+        assert_eq!(code.len(), 6);
+        assert!(code.chars().all(|c| c.is_ascii_digit()));
+        assert_eq!(
+            keys.room_code(s, t0 + ROOM_CODE_PERIOD_MS - 1),
+            code,
+            "stable within its period"
+        );
+        assert!(
+            keys.room_code_valid(s, &code, t0 + ROOM_CODE_PERIOD_MS + 10),
+            "still valid just after"
+        );
+        assert!(
+            !keys.room_code_valid(s, &code, t0 + 2 * ROOM_CODE_PERIOD_MS),
+            "expired"
+        );
+        assert!(
+            !keys.room_code_valid(SessionId::random(), &code, t0),
+            "another room's code"
+        );
+        assert!(
+            !Keys::generate().room_code_valid(s, &code, t0),
+            "another server's code"
+        );
     }
 
     proptest! {

@@ -51,8 +51,12 @@ fn parse_id(s: &str) -> anyhow::Result<SessionId> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log_format);
-    let settings = args.settings()?;
+    let mut settings = args.settings()?;
     let listener = TcpListener::bind(args.bind).await?;
+    if args.public_url.is_none() {
+        // The address actually bound (port 0 picks one), not the one asked for.
+        settings.public_url = format!("http://{}", listener.local_addr()?);
+    }
     rostrum::app::run(listener, settings, shutdown_signal()).await
 }
 

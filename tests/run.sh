@@ -8,4 +8,9 @@ cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 cargo test --locked
+
+# The consoles: their client logic under Node, then the pages in Debian's Chromium.
+node --test web/test/
+command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-noto-cjk >/dev/null; }
+(cd tests/browser && npm ci --no-audit --no-fund --silent && node --test --test-concurrency=1 .)
 ROSTRUM_BENCH_QUICK=1 cargo bench --locked --bench queue --bench store

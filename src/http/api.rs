@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
 use super::ApiError;
-use crate::auth::{Capability, Role, SessionId, admin_token_matches};
+use crate::auth::{Capability, Role, SessionId, secret_matches};
 use crate::hub::{CreateError, NewSession};
 use crate::service::Shared;
 use crate::session::Info;
@@ -47,7 +47,7 @@ fn links(svc: &Shared, id: SessionId, key_epoch: u32) -> Links {
             participant: None,
             epoch: key_epoch,
         };
-        format!("{base}/{path}#{}", svc.settings.keys.sign(&cap))
+        format!("{base}/{path}#t={}", svc.settings.keys.sign(&cap))
     };
     Links {
         chair: link("chair", Role::Chair),
@@ -90,7 +90,7 @@ pub async fn create_session(
     headers: HeaderMap,
     body: Result<Json<NewSession>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    if !admin_token_matches(&svc.settings.admin_token, bearer(&headers)) {
+    if !secret_matches(&svc.settings.admin_token, bearer(&headers)) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -167,13 +167,13 @@ pub async fn events_ndjson(
         .await
         .map_err(|e| unavailable(&e))?
         .ok_or_else(not_found)?;
-    let token = bearer(&headers);
-    let moderator = svc.settings.keys.verify(token).is_ok_and(|c| {
-        c.session == id
-            && c.epoch == meta.key_epoch
-            && matches!(c.role, Role::Chair | Role::OnlineModerator)
-    });
-    if !moderator && !admin_token_matches(&svc.settings.admin_token, token) {
+    if !holds(
+        &svc,
+        &headers,
+        id,
+        meta.key_epoch,
+        &[Role::Chair, Role::OnlineModerator],
+    ) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -185,4 +185,93 @@ pub async fn events_ndjson(
         [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
         crate::export::ndjson(&events),
     ))
+}
+
+/// Whether the request's bearer token is the admin token, or a capability of one of `roles` for
+/// session `id` at its current key epoch.
+fn holds(svc: &Shared, headers: &HeaderMap, id: SessionId, key_epoch: u32, roles: &[Role]) -> bool {
+    let token = bearer(headers);
+    secret_matches(&svc.settings.admin_token, token)
+        || svc
+            .settings
+            .keys
+            .verify(token)
+            .is_ok_and(|c| c.session == id && c.epoch == key_epoch && roles.contains(&c.role))
+}
+
+/// The room's current code, for the display.
+#[derive(Debug, Serialize)]
+pub struct RoomCode {
+    /// Six digits, shown large.
+    pub code: String,
+    /// When the next code replaces it (server ms).
+    pub next_at: u64,
+    /// The onsite join link the QR code carries: the participant link plus the room code.
+    pub join_url: String,
+    /// The QR code of `join_url`, as SVG markup.
+    pub qr_svg: String,
+}
+
+/// `GET /api/sessions/{id}/room` with the display's (or a moderator's) token.
+pub async fn room_code(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<RoomCode>, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
+    let id: SessionId = id.parse().map_err(|_| not_found())?;
+    let meta = svc
+        .hub
+        .runtime()
+        .store
+        .meta(id)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .ok_or_else(not_found)?;
+    if !holds(
+        &svc,
+        &headers,
+        id,
+        meta.key_epoch,
+        &[Role::Display, Role::Chair, Role::OnlineModerator],
+    ) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the display's link is required",
+        ));
+    }
+    let now = svc.now().0;
+    let code = svc.settings.keys.room_code(id, now);
+    let cap = Capability {
+        role: Role::Participant,
+        session: id,
+        participant: None,
+        epoch: meta.key_epoch,
+    };
+    let join_url = format!(
+        "{}/s/{id}/join#t={}&room={code}",
+        svc.settings.public_url,
+        svc.settings.keys.sign(&cap)
+    );
+    let qr = qrcode::QrCode::with_error_correction_level(join_url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "qr",
+            "the link does not fit a QR code",
+        )
+    })?;
+    let qr_svg = qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build();
+    let period = crate::auth::ROOM_CODE_PERIOD_MS;
+    Ok(Json(RoomCode {
+        code,
+        next_at: (now / period + 1) * period,
+        join_url,
+        qr_svg,
+    }))
 }

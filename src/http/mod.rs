@@ -2,6 +2,9 @@
 //! error is one JSON shape, `{"code", "message"}`, with its status.
 
 mod api;
+mod pages;
+
+pub use pages::CSP;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -21,9 +24,15 @@ pub fn router(svc: Shared) -> Router {
         .route("/api/sessions/{id}", get(api::session_info))
         .route("/api/sessions/{id}/events.ndjson", get(api::events_ndjson))
         .route("/ws", get(crate::ws::upgrade))
+        .route("/", get(pages::home))
+        .route("/s/{id}", get(pages::page))
+        .route("/s/{id}/{role}", get(pages::page))
+        .route("/assets/{*path}", get(pages::asset))
+        .route("/api/sessions/{id}/room", get(api::room_code))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(pages::security_headers))
         .with_state(svc)
 }
 

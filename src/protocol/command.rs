@@ -106,6 +106,8 @@ fn seen<'de, D: Deserializer<'de>>(d: D) -> Result<FloorSeen, D::Error> {
 pub enum WireCommand {
     Join {
         profile: ProfileIn,
+        #[serde(default)]
+        room: Option<String>,
     },
     UpdateProfile {
         profile: ProfileIn,
@@ -222,17 +224,22 @@ pub enum WireCommand {
 }
 
 impl WireCommand {
-    /// The core command for `caller`, or why it cannot be sent at all.
-    pub fn into_command(self, caller: Caller) -> Result<Command, WireError> {
+    /// The core command for `caller`, or why it cannot be sent at all. `in_room` says whether a
+    /// `join` carried the room's current code (checked by the caller, who has the keys).
+    pub fn into_command(self, caller: Caller, in_room: bool) -> Result<Command, WireError> {
         let me = match caller {
             Caller::Participant(p) => Some(p),
             _ => None,
         };
         let mine = |what: &'static str| me.ok_or(WireError::NotJoined(what));
         Ok(match self {
-            WireCommand::Join { profile } => {
-                if caller == Caller::Newcomer && profile.modality == Modality::Onsite {
-                    return Err(WireError::OnsiteNeedsRoomCode);
+            WireCommand::Join { profile, room } => {
+                if caller == Caller::Newcomer && profile.modality == Modality::Onsite && !in_room {
+                    return Err(if room.is_some() {
+                        WireError::RoomCodeExpired
+                    } else {
+                        WireError::OnsiteNeedsRoomCode
+                    });
                 }
                 Command::Join {
                     profile: profile.into(),

@@ -14,8 +14,8 @@ use serde_json::Value;
 
 pub use command::{Caller, ProfileIn, WireCommand};
 pub use view::{
-    Audience, FloorView, LinkView, OrderPatch, Patch, RequestView, SessionView, Slot, View, Who,
-    slots,
+    Audience, FloorView, LinkView, OrderPatch, Patch, RemoteCounts, RequestView, SessionView, Slot,
+    View, Who, slots,
 };
 
 use crate::queue::{Event, Fact, Refusal, Timestamp};
@@ -80,6 +80,8 @@ pub enum WireError {
     NotJoined(&'static str),
     #[error("joining as onsite needs the room's code from the display")]
     OnsiteNeedsRoomCode,
+    #[error("that room code has expired: scan the display again")]
+    RoomCodeExpired,
     #[error("this link is read-only")]
     ReadOnly,
     #[error("the first message must be hello")]
@@ -107,6 +109,7 @@ impl WireError {
             WireError::BadField(_) => "bad_field",
             WireError::NotJoined(_) => "not_joined",
             WireError::OnsiteNeedsRoomCode => "onsite_needs_room_code",
+            WireError::RoomCodeExpired => "room_code_expired",
             WireError::ReadOnly => "forbidden",
             WireError::HelloFirst => "hello_first",
             WireError::HelloTwice => "hello_twice",

@@ -21,9 +21,9 @@ fn every_client_example_on_the_page_parses() {
         match parse(text) {
             Ok(Incoming::Command { command, .. }) => {
                 // Each converts for the role it is shown for (or fails only by role).
-                let moderator = command.clone().into_command(Caller::Chair);
-                let participant =
-                    command.into_command(Caller::Participant(crate::queue::ParticipantId(5)));
+                let moderator = command.clone().into_command(Caller::Chair, false);
+                let participant = command
+                    .into_command(Caller::Participant(crate::queue::ParticipantId(5)), false);
                 assert!(moderator.is_ok() || participant.is_ok(), "{text}");
             }
             Ok(_) => {}
@@ -130,7 +130,7 @@ fn viewers_and_newcomers_cannot_act_beyond_their_role() {
     assert_eq!(
         raise
             .clone()
-            .into_command(Caller::Newcomer)
+            .into_command(Caller::Newcomer, false)
             .unwrap_err()
             .code(),
         "not_joined"
@@ -142,13 +142,13 @@ fn viewers_and_newcomers_cannot_act_beyond_their_role() {
     assert_eq!(
         onsite
             .clone()
-            .into_command(Caller::Newcomer)
+            .into_command(Caller::Newcomer, false)
             .unwrap_err()
             .code(),
         "onsite_needs_room_code"
     );
     assert!(
-        onsite.into_command(Caller::Chair).is_ok(),
+        onsite.into_command(Caller::Chair, false).is_ok(),
         "moderators register people in the room"
     );
 }
@@ -193,5 +193,27 @@ fn the_public_never_sees_notes_joins_or_gender() {
     assert_eq!(
         event_json(2, &raised, Audience::Moderator).unwrap()["note"],
         "private"
+    );
+}
+
+#[test]
+fn onsite_joins_need_the_rooms_current_code() {
+    let join = |room: &str| -> WireCommand {
+        serde_json::from_str(&format!(
+            r#"{{"type":"join",{room}"profile":{{"name":"X","modality":"onsite"}}}}"#
+        ))
+        .unwrap()
+    };
+    assert!(
+        join("").into_command(Caller::Newcomer, true).is_ok(),
+        "with the room's code"
+    );
+    let stale = join(r#""room":"123456","#).into_command(Caller::Newcomer, false);
+    assert_eq!(stale.unwrap_err().code(), "room_code_expired");
+    let online: WireCommand =
+        serde_json::from_str(r#"{"type":"join","profile":{"name":"Y"}}"#).unwrap();
+    assert!(
+        online.into_command(Caller::Newcomer, false).is_ok(),
+        "online needs no code"
     );
 }

@@ -10,7 +10,8 @@ use tokio::time::{MissedTickBehavior, interval, timeout};
 
 use crate::auth::{Capability, Role, SessionId};
 use crate::protocol::{
-    self, Audience, Caller, Hello, Incoming, Outgoing, Resume, VERSION, WireError, encode,
+    self, Audience, Caller, Hello, Incoming, Outgoing, Resume, VERSION, WireCommand, WireError,
+    encode,
 };
 use crate::queue::{Actor, Command};
 use crate::service::Shared;
@@ -259,7 +260,22 @@ impl Conn {
             Ok(Incoming::Hello(_)) => protocol::wire_error(None, &WireError::HelloTwice),
             Ok(Incoming::Resync) => return self.resubscribe(None).await,
             Ok(Incoming::Command { req, command }) => {
-                match (self.caller.actor(), command.into_command(self.caller)) {
+                let in_room = match &command {
+                    WireCommand::Join {
+                        room: Some(code), ..
+                    } => {
+                        let now = self.svc.now().0;
+                        self.svc
+                            .settings
+                            .keys
+                            .room_code_valid(self.session, code, now)
+                    }
+                    _ => false,
+                };
+                match (
+                    self.caller.actor(),
+                    command.into_command(self.caller, in_room),
+                ) {
                     (None, _) => protocol::wire_error(Some(req), &WireError::ReadOnly),
                     (_, Err(e)) => protocol::wire_error(Some(req), &e),
                     (Some(actor), Ok(command)) => self.submit(actor, req, command).await,

@@ -526,7 +526,7 @@ async fn the_cli_creates_a_session_on_a_running_server() {
         .lines()
         .find(|l| l.trim_start().starts_with("chair:"))
         .unwrap()
-        .split_once('#')
+        .split_once("#t=")
         .unwrap()
         .1;
     let c = app.connect(&id, Some(chair_token)).await;

@@ -69,8 +69,15 @@ pub struct Session {
     pub display: String,
 }
 
+/// The capability token in a link's fragment (`#t=TOKEN`).
 pub fn fragment(link: &Value) -> String {
-    link.as_str().unwrap().split_once('#').unwrap().1.to_owned()
+    let frag = link.as_str().unwrap().split_once('#').unwrap().1;
+    frag.strip_prefix("t=")
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 impl App {

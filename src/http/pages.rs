@@ -1,0 +1,89 @@
+//! The consoles: pages and their assets, embedded in the binary (read from `web/` on disk in
+//! debug builds, so editing a page needs no rebuild), and the security headers every response
+//! carries.
+
+use axum::body::Body;
+use axum::extract::{Path, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rust_embed::RustEmbed;
+
+/// The `web/` directory.
+#[derive(RustEmbed)]
+#[folder = "web/"]
+#[exclude = "test/*"]
+#[exclude = "node_modules/*"]
+struct Web;
+
+/// Only our own scripts, styles, images and sockets; no inline code, no framing.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
+
+/// Add the security headers to every response.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    resp
+}
+
+fn file(path: &str) -> Response {
+    match Web::get(path) {
+        Some(f) => {
+            let mime = f.metadata.mimetype().to_owned();
+            let mut resp = Body::from(f.data.into_owned()).into_response();
+            let h = resp.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&mime) {
+                h.insert(header::CONTENT_TYPE, v);
+            }
+            // Pages and modules change with each release; revalidate rather than go stale.
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            resp
+        }
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+/// `GET /assets/{*path}`: scripts, styles, translations.
+pub async fn asset(Path(path): Path<String>) -> Response {
+    if path
+        .split('/')
+        .any(|seg| seg == ".." || seg.starts_with('.'))
+        || path.starts_with("pages/")
+    {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    file(&path)
+}
+
+/// The page of a role: `/s/{id}` (public view) and `/s/{id}/{join|chair|moderator|display}`.
+pub async fn page(Path(params): Path<Vec<(String, String)>>) -> Response {
+    let role = params
+        .iter()
+        .find(|(k, _)| k == "role")
+        .map_or("public", |(_, v)| v.as_str());
+    match role {
+        "public" | "join" | "chair" | "moderator" | "display" => {
+            file(&format!("pages/{role}.html"))
+        }
+        _ => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+/// `GET /`: what this is, for someone who typed the address.
+pub async fn home() -> Response {
+    file("pages/home.html")
+}

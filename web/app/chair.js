@@ -1,0 +1,3 @@
+// The chair's console.
+import { startConsole } from "/assets/app/console.js";
+startConsole({ chair: true });

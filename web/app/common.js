@@ -1,0 +1,302 @@
+// Shared by every page: boot (session, capability, language, connection, clock), rendering
+// helpers that build DOM from data (text only, never HTML from the network), and the queue list.
+
+import { Connection } from "/assets/lib/client.js";
+import { Clock, remaining, phase, formatDuration } from "/assets/lib/clock.js";
+import { LANGUAGES, RTL, pickLanguage, Catalog, reasonKey, errorKey } from "/assets/lib/i18n.js";
+
+/** Build an element: `h("li", {class: "x", "aria-label": "y"}, child, "text")`. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false || v == null) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c == null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** The session id and role path from `/s/{id}/{role}`. */
+function fromPath() {
+  const parts = location.pathname.split("/").filter(Boolean);
+  return { session: parts[1] ?? "", role: parts[2] ?? "public" };
+}
+
+/** `#t=TOKEN&room=CODE` (or a bare token). */
+function fromFragment() {
+  const raw = location.hash.slice(1);
+  if (!raw.includes("=")) return { token: raw || null, room: null };
+  const p = new URLSearchParams(raw);
+  return { token: p.get("t"), room: p.get("room") };
+}
+
+async function loadMessages(lang) {
+  const res = await fetch(`/assets/i18n/${lang}.json`);
+  if (!res.ok) throw new Error(`no catalog for ${lang}`);
+  return res.json();
+}
+
+function clientId() {
+  let id = sessionStorage.getItem("rostrum:client");
+  if (!id) {
+    id = crypto.randomUUID();
+    sessionStorage.setItem("rostrum:client", id);
+  }
+  return id;
+}
+
+/**
+ * Start a page. `render(ctx)` redraws from `ctx.view`; `tick(ctx)` runs twice a second for
+ * clocks; `onEvents(events, ctx)` sees each update's events (for announcements).
+ */
+export async function boot({ render, tick = () => {}, onEvents = () => {}, token: pageToken, onJoined }) {
+  const { session } = fromPath();
+  const frag = fromFragment();
+  const ctx = { session, room: frag.room, view: null, clock: new Clock(), catalog: null, conn: null };
+  const en = await loadMessages("en");
+  const setLanguage = async (lang) => {
+    const messages = lang === "en" ? en : await loadMessages(lang);
+    ctx.catalog = new Catalog(lang, messages, en);
+    document.documentElement.lang = lang;
+    document.documentElement.dir = RTL.has(lang) ? "rtl" : "ltr";
+    localStorage.setItem("rostrum:lang", lang);
+    translateStatic(ctx);
+    if (ctx.view) render(ctx);
+  };
+  ctx.t = (key, params) => ctx.catalog.t(key, params);
+  ctx.setLanguage = setLanguage;
+  await setLanguage(pickLanguage(navigator.languages ?? [navigator.language], localStorage.getItem("rostrum:lang")));
+  languagePicker(ctx);
+
+  const token = pageToken ? pageToken(frag.token, session) : frag.token;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const conn = new Connection({ url: `${scheme}//${location.host}/ws`, session, token, clientId: clientId(), clock: ctx.clock });
+  ctx.conn = conn;
+  // Commands; refusals are shown, except those the caller handles itself (`expected` codes).
+  ctx.send = (cmd, expected = []) =>
+    conn.send(cmd).catch((err) => {
+      if (!expected.includes(err.code)) showError(ctx, err.code, err.frame);
+      throw err;
+    });
+  conn.addEventListener("status", (e) => setStatus(ctx, e.detail));
+  conn.addEventListener("view", (e) => {
+    ctx.view = e.detail.view;
+    ctx.role = conn.role;
+    ctx.participant = conn.participant;
+    render(ctx);
+    if (e.detail.events?.length) onEvents(e.detail.events, ctx);
+  });
+  conn.addEventListener("error", (e) => showError(ctx, e.detail.code, e.detail));
+  conn.addEventListener("fatal", (e) => showError(ctx, e.detail?.code ?? e.detail, null, true));
+  if (onJoined) conn.addEventListener("joined", (e) => onJoined(e.detail, ctx));
+  addEventListener("offline", () => conn.networkLost());
+  addEventListener("online", () => conn.networkBack());
+  conn.start();
+  setInterval(() => ctx.view && tick(ctx), 500);
+  return ctx;
+}
+
+/** Fill `[data-i18n]` elements and `[data-i18n-label]` aria-labels and placeholders. */
+export function translateStatic(ctx) {
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = ctx.t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", ctx.t(el.dataset.i18nLabel));
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = ctx.t(el.dataset.i18nPlaceholder);
+  document.title = ctx.t(document.body.dataset.titleKey ?? "app.name");
+  const status = document.getElementById("status");
+  if (status) status.textContent = ctx.t(`status.${status.dataset.state}`);
+}
+
+function languagePicker(ctx) {
+  const select = document.getElementById("lang");
+  if (!select) return;
+  select.replaceChildren(...LANGUAGES.map((l) => h("option", { value: l, lang: l }, ctx.t(`lang.${l}`))));
+  select.value = document.documentElement.lang;
+  select.addEventListener("change", () => ctx.setLanguage(select.value));
+}
+
+function setStatus(ctx, status) {
+  const el = document.getElementById("status");
+  if (!el) return;
+  el.dataset.state = status;
+  el.textContent = ctx.t(`status.${status}`);
+}
+
+/** Show an error code, translated, in the page's alert region. */
+export function showError(ctx, code, frame, fatal = false) {
+  const el = document.getElementById("error");
+  if (!el) return;
+  const key = errorKey(code);
+  let text = ctx.t(key);
+  if (text === key) text = frame?.message ?? code;
+  el.textContent = text;
+  el.hidden = false;
+  el.dataset.fatal = fatal ? "true" : "false";
+  clearTimeout(el._timer);
+  if (!fatal) el._timer = setTimeout(() => (el.hidden = true), 8000);
+}
+
+/** Say something to screen readers. */
+export function announce(text) {
+  const el = document.getElementById("announce");
+  if (el) el.textContent = text;
+}
+
+/** Announcements for the events of an update: added, moved, has the floor. */
+export function announceEvents(events, ctx) {
+  for (const e of events) {
+    const who = (id) => ctx.view.requests[id]?.who?.name ?? "";
+    if (e.type === "hand_raised" || e.type === "speaker_readded") announce(ctx.t("announce.added", { name: who(e.request) }));
+    else if (e.type === "request_moved") announce(ctx.t("announce.moved", { name: who(e.request), position: e.to }));
+    else if (e.type === "floor_granted") announce(ctx.t("announce.floor", { name: ctx.view.floor?.who?.name ?? "" }));
+  }
+}
+
+/** "m:ss" since a server timestamp. */
+export function since(ctx, at) {
+  return formatDuration(Math.max(0, ctx.clock.now() - at));
+}
+
+/** The floor's clock: text and phase (normal, warning, overtime). */
+export function floorClock(ctx, floor) {
+  const left = remaining(floor, ctx.clock.now());
+  return { text: formatDuration(left), phase: phase(left, ctx.view.session.limits.warning_ms), paused: floor.paused_at != null };
+}
+
+/** A modality badge: text (never colour alone). */
+export function modalityBadge(ctx, who) {
+  const label = who.modality === "hub" ? ctx.t("modality.hub_count", { count: who.head_count }) : ctx.t(`modality.${who.modality}`);
+  return h("span", { class: `badge badge-${who.modality}` }, label);
+}
+
+export function reasonText(ctx, slot) {
+  const [key, params] = reasonKey(slot);
+  return ctx.t(key, params);
+}
+
+/**
+ * Render the queue into `list` (an <ol>), reusing each entry's element so focus stays put.
+ * `actions(request, slot, index)` returns extra controls for moderators.
+ */
+export function renderQueue(list, ctx, { actions, filter } = {}) {
+  const view = ctx.view;
+  const focusedId = document.activeElement?.closest?.("[data-request]")?.dataset.request;
+  const focusedAction = document.activeElement?.dataset?.action;
+  const items = [];
+  view.queue.forEach((slot, i) => {
+    const r = view.requests[slot.request];
+    if (!r || (filter && !filter(r))) return;
+    const label = ctx.t("queue.entry_label", { position: i + 1, name: r.who.name });
+    items.push(
+      h("li", { class: `entry entry-${r.state}`, "data-request": r.id, "aria-label": label },
+        h("span", { class: "pos", "aria-hidden": "true" }, String(i + 1)),
+        h("div", { class: "who" },
+          h("span", { class: "name", dir: "auto" }, r.who.name),
+          r.who.affiliation ? h("span", { class: "affiliation", dir: "auto" }, r.who.affiliation) : null),
+        h("div", { class: "meta" },
+          modalityBadge(ctx, r.who),
+          h("span", { class: "kind" }, ctx.t(`kind.${r.kind}`)),
+          r.state === "ready" ? h("span", { class: "badge badge-ready" }, ctx.t("state.ready")) : null,
+          h("span", { class: "wait", "data-since": r.queued_at }, since(ctx, r.queued_at)),
+          r.note ? h("span", { class: "note", dir: "auto" }, r.note) : null),
+        h("span", { class: "reason" }, reasonText(ctx, slot)),
+        actions ? h("div", { class: "actions" }, actions(r, slot, i)) : null),
+    );
+  });
+  list.replaceChildren(...items);
+  if (!items.length) list.append(h("li", { class: "empty" }, ctx.t("queue.empty")));
+  if (focusedId) {
+    const sel = focusedAction ? `[data-request="${focusedId}"] [data-action="${focusedAction}"]` : `[data-request="${focusedId}"]`;
+    list.querySelector(sel)?.focus();
+  }
+}
+
+/** Refresh the wait times shown (cheap: text only). */
+export function tickWaits(ctx) {
+  for (const el of document.querySelectorAll("[data-since]")) el.textContent = since(ctx, Number(el.dataset.since));
+}
+
+/** Render the floor box: speaker, affiliation, modality, countdown. */
+export function renderFloor(box, ctx) {
+  const floor = ctx.view.floor;
+  if (!floor) {
+    box.replaceChildren(h("p", { class: "floor-empty" }, ctx.t("floor.empty")));
+    box.dataset.phase = "none";
+    return;
+  }
+  const c = floorClock(ctx, floor);
+  box.dataset.phase = c.phase;
+  box.replaceChildren(
+    h("p", { class: "floor-label" }, ctx.t("floor.speaking")),
+    h("p", { class: "floor-name", dir: "auto" }, floor.who.name),
+    h("p", { class: "floor-affiliation" }, h("span", { dir: "auto" }, floor.who.affiliation), " ", modalityBadge(ctx, floor.who)),
+    h("p", { class: "countdown", role: "timer", "aria-live": "off" }, c.text),
+    h("p", { class: "floor-phase" }, c.paused ? ctx.t("floor.paused") : c.phase === "overtime" ? ctx.t("floor.overtime") : c.phase === "warning" ? ctx.t("floor.warning") : ""),
+  );
+}
+
+/** Update only the countdown text and phase of a rendered floor box. */
+export function tickFloor(box, ctx) {
+  const floor = ctx.view.floor;
+  if (!floor) return;
+  const c = floorClock(ctx, floor);
+  box.dataset.phase = c.phase;
+  const cd = box.querySelector(".countdown");
+  if (cd) cd.textContent = c.text;
+  const ph = box.querySelector(".floor-phase");
+  if (ph) ph.textContent = c.paused ? ctx.t("floor.paused") : c.phase === "overtime" ? ctx.t("floor.overtime") : c.phase === "warning" ? ctx.t("floor.warning") : "";
+}
+
+/** Counts of waiting requests by modality. */
+export function counts(view) {
+  const out = { onsite: 0, online: 0, hub: 0 };
+  for (const slot of view.queue) {
+    const r = view.requests[slot.request];
+    if (r) out[r.who.modality] += 1;
+  }
+  return out;
+}
+
+/** Ask for a line of text in a modal dialog (a reason, say); resolves null on cancel. */
+export function ask(ctx, titleKey, { required = false } = {}) {
+  return new Promise((resolve) => {
+    const input = h("input", { type: "text", maxlength: "200", id: "ask-input", required });
+    const dialog = h("dialog", { class: "ask", "aria-labelledby": "ask-title" },
+      h("form", { method: "dialog" },
+        h("h2", { id: "ask-title" }, ctx.t(titleKey)),
+        h("label", { for: "ask-input" }, ctx.t("dialog.reason")),
+        input,
+        h("div", { class: "dialog-buttons" },
+          h("button", { value: "cancel", formnovalidate: true }, ctx.t("dialog.cancel")),
+          h("button", { value: "ok", class: "primary" }, ctx.t("dialog.ok")))));
+    document.body.append(dialog);
+    dialog.addEventListener("close", () => {
+      const ok = dialog.returnValue === "ok";
+      dialog.remove();
+      resolve(ok ? input.value.trim() : null);
+    });
+    dialog.showModal();
+    input.focus();
+  });
+}
+
+/** Ask a yes/no question in a modal dialog. */
+export function confirmDialog(ctx, textKey, params = {}) {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { class: "ask", "aria-labelledby": "confirm-text" },
+      h("form", { method: "dialog" },
+        h("p", { id: "confirm-text" }, ctx.t(textKey, params)),
+        h("div", { class: "dialog-buttons" },
+          h("button", { value: "cancel" }, ctx.t("dialog.cancel")),
+          h("button", { value: "ok", class: "primary" }, ctx.t("dialog.confirm")))));
+    document.body.append(dialog);
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "ok");
+    });
+    dialog.showModal();
+  });
+}

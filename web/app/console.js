@@ -1,0 +1,188 @@
+// The moderators' console, shared by the chair and the online moderator: the floor and its
+// controls, the one queue with per-entry actions, proxies and relays, and (for the chair) the
+// list, policy, time limits and agenda. Keyboard: N next, E end, X extend, ? help.
+
+import { boot, h, renderQueue, renderFloor, tickFloor, tickWaits, announceEvents, ask, confirmDialog, counts, showError } from "/assets/app/common.js";
+
+const $ = (id) => document.getElementById(id);
+const seen = (ctx) => ctx.view.floor?.turn ?? null;
+
+async function grant(ctx, request) {
+  const cmd = { type: "grant", seen: seen(ctx) };
+  if (request != null) cmd.request = request;
+  try {
+    await ctx.send(cmd, ["not_ready"]);
+  } catch (err) {
+    if (err.code === "not_ready" && (await confirmDialog(ctx, "confirm.not_ready"))) {
+      await ctx.send({ ...cmd, seen: seen(ctx), force: true });
+    }
+  }
+}
+
+const floorCmd = (ctx, type, extra = {}) => ctx.send({ type, seen: seen(ctx), ...extra }).catch(() => {});
+
+function entryActions(ctx, chair) {
+  return (r, slot, index) => {
+    const remote = r.who.modality !== "onsite";
+    const mine = chair || remote; // the online moderator manages remote entries
+    const b = (action, key, onclick, extra = {}) =>
+      h("button", { type: "button", "data-action": action, onclick, ...extra }, ctx.t(key));
+    return [
+      b("grant", "action.grant_this", () => grant(ctx, r.id)),
+      remote && r.kind !== "text_intervention"
+        ? b("ready", r.state === "ready" ? "action.unready" : "action.ready", () =>
+            ctx.send({ type: "mark_ready", request: r.id, ready: r.state !== "ready" }).catch(() => {}), { "aria-pressed": r.state === "ready" ? "true" : "false" })
+        : null,
+      mine && index > 0 ? b("top", "action.top", async () => {
+        const reason = await ask(ctx, "dialog.move_title");
+        if (reason !== null) ctx.send({ type: "move", request: r.id, position: 1, reason: reason || null }).catch(() => {});
+      }) : null,
+      mine ? b("remove", "action.remove", async () => {
+        const reason = await ask(ctx, "dialog.remove_title");
+        if (reason !== null) ctx.send({ type: "remove", request: r.id, reason: reason || null }).catch(() => {});
+      }) : null,
+    ];
+  };
+}
+
+function proxyForm(ctx) {
+  const form = $("proxy-form");
+  form?.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    const modality = f.get("modality");
+    const profile = { name: f.get("name"), affiliation: f.get("affiliation") ?? "", modality, head_count: modality === "hub" ? Number(f.get("head_count") || 2) : 1 };
+    try {
+      await ctx.send({ type: "add_proxy", profile, kind: f.get("kind"), note: f.get("note") || null });
+      form.reset();
+    } catch {}
+  });
+}
+
+function relayForm(ctx) {
+  const form = $("relay-form");
+  form?.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    const profile = { name: f.get("name"), affiliation: f.get("affiliation") ?? "", modality: "online" };
+    try {
+      await ctx.send({ type: "add_proxy", profile, kind: f.get("kind"), note: f.get("text") || null });
+      form.reset();
+    } catch {}
+  });
+}
+
+function chairForms(ctx) {
+  $("list-toggle")?.addEventListener("click", async () => {
+    if (!ctx.view.session.list_open) return ctx.send({ type: "reopen_list" }).catch(() => {});
+    try {
+      await ctx.send({ type: "close_list", confirm: false }, ["remote_waiting"]);
+    } catch (err) {
+      if (err.code === "remote_waiting" && (await confirmDialog(ctx, "confirm.close_remote", { count: err.frame?.count ?? "" }))) {
+        ctx.send({ type: "close_list", confirm: true }).catch(() => {});
+      }
+    }
+  });
+  $("policy-form")?.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    const order = f.get("order");
+    const starvation = Number(f.get("starvation_min"));
+    const policy = order.startsWith("alternate")
+      ? { order: "alternate", room: order === "alternate21" ? 2 : 1, remote: 1 }
+      : { order };
+    policy.starvation_ms = starvation > 0 ? starvation * 60000 : null;
+    ctx.send({ type: "set_policy", policy }).catch(() => {});
+    const limits = { ...ctx.view.session.limits, default_ms: Math.round(Number(f.get("limit_min")) * 60000) };
+    ctx.send({ type: "set_time_limits", limits }).catch(() => {});
+  });
+  $("agenda-next")?.addEventListener("click", () =>
+    ctx.send({ type: "advance_agenda", carry_over: $("carry-over").checked }).catch(() => {}));
+  $("readd-last")?.addEventListener("click", async () => {
+    const reason = await ask(ctx, "dialog.readd_title");
+    if (reason !== null) ctx.send({ type: "readd_last", reason: reason || null }).catch(() => {});
+  });
+  $("link-form")?.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    ctx.send({ type: "post_link", title: f.get("title") ?? "", url: f.get("url") }).then(() => e.target.reset(), () => {});
+  });
+}
+
+function keyboard(ctx) {
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest?.("input, textarea, select, dialog")) return;
+    const k = e.key.toLowerCase();
+    if (k === "n") grant(ctx, null);
+    else if (k === "e") floorCmd(ctx, "end_turn");
+    else if (k === "x") floorCmd(ctx, "extend", { by_ms: 30000 });
+    else if (e.key === "?") $("help").showModal();
+    else return;
+    e.preventDefault();
+  });
+  $("help-open")?.addEventListener("click", () => $("help").showModal());
+}
+
+function renderSettings(ctx) {
+  const s = ctx.view.session;
+  $("session-title").textContent = s.title;
+  const toggle = $("list-toggle");
+  if (toggle) toggle.textContent = ctx.t(s.list_open ? "action.close_list" : "action.reopen_list");
+  $("list-state").textContent = ctx.t(s.list_open ? "list.open" : "list.closed");
+  const agenda = $("agenda-current");
+  if (agenda) agenda.textContent = s.item == null ? ctx.t("agenda.none") : ctx.t("agenda.item", { n: s.item + 1, total: s.agenda.length, title: s.agenda[s.item] });
+  const policy = $("policy-current");
+  if (policy) {
+    const p = s.policy;
+    const name = p.order === "alternate" ? ctx.t("policy.alternate_ratio", { room: p.room, remote: p.remote }) : ctx.t(`policy.${p.order}`);
+    policy.textContent = name;
+  }
+  const c = counts(ctx.view);
+  $("counts").textContent = ctx.t("counts.waiting", { onsite: c.onsite, online: c.online, hub: c.hub });
+  const remote = $("remote-counts");
+  if (remote) remote.textContent = ctx.t("counts.remote", s.remote);
+  const alert = $("remote-alert");
+  if (alert) {
+    const starving = s.remote.room_turns_waited >= 2;
+    alert.hidden = !starving;
+    alert.textContent = starving ? ctx.t("alert.remote_waiting", { turns: s.remote.room_turns_waited }) : "";
+  }
+  const links = $("links");
+  if (links) links.replaceChildren(...s.links.map((l) => h("li", {}, h("a", { href: l.url, rel: "noopener noreferrer", target: "_blank" }, l.title))));
+  const controls = $("floor-controls");
+  const busy = ctx.view.floor != null;
+  for (const b of controls.querySelectorAll("[data-needs-floor]")) b.disabled = !busy;
+  const pause = $("pause");
+  pause.textContent = ctx.t(ctx.view.floor?.paused_at != null ? "action.resume" : "action.pause");
+}
+
+/** Start a moderator console; `chair` says which one. */
+export function startConsole({ chair }) {
+  let remoteOnly = false;
+  const render = (ctx) => {
+    renderSettings(ctx);
+    renderFloor($("floor"), ctx);
+    renderQueue($("queue"), ctx, { actions: entryActions(ctx, chair), filter: remoteOnly ? (r) => r.who.modality !== "onsite" : null });
+  };
+  boot({
+    render,
+    tick: (ctx) => {
+      tickFloor($("floor"), ctx);
+      tickWaits(ctx);
+    },
+    onEvents: announceEvents,
+  }).then((ctx) => {
+    $("next").addEventListener("click", () => grant(ctx, null));
+    $("end").addEventListener("click", () => floorCmd(ctx, "end_turn"));
+    $("extend").addEventListener("click", () => floorCmd(ctx, "extend", { by_ms: 30000 }));
+    $("pause").addEventListener("click", () => floorCmd(ctx, ctx.view.floor?.paused_at != null ? "resume_clock" : "pause"));
+    $("remote-only")?.addEventListener("change", (e) => {
+      remoteOnly = e.target.checked;
+      if (ctx.view) render(ctx);
+    });
+    proxyForm(ctx);
+    relayForm(ctx);
+    chairForms(ctx);
+    keyboard(ctx);
+  }, (err) => showError({ t: (k) => k }, "unavailable", { message: String(err) }, true));
+}

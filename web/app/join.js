@@ -1,0 +1,137 @@
+// The participant's page (mobile first): join once (remembered on this device), then raise or
+// lower a hand, see the position and why, be told "you're next" and "you have the floor".
+
+import { boot, h, renderQueue, renderFloor, tickFloor, tickWaits, announce, announceEvents, reasonText, showError } from "/assets/app/common.js";
+
+const $ = (id) => document.getElementById(id);
+const tokenKey = (session) => `rostrum:${session}:token`;
+let alerted = { next: null, floor: null };
+
+function me(ctx) {
+  return ctx.participant ?? null;
+}
+
+function myRequest(ctx) {
+  const p = me(ctx);
+  if (p == null) return null;
+  return Object.values(ctx.view.requests).find((r) => r.participant === p) ?? null;
+}
+
+/** Sound, vibration, a flashing title and a notification: for "you're next" and "you have the floor". */
+function alertUser(ctx, key) {
+  const text = ctx.t(key);
+  announce(text);
+  navigator.vibrate?.([200, 100, 200]);
+  try {
+    const audio = new AudioContext();
+    const osc = audio.createOscillator();
+    osc.frequency.value = 880;
+    osc.connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.25);
+  } catch {}
+  if (typeof Notification !== "undefined" && Notification.permission === "granted" && document.hidden) new Notification(text);
+  let on = false;
+  const base = document.title;
+  const flash = setInterval(() => (document.title = (on = !on) ? `● ${text}` : base), 700);
+  setTimeout(() => {
+    clearInterval(flash);
+    document.title = base;
+  }, 8000);
+}
+
+function renderMe(ctx) {
+  const joined = me(ctx) != null;
+  $("join-section").hidden = joined;
+  $("me-section").hidden = !joined;
+  $("onsite-note").hidden = !ctx.room;
+  $("remote-choice").hidden = !!ctx.room;
+  if (!joined) return;
+  const r = myRequest(ctx);
+  const floor = ctx.view.floor;
+  const speaking = floor && floor.participant === me(ctx);
+  $("raise-form").hidden = !!r || !ctx.view.session.list_open;
+  $("list-closed").hidden = !!r || ctx.view.session.list_open;
+  const status = $("my-status");
+  const actions = $("my-actions");
+  actions.replaceChildren();
+  const button = (key, onclick, cls = "") => h("button", { type: "button", class: cls, onclick }, ctx.t(key));
+  if (speaking) {
+    status.replaceChildren(h("p", { class: "big" }, ctx.t("me.floor")));
+    actions.append(button("action.done", () => ctx.send({ type: "yield" }).catch(() => {}), "primary"));
+    if (alerted.floor !== floor.turn) {
+      alerted.floor = floor.turn;
+      alertUser(ctx, "me.floor");
+    }
+  } else if (r && (r.state === "waiting" || r.state === "ready")) {
+    const index = ctx.view.queue.findIndex((s) => s.request === r.id);
+    const slot = ctx.view.queue[index];
+    const ahead = index;
+    const minutes = Math.max(1, Math.round((ahead * ctx.view.session.limits.default_ms) / 60000));
+    const lines = [h("p", { class: "big" }, index === 0 ? ctx.t("me.next") : ctx.t("me.position", { position: index + 1 }))];
+    if (ahead > 0) lines.push(h("p", {}, ctx.t("me.ahead", { count: ahead })), h("p", {}, ctx.t("me.estimate", { minutes })));
+    if (slot) lines.push(h("p", { class: "reason" }, reasonText(ctx, slot)));
+    status.replaceChildren(...lines);
+    actions.append(
+      button("action.lower", () => ctx.send({ type: "lower_hand", request: r.id }).catch(() => {})),
+      button("action.decline", () => ctx.send({ type: "decline_for_now", request: r.id }).catch(() => {})),
+    );
+    if (index === 0 && alerted.next !== r.id) {
+      alerted.next = r.id;
+      alertUser(ctx, "me.next");
+    }
+  } else if (r && r.state === "parked") {
+    status.replaceChildren(h("p", { class: "big" }, ctx.t("me.parked")));
+    actions.append(
+      button("action.rejoin", () => ctx.send({ type: "rejoin", request: r.id }).catch(() => {}), "primary"),
+      button("action.lower", () => ctx.send({ type: "lower_hand", request: r.id }).catch(() => {})),
+    );
+  } else {
+    status.replaceChildren(h("p", {}, ctx.t("me.idle")));
+  }
+}
+
+function render(ctx) {
+  $("session-title").textContent = ctx.view.session.title;
+  renderMe(ctx);
+  renderFloor($("floor"), ctx);
+  renderQueue($("queue"), ctx);
+}
+
+boot({
+  render,
+  tick: (ctx) => {
+    tickFloor($("floor"), ctx);
+    tickWaits(ctx);
+  },
+  onEvents: announceEvents,
+  token: (fragToken, session) => localStorage.getItem(tokenKey(session)) ?? fragToken,
+  onJoined: ({ token }, ctx) => localStorage.setItem(tokenKey(ctx.session), token),
+}).then((ctx) => {
+  const form = $("join-form");
+  form.elements.name.value = localStorage.getItem("rostrum:name") ?? "";
+  form.elements.affiliation.value = localStorage.getItem("rostrum:affiliation") ?? "";
+  const hub = () => form.elements.modality.value === "hub";
+  const syncHub = () => ($("head-count-row").hidden = !hub());
+  form.addEventListener("change", syncHub);
+  syncHub();
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    localStorage.setItem("rostrum:name", f.get("name"));
+    localStorage.setItem("rostrum:affiliation", f.get("affiliation"));
+    const modality = ctx.room ? "onsite" : f.get("modality");
+    const profile = { name: f.get("name"), affiliation: f.get("affiliation"), modality, head_count: modality === "hub" ? Number(f.get("head_count") || 2) : 1 };
+    const cmd = { type: "join", profile };
+    if (ctx.room) cmd.room = ctx.room;
+    await ctx.send(cmd).catch(() => {});
+  });
+  $("raise-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    ctx.send({ type: "raise_hand", kind: f.get("kind"), note: f.get("note") || null }).then(() => e.target.reset(), () => {});
+  });
+  const notify = $("notify");
+  if (typeof Notification === "undefined" || Notification.permission !== "default") notify.hidden = true;
+  notify.addEventListener("click", () => Notification.requestPermission().then(() => (notify.hidden = true)));
+}, (err) => showError({ t: (k) => k }, "unavailable", { message: String(err) }, true));

@@ -1,0 +1,20 @@
+// The public view: the queue, read-only, for anyone with the session link.
+
+import { boot, renderQueue, renderFloor, tickFloor, tickWaits, counts, announceEvents, showError } from "/assets/app/common.js";
+
+const $ = (id) => document.getElementById(id);
+
+boot({
+  render: (ctx) => {
+    $("session-title").textContent = ctx.view.session.title;
+    renderFloor($("floor"), ctx);
+    renderQueue($("queue"), ctx);
+    const c = counts(ctx.view);
+    $("counts").textContent = ctx.t("counts.waiting", c);
+  },
+  tick: (ctx) => {
+    tickFloor($("floor"), ctx);
+    tickWaits(ctx);
+  },
+  onEvents: announceEvents,
+}).catch((err) => showError({ t: (k) => k }, "unavailable", { message: String(err) }, true));

@@ -1,0 +1,193 @@
+// One console's connection to its session: hello and resume, the view kept current from
+// snapshots and patches, commands with their answers, and reconnects with backoff and jitter.
+// Commands not yet answered when the connection drops are sent again with the same `req`; the
+// server answers a resend from its record instead of acting twice.
+
+import { applyPatch, applyOrder, Diverged } from "./view.js";
+
+/** Refusals that no reconnect can cure. */
+const FATAL = new Set(["bad_token", "unknown_session", "unsupported_version", "damaged"]);
+const OPEN = 1;
+
+export class Connection extends EventTarget {
+  #ws = null;
+  #timer = null;
+  #attempt = 0;
+  #nextReq = 0;
+  #pending = new Map();
+  #welcomed = false;
+  #resyncing = false;
+  #stopped = true;
+  #fatal = null;
+
+  /**
+   * @param {object} o `url` of /ws, `session` id, capability `token` (null for the public view),
+   *   `clientId` kept by the tab, optional `clock` (a Clock fed with every frame's server time);
+   *   the rest are injectable for tests.
+   */
+  constructor({ url, session, token = null, clientId, clock = null, WebSocketImpl = globalThis.WebSocket, random = Math.random, setTimeout: setT = (f, ms) => globalThis.setTimeout(f, ms), clearTimeout: clearT = (t) => globalThis.clearTimeout(t), now = Date.now }) {
+    super();
+    Object.assign(this, { url, session, token, clientId, clock });
+    this.view = null;
+    this.epoch = null;
+    this.seq = 0;
+    this.role = null;
+    this.participant = null;
+    this.status = "connecting";
+    this._io = { WebSocketImpl, random, setT, clearT, now };
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #setStatus(status) {
+    if (this.status === status) return;
+    this.status = status;
+    this.#emit("status", status);
+  }
+
+  /** Connect, and keep reconnecting until `stop()` or a fatal refusal. */
+  start() {
+    this.#stopped = false;
+    this.#open();
+  }
+
+  /** The network went away (the browser says so): drop the socket now rather than wait for it
+   * to time out; reconnecting goes on as usual. */
+  networkLost() {
+    this.#ws?.close(4000);
+  }
+
+  /** The network is back: reconnect at once instead of waiting out the backoff. */
+  networkBack() {
+    if (this.#stopped || this.#fatal || this.#ws) return;
+    this._io.clearT(this.#timer);
+    this.#attempt = 0;
+    this.#open();
+  }
+
+  /** Close for good. */
+  stop() {
+    this.#stopped = true;
+    this._io.clearT(this.#timer);
+    this.#ws?.close(1000);
+  }
+
+  #open() {
+    this.#setStatus("connecting");
+    this.#welcomed = false;
+    const ws = new this._io.WebSocketImpl(this.url);
+    this.#ws = ws;
+    ws.onopen = () => this.#raw(this.#hello());
+    ws.onmessage = (e) => this.#frame(JSON.parse(e.data));
+    ws.onclose = (e) => this.#closed(e);
+    ws.onerror = () => {}; // a close follows
+  }
+
+  #hello() {
+    const hello = { type: "hello", v: 1, session: this.session, client: this.clientId };
+    if (this.token) hello.token = this.token;
+    if (this.view && this.epoch != null) hello.resume = { epoch: this.epoch, seq: this.seq };
+    return hello;
+  }
+
+  #raw(msg) {
+    if (this.#ws?.readyState === OPEN) this.#ws.send(JSON.stringify(msg));
+  }
+
+  #closed(e) {
+    this.#ws = null;
+    this.#setStatus("offline");
+    if (this.#stopped || this.#fatal) return;
+    if (e?.code === 1008) {
+      this.#fatal = "bad_token";
+      this.#emit("fatal", this.#fatal);
+      return;
+    }
+    const delay = this._io.random() * Math.min(15000, 500 * 2 ** this.#attempt);
+    this.#attempt += 1;
+    this.#timer = this._io.setT(() => this.#open(), delay);
+  }
+
+  #resync() {
+    this.#resyncing = true;
+    this.#raw({ type: "resync" });
+  }
+
+  #frame(f) {
+    if (f.server_time != null) this.clock?.observe(f.server_time, this._io.now());
+    switch (f.type) {
+      case "welcome":
+        this.role = f.role;
+        if (f.participant != null) this.participant = f.participant;
+        this.#welcomed = true;
+        this.#attempt = 0;
+        for (const { msg } of this.#pending.values()) this.#raw(msg);
+        this.#setStatus("online");
+        return;
+      case "snapshot":
+        this.view = f.view;
+        this.epoch = f.epoch;
+        this.seq = f.seq;
+        this.#resyncing = false;
+        this.#emit("view", { view: this.view, events: [] });
+        return;
+      case "update":
+        if (this.#resyncing || !this.view) return;
+        if (f.from !== this.seq + 1) return this.#resync();
+        try {
+          this.view = applyPatch(this.view, f.patch);
+        } catch (err) {
+          if (err instanceof Diverged) return this.#resync();
+          throw err;
+        }
+        this.seq = f.seq;
+        this.#emit("view", { view: this.view, events: f.events ?? [] });
+        return;
+      case "order":
+        if (this.#resyncing || !this.view) return;
+        this.view = applyOrder(this.view, f.queue);
+        this.#emit("view", { view: this.view, events: [] });
+        return;
+      case "ack":
+        return this.#answer(f, null);
+      case "error":
+        if (FATAL.has(f.code)) {
+          this.#fatal = f.code;
+          this.#emit("fatal", f.code);
+        }
+        if (f.req != null && this.#pending.has(f.req)) return this.#answer(f, f);
+        return this.#emit("error", f);
+    }
+  }
+
+  #answer(f, error) {
+    const p = this.#pending.get(f.req);
+    if (!p) return;
+    this.#pending.delete(f.req);
+    if (error) {
+      const err = new Error(f.message);
+      err.code = f.code;
+      err.frame = f;
+      p.reject(err);
+      return;
+    }
+    if (f.token) {
+      this.token = f.token;
+      this.participant = f.participant;
+      this.#emit("joined", { participant: f.participant, token: f.token });
+    }
+    p.resolve(f);
+  }
+
+  /** Send a command; resolves with its `ack`, rejects with an Error carrying `code`. */
+  send(command) {
+    const req = ++this.#nextReq;
+    const msg = { ...command, req };
+    return new Promise((resolve, reject) => {
+      this.#pending.set(req, { msg, resolve, reject });
+      if (this.#welcomed) this.#raw(msg);
+    });
+  }
+}

@@ -1,0 +1,147 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Connection } from "../lib/client.js";
+
+/** A socket the test drives: it records what the client sends and delivers frames on demand. */
+class FakeSocket {
+  static all = [];
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.sent = [];
+    FakeSocket.all.push(this);
+  }
+  send(text) { this.sent.push(JSON.parse(text)); }
+  close(code = 1000) { this.readyState = 3; this.onclose?.({ code }); }
+  open() { this.readyState = 1; this.onopen?.(); }
+  deliver(frame) { this.onmessage?.({ data: JSON.stringify(frame) }); }
+  drop(code = 1006) { this.readyState = 3; this.onclose?.({ code }); }
+}
+
+function setup(opts = {}) {
+  FakeSocket.all = [];
+  const timers = [];
+  const conn = new Connection({
+    url: "ws://x/ws", session: "S", token: "T", clientId: "C",
+    WebSocketImpl: FakeSocket, random: opts.random ?? (() => 1), now: () => 1000,
+    setTimeout: (f, ms) => { timers.push({ f, ms }); return timers.length; }, clearTimeout: () => {},
+  });
+  const events = [];
+  for (const t of ["status", "view", "error", "fatal", "joined"]) conn.addEventListener(t, (e) => events.push([t, e.detail]));
+  conn.start();
+  return { conn, timers, events, socket: () => FakeSocket.all.at(-1) };
+}
+
+const view = { session: {}, requests: {}, queue: [], floor: null };
+const welcome = (extra = {}) => ({ type: "welcome", v: 1, role: "chair", participant: null, epoch: 1, seq: 5, recovered: false, ...extra });
+
+test("hello carries the token and client id, and a resume once there is a view", () => {
+  const { socket, timers } = setup();
+  socket().open();
+  assert.deepEqual(socket().sent[0], { type: "hello", v: 1, session: "S", client: "C", token: "T" });
+  socket().deliver(welcome());
+  socket().deliver({ type: "snapshot", epoch: 1, seq: 5, server_time: 900, view });
+  socket().drop();
+  timers.at(-1).f();
+  socket().open();
+  assert.deepEqual(socket().sent[0].resume, { epoch: 1, seq: 5 });
+});
+
+test("unanswered commands are resent with the same req after a reconnect", async () => {
+  const { conn, socket, timers } = setup();
+  socket().open();
+  socket().deliver(welcome());
+  socket().deliver({ type: "snapshot", epoch: 1, seq: 5, view });
+  const answered = conn.send({ type: "raise_hand" });
+  assert.deepEqual(socket().sent.at(-1), { type: "raise_hand", req: 1 });
+  socket().drop();
+  timers.at(-1).f();
+  socket().open();
+  socket().deliver(welcome({ recovered: true }));
+  assert.deepEqual(socket().sent.at(-1), { type: "raise_hand", req: 1 }, "the same req");
+  socket().deliver({ type: "ack", req: 1, seq: 6 });
+  assert.equal((await answered).seq, 6);
+});
+
+test("reconnects back off exponentially with full jitter, up to 15 s", () => {
+  const draws = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
+  const { socket, timers } = setup({ random: () => draws.shift() ?? 1 });
+  for (let i = 0; i < 8; i++) {
+    socket().drop();
+    timers.at(-1).f();
+  }
+  assert.deepEqual(timers.map((t) => t.ms), [250, 500, 1000, 2000, 4000, 7500, 7500, 7500]);
+  assert.ok(timers.every((t) => t.ms <= 15000));
+});
+
+test("a gap or a patch that does not apply asks for a resync", () => {
+  const { conn, socket, events } = setup();
+  socket().open();
+  socket().deliver(welcome());
+  socket().deliver({ type: "snapshot", epoch: 1, seq: 5, view });
+  socket().deliver({ type: "update", from: 7, seq: 7, events: [], patch: {} });
+  assert.deepEqual(socket().sent.at(-1), { type: "resync" });
+  socket().deliver({ type: "update", from: 6, seq: 6, events: [], patch: {} });
+  assert.equal(conn.seq, 5, "ignored until the snapshot");
+  socket().deliver({ type: "snapshot", epoch: 1, seq: 7, view });
+  socket().deliver({ type: "update", from: 8, seq: 8, events: [{ type: "list_closed" }], patch: { order: { len: 3 } } });
+  assert.deepEqual(socket().sent.at(-1), { type: "resync" }, "a diverged patch");
+  socket().deliver({ type: "snapshot", epoch: 1, seq: 8, view });
+  socket().deliver({ type: "update", from: 9, seq: 9, events: [{ type: "list_closed" }], patch: { session: { title: "X" } } });
+  assert.equal(conn.view.session.title, "X");
+  assert.deepEqual(events.filter(([t]) => t === "view").at(-1)[1].events, [{ type: "list_closed" }]);
+});
+
+test("errors reject the command with their code; fatal ones stop reconnecting", async () => {
+  const { conn, socket, timers, events } = setup();
+  socket().open();
+  socket().deliver(welcome());
+  const p = conn.send({ type: "grant", seen: null });
+  socket().deliver({ type: "error", req: 1, code: "conflict", message: "changed", floor: 2 });
+  await assert.rejects(p, (e) => e.code === "conflict" && e.frame.floor === 2);
+  const before = timers.length;
+  socket().deliver({ type: "error", req: null, code: "bad_token", message: "no" });
+  socket().drop(1008);
+  assert.equal(timers.length, before, "no reconnect");
+  assert.ok(events.some(([t, d]) => t === "fatal" && d === "bad_token"));
+});
+
+test("a join's personal token is kept for later hellos", async () => {
+  const { conn, socket, timers, events } = setup();
+  socket().open();
+  socket().deliver(welcome({ role: "participant" }));
+  const p = conn.send({ type: "join", profile: { name: "Ana" } });
+  socket().deliver({ type: "ack", req: 1, seq: 3, participant: 4, token: "PERSONAL" });
+  await p;
+  assert.equal(conn.participant, 4);
+  assert.ok(events.some(([t, d]) => t === "joined" && d.token === "PERSONAL"));
+  socket().drop();
+  timers.at(-1).f();
+  socket().open();
+  assert.equal(socket().sent[0].token, "PERSONAL");
+});
+
+test("status goes connecting, online, offline", () => {
+  const { socket, events } = setup();
+  socket().open();
+  socket().deliver(welcome());
+  socket().drop();
+  assert.deepEqual(events.filter(([t]) => t === "status").map(([, d]) => d), ["online", "offline"]);
+});
+
+test("losing the network drops the socket; its return reconnects at once", () => {
+  const { conn, socket, timers } = setup();
+  socket().open();
+  socket().deliver(welcome());
+  const first = socket();
+  conn.networkLost();
+  assert.equal(first.readyState, 3);
+  assert.equal(conn.status, "offline");
+  const sockets = FakeSocket.all.length;
+  conn.networkBack();
+  assert.equal(FakeSocket.all.length, sockets + 1, "a new socket without waiting for the timer");
+  assert.equal(conn.status, "connecting");
+  conn.networkBack();
+  assert.equal(FakeSocket.all.length, sockets + 1, "only one");
+  assert.ok(timers.length >= 1);
+});
