@@ -172,6 +172,20 @@ test("a whole hybrid session, in every console", async () => {
   await bo.page.locator("#floor .floor-name", { hasText: "Chen Wei" }).waitFor();
   assert.deepEqual(await queueNames(bo), await queueNames(chair), "Bo resumed to the same queue");
 
+  // The chair moves the relayed question up, with a reason everyone sees.
+  await chair.page.click(`#queue [data-request]:has-text("Remote from chat") [data-action=move]`);
+  await chair.page.fill("#ask-position", "1");
+  await chair.page.fill("#ask-input", "the panel asked for it");
+  await chair.page.click("dialog.ask button[value=ok]");
+  for (const p of [pub, bo]) {
+    await p.page.locator("#queue .entry >> nth=0", { hasText: "Remote from chat" }).waitFor();
+    assert.equal(await p.page.textContent("#queue .entry >> nth=0 >> .reason"), "Moved by a moderator: the panel asked for it");
+  }
+  // And edits the agenda.
+  await chair.page.fill("#agenda-items", "Norms\nCapacity building\nThe way forward");
+  await chair.page.click("#agenda-form button[type=submit]");
+  await chair.page.locator("#agenda-current", { hasText: "Item 1 of 3: Norms" }).waitFor();
+
   // Screenshots while the clock runs, at every size.
   for (const [p, label] of [[chair, "chair-laptop"], [om, "moderator-laptop"], [display, "display-1080p"], [pub, "public-phone"], [bo, "participant-phone"], [chen, "participant-speaking-phone"]]) await shoot(p, label);
   await display.page.setViewportSize(SIZES.projector720);

@@ -260,13 +260,18 @@ export function counts(view) {
   return out;
 }
 
-/** Ask for a line of text in a modal dialog (a reason, say); resolves null on cancel. */
-export function ask(ctx, titleKey, { required = false } = {}) {
+/**
+ * Ask for a reason (and, with `position`, a one-based position) in a modal dialog; resolves
+ * `{reason, position}`, or null on cancel.
+ */
+export function ask(ctx, titleKey, { position = null } = {}) {
   return new Promise((resolve) => {
-    const input = h("input", { type: "text", maxlength: "200", id: "ask-input", required });
+    const input = h("input", { type: "text", maxlength: "200", id: "ask-input" });
+    const pos = position == null ? null : h("input", { type: "number", min: "1", max: String(position.max), value: String(position.value), id: "ask-position", required: true });
     const dialog = h("dialog", { class: "ask", "aria-labelledby": "ask-title" },
       h("form", { method: "dialog" },
         h("h2", { id: "ask-title" }, ctx.t(titleKey)),
+        pos ? [h("label", { for: "ask-position" }, ctx.t("dialog.position")), pos] : null,
         h("label", { for: "ask-input" }, ctx.t("dialog.reason")),
         input,
         h("div", { class: "dialog-buttons" },
@@ -276,10 +281,10 @@ export function ask(ctx, titleKey, { required = false } = {}) {
     dialog.addEventListener("close", () => {
       const ok = dialog.returnValue === "ok";
       dialog.remove();
-      resolve(ok ? input.value.trim() : null);
+      resolve(ok ? { reason: input.value.trim() || null, position: pos ? Number(pos.value) : null } : null);
     });
     dialog.showModal();
-    input.focus();
+    (pos ?? input).focus();
   });
 }
 

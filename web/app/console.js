@@ -34,12 +34,16 @@ function entryActions(ctx, chair) {
             ctx.send({ type: "mark_ready", request: r.id, ready: r.state !== "ready" }).catch(() => {}), { "aria-pressed": r.state === "ready" ? "true" : "false" })
         : null,
       mine && index > 0 ? b("top", "action.top", async () => {
-        const reason = await ask(ctx, "dialog.move_title");
-        if (reason !== null) ctx.send({ type: "move", request: r.id, position: 1, reason: reason || null }).catch(() => {});
+        const a = await ask(ctx, "dialog.move_title");
+        if (a) ctx.send({ type: "move", request: r.id, position: 1, reason: a.reason }).catch(() => {});
+      }) : null,
+      mine ? b("move", "action.move", async () => {
+        const a = await ask(ctx, "dialog.move_to_title", { position: { value: index + 1, max: ctx.view.queue.length } });
+        if (a) ctx.send({ type: "move", request: r.id, position: a.position, reason: a.reason }).catch(() => {});
       }) : null,
       mine ? b("remove", "action.remove", async () => {
-        const reason = await ask(ctx, "dialog.remove_title");
-        if (reason !== null) ctx.send({ type: "remove", request: r.id, reason: reason || null }).catch(() => {});
+        const a = await ask(ctx, "dialog.remove_title");
+        if (a) ctx.send({ type: "remove", request: r.id, reason: a.reason }).catch(() => {});
       }) : null,
     ];
   };
@@ -99,8 +103,13 @@ function chairForms(ctx) {
   $("agenda-next")?.addEventListener("click", () =>
     ctx.send({ type: "advance_agenda", carry_over: $("carry-over").checked }).catch(() => {}));
   $("readd-last")?.addEventListener("click", async () => {
-    const reason = await ask(ctx, "dialog.readd_title");
-    if (reason !== null) ctx.send({ type: "readd_last", reason: reason || null }).catch(() => {});
+    const a = await ask(ctx, "dialog.readd_title");
+    if (a) ctx.send({ type: "readd_last", reason: a.reason }).catch(() => {});
+  });
+  $("agenda-form")?.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const titles = new FormData(e.target).get("items").split("\n").map((t) => t.trim()).filter(Boolean);
+    ctx.send({ type: "set_agenda", items: titles.map((title) => ({ title })) }).catch(() => {});
   });
   $("link-form")?.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -129,6 +138,8 @@ function renderSettings(ctx) {
   const toggle = $("list-toggle");
   if (toggle) toggle.textContent = ctx.t(s.list_open ? "action.close_list" : "action.reopen_list");
   $("list-state").textContent = ctx.t(s.list_open ? "list.open" : "list.closed");
+  const items = $("agenda-items");
+  if (items && document.activeElement !== items) items.value = s.agenda.join("\n");
   const agenda = $("agenda-current");
   if (agenda) agenda.textContent = s.item == null ? ctx.t("agenda.none") : ctx.t("agenda.item", { n: s.item + 1, total: s.agenda.length, title: s.agenda[s.item] });
   const policy = $("policy-current");
