@@ -69,6 +69,7 @@ async function open(url, size, { lang = "en-US", name } = {}) {
   page.on("pageerror", (e) => cspViolations.push(`${name}: page error ${e.message}`));
   await page.goto(url);
   await page.locator("#status[data-state=online]").waitFor();
+  await page.locator("#floor[data-phase]:not(:empty)").waitFor(); // the first snapshot is rendered
   return { page, context, name };
 }
 
@@ -119,7 +120,7 @@ test("a whole hybrid session, in every console", async () => {
   await display.page.locator("#qr svg").waitFor();
   const token = new URL(s.links.participant).hash.slice(1);
   const chen = await open(`${base}/s/${s.id}/join#${token}&room=${code}`, "phone", { name: "chen" });
-  assert.equal(await chen.page.isVisible("#onsite-note"), true);
+  await chen.page.locator("#onsite-note").waitFor(); // rendered once the snapshot is in
 
   await join(ana, "Ana Lima", "Brazil IGF");
   await join(bo, "Bo Kim", "Korea IGF");
@@ -181,6 +182,13 @@ test("a whole hybrid session, in every console", async () => {
     await p.page.locator("#queue .entry >> nth=0", { hasText: "Remote from chat" }).waitFor();
     assert.equal(await p.page.textContent("#queue .entry >> nth=0 >> .reason"), "Moved by a moderator: the panel asked for it");
   }
+  // Focus stays where the chair left it while the queue changes, and the change is announced.
+  const boGrant = chair.page.locator(`#queue [data-request]:has-text("Bo Kim") [data-action=grant]`);
+  await boGrant.focus();
+  await raise(ana, "question");
+  await chair.page.locator("#announce", { hasText: "Ana Lima joined the queue" }).waitFor();
+  assert.equal(await chair.page.evaluate(() => document.activeElement?.closest("[data-request]")?.textContent.includes("Bo Kim") && document.activeElement.dataset.action), "grant");
+
   // And edits the agenda.
   await chair.page.fill("#agenda-items", "Norms\nCapacity building\nThe way forward");
   await chair.page.click("#agenda-form button[type=submit]");
