@@ -217,3 +217,57 @@ fn onsite_joins_need_the_rooms_current_code() {
         "online needs no code"
     );
 }
+
+#[test]
+fn the_online_moderator_is_told_when_remote_requests_wait_through_room_turns() {
+    use crate::queue::testkit::{Sim, profile};
+    use crate::queue::*;
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, _) = sim.queue_up("Room 1", Modality::Onsite);
+    let (_, _) = sim.queue_up("Room 2", Modality::Onsite);
+    let relay = Command::AddProxy {
+        profile: profile("From chat", Modality::Online),
+        kind: RequestKind::TextIntervention,
+        note: Some("text".into()),
+    };
+    sim.ok(Actor::OnlineModerator, relay);
+    let p = sim.join("Remote", Modality::Hub);
+    sim.raise(p, RequestKind::Question);
+    let counts = |sim: &Sim| RemoteCounts::of(&sim.s);
+    assert_eq!(
+        counts(&sim),
+        RemoteCounts {
+            asked: 2,
+            forwarded: 1,
+            answered: 0,
+            room_turns_waited: 0
+        }
+    );
+    for _ in 0..2 {
+        sim.grant_next();
+        sim.end();
+    }
+    assert_eq!(
+        counts(&sim).room_turns_waited,
+        2,
+        "two room turns while remote requests waited"
+    );
+    sim.grant_next(); // the relayed text
+    assert_eq!(counts(&sim).answered, 1);
+    assert_eq!(
+        counts(&sim).room_turns_waited,
+        2,
+        "the hub's question still waits, through both room turns"
+    );
+    sim.end();
+    sim.grant_next();
+    assert_eq!(
+        counts(&sim),
+        RemoteCounts {
+            asked: 2,
+            forwarded: 1,
+            answered: 2,
+            room_turns_waited: 0
+        }
+    );
+}
