@@ -118,6 +118,13 @@ impl Conn {
                 let client = hello
                     .client
                     .filter(|c| !c.is_empty() && c.len() <= CLIENT_ID_MAX);
+                let Subscription {
+                    recovered,
+                    epoch,
+                    seq,
+                    initial,
+                    updates,
+                } = sub;
                 let mut conn = Conn {
                     socket,
                     svc,
@@ -126,11 +133,11 @@ impl Conn {
                     caller,
                     audience,
                     client,
-                    updates: sub.updates.resubscribe(),
-                    epoch: sub.epoch,
-                    seq: sub.seq,
+                    updates,
+                    epoch,
+                    seq,
                 };
-                conn.welcome(sub).await.map_err(|_| ())?;
+                conn.welcome(recovered, initial).await.map_err(|_| ())?;
                 Ok(conn)
             }
             Err((e, code)) => {
@@ -143,7 +150,8 @@ impl Conn {
         }
     }
 
-    async fn welcome(&mut self, sub: Subscription) -> Result<(), Closed> {
+    /// Send `welcome` for the current subscription, then its first frames.
+    async fn welcome(&mut self, recovered: bool, initial: Vec<Utf8Bytes>) -> Result<(), Closed> {
         let role = match self.caller {
             Caller::Chair => "chair",
             Caller::OnlineModerator => "online_moderator",
@@ -160,15 +168,12 @@ impl Conn {
             session: &session,
             role,
             participant,
-            epoch: sub.epoch,
-            seq: sub.seq,
-            recovered: sub.recovered,
+            epoch: self.epoch,
+            seq: self.seq,
+            recovered,
         });
-        self.updates = sub.updates;
-        self.epoch = sub.epoch;
-        self.seq = sub.seq;
         self.send(Message::Text(welcome.into())).await?;
-        for frame in sub.initial {
+        for frame in initial {
             self.send(Message::Text(frame)).await?;
         }
         Ok(())
@@ -251,7 +256,15 @@ impl Conn {
                     .map_err(|_| Closed)?
             }
         };
-        self.welcome(sub).await
+        let Subscription {
+            recovered,
+            epoch,
+            seq,
+            initial,
+            updates,
+        } = sub;
+        (self.updates, self.epoch, self.seq) = (updates, epoch, seq);
+        self.welcome(recovered, initial).await
     }
 
     async fn on_text(&mut self, text: &str) -> Result<(), Closed> {
