@@ -11,7 +11,7 @@ use crate::auth::{Capability, Role, SessionId, secret_matches};
 use crate::hub::{CreateError, NewSession};
 use crate::service::Shared;
 use crate::session::Info;
-use crate::store::StoreError;
+use crate::store::{SessionMeta, StoreError};
 
 /// The role links of a session. The capability rides in the URL fragment, which browsers never
 /// send to servers, so it stays out of access logs.
@@ -159,32 +159,52 @@ pub async fn events_ndjson(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
-    let id: SessionId = id.parse().map_err(|_| not_found())?;
-    let store = &svc.hub.runtime().store;
-    let meta = store
-        .meta(id)
-        .await
-        .map_err(|e| unavailable(&e))?
-        .ok_or_else(not_found)?;
-    if !holds(
+    let meta = authorize(
         &svc,
+        &id,
         &headers,
-        id,
-        meta.key_epoch,
         &[Role::Chair, Role::OnlineModerator],
-    ) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "a moderator's link for this session is required",
-        ));
-    }
-    let events = store.load(id, 0).await.map_err(|e| unavailable(&e))?;
+        "a moderator's link for this session is required",
+    )
+    .await?;
+    let id = meta.id;
+    let events = svc
+        .hub
+        .runtime()
+        .store
+        .load(id, 0)
+        .await
+        .map_err(|e| unavailable(&e))?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
         crate::export::ndjson(&events),
     ))
+}
+
+/// The session `id`, if it exists and the request holds one of `roles` for it (or the admin
+/// token); otherwise the error to answer with.
+async fn authorize(
+    svc: &Shared,
+    id: &str,
+    headers: &HeaderMap,
+    roles: &[Role],
+    required: &'static str,
+) -> Result<SessionMeta, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
+    let id: SessionId = id.parse().map_err(|_| not_found())?;
+    let meta = svc
+        .hub
+        .runtime()
+        .store
+        .meta(id)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .ok_or_else(not_found)?;
+    if holds(svc, headers, id, meta.key_epoch, roles) {
+        Ok(meta)
+    } else {
+        Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", required))
+    }
 }
 
 /// Whether the request's bearer token is the admin token, or a capability of one of `roles` for
@@ -218,29 +238,15 @@ pub async fn room_code(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<RoomCode>, ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
-    let id: SessionId = id.parse().map_err(|_| not_found())?;
-    let meta = svc
-        .hub
-        .runtime()
-        .store
-        .meta(id)
-        .await
-        .map_err(|e| unavailable(&e))?
-        .ok_or_else(not_found)?;
-    if !holds(
+    let meta = authorize(
         &svc,
+        &id,
         &headers,
-        id,
-        meta.key_epoch,
         &[Role::Display, Role::Chair, Role::OnlineModerator],
-    ) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "the display's link is required",
-        ));
-    }
+        "the display's link is required",
+    )
+    .await?;
+    let id = meta.id;
     let now = svc.now().0;
     let code = svc.settings.keys.room_code(id, now);
     let cap = Capability {

@@ -76,9 +76,9 @@ pub async fn page(Path(params): Path<Vec<(String, String)>>) -> Response {
         .find(|(k, _)| k == "role")
         .map_or("public", |(_, v)| v.as_str());
     match role {
-        "public" | "join" | "chair" | "moderator" | "display" => {
-            file(&format!("pages/{role}.html"))
-        }
+        "public" | "join" | "display" => file(&format!("pages/{role}.html")),
+        // One console for both moderators; the page keeps what its role uses.
+        "chair" | "moderator" => file("pages/console.html"),
         _ => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }

@@ -1,4 +1,4 @@
-// The moderators' console, shared by the chair and the online moderator: the floor and its
+// The moderators' console, one page for the chair and the online moderator: the floor and its
 // controls, the one queue with per-entry actions, proxies and relays, and (for the chair) the
 // list, policy, time limits and agenda. Keyboard: N next, E end, X extend, ? help.
 
@@ -167,8 +167,14 @@ function renderSettings(ctx) {
   pause.textContent = ctx.t(ctx.view.floor?.paused_at != null ? "action.resume" : "action.pause");
 }
 
-/** Start a moderator console; `chair` says which one. */
-export function startConsole({ chair }) {
+/** Start the console of the chair (`/s/{id}/chair`) or the online moderator (`/moderator`). */
+function startConsole() {
+  const chair = location.pathname.endsWith("/chair");
+  const role = chair ? "chair" : "moderator";
+  // One page serves both roles: drop what belongs to the other.
+  for (const el of document.querySelectorAll("[data-for]")) if (el.dataset.for !== role) el.remove();
+  document.body.classList.add(`page-${role}`);
+  document.body.dataset.titleKey = `title.${role}`;
   let remoteOnly = false;
   const render = (ctx) => {
     renderSettings(ctx);
@@ -197,3 +203,5 @@ export function startConsole({ chair }) {
     keyboard(ctx);
   }, (err) => showError({ t: (k) => k }, "unavailable", { message: String(err) }, true));
 }
+
+startConsole();
