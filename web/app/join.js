@@ -108,6 +108,14 @@ boot({
   token: (fragToken, session) => localStorage.getItem(tokenKey(session)) ?? fragToken,
   onJoined: ({ token }, ctx) => localStorage.setItem(tokenKey(ctx.session), token),
 }).then((ctx) => {
+  // A personal link that no longer works (the session's links were rotated): forget it and
+  // start again from the session's join link.
+  ctx.conn.addEventListener("fatal", (e) => {
+    if (e.detail === "bad_token" && localStorage.getItem(tokenKey(ctx.session))) {
+      localStorage.removeItem(tokenKey(ctx.session));
+      location.reload();
+    }
+  });
   const form = $("join-form");
   form.elements.name.value = localStorage.getItem("rostrum:name") ?? "";
   form.elements.affiliation.value = localStorage.getItem("rostrum:affiliation") ?? "";
