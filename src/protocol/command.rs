@@ -5,8 +5,8 @@
 use serde::{Deserialize, Deserializer};
 
 use crate::queue::{
-    Actor, AgendaItem, Command, FloorSeen, Gender, LinkId, Modality, ParticipantId, Policy,
-    Profile, RequestId, RequestKind, StakeholderGroup, Target, TimeLimits, TurnId,
+    Actor, AgendaItem, Command, Control, FloorSeen, Gender, LinkId, Modality, ParticipantId,
+    Policy, Profile, RequestId, RequestKind, StakeholderGroup, Target, TimeLimits, TurnId,
 };
 
 use super::WireError;
@@ -221,6 +221,16 @@ pub enum WireCommand {
     RemoveLink {
         link: u32,
     },
+    SetControl {
+        control: Control,
+        on: bool,
+    },
+    RemoveParticipant {
+        participant: u32,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    EndSession,
 }
 
 impl WireCommand {
@@ -336,6 +346,15 @@ impl WireCommand {
             WireCommand::AdvanceAgenda { carry_over } => Command::AdvanceAgenda { carry_over },
             WireCommand::PostLink { title, url } => Command::PostLink { title, url },
             WireCommand::RemoveLink { link } => Command::RemoveLink { link: LinkId(link) },
+            WireCommand::SetControl { control, on } => Command::SetControl { control, on },
+            WireCommand::RemoveParticipant {
+                participant,
+                reason,
+            } => Command::RemoveParticipant {
+                participant: ParticipantId(participant),
+                reason,
+            },
+            WireCommand::EndSession => Command::EndSession,
         })
     }
 }

@@ -98,6 +98,12 @@ pub enum WireError {
     Unavailable,
     #[error("this session's record is damaged and is not served until an operator repairs it")]
     Damaged,
+    #[error("this link no longer works: the session's links were renewed, or you were removed")]
+    Revoked,
+    #[error("too many messages: slow down")]
+    TooManyMessages,
+    #[error("too many connections from your address")]
+    TooManyConnections,
 }
 
 impl WireError {
@@ -118,6 +124,9 @@ impl WireError {
             WireError::Version(_) => "unsupported_version",
             WireError::Unavailable => "unavailable",
             WireError::Damaged => "damaged",
+            WireError::Revoked => "revoked",
+            WireError::TooManyMessages => "too_many_messages",
+            WireError::TooManyConnections => "too_many_connections",
         }
     }
 }
@@ -210,6 +219,8 @@ pub enum Outgoing<'a> {
         message: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
         floor: Option<Option<u32>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
 }
 
@@ -224,11 +235,16 @@ pub fn refusal(req: Option<u64>, r: &Refusal) -> String {
         Refusal::Conflict { current } => Some(current.map(|t| t.0)),
         _ => None,
     };
+    let retry_after_ms = match r {
+        Refusal::TooFast { retry_after_ms } => Some(*retry_after_ms),
+        _ => None,
+    };
     encode(&Outgoing::Error {
         req,
         code: r.code(),
         message: &r.to_string(),
         floor,
+        retry_after_ms,
     })
 }
 
@@ -239,6 +255,7 @@ pub fn wire_error(req: Option<u64>, e: &WireError) -> String {
         code: e.code(),
         message: &e.to_string(),
         floor: None,
+        retry_after_ms: None,
     })
 }
 

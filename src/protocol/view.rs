@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::queue::{
-    Modality, Origin, ParticipantId, Policy, Reason, RequestId, RequestKind, RequestState, Side,
-    StakeholderGroup, State, TimeLimits, Timestamp,
+    Controls, Modality, Origin, ParticipantId, Policy, Reason, RequestId, RequestKind,
+    RequestState, Side, StakeholderGroup, State, TimeLimits, Timestamp,
 };
 
 /// Who a view is for. Moderators see everything but self-declared gender (aggregate only);
@@ -137,6 +137,8 @@ pub struct SessionView {
     pub links: Vec<LinkView>,
     /// Remote questions (questions and text interventions from online participants and hubs).
     pub remote: RemoteCounts,
+    /// Lock, suspension, rename lock, and whether the session has ended.
+    pub controls: Controls,
 }
 
 /// The remote side's questions, for the online moderator.
@@ -274,6 +276,7 @@ impl SessionView {
                 })
                 .collect(),
             remote: RemoteCounts::of(s),
+            controls: s.controls(),
         }
     }
 }

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AgendaItem, LinkId, ParticipantId, Policy, Profile, RequestId, RequestKind, TimeLimits, TurnId,
+    AgendaItem, Control, LinkId, ParticipantId, Policy, Profile, RequestId, RequestKind,
+    TimeLimits, TurnId,
 };
 
 /// Who issues a command. Moderators act through their role's console; participants act as
@@ -237,4 +238,23 @@ pub enum Command {
         /// Which link.
         link: LinkId,
     },
+    /// Turn a session control on or off (lock, suspend, rename lock).
+    SetControl {
+        /// Which control.
+        control: Control,
+        /// On or off.
+        on: bool,
+    },
+    /// Remove a participant: their open request is removed (their turn ended, if speaking) and
+    /// their link stops working.
+    RemoveParticipant {
+        /// Whom.
+        participant: ParticipantId,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Invalidate every role link of the session at once (new links are signed).
+    RotateKeys,
+    /// End the session for good: the floor is closed and everything becomes read-only.
+    EndSession,
 }

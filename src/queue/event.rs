@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Actor, AgendaItem, Ending, Grant, LinkId, Origin, ParticipantId, Policy, Profile, RequestId,
-    RequestKind, TimeLimits, Timestamp, TurnId,
+    Actor, AgendaItem, Control, Ending, Grant, LinkId, Origin, ParticipantId, Policy, Profile,
+    RequestId, RequestKind, TimeLimits, Timestamp, TurnId,
 };
 
 /// One fact with its server time and the actor it is attributed to.
@@ -125,4 +125,16 @@ pub enum Fact {
     },
     /// A shared link was taken down.
     LinkRemoved { link: LinkId },
+    /// A session control was turned on or off.
+    ControlSet { control: Control, on: bool },
+    /// A participant was removed from the session (their open request is closed by the events
+    /// before this one).
+    ParticipantRemoved {
+        participant: ParticipantId,
+        reason: Option<String>,
+    },
+    /// Every role link was invalidated.
+    KeysRotated,
+    /// The session ended.
+    SessionEnded,
 }

@@ -12,8 +12,10 @@
 
 mod agenda;
 mod command;
+mod controls;
 mod decide;
 mod event;
+mod names;
 mod order;
 mod participant;
 mod policy;
@@ -32,6 +34,7 @@ pub(crate) mod testkit;
 
 pub use agenda::{AgendaItem, Link, LinkId};
 pub use command::{Actor, Command, FloorSeen, Target};
+pub use controls::{Control, Controls};
 pub use decide::decide;
 pub use event::{Event, Fact};
 pub use participant::{
@@ -43,4 +46,11 @@ pub use request::{Band, Origin, Pin, Request, RequestId, RequestKind, RequestSta
 pub use state::{QueueEntry, State};
 pub use stats::{Figures, Override, SideStats, Stats};
 pub use time::Timestamp;
+
+/// A participant may raise their hand (or rejoin) themselves at most this many times...
+pub const RAISE_BURST: usize = 3;
+/// ...within this window; past it they are refused with `too_fast` until the oldest raise is
+/// this old. Raising again after lowering goes to the back anyway; the throttle keeps a
+/// flapping hand from flooding everyone's screen.
+pub const RAISE_WINDOW_MS: u64 = 30_000;
 pub use turn::{Ending, Grant, TimeLimits, Turn, TurnId};

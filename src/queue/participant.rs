@@ -131,4 +131,9 @@ pub struct Participant {
     pub open_request: Option<RequestId>,
     /// How many turns they have had in this session.
     pub turns: u32,
+    /// Removed by a moderator: their link no longer works.
+    pub removed: bool,
+    /// When they last raised their hand (or rejoined) themselves, oldest first; at most
+    /// [`RAISE_BURST`](super::RAISE_BURST) times are kept, for the raise throttle.
+    pub recent_raises: Vec<super::Timestamp>,
 }

@@ -60,6 +60,18 @@ pub enum Refusal {
     NoLastSpeaker,
     #[error("{count} remote request(s) are waiting; confirm to close the list anyway")]
     RemoteWaiting { count: usize },
+    #[error("the session has ended; it is read-only")]
+    SessionEnded,
+    #[error("the session is locked: no new participants")]
+    SessionLocked,
+    #[error("participants' actions are suspended for now")]
+    Suspended,
+    #[error("the chair has locked renaming")]
+    RenamingLocked,
+    #[error("participant {0:?} was removed from the session")]
+    ParticipantRemoved(ParticipantId),
+    #[error("too many raised hands in a short time; try again in {retry_after_ms} ms")]
+    TooFast { retry_after_ms: u64 },
     #[error("{field}: {problem}")]
     Invalid {
         field: &'static str,
@@ -92,6 +104,12 @@ impl Refusal {
             Refusal::AgendaEnd => "agenda_end",
             Refusal::NoLastSpeaker => "no_last_speaker",
             Refusal::RemoteWaiting { .. } => "remote_waiting",
+            Refusal::SessionEnded => "session_ended",
+            Refusal::SessionLocked => "session_locked",
+            Refusal::Suspended => "suspended",
+            Refusal::RenamingLocked => "renaming_locked",
+            Refusal::ParticipantRemoved(_) => "participant_removed",
+            Refusal::TooFast { .. } => "too_fast",
             Refusal::Invalid { .. } => "invalid",
         }
     }

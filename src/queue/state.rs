@@ -6,9 +6,9 @@
 
 use super::order::{Ctx, Index};
 use super::{
-    Actor, AgendaItem, Alternation, Band, Event, Fact, Link, LinkId, Order, Origin, Participant,
-    ParticipantId, Pin, Policy, Reason, Request, RequestId, RequestKind, RequestState, Side,
-    TimeLimits, Timestamp, Turn, TurnId,
+    Actor, AgendaItem, Alternation, Band, Controls, Event, Fact, Link, LinkId, Order, Origin,
+    Participant, ParticipantId, Pin, Policy, Reason, Request, RequestId, RequestKind, RequestState,
+    Side, TimeLimits, Timestamp, Turn, TurnId,
 };
 
 /// One entry of the queue as consoles show it.
@@ -44,6 +44,8 @@ pub struct State {
     next_arrival: u64,
     next_pin: u64,
     index: Index,
+    controls: Controls,
+    key_rotations: u32,
 }
 
 impl State {
@@ -128,6 +130,14 @@ impl State {
     pub fn links(&self) -> &[Link] {
         &self.links
     }
+    /// The session controls (lock, suspend, rename lock, ended).
+    pub fn controls(&self) -> Controls {
+        self.controls
+    }
+    /// How many times the role links were invalidated: added to the session's first key epoch.
+    pub fn key_rotations(&self) -> u32 {
+        self.key_rotations
+    }
     /// How many requests stand in the queue.
     pub fn queued_len(&self) -> usize {
         self.index.len()
@@ -206,6 +216,8 @@ impl State {
                     joined_by: e.actor,
                     open_request: None,
                     turns: 0,
+                    removed: false,
+                    recent_raises: Vec::new(),
                 });
             }
             Fact::ProfileUpdated {
@@ -218,7 +230,12 @@ impl State {
                 kind,
                 note,
                 origin,
-            } => self.enqueue_new(*request, *participant, *kind, note.clone(), *origin, at),
+            } => {
+                self.enqueue_new(*request, *participant, *kind, note.clone(), *origin, at);
+                if *origin == Origin::SelfRaised {
+                    self.note_raise(*participant, at);
+                }
+            }
             Fact::RequestChanged {
                 request,
                 kind,
@@ -249,6 +266,10 @@ impl State {
                 r.tier = tier;
                 self.next_arrival += 1;
                 self.index.insert(r);
+                let participant = r.participant;
+                if e.actor == Actor::Participant(participant) {
+                    self.note_raise(participant, at);
+                }
             }
             Fact::ReadyMarked { request, ready } => {
                 self.requests[request.0 as usize].state = if *ready {
@@ -343,7 +364,25 @@ impl State {
                 self.next_link = link.0 + 1;
             }
             Fact::LinkRemoved { link } => self.links.retain(|l| l.id != *link),
+            Fact::ControlSet { control, on } => self.controls.set(*control, *on),
+            Fact::ParticipantRemoved { participant, .. } => {
+                self.participants[participant.0 as usize].removed = true;
+            }
+            Fact::KeysRotated => self.key_rotations += 1,
+            Fact::SessionEnded => {
+                self.controls.ended = true;
+                self.list_open = false;
+            }
         }
+    }
+
+    /// Remember a participant's own raise, for the throttle.
+    fn note_raise(&mut self, participant: ParticipantId, at: Timestamp) {
+        let raises = &mut self.participants[participant.0 as usize].recent_raises;
+        if raises.len() == super::RAISE_BURST {
+            raises.remove(0);
+        }
+        raises.push(at);
     }
 
     /// 1 for someone who has spoken under `first_time_first`, else 0.

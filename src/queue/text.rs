@@ -1,5 +1,9 @@
-//! Checks on the text people type: names, notes, titles, links. Text is trimmed; control
-//! characters and over-long text are refused with a field name, never silently cut.
+//! Checks on the text people type: names, notes, titles, links. Text is NFC-normalized and
+//! trimmed; control characters, direction overrides and over-long text are refused with a field
+//! name, never silently cut. Names are also refused invisible characters, so two names that
+//! look the same are the same text.
+
+use unicode_normalization::UnicodeNormalization;
 
 use super::{Modality, Profile, Refusal};
 
@@ -20,6 +24,7 @@ pub const HEAD_COUNT_MAX: u32 = 100_000;
 
 /// A trimmed, checked copy of `s`.
 pub(crate) fn required(field: &'static str, s: &str, max: usize) -> Result<String, Refusal> {
+    let s: String = s.nfc().collect();
     let t = s.trim();
     if t.is_empty() {
         return Err(Refusal::invalid(field, "must not be empty"));
@@ -35,8 +40,32 @@ pub(crate) fn optional(
 ) -> Result<Option<String>, Refusal> {
     match s.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(t) => checked(field, t, max).map(Some),
+        Some(t) => required(field, t, max).map(Some),
     }
+}
+
+/// Characters that reorder the text around them (embeddings, overrides, isolates): they can make
+/// a name or note display as something else, so they are refused everywhere.
+fn reorders(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: zero-width spaces, word joiners, byte-order marks, soft hyphens,
+/// direction marks and the like (format characters). The zero-width joiner and non-joiner stay:
+/// emoji, Persian and Indic names need them.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2060}'..='\u{2064}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
+    )
 }
 
 fn checked(field: &'static str, t: &str, max: usize) -> Result<String, Refusal> {
@@ -44,6 +73,12 @@ fn checked(field: &'static str, t: &str, max: usize) -> Result<String, Refusal> 
         return Err(Refusal::invalid(
             field,
             "control characters are not allowed",
+        ));
+    }
+    if t.chars().any(reorders) {
+        return Err(Refusal::invalid(
+            field,
+            "direction-override characters are not allowed",
         ));
     }
     if t.chars().count() > max {
@@ -72,8 +107,18 @@ pub(crate) fn profile(p: &Profile) -> Result<Profile, Refusal> {
         }
         Some(_) => return Err(Refusal::invalid("language", "not a language tag")),
     };
+    let name = required("name", &p.name, NAME_MAX)?;
+    if name.chars().any(invisible) {
+        return Err(Refusal::invalid(
+            "name",
+            "invisible characters are not allowed",
+        ));
+    }
+    if !name.chars().any(char::is_alphanumeric) {
+        return Err(Refusal::invalid("name", "must contain a letter or digit"));
+    }
     Ok(Profile {
-        name: required("name", &p.name, NAME_MAX)?,
+        name,
         affiliation: optional("affiliation", Some(&p.affiliation), AFFILIATION_MAX)?
             .unwrap_or_default(),
         modality: p.modality,
@@ -115,6 +160,21 @@ mod tests {
         );
         assert!(required("name", "éééééé", 5).is_err());
         assert_eq!(optional("note", Some("  "), 5).unwrap(), None);
+    }
+
+    #[test]
+    fn text_is_normalized_and_cannot_reorder_itself() {
+        // "é" typed as e + combining acute is stored precomposed.
+        assert_eq!(required("name", "Jose\u{301}", 10).unwrap(), "Jos\u{e9}");
+        for sneaky in ["Ana\u{202E}evil", "x\u{2066}y", "\u{202D}Chair"] {
+            assert!(required("note", sneaky, 50).is_err(), "{sneaky:?}");
+        }
+        let mut p = Profile::new("Ana\u{200B}", "", Modality::Online);
+        assert!(profile(&p).is_err(), "zero-width space in a name");
+        p.name = "\u{200D}\u{200D}".into();
+        assert!(profile(&p).is_err(), "a name of joiners only");
+        p.name = "👩\u{200D}💻 Ana".into();
+        assert!(profile(&p).is_ok(), "emoji sequences keep their joiner");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The chair's tools: open the session, overrides (move, remove, re-add), the list, policy and
-//! limits, the agenda, shared links.
+//! limits, the agenda, shared links; the session controls, removing people, rotating links and
+//! ending the session.
 
 use super::super::{
-    AgendaItem, Event, Fact, LinkId, Order, ParticipantId, Policy, Refusal, RequestId, RequestKind,
-    RequestState, Side, TimeLimits, text,
+    AgendaItem, Control, Ending, Event, Fact, LinkId, Order, ParticipantId, Policy, Refusal,
+    RequestId, RequestKind, RequestState, Side, TimeLimits, text,
 };
 use super::{Decided, Decision, next_id};
 
@@ -264,4 +265,65 @@ fn checked_agenda(items: Vec<AgendaItem>) -> Result<Vec<AgendaItem>, Refusal> {
             })
         })
         .collect()
+}
+
+/// Session controls, removing people, rotating links, ending.
+impl Decision<'_> {
+    pub(super) fn set_control(&self, control: Control, on: bool) -> Decided {
+        match control {
+            Control::RenameLock => self.chair("lock renaming")?,
+            Control::Lock | Control::Suspend => self.moderator("lock or suspend the session")?,
+        }
+        if self.s.controls().get(control) == on {
+            return Ok(Vec::new());
+        }
+        self.one(Fact::ControlSet { control, on })
+    }
+
+    pub(super) fn remove_participant(&self, id: ParticipantId, reason: Option<&str>) -> Decided {
+        let p = self.participant(id)?;
+        self.manages(p.profile.modality.side(), "remove this participant")?;
+        if p.removed {
+            return Ok(Vec::new());
+        }
+        let reason = text::optional("reason", reason, text::TITLE_MAX)?;
+        let mut events = Vec::with_capacity(2);
+        match self.s.floor() {
+            Some(t) if t.participant == id => events.push(self.event(Fact::TurnEnded {
+                turn: t.id,
+                ending: Ending::Ended,
+            })),
+            _ => {
+                if let Some(request) = p.open_request {
+                    events.push(self.event(Fact::RequestRemoved {
+                        request,
+                        reason: reason.clone(),
+                    }));
+                }
+            }
+        }
+        events.push(self.event(Fact::ParticipantRemoved {
+            participant: id,
+            reason,
+        }));
+        Ok(events)
+    }
+
+    pub(super) fn rotate_keys(&self) -> Decided {
+        self.chair("invalidate the session's links")?;
+        self.one(Fact::KeysRotated)
+    }
+
+    pub(super) fn end_session(&self) -> Decided {
+        self.chair("end the session")?;
+        let mut events = Vec::with_capacity(2);
+        if let Some(t) = self.s.floor() {
+            events.push(self.event(Fact::TurnEnded {
+                turn: t.id,
+                ending: Ending::Ended,
+            }));
+        }
+        events.push(self.event(Fact::SessionEnded));
+        Ok(events)
+    }
 }

@@ -38,6 +38,8 @@ pub fn decide(
             agenda,
         } => d.open(&title, policy, limits, agenda),
         _ if !state.is_open() => Err(Refusal::NotOpen),
+        _ if state.controls().ended => Err(Refusal::SessionEnded),
+        ref c if let Err(refusal) = d.admit(c) => Err(refusal),
         Command::Join { profile } => d.join(&profile),
         Command::UpdateProfile {
             participant,
@@ -88,6 +90,13 @@ pub fn decide(
         Command::AdvanceAgenda { carry_over } => d.advance_agenda(carry_over),
         Command::PostLink { title, url } => d.post_link(&title, &url),
         Command::RemoveLink { link } => d.remove_link(link),
+        Command::SetControl { control, on } => d.set_control(control, on),
+        Command::RemoveParticipant {
+            participant,
+            reason,
+        } => d.remove_participant(participant, reason.as_deref()),
+        Command::RotateKeys => d.rotate_keys(),
+        Command::EndSession => d.end_session(),
     }
 }
 
@@ -111,6 +120,24 @@ impl Decision<'_> {
 
     fn one(&self, fact: Fact) -> Decided {
         Ok(vec![self.event(fact)])
+    }
+
+    /// The session controls, for participants: a removed participant can do nothing, a
+    /// suspension stops every participant, a lock stops newcomers joining.
+    fn admit(&self, command: &Command) -> Result<(), Refusal> {
+        let controls = self.s.controls();
+        match self.actor {
+            Actor::Participant(p) if self.participant(p)?.removed => {
+                Err(Refusal::ParticipantRemoved(p))
+            }
+            Actor::Participant(_) | Actor::Newcomer if controls.suspended => {
+                Err(Refusal::Suspended)
+            }
+            Actor::Newcomer if controls.locked && matches!(command, Command::Join { .. }) => {
+                Err(Refusal::SessionLocked)
+            }
+            _ => Ok(()),
+        }
     }
 
     fn participant(&self, id: ParticipantId) -> Result<&Participant, Refusal> {

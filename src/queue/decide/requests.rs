@@ -1,14 +1,14 @@
 //! Joining and hands: join, profiles, raise, proxy, change, lower, decline for now, rejoin, ready.
 
 use super::super::{
-    Actor, Fact, Origin, ParticipantId, Profile, Refusal, RequestId, RequestKind, RequestState,
-    text,
+    Actor, Fact, Origin, Participant, ParticipantId, Profile, RAISE_BURST, RAISE_WINDOW_MS,
+    Refusal, RequestId, RequestKind, RequestState, names, text,
 };
 use super::{Decided, Decision, next_id};
 
 impl Decision<'_> {
     pub(super) fn join(&self, profile: &Profile) -> Decided {
-        let profile = text::profile(profile)?;
+        let profile = self.profile(profile, None)?;
         match self.actor {
             Actor::Newcomer => {}
             a if a.is_moderator() => self.manages(profile.modality.side(), "register them")?,
@@ -27,6 +27,9 @@ impl Decision<'_> {
     pub(super) fn update_profile(&self, id: ParticipantId, profile: &Profile) -> Decided {
         let current = self.participant(id)?;
         match self.actor {
+            Actor::Participant(p) if p == id && self.s.controls().rename_locked => {
+                return Err(Refusal::RenamingLocked);
+            }
             Actor::Participant(p) if p == id => {}
             a if a.is_chair() => {}
             _ => {
@@ -35,7 +38,7 @@ impl Decision<'_> {
                 });
             }
         }
-        let profile = text::profile(profile)?;
+        let profile = self.profile(profile, Some(id))?;
         if profile.modality != current.profile.modality {
             return Err(Refusal::invalid(
                 "modality",
@@ -67,8 +70,11 @@ impl Decision<'_> {
             let state = self.s.requests()[request.0 as usize].state;
             return Err(Refusal::AlreadyQueued { request, state });
         }
-        if origin == Origin::SelfRaised && !self.s.list_open() {
-            return Err(Refusal::ListClosed);
+        if origin == Origin::SelfRaised {
+            if !self.s.list_open() {
+                return Err(Refusal::ListClosed);
+            }
+            self.throttle(p)?;
         }
         self.one(Fact::HandRaised {
             request: RequestId(next_id(self.s.requests().len())),
@@ -85,7 +91,7 @@ impl Decision<'_> {
         kind: RequestKind,
         note: Option<&str>,
     ) -> Decided {
-        let profile = text::profile(profile)?;
+        let profile = self.profile(profile, None)?;
         self.manages(profile.modality.side(), "add someone by proxy")?;
         let participant = ParticipantId(next_id(self.s.participants().len()));
         let note = checked_note(kind, note)?;
@@ -158,6 +164,9 @@ impl Decision<'_> {
                 state: r.state,
             });
         }
+        if self.actor == Actor::Participant(r.participant) {
+            self.throttle(self.participant(r.participant)?)?;
+        }
         self.one(Fact::RequestRejoined { request: id })
     }
 
@@ -174,6 +183,40 @@ impl Decision<'_> {
             return Ok(Vec::new());
         }
         self.one(Fact::ReadyMarked { request: id, ready })
+    }
+}
+
+impl Decision<'_> {
+    /// A checked profile whose name is told apart from everyone else's; participants may not
+    /// take an official's title (moderators entering someone by proxy may).
+    fn profile(
+        &self,
+        profile: &Profile,
+        renaming: Option<ParticipantId>,
+    ) -> Result<Profile, Refusal> {
+        let mut profile = text::profile(profile)?;
+        if !self.actor.is_moderator() {
+            names::check_not_reserved(&profile.name)?;
+        }
+        profile.name = names::distinct(profile.name, self.s.participants(), renaming);
+        Ok(profile)
+    }
+
+    /// Refuse a participant's own raise past the burst allowed in the window.
+    fn throttle(&self, p: &Participant) -> Result<(), Refusal> {
+        match p.recent_raises.first() {
+            Some(oldest) if p.recent_raises.len() >= RAISE_BURST => {
+                let since = self.now.millis_since(*oldest);
+                if since >= RAISE_WINDOW_MS {
+                    Ok(())
+                } else {
+                    Err(Refusal::TooFast {
+                        retry_after_ms: RAISE_WINDOW_MS - since,
+                    })
+                }
+            }
+            _ => Ok(()),
+        }
     }
 }
 

@@ -912,3 +912,228 @@ fn unknown_ids_are_refused() {
         "queue_empty"
     );
 }
+
+// --- Trust and safety: controls, removal, rotation, ending, the raise throttle, names ---
+
+fn lower(p: ParticipantId, r: RequestId) -> (Actor, Command) {
+    (Actor::Participant(p), Command::LowerHand { request: r })
+}
+
+fn raise_cmd(p: ParticipantId) -> Command {
+    Command::RaiseHand {
+        participant: p,
+        kind: Intervention,
+        note: None,
+    }
+}
+
+fn set(control: Control, on: bool) -> Command {
+    Command::SetControl { control, on }
+}
+
+#[test]
+fn flapping_a_hand_never_gains_a_place_and_is_throttled() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (p, first) = sim.queue_up("Ana", Online);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    assert_eq!(sim.order(), [first, b]);
+    let (actor, cmd) = lower(p, first);
+    sim.ok(actor, cmd);
+    sim.tick(100);
+    let again = sim.raise(p, Intervention);
+    assert_eq!(sim.order(), [b, again], "raised again goes to the back");
+    // Three raises of her own in the window: the fourth is refused until the first is 30 s old.
+    let (actor, cmd) = lower(p, again);
+    sim.ok(actor, cmd);
+    sim.tick(100);
+    let third = sim.raise(p, Intervention);
+    let (actor, cmd) = lower(p, third);
+    sim.ok(actor, cmd);
+    sim.tick(100);
+    match sim.run(Actor::Participant(p), raise_cmd(p)) {
+        Err(Refusal::TooFast { retry_after_ms }) => {
+            assert_eq!(
+                retry_after_ms,
+                RAISE_WINDOW_MS - 1_300,
+                "30 s after her first raise"
+            );
+        }
+        other => panic!("expected too_fast, got {other:?}"),
+    }
+    // A moderator may still raise it for her (a person with a problem, not a script).
+    sim.ok(CHAIR, raise_cmd(p));
+    sim.check_replay();
+}
+
+#[test]
+fn the_throttle_lifts_once_the_window_passes() {
+    let mut sim = Sim::new(Order::Fifo);
+    let p = sim.join("Ana", Online);
+    for _ in 0..RAISE_BURST {
+        let r = sim.raise(p, Intervention);
+        let (actor, cmd) = lower(p, r);
+        sim.ok(actor, cmd);
+    }
+    assert_eq!(sim.refused(Actor::Participant(p), raise_cmd(p)), "too_fast");
+    sim.tick(RAISE_WINDOW_MS);
+    sim.raise(p, Intervention);
+    sim.check_replay();
+}
+
+#[test]
+fn a_locked_session_takes_no_newcomers_but_moderators_still_add_people() {
+    let mut sim = Sim::new(Order::Fifo);
+    sim.ok(OM, set(Control::Lock, true));
+    let join = Command::Join {
+        profile: profile("Zed", Online),
+    };
+    assert_eq!(sim.refused(Actor::Newcomer, join.clone()), "session_locked");
+    sim.ok(
+        CHAIR,
+        Command::AddProxy {
+            profile: profile("Walk-in", Onsite),
+            kind: Question,
+            note: None,
+        },
+    );
+    assert!(sim.s.controls().locked);
+    assert!(
+        sim.ok(OM, set(Control::Lock, true)).is_empty(),
+        "setting what holds changes nothing"
+    );
+    sim.ok(CHAIR, set(Control::Lock, false));
+    sim.ok(Actor::Newcomer, join);
+    sim.check_replay();
+}
+
+#[test]
+fn suspension_stops_participants_and_not_moderators() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (p, r) = sim.queue_up("Ana", Online);
+    assert_eq!(
+        sim.refused(Actor::Participant(p), set(Control::Suspend, true)),
+        "forbidden"
+    );
+    sim.ok(CHAIR, set(Control::Suspend, true));
+    let (actor, cmd) = lower(p, r);
+    assert_eq!(sim.refused(actor, cmd), "suspended");
+    let join = Command::Join {
+        profile: profile("Zed", Online),
+    };
+    assert_eq!(sim.refused(Actor::Newcomer, join), "suspended");
+    assert_eq!(sim.grant_next(), r, "the moderators keep running the floor");
+    sim.ok(CHAIR, set(Control::Suspend, false));
+    sim.ok(Actor::Participant(p), Command::Yield);
+    sim.check_replay();
+}
+
+#[test]
+fn a_removed_participant_loses_their_place_and_can_do_nothing() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (spammer, r) = sim.queue_up("Spam", Online);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    let (speaker, _) = sim.queue_up("Chen", Online);
+    let remove = |p| Command::RemoveParticipant {
+        participant: p,
+        reason: Some("spam".into()),
+    };
+    assert_eq!(
+        sim.refused(OM, remove(ParticipantId(1))),
+        "forbidden",
+        "Bo is in the room"
+    );
+    sim.ok(OM, remove(spammer));
+    assert_eq!(sim.state_of(r), RequestState::Removed);
+    assert_eq!(sim.order()[0], b);
+    assert_eq!(
+        sim.refused(Actor::Participant(spammer), raise_cmd(spammer)),
+        "participant_removed"
+    );
+    assert!(sim.ok(OM, remove(spammer)).is_empty(), "once is enough");
+    // Removing the speaker ends their turn.
+    sim.ok(
+        CHAIR,
+        grant(Target::Request(RequestId(2)), true, FloorSeen::Any),
+    );
+    sim.ok(CHAIR, remove(speaker));
+    assert!(sim.s.floor().is_none());
+    assert!(sim.s.participant(speaker).unwrap().removed);
+    sim.check_replay();
+}
+
+#[test]
+fn rotating_keys_and_ending_are_the_chairs_and_ending_is_for_good() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, r) = sim.queue_up("Ana", Online);
+    sim.queue_up("Bo", Online);
+    assert_eq!(sim.refused(OM, Command::RotateKeys), "forbidden");
+    sim.ok(CHAIR, Command::RotateKeys);
+    sim.ok(Actor::Organizer, Command::RotateKeys);
+    assert_eq!(sim.s.key_rotations(), 2);
+    sim.grant_next();
+    assert_eq!(sim.refused(OM, Command::EndSession), "forbidden");
+    sim.ok(CHAIR, Command::EndSession);
+    assert!(sim.s.controls().ended);
+    assert_eq!(
+        sim.state_of(r),
+        RequestState::Done,
+        "the speaker's turn ended"
+    );
+    assert_eq!(sim.refused(CHAIR, Command::ReopenList), "session_ended");
+    assert_eq!(
+        sim.refused(
+            Actor::Newcomer,
+            Command::Join {
+                profile: profile("Late", Online)
+            }
+        ),
+        "session_ended"
+    );
+    sim.check_replay();
+}
+
+#[test]
+fn names_cannot_claim_an_office_and_twins_are_told_apart() {
+    let mut sim = Sim::new(Order::Fifo);
+    let join = |name: &str| Command::Join {
+        profile: profile(name, Online),
+    };
+    assert_eq!(sim.refused(Actor::Newcomer, join("The Chair")), "invalid");
+    assert_eq!(sim.refused(Actor::Newcomer, join("Mοderator")), "invalid");
+    let name_of = |sim: &Sim, p: ParticipantId| sim.s.participant(p).unwrap().profile.name.clone();
+    let a = sim.join("Ana Silva", Online);
+    let b = sim.join("ana silva", Online);
+    let c = sim.join("Аna Silva", Online); // Cyrillic А
+    assert_eq!(name_of(&sim, a), "Ana Silva");
+    assert_eq!(name_of(&sim, b), "ana silva (2)");
+    assert_eq!(name_of(&sim, c), "Аna Silva (3)");
+    // Renaming: to someone else's name is told apart too; to one's own is left alone.
+    let rename = |p, name: &str| Command::UpdateProfile {
+        participant: p,
+        profile: profile(name, Online),
+    };
+    sim.ok(Actor::Participant(a), rename(a, "Ana Silva"));
+    assert_eq!(name_of(&sim, a), "Ana Silva");
+    assert_eq!(
+        sim.refused(Actor::Participant(a), rename(a, "Host")),
+        "invalid"
+    );
+    // A moderator may enter an official by proxy.
+    sim.ok(
+        CHAIR,
+        Command::AddProxy {
+            profile: profile("Secretariat", Onsite),
+            kind: Intervention,
+            note: None,
+        },
+    );
+    // The chair locks renaming.
+    assert_eq!(sim.refused(OM, set(Control::RenameLock, true)), "forbidden");
+    sim.ok(CHAIR, set(Control::RenameLock, true));
+    assert_eq!(
+        sim.refused(Actor::Participant(a), rename(a, "Ana S.")),
+        "renaming_locked"
+    );
+    sim.ok(CHAIR, rename(a, "Ana S."));
+    sim.check_replay();
+}

@@ -1,0 +1,181 @@
+//! Display names people cannot abuse: nobody may pass for an official of the session, and two
+//! people who type the same name are told apart visibly.
+//!
+//! Names are compared by their *fold*: NFKC, lower case, the Unicode confusables skeleton
+//! (UTS #39, so a Cyrillic `о` or a Greek `ο` is an `o`) and no accents. The fold is for
+//! comparing only; people see the name as they typed it (NFC-normalized).
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+use unicode_security::confusable_detection::skeleton;
+
+use super::{Participant, ParticipantId, Refusal};
+
+/// Words a participant's name may not contain: the titles of the session's officials, in the
+/// six UN languages. Compared as whole words after folding (so `Chair`, `CHAIR`, `Chаir` with a
+/// Cyrillic `а`, `Modérateur` and `moderateur` all match). Chinese has no spaces between words,
+/// so its titles match anywhere in the name.
+const RESERVED_WORDS: &[&str] = &[
+    // English
+    "moderator",
+    "moderators",
+    "chair",
+    "chairs",
+    "chairman",
+    "chairwoman",
+    "chairperson",
+    "cochair",
+    "host",
+    "cohost",
+    "secretariat",
+    "organizer",
+    "organiser",
+    "admin",
+    "administrator",
+    "rapporteur",
+    "official",
+    // French
+    "modérateur",
+    "modératrice",
+    "président",
+    "présidente",
+    "hôte",
+    "secrétariat",
+    "organisateur",
+    "organisatrice",
+    // Spanish
+    "moderador",
+    "moderadora",
+    "presidente",
+    "presidenta",
+    "anfitrión",
+    "anfitriona",
+    "secretaría",
+    "secretariado",
+    "organizador",
+    "organizadora",
+    // Arabic (with and without the article)
+    "مشرف",
+    "المشرف",
+    "مشرفة",
+    "المشرفة",
+    "رئيس",
+    "الرئيس",
+    "رئيسة",
+    "الرئيسة",
+    "مضيف",
+    "المضيف",
+    "الأمانة",
+    "أمانة",
+    "منسق",
+    "المنسق",
+    // Russian
+    "модератор",
+    "председатель",
+    "ведущий",
+    "ведущая",
+    "секретариат",
+    "организатор",
+    "администратор",
+];
+const RESERVED_ANYWHERE: &[&str] = &["主持人", "主席", "秘书处", "秘書處", "管理员", "主办方"];
+
+/// `s` folded for comparison.
+pub(crate) fn fold(s: &str) -> String {
+    let lower: String = s.nfkc().flat_map(char::to_lowercase).collect();
+    let skel: String = skeleton(&lower).collect();
+    skel.nfd().filter(|c| !is_combining_mark(*c)).collect()
+}
+
+/// Refuse a name that contains a reserved title.
+pub(crate) fn check_not_reserved(name: &str) -> Result<(), Refusal> {
+    let folded = fold(name);
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    // Also join neighbours, so "co-chair" and "co host" read as "cochair" and "cohost".
+    let pairs = words.windows(2).map(|w| format!("{}{}", w[0], w[1]));
+    let reserved_word = |w: &str| RESERVED_WORDS.iter().any(|r| fold(r) == w);
+    let hit = words.iter().any(|w| reserved_word(w))
+        || pairs.into_iter().any(|w| reserved_word(&w))
+        || RESERVED_ANYWHERE.iter().any(|r| folded.contains(&fold(r)));
+    if hit {
+        Err(Refusal::invalid(
+            "name",
+            "names may not include a title of the session's officials (moderator, chair, host, \
+             secretariat...); put your role in your affiliation",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// `name`, or `name (2)`, `name (3)`... so that no other present participant's name folds to
+/// the same text. `except` is the participant being renamed.
+pub(crate) fn distinct(
+    name: String,
+    participants: &[Participant],
+    except: Option<ParticipantId>,
+) -> String {
+    let taken: std::collections::HashSet<String> = participants
+        .iter()
+        .filter(|p| !p.removed && Some(p.id) != except)
+        .map(|p| fold(&p.profile.name))
+        .collect();
+    if !taken.contains(&fold(&name)) {
+        return name;
+    }
+    (2..)
+        .map(|n| format!("{name} ({n})"))
+        .find(|candidate| !taken.contains(&fold(candidate)))
+        .expect("some number is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_reserved_in_every_disguise() {
+        for name in [
+            "Moderator",
+            "IGF Chair",
+            "the HOST",
+            "Co-Chair Ana",
+            "co host",
+            "Chаir",     // Cyrillic а
+            "Mοderator", // Greek ο
+            "Modérateur",
+            "moderateur",
+            "Secretaría IGF",
+            "Секретариат",
+            "المشرف",
+            "会议主持人",
+            "Ｍｏｄｅｒａｔｏｒ", // full width
+        ] {
+            assert!(
+                check_not_reserved(name).is_err(),
+                "{name} should be refused"
+            );
+        }
+        for name in [
+            "Ana Silva",
+            "Hostetler",
+            "Chairez Mendoza",
+            "محمد",
+            "王伟",
+            "Jean-Pierre",
+        ] {
+            assert!(check_not_reserved(name).is_ok(), "{name} should pass");
+        }
+    }
+
+    #[test]
+    fn lookalike_names_fold_together() {
+        assert_eq!(fold("Ana Silva"), fold("ANA SILVA"));
+        assert_eq!(fold("Ana"), fold("Аna")); // Cyrillic А
+        assert_eq!(fold("José"), fold("Jose"));
+        assert_ne!(fold("Ana"), fold("Anna"));
+    }
+}
