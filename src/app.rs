@@ -34,13 +34,29 @@ pub async fn run(
         tracker: sessions.clone(),
     };
     let grace = settings.shutdown_grace;
+    let api_limiter = crate::http::guard::api_limiter(&settings.http);
     let svc = Arc::new(Service {
         hub: Hub::new(rt),
         settings,
         cancel: cancel.clone(),
         connections: TaskTracker::new(),
+        per_ip: Arc::default(),
+        api_limiter,
     });
     let router = crate::http::router(svc.clone());
+    // Forget addresses whose API bucket is full again, so the limiter does not grow forever.
+    tokio::spawn({
+        let (svc, cancel) = (svc.clone(), cancel.clone());
+        async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    _ = tick.tick() => svc.api_limiter.retain_recent(),
+                }
+            }
+        }
+    });
     tracing::info!(addr = %listener.local_addr()?, url = %svc.settings.public_url, "rostrum serving");
     let stop = cancel.clone();
     // Updates are small and latency matters more than packing: no Nagle delay.

@@ -174,6 +174,39 @@ pub struct ServeArgs {
     /// Log format: text or json.
     #[arg(long, env = "ROSTRUM_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// Another origin allowed to open WebSockets (repeat, or comma-separate in the env var); the
+    /// public URL's origin is always allowed.
+    #[arg(
+        long = "allowed-origin",
+        env = "ROSTRUM_ALLOWED_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+    /// Who may embed the pages in a frame: a CSP `frame-ancestors` source list, such as
+    /// `https://events.example.org`; `'none'` forbids framing.
+    #[arg(long, env = "ROSTRUM_FRAME_ANCESTORS", default_value = "'none'")]
+    pub frame_ancestors: String,
+    /// Messages per second one WebSocket connection may send on average; past the burst the
+    /// connection is closed with 1008.
+    #[arg(long, env = "ROSTRUM_MESSAGES_PER_SEC", default_value_t = 10)]
+    pub messages_per_sec: u32,
+    /// Messages a connection may send at once before the rate applies.
+    #[arg(long, env = "ROSTRUM_MESSAGE_BURST", default_value_t = 20)]
+    pub message_burst: u32,
+    /// Open WebSocket connections per client address (a venue's Wi-Fi may put a whole room
+    /// behind one address).
+    #[arg(long, env = "ROSTRUM_MAX_CONNECTIONS_PER_IP", default_value_t = 1000)]
+    pub max_connections_per_ip: u32,
+    /// API requests per second per client address, on average.
+    #[arg(long, env = "ROSTRUM_API_PER_SEC", default_value_t = 10)]
+    pub api_per_sec: u32,
+    /// API requests a client address may make at once before the rate applies.
+    #[arg(long, env = "ROSTRUM_API_BURST", default_value_t = 50)]
+    pub api_burst: u32,
+    /// Take the client address from `X-Real-IP` or the last `X-Forwarded-For` entry (set this
+    /// only behind a reverse proxy that sets them; otherwise clients could pick their address).
+    #[arg(long, env = "ROSTRUM_TRUST_PROXY_HEADERS")]
+    pub trust_proxy_headers: bool,
 }
 
 /// Limits of every WebSocket connection.
@@ -187,6 +220,37 @@ pub struct WsLimits {
     pub ping_every: Duration,
     /// Longest a write may take before the client is dropped.
     pub write_timeout: Duration,
+    /// Messages per second per connection, on average.
+    pub messages_per_sec: u32,
+    /// Messages a connection may send at once.
+    pub message_burst: u32,
+    /// Open connections per client address.
+    pub max_connections_per_ip: u32,
+    /// Origins allowed to open WebSockets (`scheme://host[:port]`, as browsers send them).
+    pub allowed_origins: Vec<String>,
+}
+
+/// Limits of the HTTP side.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// API requests per second per client address.
+    pub api_per_sec: u32,
+    /// API burst per client address.
+    pub api_burst: u32,
+    /// Trust `X-Real-IP` / `X-Forwarded-For` for the client address.
+    pub trust_proxy_headers: bool,
+    /// The CSP `frame-ancestors` source list.
+    pub frame_ancestors: String,
+}
+
+/// The origin (`scheme://host[:port]`, lower case, default port omitted) of a URL, as a browser
+/// sends it in `Origin`.
+pub fn origin_of(url: &str) -> anyhow::Result<String> {
+    let parsed = url::Url::parse(url).with_context(|| format!("{url:?} is not a URL"))?;
+    match parsed.origin() {
+        o @ url::Origin::Tuple(..) => Ok(o.ascii_serialization()),
+        url::Origin::Opaque(_) => bail!("{url:?} has no origin"),
+    }
 }
 
 /// Where events are stored.
@@ -216,6 +280,8 @@ pub struct Settings {
     pub keys: Keys,
     /// Connection limits.
     pub ws: WsLimits,
+    /// HTTP limits and headers.
+    pub http: HttpLimits,
     /// Session actor tunables.
     pub session: SessionConfig,
     /// How long shutdown waits.
@@ -230,6 +296,7 @@ impl std::fmt::Debug for Settings {
             .field("admin_token", &"<redacted>")
             .field("keys", &self.keys)
             .field("ws", &self.ws)
+            .field("http", &self.http)
             .field("session", &self.session)
             .field("shutdown_grace", &self.shutdown_grace)
             .finish()
@@ -239,7 +306,11 @@ impl std::fmt::Debug for Settings {
 impl Settings {
     /// Settings for tests and embedding: the given public URL, fresh secrets, default limits,
     /// events in memory.
+    ///
+    /// # Panics
+    /// If `public_url` is not an http(s) URL.
     pub fn new(public_url: &str, admin_token: &str) -> Self {
+        let origin = origin_of(public_url).expect("an http(s) public URL");
         Self {
             store: StoreChoice::Memory,
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -250,6 +321,16 @@ impl Settings {
                 hello_timeout: Duration::from_secs(10),
                 ping_every: Duration::from_secs(30),
                 write_timeout: Duration::from_secs(10),
+                messages_per_sec: 10,
+                message_burst: 20,
+                max_connections_per_ip: 1000,
+                allowed_origins: vec![origin],
+            },
+            http: HttpLimits {
+                api_per_sec: 10,
+                api_burst: 50,
+                trust_proxy_headers: false,
+                frame_ancestors: "'none'".into(),
             },
             session: SessionConfig::default(),
             shutdown_grace: Duration::from_secs(10),
@@ -283,6 +364,32 @@ impl ServeArgs {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("--public-url must start with http:// or https://");
         }
+        let mut origins = vec![origin_of(&public_url)?];
+        for o in &self.allowed_origins {
+            let parsed = origin_of(o).with_context(|| format!("--allowed-origin {o:?}"))?;
+            if parsed != o.trim_end_matches('/').to_ascii_lowercase() {
+                bail!("--allowed-origin {o:?} must be an origin only, like {parsed:?}");
+            }
+            origins.push(parsed);
+        }
+        if self.messages_per_sec == 0
+            || self.message_burst == 0
+            || self.api_per_sec == 0
+            || self.api_burst == 0
+            || self.max_connections_per_ip == 0
+        {
+            bail!("rates, bursts and connection limits must be at least 1");
+        }
+        let frame_ancestors = self.frame_ancestors.trim();
+        if frame_ancestors.is_empty()
+            || frame_ancestors
+                .chars()
+                .any(|c| c == ';' || c == ',' || c.is_control())
+        {
+            bail!(
+                "--frame-ancestors must be a CSP source list, like 'none' or https://events.example.org"
+            );
+        }
         let store = match self.store.as_str() {
             "sqlite" => StoreChoice::Sqlite {
                 dir: self.data_dir.clone(),
@@ -300,6 +407,16 @@ impl ServeArgs {
         s.keys = Keys::from_hex(&secret).context("--secret must be at least 32 bytes of hex")?;
         s.ws.max_message_bytes = self.max_message_bytes;
         s.ws.ping_every = Duration::from_secs(self.ping_secs);
+        s.ws.messages_per_sec = self.messages_per_sec;
+        s.ws.message_burst = self.message_burst;
+        s.ws.max_connections_per_ip = self.max_connections_per_ip;
+        s.ws.allowed_origins = origins;
+        s.http = HttpLimits {
+            api_per_sec: self.api_per_sec,
+            api_burst: self.api_burst,
+            trust_proxy_headers: self.trust_proxy_headers,
+            frame_ancestors: frame_ancestors.to_owned(),
+        };
         s.session.resume_window = self.resume_window;
         s.session.lag_capacity = self.lag_capacity;
         s.session.idle_after = Duration::from_secs(self.idle_session_secs);

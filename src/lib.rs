@@ -12,7 +12,8 @@
 //!   apply, answer, publish once per audience.
 //! - [`hub`] is the registry of live sessions; it starts an actor by replaying its log.
 //! - [`auth`] signs and checks the capability tokens of role links.
-//! - [`ws`] is the per-connection task; [`http`] the routes; [`service`] what they share.
+//! - [`ws`] is the per-connection task; [`http`] the routes; [`service`] what they share;
+//!   [`limits`] who a client is and how many sockets it holds.
 //! - [`export`] turns a log into NDJSON and a CSV of turns.
 //! - [`config`] is the command line and its validated settings; [`app`] wires it all and
 //!   shuts it down in order.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod export;
 pub mod http;
 pub mod hub;
+pub mod limits;
 pub mod protocol;
 pub mod queue;
 pub mod service;

@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
 use crate::hub::Hub;
+use crate::limits::ConnectionCounts;
 use crate::queue::Timestamp;
 
 /// What routes and connections share.
@@ -21,6 +22,10 @@ pub struct Service {
     pub cancel: CancellationToken,
     /// Every connection task, so shutdown can wait for them.
     pub connections: TaskTracker,
+    /// Open sockets per client address.
+    pub per_ip: Arc<ConnectionCounts>,
+    /// The API's rate limit per client address.
+    pub api_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
 }
 
 impl Service {

@@ -9,9 +9,10 @@ use serde::Serialize;
 use super::ApiError;
 use crate::auth::{Capability, Role, SessionId, secret_matches};
 use crate::hub::{CreateError, NewSession};
+use crate::queue::{Actor, Command};
 use crate::service::Shared;
-use crate::session::Info;
-use crate::store::{SessionMeta, StoreError};
+use crate::session::{Answer, Info, SessionHandle};
+use crate::store::StoreError;
 
 /// The role links of a session. The capability rides in the URL fragment, which browsers never
 /// send to servers, so it stays out of access logs.
@@ -159,7 +160,7 @@ pub async fn events_ndjson(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    let meta = authorize(
+    let (handle, _) = authorize(
         &svc,
         &id,
         &headers,
@@ -167,7 +168,7 @@ pub async fn events_ndjson(
         "a moderator's link for this session is required",
     )
     .await?;
-    let id = meta.id;
+    let id = handle.meta().id;
     let events = svc
         .hub
         .runtime()
@@ -189,34 +190,62 @@ async fn authorize(
     headers: &HeaderMap,
     roles: &[Role],
     required: &'static str,
-) -> Result<SessionMeta, ApiError> {
+) -> Result<(SessionHandle, Actor), ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
     let id: SessionId = id.parse().map_err(|_| not_found())?;
-    let meta = svc
+    let handle = svc
         .hub
-        .runtime()
-        .store
-        .meta(id)
+        .get(id)
         .await
         .map_err(|e| unavailable(&e))?
         .ok_or_else(not_found)?;
-    if holds(svc, headers, id, meta.key_epoch, roles) {
-        Ok(meta)
-    } else {
-        Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", required))
+    let token = bearer(headers);
+    if secret_matches(&svc.settings.admin_token, token) {
+        return Ok((handle, Actor::Organizer));
+    }
+    let role = svc.settings.keys.verify(token).ok().and_then(|c| {
+        (c.session == id && c.epoch == handle.key_epoch() && roles.contains(&c.role))
+            .then_some(c.role)
+    });
+    match role {
+        Some(Role::Chair) => Ok((handle, Actor::Chair)),
+        Some(Role::OnlineModerator) => Ok((handle, Actor::OnlineModerator)),
+        // A display's link acts as nobody: it only reads.
+        Some(_) => Ok((handle, Actor::Newcomer)),
+        None => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", required)),
     }
 }
 
-/// Whether the request's bearer token is the admin token, or a capability of one of `roles` for
-/// session `id` at its current key epoch.
-fn holds(svc: &Shared, headers: &HeaderMap, id: SessionId, key_epoch: u32, roles: &[Role]) -> bool {
-    let token = bearer(headers);
-    secret_matches(&svc.settings.admin_token, token)
-        || svc
-            .settings
-            .keys
-            .verify(token)
-            .is_ok_and(|c| c.session == id && c.epoch == key_epoch && roles.contains(&c.role))
+/// `POST /api/sessions/{id}/rotate` with the chair's link or the admin token: every role link
+/// of the session stops working at once (their sockets close) and new ones are returned.
+pub async fn rotate_links(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Created>, ApiError> {
+    let (handle, actor) = authorize(
+        &svc,
+        &id,
+        &headers,
+        &[Role::Chair],
+        "the chair's link for this session is required",
+    )
+    .await?;
+    let id = handle.meta().id;
+    match handle.command(actor, None, 0, Command::RotateKeys).await {
+        Ok(Answer::Ack { .. }) => {}
+        Ok(Answer::Refused(r)) => {
+            return Err(ApiError::new(StatusCode::CONFLICT, r.code(), r.to_string()));
+        }
+        Ok(Answer::Unavailable) | Err(_) => {
+            return Err(unavailable(&StoreError::Io("not recorded".into())));
+        }
+    }
+    tracing::info!(session = %id, "role links rotated");
+    Ok(Json(Created {
+        id,
+        links: links(&svc, id, handle.key_epoch()),
+    }))
 }
 
 /// The room's current code, for the display.
@@ -238,7 +267,7 @@ pub async fn room_code(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<RoomCode>, ApiError> {
-    let meta = authorize(
+    let (handle, _) = authorize(
         &svc,
         &id,
         &headers,
@@ -246,14 +275,14 @@ pub async fn room_code(
         "the display's link is required",
     )
     .await?;
-    let id = meta.id;
+    let id = handle.meta().id;
     let now = svc.now().0;
     let code = svc.settings.keys.room_code(id, now);
     let cap = Capability {
         role: Role::Participant,
         session: id,
         participant: None,
-        epoch: meta.key_epoch,
+        epoch: handle.key_epoch(),
     };
     let join_url = format!(
         "{}/s/{id}/join#t={}&room={code}",

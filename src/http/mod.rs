@@ -2,9 +2,10 @@
 //! error is one JSON shape, `{"code", "message"}`, with its status.
 
 mod api;
+pub mod guard;
 mod pages;
 
-pub use pages::CSP;
+pub use guard::CSP;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -19,20 +20,31 @@ const BODY_LIMIT: usize = 64 * 1024;
 
 /// Every route of the service.
 pub fn router(svc: Shared) -> Router {
-    Router::new()
+    let api = Router::new()
         .route("/api/sessions", post(api::create_session))
         .route("/api/sessions/{id}", get(api::session_info))
         .route("/api/sessions/{id}/events.ndjson", get(api::events_ndjson))
+        .route("/api/sessions/{id}/rotate", post(api::rotate_links))
+        .route("/api/sessions/{id}/room", get(api::room_code))
+        .layer(axum::middleware::from_fn_with_state(
+            svc.clone(),
+            guard::api_rate,
+        ));
+    Router::new()
+        .merge(api)
         .route("/ws", get(crate::ws::upgrade))
         .route("/", get(pages::home))
         .route("/s/{id}", get(pages::page))
         .route("/s/{id}/{role}", get(pages::page))
         .route("/assets/{*path}", get(pages::asset))
-        .route("/api/sessions/{id}/room", get(api::room_code))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(pages::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            svc.clone(),
+            guard::security_headers,
+        ))
+        .layer(axum::middleware::from_fn(guard::header_limits))
         .with_state(svc)
 }
 
@@ -59,7 +71,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with its status, stable code and human message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,

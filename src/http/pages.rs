@@ -1,11 +1,9 @@
 //! The consoles: pages and their assets, embedded in the binary (read from `web/` on disk in
-//! debug builds, so editing a page needs no rebuild), and the security headers every response
-//! carries.
+//! debug builds, so editing a page needs no rebuild).
 
 use axum::body::Body;
-use axum::extract::{Path, Request};
+use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
@@ -15,30 +13,6 @@ use rust_embed::RustEmbed;
 #[exclude = "test/*"]
 #[exclude = "node_modules/*"]
 struct Web;
-
-/// Only our own scripts, styles, images and sockets; no inline code, no framing.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-    connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; \
-    frame-ancestors 'none'";
-
-/// Add the security headers to every response.
-pub async fn security_headers(req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    resp
-}
 
 fn file(path: &str) -> Response {
     match Web::get(path) {

@@ -4,11 +4,11 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::answers::Answers;
 use super::publish::Published;
-use super::{Answer, Frame, Info, Msg, Runtime, Sender, Subscription};
+use super::{Answer, Frame, Gate, Info, Msg, Runtime, Sender, Subscription};
 use crate::protocol::{Audience, Outgoing, Resume, View, encode};
 use crate::queue::{Actor, Command, Event, Fact, State, Timestamp, decide};
 use crate::store::SessionMeta;
@@ -24,6 +24,7 @@ pub(super) struct SessionActor {
     published: Published,
     /// The time of the last event: server time never runs backwards within a session.
     last_at: Timestamp,
+    gate: watch::Sender<Gate>,
 }
 
 fn wall_clock() -> Timestamp {
@@ -40,6 +41,7 @@ impl SessionActor {
         let last_at = events.last().map_or(Timestamp(0), |e| e.at);
         let now = wall_clock().max(last_at);
         Self {
+            gate: watch::Sender::new(Gate::of(&meta, &state)),
             updates: broadcast::channel(rt.config.lag_capacity.max(1)).0,
             ring: VecDeque::with_capacity(rt.config.resume_window),
             answers: Answers::new(rt.config.answers),
@@ -49,6 +51,10 @@ impl SessionActor {
             state,
             last_at,
         }
+    }
+
+    pub(super) fn gate(&self) -> watch::Receiver<Gate> {
+        self.gate.subscribe()
     }
 
     fn now(&self) -> Timestamp {
@@ -176,6 +182,13 @@ impl SessionActor {
         self.ring.push_back(frame.clone());
         // An error only means nobody is subscribed right now.
         let _ = self.updates.send(frame);
+        // After the update, so a removed participant's screen shows it before the socket closes.
+        if events
+            .iter()
+            .any(|e| matches!(e.fact, Fact::KeysRotated | Fact::ParticipantRemoved { .. }))
+        {
+            self.gate.send_replace(Gate::of(&self.meta, &self.state));
+        }
     }
 
     fn reorder(&mut self) {

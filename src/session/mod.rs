@@ -11,16 +11,17 @@ mod actor;
 mod answers;
 mod publish;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::protocol::{Audience, Resume};
-use crate::queue::{Actor, Command, Event, ParticipantId, Policy, Refusal};
+use crate::queue::{Actor, Command, Event, ParticipantId, Policy, Refusal, State};
 use crate::store::{EventLog, SessionMeta};
 
 /// Tunables of every session actor.
@@ -130,6 +131,35 @@ pub struct Info {
     pub epoch: u32,
 }
 
+/// Which links still work: those signed at the current key epoch, except removed participants'
+/// own links. Connections watch it and close the moment their link stops working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gate {
+    /// The current key epoch.
+    pub key_epoch: u32,
+    /// Participants removed from the session.
+    pub removed: BTreeSet<ParticipantId>,
+}
+
+impl Gate {
+    fn of(meta: &SessionMeta, s: &State) -> Self {
+        Self {
+            key_epoch: meta.key_epoch + s.key_rotations(),
+            removed: s
+                .participants()
+                .iter()
+                .filter(|p| p.removed)
+                .map(|p| p.id)
+                .collect(),
+        }
+    }
+
+    /// Whether a link signed at `epoch` (for `participant`, on a personal link) still works.
+    pub fn admits(&self, epoch: u32, participant: Option<ParticipantId>) -> bool {
+        epoch == self.key_epoch && participant.is_none_or(|p| !self.removed.contains(&p))
+    }
+}
+
 /// The session has stopped (idle or shutting down); ask the hub again.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("the session actor has stopped")]
@@ -158,12 +188,23 @@ enum Msg {
 pub struct SessionHandle {
     meta: Arc<SessionMeta>,
     tx: mpsc::Sender<Msg>,
+    gate: watch::Receiver<Gate>,
 }
 
 impl SessionHandle {
     /// The session's metadata as loaded.
     pub fn meta(&self) -> &SessionMeta {
         &self.meta
+    }
+
+    /// Which links work now; `changed()` wakes when a link stops working.
+    pub fn gate(&self) -> watch::Receiver<Gate> {
+        self.gate.clone()
+    }
+
+    /// The key epoch links must carry now.
+    pub fn key_epoch(&self) -> u32 {
+        self.gate.borrow().key_epoch
     }
 
     /// Whether the actor is still running.
@@ -239,6 +280,7 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel(rt.config.mailbox);
     let meta = Arc::new(meta);
     let actor = actor::SessionActor::new(rt.clone(), meta.clone(), events);
+    let gate = actor.gate();
     rt.tracker.spawn(actor.run(rx, on_exit));
-    SessionHandle { meta, tx }
+    SessionHandle { meta, tx, gate }
 }

@@ -1,8 +1,12 @@
 //! One connection's life: hello, then a loop over the socket, the session's updates, pings
 //! and shutdown.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Instant;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::watch;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use tokio::sync::broadcast::error::RecvError;
@@ -15,7 +19,7 @@ use crate::protocol::{
 };
 use crate::queue::{Actor, Command};
 use crate::service::Shared;
-use crate::session::{Answer, Frame, SessionHandle, Subscription};
+use crate::session::{Answer, Frame, Gate, SessionHandle, Subscription};
 use crate::store::StoreError;
 
 /// Close codes (RFC 6455).
@@ -100,13 +104,18 @@ struct Conn {
     epoch: u32,
     /// The last seq this client was sent.
     seq: u64,
+    /// Which links still work, and the key epoch of this connection's link (none without one).
+    gate: watch::Receiver<Gate>,
+    link_epoch: Option<u32>,
+    /// The per-connection message rate.
+    rate: DefaultDirectRateLimiter,
 }
 
 impl Conn {
     /// Check the hello and subscribe; on failure the client is told why and the socket closed.
     async fn start(mut socket: WebSocket, svc: Shared, hello: Hello) -> Result<Self, ()> {
         match admit(&svc, &hello).await {
-            Ok((session, handle, caller)) => {
+            Ok((session, handle, caller, link_epoch)) => {
                 let audience = match caller {
                     Caller::Chair | Caller::OnlineModerator => Audience::Moderator,
                     _ => Audience::Public,
@@ -125,7 +134,13 @@ impl Conn {
                     initial,
                     updates,
                 } = sub;
+                let limits = &svc.settings.ws;
+                let quota = Quota::per_second(nonzero(limits.messages_per_sec))
+                    .allow_burst(nonzero(limits.message_burst));
                 let mut conn = Conn {
+                    gate: handle.gate(),
+                    link_epoch,
+                    rate: RateLimiter::direct(quota),
                     socket,
                     svc,
                     session,
@@ -201,6 +216,12 @@ impl Conn {
                 }
                 msg = self.socket.recv() => {
                     heard = Instant::now();
+                    if matches!(msg, Some(Ok(Message::Text(_) | Message::Binary(_))))
+                        && self.rate.check().is_err()
+                    {
+                        tracing::info!(session = %self.session, "closing a connection over its message rate");
+                        return self.refuse(&WireError::TooManyMessages).await;
+                    }
                     match msg {
                         Some(Ok(Message::Text(text))) => self.on_text(&text).await?,
                         Some(Ok(Message::Binary(_))) => {
@@ -229,6 +250,11 @@ impl Conn {
                         self.resubscribe(Some(resume)).await?;
                     }
                 },
+                Ok(()) = self.gate.changed() => {
+                    if !self.admitted() {
+                        return self.refuse(&WireError::Revoked).await;
+                    }
+                }
                 _ = ping.tick() => {
                     if heard.elapsed() > ping_every * 3 {
                         return Err(Closed);
@@ -237,6 +263,25 @@ impl Conn {
                 }
             }
         }
+    }
+
+    /// Whether this connection's link still works.
+    fn admitted(&self) -> bool {
+        let participant = match self.caller {
+            Caller::Participant(p) => Some(p),
+            _ => None,
+        };
+        self.link_epoch
+            .is_none_or(|e| self.gate.borrow().admits(e, participant))
+    }
+
+    /// Tell the client why, and close with 1008.
+    async fn refuse(&mut self, e: &WireError) -> Result<(), Closed> {
+        let _ = self
+            .send(Message::Text(protocol::wire_error(None, e).into()))
+            .await;
+        let _ = close(&mut self.socket, POLICY, e.code()).await;
+        Err(Closed)
     }
 
     async fn resubscribe(&mut self, resume: Option<Resume>) -> Result<(), Closed> {
@@ -250,6 +295,7 @@ impl Conn {
                         return Err(Closed);
                     }
                 };
+                self.gate = self.handle.gate();
                 self.handle
                     .subscribe(self.audience, resume)
                     .await
@@ -310,6 +356,7 @@ impl Conn {
             // The actor stopped between lookups: start it again and resend once.
             if let Ok(Some(h)) = self.svc.hub.get(self.session).await {
                 self.handle = h;
+                self.gate = self.handle.gate();
                 answer = self
                     .handle
                     .command(actor, self.client.clone(), req, command)
@@ -321,11 +368,13 @@ impl Conn {
                 let token = match participant.filter(|_| joining) {
                     Some(p) => {
                         self.caller = Caller::Participant(p);
+                        let epoch = self.handle.key_epoch();
+                        self.link_epoch = Some(epoch);
                         Some(self.svc.settings.keys.sign(&Capability {
                             role: Role::Participant,
                             session: self.session,
                             participant: Some(p),
-                            epoch: self.handle.meta().key_epoch,
+                            epoch,
                         }))
                     }
                     None => None,
@@ -345,12 +394,12 @@ impl Conn {
     }
 }
 
-/// Check a hello: version, session, capability. Returns the session and the caller, or the
-/// error to send with the close code.
+/// Check a hello: version, session, capability. Returns the session, the caller and its link's
+/// key epoch, or the error to send with the close code.
 async fn admit(
     svc: &Shared,
     hello: &Hello,
-) -> Result<(SessionId, SessionHandle, Caller), (WireError, u16)> {
+) -> Result<(SessionId, SessionHandle, Caller, Option<u32>), (WireError, u16)> {
     if hello.v != VERSION {
         return Err((WireError::Version(hello.v), POLICY));
     }
@@ -381,8 +430,9 @@ async fn admit(
     };
     let caller = match cap {
         None => Caller::Viewer,
-        Some(c) if c.session != session || c.epoch != handle.meta().key_epoch => {
-            return Err((WireError::BadToken, POLICY));
+        Some(c) if c.session != session => return Err((WireError::BadToken, POLICY)),
+        Some(c) if !handle.gate().borrow().admits(c.epoch, c.participant) => {
+            return Err((WireError::Revoked, POLICY));
         }
         Some(c) => match (c.role, c.participant) {
             (Role::Chair, _) => Caller::Chair,
@@ -392,7 +442,11 @@ async fn admit(
             (Role::Display, _) => Caller::Viewer,
         },
     };
-    Ok((session, handle, caller))
+    Ok((session, handle, caller, cap.map(|c| c.epoch)))
+}
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
 /// Whether a read failed because the message was over the limit.

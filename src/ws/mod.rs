@@ -7,16 +7,54 @@
 
 mod connection;
 
-use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
-use axum::response::Response;
+use std::net::SocketAddr;
 
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::http::ApiError;
+use crate::limits::client_ip;
 use crate::service::Shared;
 
-/// `GET /ws`: upgrade, with a small read buffer and the configured message limit (axum's
-/// default of 64 MiB is a thousand times too large for this protocol).
-pub async fn upgrade(ws: WebSocketUpgrade, State(svc): State<Shared>) -> Response {
-    let max = svc.settings.ws.max_message_bytes;
+/// `GET /ws`: check the origin and the client's socket count before upgrading; then upgrade with
+/// a small read buffer and the configured message limit (axum's default of 64 MiB is a thousand
+/// times too large for this protocol).
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(svc): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let limits = &svc.settings.ws;
+    // Browsers always send Origin on a WebSocket upgrade; a request without one comes from a
+    // program, which could forge any Origin anyway, so only browsers' origins are checked.
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|o| limits.allowed_origins.iter().any(|a| a == o));
+        if !allowed {
+            tracing::info!(origin = ?origin, "WebSocket refused: origin not allowed");
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "this page's origin may not connect to this service",
+            )
+            .into_response();
+        }
+    }
+    let ip = client_ip(peer, &headers, svc.settings.http.trust_proxy_headers);
+    let Some(slot) = svc.per_ip.acquire(ip, limits.max_connections_per_ip) else {
+        tracing::info!(%ip, "WebSocket refused: too many connections from one address");
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections",
+            "too many connections from your address",
+        )
+        .into_response();
+    };
+    let max = limits.max_message_bytes;
     ws.read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(1024 * 1024)
@@ -24,6 +62,9 @@ pub async fn upgrade(ws: WebSocketUpgrade, State(svc): State<Shared>) -> Respons
         .max_frame_size(max)
         .on_upgrade(move |socket| {
             let tracker = svc.connections.clone();
-            tracker.track_future(connection::run(socket, svc))
+            tracker.track_future(async move {
+                connection::run(socket, svc).await;
+                drop(slot);
+            })
         })
 }

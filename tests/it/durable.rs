@@ -388,6 +388,9 @@ async fn a_full_database_refuses_commands_and_keeps_serving_reads() {
         if let rostrum::config::StoreChoice::Sqlite { options, .. } = &mut s.store {
             options.max_bytes = Some(96 * 1024);
         }
+        // A script filling the disk, far faster than the per-connection rate allows a person.
+        s.ws.messages_per_sec = 10_000;
+        s.ws.message_burst = 10_000;
     })
     .await;
     let s = app.create_session(json!({"title": "Full"})).await;
