@@ -98,8 +98,14 @@ pub async fn create_session(
             "a valid admin token is required",
         ));
     }
-    let Json(new) =
-        body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.body_text()))?;
+    let Json(new) = body.map_err(|e| {
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "body_too_large"
+        } else {
+            "bad_json"
+        };
+        ApiError::new(e.status(), code, e.body_text())
+    })?;
     let meta = svc.hub.create(new, svc.now()).await.map_err(|e| match e {
         CreateError::Invalid(r) => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code(), r.to_string())

@@ -28,6 +28,9 @@ const POLICY: u16 = 1008;
 const TOO_BIG: u16 = 1009;
 const INTERNAL: u16 = 1011;
 
+/// How long a refused client has to answer our close before the socket is dropped.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Longest client id kept for idempotency.
 const CLIENT_ID_MAX: usize = 64;
 
@@ -281,6 +284,20 @@ impl Conn {
             .send(Message::Text(protocol::wire_error(None, e).into()))
             .await;
         let _ = close(&mut self.socket, POLICY, e.code()).await;
+        // Finish the closing handshake: read (and drop) what the client still sends until its
+        // close, so the socket is not reset with our error frame and close still unread.
+        let cancel = self.svc.cancel.clone();
+        let drain = async {
+            while let Some(Ok(m)) = self.socket.recv().await {
+                if matches!(m, Message::Close(_)) {
+                    break;
+                }
+            }
+        };
+        tokio::select! {
+            _ = timeout(CLOSE_GRACE, drain) => {}
+            () = cancel.cancelled() => {}
+        }
         Err(Closed)
     }
 

@@ -5,4 +5,5 @@ mod consoles;
 mod durable;
 mod hub;
 mod readme;
+mod safety;
 mod support;

@@ -156,8 +156,37 @@ pub struct Client {
 
 impl Client {
     pub async fn open(ws_url: &str) -> Client {
-        let (ws, _) = connect_async(ws_url).await.expect("the upgrade succeeds");
-        Client {
+        Self::open_with(ws_url, &[])
+            .await
+            .expect("the upgrade succeeds")
+    }
+
+    /// Open with extra handshake headers; a refused upgrade gives its HTTP status and body.
+    pub async fn open_with(
+        ws_url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Client, (u16, String)> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = ws_url.into_client_request().unwrap();
+        for (k, v) in headers {
+            request.headers_mut().insert(
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        let ws = match connect_async(request).await {
+            Ok((ws, _)) => ws,
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                let body = resp
+                    .body()
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                return Err((resp.status().as_u16(), body));
+            }
+            Err(e) => panic!("the upgrade failed: {e}"),
+        };
+        Ok(Client {
             ws,
             session: String::new(),
             token: None,
@@ -169,11 +198,39 @@ impl Client {
             next_req: 1,
             updates_seen: Vec::new(),
             snapshots_seen: 0,
+        })
+    }
+
+    /// Read until the server closes the socket: the close code and the last `error` frame's code.
+    pub async fn until_closed(&mut self) -> (Option<u16>, Option<String>) {
+        let mut last_error = None;
+        loop {
+            match self.next_message().await {
+                Some(Message::Text(t)) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] == "error" {
+                        last_error = v["code"].as_str().map(str::to_owned);
+                    } else {
+                        self.absorb(&v);
+                    }
+                }
+                Some(Message::Close(f)) => return (f.map(|f| u16::from(f.code)), last_error),
+                Some(_) => {}
+                None => return (None, last_error),
+            }
         }
     }
 
     pub async fn send_json(&mut self, v: &Value) {
         self.ws.send(Message::text(v.to_string())).await.unwrap();
+    }
+
+    /// Send without asserting success (the server may have closed already).
+    pub async fn ws_send(
+        &mut self,
+        m: Message,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        self.ws.send(m).await
     }
 
     pub async fn send_raw(&mut self, m: Message) {
