@@ -338,6 +338,20 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Serve at `url`: links, QR codes and the WebSocket origin check follow it (the first
+    /// allowed origin is always the public URL's).
+    pub fn set_public_url(&mut self, url: &str) -> anyhow::Result<()> {
+        let origin = origin_of(url)?;
+        self.public_url = url.trim_end_matches('/').to_owned();
+        match self.ws.allowed_origins.first_mut() {
+            Some(first) => *first = origin,
+            None => self.ws.allowed_origins.push(origin),
+        }
+        Ok(())
+    }
+}
+
 /// Secrets generated at first start, kept in the data directory.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Secrets {

@@ -55,7 +55,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.bind).await?;
     if args.public_url.is_none() {
         // The address actually bound (port 0 picks one), not the one asked for.
-        settings.public_url = format!("http://{}", listener.local_addr()?);
+        settings.set_public_url(&format!("http://{}", listener.local_addr()?))?;
     }
     rostrum::app::run(listener, settings, shutdown_signal()).await
 }

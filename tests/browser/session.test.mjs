@@ -215,3 +215,75 @@ test("a whole hybrid session, in every console", async () => {
   assert.deepEqual(cspViolations, [], "the strict CSP blocks nothing the pages need");
   for (const p of [chair, om, display, pub, ana, bo, chen]) await p.context.close();
 });
+
+test("a disrupted session: an official's name refused, a spammer removed, the room locked, every link renewed, the session ended", async () => {
+  const s = await createSession("Open forum on platform governance");
+  const chair = await open(s.links.chair, "laptop", { name: "chair" });
+  const display = await open(s.links.display, "projector", { name: "display" });
+  const ana = await open(s.links.participant, "phone", { name: "ana" });
+  const spam = await open(s.links.participant, "phone", { name: "spam" });
+
+  // Nobody may pass for an official.
+  await spam.page.fill("#name", "Moderator");
+  await spam.page.click("#join-form button[type=submit]");
+  await spam.page.locator("#error:not([hidden])").waitFor();
+  assert.equal(await spam.page.locator("#me-section").isHidden(), true);
+  await join(spam, "Spam Bot", "Nowhere");
+  await raise(spam);
+  await join(ana, "Ana Lima", "Brazil IGF");
+  await raise(ana, "question");
+  await chair.page.waitForFunction(() => document.querySelectorAll("#queue .entry").length === 2);
+
+  // The chair removes the spammer, with a reason: their page is cut off for good.
+  await chair.page.click(`#queue [data-request]:has-text("Spam Bot") [data-action=remove-person]`);
+  await chair.page.fill("#ask-input", "spam");
+  await chair.page.click("dialog.ask button[value=ok]");
+  await spam.page.locator("#error[data-fatal=true]", { hasText: "This link no longer works" }).waitFor();
+  await chair.page.waitForFunction(() => document.querySelectorAll("#queue .entry").length === 1);
+  assert.deepEqual(await queueNames(chair), ["Ana Lima"]);
+
+  // Locked: the display stops showing the room code, a new visitor cannot join, Ana stays.
+  await chair.page.click("#lock-toggle");
+  await chair.page.locator("#lock-toggle[aria-pressed=true]").waitFor();
+  await display.page.locator("#join-closed:not([hidden])", { hasText: "not taking new participants" }).waitFor();
+  assert.equal(await display.page.locator("#qr").isHidden(), true);
+  const late = await open(s.links.participant, "phone", { name: "late" });
+  await late.page.locator("#session-note:not([hidden])", { hasText: "not taking new participants" }).waitFor();
+  assert.equal(await late.page.locator("#join-form").isHidden(), true);
+  await chair.page.locator("#controls-state", { hasText: "Locked" }).waitFor();
+  await shoot(chair, "chair-controls-laptop");
+  await shoot(late, "participant-locked-phone");
+  await shoot(display, "display-locked-1080p");
+  for (const p of [chair, display, late]) await axe(p);
+
+  // Every link renewed: the old ones stop at once; the chair gets the new ones to hand out.
+  await chair.page.click("#rotate");
+  await chair.page.click("dialog.ask button[value=ok]");
+  await chair.page.locator("dialog.rotated-links").waitFor();
+  assert.equal(await chair.page.locator("dialog.rotated-links input").count(), 5);
+  const fresh = await chair.page.inputValue("#link-participant");
+  assert.notEqual(fresh, s.links.participant);
+  await ana.page.locator("#error[data-fatal=true]", { hasText: "This link no longer works" }).waitFor();
+  await display.page.locator("#error[data-fatal=true]").waitFor();
+  await axe(chair);
+  await shoot(chair, "chair-new-links-laptop");
+  await chair.page.click("dialog.rotated-links button[value=ok]");
+  await chair.page.waitForFunction((old) => location.hash !== old, new URL(s.links.chair).hash);
+  await chair.page.locator("#status[data-state=online]").waitFor();
+  await chair.page.locator("#floor[data-phase]:not(:empty)").waitFor();
+
+  // Ended: read-only for good, on every page that is still allowed in.
+  const pub = await open(s.links.public, "phone", { name: "public" });
+  await chair.page.click("#end-session");
+  await chair.page.click("dialog.ask button[value=ok]");
+  await chair.page.locator("#controls-state", { hasText: "This session has ended." }).waitFor();
+  assert.equal(await chair.page.locator("#next").isDisabled(), true);
+  assert.equal(await chair.page.locator("#lock-toggle").isDisabled(), true);
+  assert.equal(await chair.page.locator("#rotate").isDisabled(), true);
+  assert.equal(await chair.page.locator("#queue [data-action]").count(), 0, "no actions on a record");
+  await pub.page.waitForFunction(() => document.querySelectorAll("#queue .entry").length === 1);
+  await shoot(chair, "chair-ended-laptop");
+
+  assert.deepEqual(cspViolations, [], "the strict CSP blocks nothing the pages need");
+  for (const p of [chair, display, ana, spam, late, pub]) await p.context.close();
+});

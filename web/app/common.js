@@ -40,13 +40,10 @@ async function loadMessages(lang) {
   return res.json();
 }
 
+/** One id per page load: commands are numbered from 1 on each load, and the server answers a
+ * resent (client, req) from its cache, so an id kept across reloads would replay old answers. */
 function clientId() {
-  let id = sessionStorage.getItem("rostrum:client");
-  if (!id) {
-    id = crypto.randomUUID();
-    sessionStorage.setItem("rostrum:client", id);
-  }
-  return id;
+  return crypto.randomUUID();
 }
 
 /**
@@ -73,6 +70,7 @@ export async function boot({ render, tick = () => {}, onEvents = () => {}, token
   languagePicker(ctx);
 
   const token = pageToken ? pageToken(frag.token, session) : frag.token;
+  ctx.token = token;
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const conn = new Connection({ url: `${scheme}//${location.host}/ws`, session, token, clientId: clientId(), clock: ctx.clock });
   ctx.conn = conn;

@@ -45,6 +45,10 @@ function entryActions(ctx, chair) {
         const a = await ask(ctx, "dialog.remove_title");
         if (a) ctx.send({ type: "remove", request: r.id, reason: a.reason }).catch(() => {});
       }) : null,
+      mine && r.origin === "self" ? b("remove-person", "action.remove_person", async () => {
+        const a = await ask(ctx, "dialog.remove_person_title");
+        if (a) ctx.send({ type: "remove_participant", participant: r.participant, reason: a.reason }).catch(() => {});
+      }, { class: "danger" }) : null,
     ];
   };
 }
@@ -118,6 +122,71 @@ function chairForms(ctx) {
   });
 }
 
+/** Lock, pause participants, lock names, renew every link, end the session. */
+function controlForms(ctx) {
+  const toggle = (id, control) =>
+    $(id)?.addEventListener("click", () => {
+      const on = !ctx.view.session.controls[STATE_OF[control]];
+      ctx.send({ type: "set_control", control, on }).catch(() => {});
+    });
+  toggle("lock-toggle", "lock");
+  toggle("suspend-toggle", "suspend");
+  toggle("rename-toggle", "rename_lock");
+  $("end-session")?.addEventListener("click", async () => {
+    if (await confirmDialog(ctx, "confirm.end_session")) ctx.send({ type: "end_session" }).catch(() => {});
+  });
+  $("rotate")?.addEventListener("click", async () => {
+    if (!(await confirmDialog(ctx, "confirm.rotate"))) return;
+    const res = await fetch(`/api/sessions/${ctx.session}/rotate`, { method: "POST", headers: { Authorization: `Bearer ${ctx.token}` } });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) return showError(ctx, body.code ?? "unavailable", body);
+    ctx.conn.stop(); // this console's own link has just stopped working
+    showRotatedLinks(ctx, body.links);
+  });
+}
+
+const STATE_OF = { lock: "locked", suspend: "suspended", rename_lock: "rename_locked" };
+const LINK_ROLES = ["chair", "online_moderator", "participant", "display", "public"];
+
+/** The new links, to copy and send; closing it opens this console on its new link. */
+function showRotatedLinks(ctx, links) {
+  const rows = LINK_ROLES.map((role) => {
+    const id = `link-${role}`;
+    return [h("label", { for: id }, ctx.t(`rotate.${role}`)), h("input", { id, readonly: true, value: links[role], onfocus: (e) => e.target.select() })];
+  });
+  const dialog = h("dialog", { class: "ask rotated-links", "aria-labelledby": "rotated-h" },
+    h("form", { method: "dialog" },
+      h("h2", { id: "rotated-h" }, ctx.t("rotate.title")),
+      h("p", {}, ctx.t("rotate.note")),
+      rows.flat(),
+      h("div", { class: "dialog-buttons" }, h("button", { value: "ok", class: "primary" }, ctx.t("rotate.open")))));
+  document.body.append(dialog);
+  dialog.addEventListener("close", () => {
+    location.replace(links.chair);
+    location.reload();
+  });
+  dialog.showModal();
+}
+
+function renderControls(ctx) {
+  const c = ctx.view.session.controls;
+  const press = (id, on, onKey, offKey) => {
+    const b = $(id);
+    if (!b) return;
+    b.setAttribute("aria-pressed", on ? "true" : "false");
+    b.textContent = ctx.t(on ? onKey : offKey);
+    b.disabled = c.ended;
+  };
+  press("lock-toggle", c.locked, "action.unlock", "action.lock");
+  press("suspend-toggle", c.suspended, "action.unsuspend", "action.suspend");
+  press("rename-toggle", c.rename_locked, "action.rename_unlock", "action.rename_lock");
+  const states = [c.ended && "state.ended", c.locked && "state.locked", c.suspended && "state.suspended", c.rename_locked && "state.rename_locked"].filter(Boolean);
+  $("controls-state").textContent = (states.length ? states : ["state.open"]).map((k) => ctx.t(k)).join(" · ");
+  // An ended session is a record: nothing on this page changes it any more.
+  document.body.classList.toggle("ended", c.ended);
+  if (c.ended) for (const el of document.querySelectorAll("main button, main input, main select, main textarea")) el.disabled = true;
+}
+
 function keyboard(ctx) {
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest?.("input, textarea, select, dialog")) return;
@@ -179,7 +248,9 @@ function startConsole() {
   const render = (ctx) => {
     renderSettings(ctx);
     renderFloor($("floor"), ctx);
-    renderQueue($("queue"), ctx, { actions: entryActions(ctx, chair), filter: remoteOnly ? (r) => r.who.modality !== "onsite" : null });
+    const actions = ctx.view.session.controls.ended ? null : entryActions(ctx, chair);
+    renderQueue($("queue"), ctx, { actions, filter: remoteOnly ? (r) => r.who.modality !== "onsite" : null });
+    renderControls(ctx);
   };
   boot({
     render,
@@ -200,6 +271,7 @@ function startConsole() {
     proxyForm(ctx);
     relayForm(ctx);
     chairForms(ctx);
+    controlForms(ctx);
     keyboard(ctx);
   }, (err) => showError({ t: (k) => k }, "unavailable", { message: String(err) }, true));
 }

@@ -17,6 +17,14 @@ function render(ctx) {
     ...["onsite", "online", "hub"].map((m) => h("div", { class: "count" }, h("span", { class: "count-n" }, String(c[m])), h("span", {}, ctx.t(`modality.${m}`)))),
   );
   $("session-title").textContent = ctx.view.session.title;
+  // No join code while the session takes no newcomers.
+  const { locked, suspended, ended } = ctx.view.session.controls;
+  const key = ended ? "state.ended" : locked ? "join.locked" : suspended ? "me.suspended" : null;
+  const closed = $("join-closed");
+  closed.hidden = key == null;
+  closed.textContent = key ? ctx.t(key) : "";
+  for (const id of ["qr", "room-code"]) $(id).hidden = locked || ended;
+  document.querySelector(".room-code-label").hidden = locked || ended;
 }
 
 /** Fetch the room code and QR, and again when the code rotates. */

@@ -40,9 +40,22 @@ function alertUser(ctx, key) {
   }, 8000);
 }
 
-function renderMe(ctx) {
+/** The session's state as a participant needs it: ended, paused, or not taking newcomers. */
+function renderControls(ctx) {
+  const { locked, suspended, ended } = ctx.view.session.controls;
   const joined = me(ctx) != null;
-  $("join-section").hidden = joined;
+  const key = ended ? "state.ended" : suspended ? "me.suspended" : locked && !joined ? "join.locked" : null;
+  const note = $("session-note");
+  note.hidden = key == null;
+  note.textContent = key ? ctx.t(key) : "";
+  $("join-form").hidden = locked || ended;
+}
+
+function renderMe(ctx) {
+  renderControls(ctx);
+  const joined = me(ctx) != null;
+  const { locked, suspended, ended } = ctx.view.session.controls;
+  $("join-section").hidden = joined || locked || ended;
   $("me-section").hidden = !joined;
   $("onsite-note").hidden = !ctx.room;
   $("remote-choice").hidden = !!ctx.room;
@@ -50,8 +63,8 @@ function renderMe(ctx) {
   const r = myRequest(ctx);
   const floor = ctx.view.floor;
   const speaking = floor && floor.participant === me(ctx);
-  $("raise-form").hidden = !!r || !ctx.view.session.list_open;
-  $("list-closed").hidden = !!r || ctx.view.session.list_open;
+  $("raise-form").hidden = !!r || !ctx.view.session.list_open || suspended || ended;
+  $("list-closed").hidden = !!r || ctx.view.session.list_open || ended;
   const status = $("my-status");
   const actions = $("my-actions");
   actions.replaceChildren();
@@ -111,10 +124,11 @@ boot({
   // A personal link that no longer works (the session's links were rotated): forget it and
   // start again from the session's join link.
   ctx.conn.addEventListener("fatal", (e) => {
-    if (e.detail === "bad_token" && localStorage.getItem(tokenKey(ctx.session))) {
-      localStorage.removeItem(tokenKey(ctx.session));
-      location.reload();
-    }
+    if (!localStorage.getItem(tokenKey(ctx.session))) return;
+    localStorage.removeItem(tokenKey(ctx.session));
+    // A link that is no longer understood falls back to the session's join link; one that was
+    // revoked (the person was removed, or every link renewed) does not: the message stays.
+    if (e.detail === "bad_token") location.reload();
   });
   const form = $("join-form");
   form.elements.name.value = localStorage.getItem("rostrum:name") ?? "";

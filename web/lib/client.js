@@ -6,7 +6,7 @@
 import { applyPatch, applyOrder, Diverged } from "./view.js";
 
 /** Refusals that no reconnect can cure. */
-const FATAL = new Set(["bad_token", "unknown_session", "unsupported_version", "damaged"]);
+const FATAL = new Set(["bad_token", "revoked", "unknown_session", "unsupported_version", "damaged"]);
 const OPEN = 1;
 
 export class Connection extends EventTarget {
@@ -19,6 +19,7 @@ export class Connection extends EventTarget {
   #resyncing = false;
   #stopped = true;
   #fatal = null;
+  #lastError = null;
 
   /**
    * @param {object} o `url` of /ws, `session` id, capability `token` (null for the public view),
@@ -100,7 +101,9 @@ export class Connection extends EventTarget {
     this.#ws = null;
     this.#setStatus("offline");
     if (this.#stopped || this.#fatal) return;
-    if (e?.code === 1008) {
+    // 1008 is a refused link, unless the server said the page sent too much too fast: then
+    // reconnecting (after the backoff) is the cure.
+    if (e?.code === 1008 && this.#lastError !== "too_many_messages") {
       this.#fatal = "bad_token";
       this.#emit("fatal", this.#fatal);
       return;
@@ -153,9 +156,10 @@ export class Connection extends EventTarget {
       case "ack":
         return this.#answer(f, null);
       case "error":
+        this.#lastError = f.code;
         if (FATAL.has(f.code)) {
           this.#fatal = f.code;
-          this.#emit("fatal", f.code);
+          return this.#emit("fatal", f.code);
         }
         if (f.req != null && this.#pending.has(f.req)) return this.#answer(f, f);
         return this.#emit("error", f);

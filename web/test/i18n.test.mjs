@@ -57,3 +57,17 @@ test("every reason and error has a key, and every language has every English key
     for (const [k, m] of Object.entries(en)) assert.deepEqual(placeholders(cat[k]), placeholders(m), `${lang} ${k} keeps its placeholders`);
   }
 });
+
+test("every error code the protocol page lists has a message", () => {
+  const en = load("en");
+  const page = readFileSync(new URL("../../docs/protocol.md", import.meta.url), "utf8");
+  const table = page.split("## Errors")[1].split("\n## ")[0];
+  const codes = new Set();
+  for (const line of table.split("\n").filter((l) => l.startsWith("| `") || l.startsWith("| queue codes"))) {
+    const cells = line.split("|");
+    const listed = line.startsWith("| queue codes") ? cells[2] : cells[1];
+    for (const m of listed.replace(/\([^)]*\)/g, "").matchAll(/`([a-z_]+)`/g)) codes.add(m[1]);
+  }
+  assert.ok(codes.size > 30 && codes.has("revoked") && codes.has("too_fast"), [...codes].join(" "));
+  for (const code of codes) assert.ok(errorKey(code) in en, `error.${code}`);
+});
