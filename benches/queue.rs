@@ -237,4 +237,34 @@ fn main() {
             m / base
         );
     }
+    joins(rounds, if quick { 200 } else { 2_000 });
+}
+
+/// Joins into a session that already has `PEOPLE` participants: every join checks the name
+/// (normalization, invisible characters, officials' titles) and tells twins apart, so this is
+/// the cost anyone holding the join link can make the server pay. A short, usual name against
+/// the longest name of the most words (80 characters, 40 words).
+fn joins(rounds: usize, n: u32) {
+    let worst: String = "a ".repeat(40).trim_end().to_owned();
+    for (label, name) in [
+        ("join, usual name", "Ana Lima"),
+        ("join, 40-word name", worst.as_str()),
+    ] {
+        let mut rates = Vec::new();
+        for _ in 0..rounds {
+            let mut b = Bench::setup(Order::Fifo);
+            let started = Instant::now();
+            for _ in 0..n {
+                b.run(
+                    Actor::Newcomer,
+                    Command::Join {
+                        profile: Profile::new(name, "Somewhere", Modality::Online),
+                    },
+                );
+            }
+            rates.push(f64::from(n) / started.elapsed().as_secs_f64());
+        }
+        let (m, lo, hi) = median(rates);
+        println!("{label:<32} {m:>12.0} joins/s (min {lo:.0}, max {hi:.0})");
+    }
 }

@@ -157,7 +157,11 @@ pub fn parse(text: &str) -> Result<Incoming, (Option<u64>, WireError)> {
         _ => {
             let command = serde_json::from_value(value).map_err(|e| {
                 let msg = e.to_string();
-                let err = if msg.starts_with("unknown variant") {
+                // Only an unknown `type` is an unknown message; an unknown value of an enum field
+                // (a `kind`, a `control`) is a bad field. serde lists the expected values, and the
+                // command types start with `join`.
+                let unknown_type = format!("unknown variant `{kind}`, expected one of `join`");
+                let err = if msg.starts_with(&unknown_type) {
                     WireError::UnknownType(kind.clone())
                 } else {
                     WireError::BadField(msg)
@@ -302,5 +306,7 @@ pub fn event_json(seq: u64, e: &Event, audience: Audience) -> Option<Value> {
     Some(Value::Object(obj))
 }
 
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod tests;

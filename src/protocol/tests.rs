@@ -95,6 +95,14 @@ fn bad_input_gets_typed_errors_with_the_req_when_readable() {
         code(r#"{"type":"fly","req":3}"#),
         (Some(3), WireError::UnknownType("fly".into()))
     );
+    for bad_value in [
+        r#"{"type":"raise_hand","req":5,"kind":"shout"}"#,
+        r#"{"type":"set_control","req":5,"control":"mute","on":true}"#,
+        r#"{"type":"join","req":5,"profile":{"name":"A","modality":"space"}}"#,
+    ] {
+        let (req, e) = code(bad_value);
+        assert_eq!((req, e.code()), (Some(5), "bad_field"), "{bad_value}: {e}");
+    }
     let (req, e) = code(r#"{"type":"lower_hand","req":4}"#);
     assert_eq!((req, e.code()), (Some(4), "bad_field"));
     assert!(

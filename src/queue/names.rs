@@ -5,6 +5,9 @@
 //! (UTS #39, so a Cyrillic `о` or a Greek `ο` is an `o`) and no accents. The fold is for
 //! comparing only; people see the name as they typed it (NFC-normalized).
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use unicode_security::confusable_detection::skeleton;
@@ -87,19 +90,29 @@ pub(crate) fn fold(s: &str) -> String {
     skel.nfd().filter(|c| !is_combining_mark(*c)).collect()
 }
 
-/// Refuse a name that contains a reserved title.
+/// The reserved titles, folded once.
+static RESERVED: LazyLock<(HashSet<String>, Vec<String>)> = LazyLock::new(|| {
+    (
+        RESERVED_WORDS.iter().map(|w| fold(w)).collect(),
+        RESERVED_ANYWHERE.iter().map(|w| fold(w)).collect(),
+    )
+});
+
+/// Refuse a name that contains a reserved title. One fold of the name, then set lookups: cheap
+/// even for the longest name (a name check runs for every join anyone may send).
 pub(crate) fn check_not_reserved(name: &str) -> Result<(), Refusal> {
+    let (words_reserved, anywhere) = &*RESERVED;
     let folded = fold(name);
     let words: Vec<&str> = folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
     // Also join neighbours, so "co-chair" and "co host" read as "cochair" and "cohost".
-    let pairs = words.windows(2).map(|w| format!("{}{}", w[0], w[1]));
-    let reserved_word = |w: &str| RESERVED_WORDS.iter().any(|r| fold(r) == w);
-    let hit = words.iter().any(|w| reserved_word(w))
-        || pairs.into_iter().any(|w| reserved_word(&w))
-        || RESERVED_ANYWHERE.iter().any(|r| folded.contains(&fold(r)));
+    let hit = words.iter().any(|w| words_reserved.contains(*w))
+        || words
+            .windows(2)
+            .any(|w| words_reserved.contains(&format!("{}{}", w[0], w[1])))
+        || anywhere.iter().any(|r| folded.contains(r.as_str()));
     if hit {
         Err(Refusal::invalid(
             "name",
@@ -118,17 +131,22 @@ pub(crate) fn distinct(
     participants: &[Participant],
     except: Option<ParticipantId>,
 ) -> String {
-    let taken: std::collections::HashSet<String> = participants
+    // Only names that fold to this one, or to it with a number, can be in the way: collect just
+    // those, so a hundred twins cost one pass over the participants, not a hundred.
+    let base = fold(&name);
+    let numbered = format!("{base} (");
+    let taken: HashSet<&str> = participants
         .iter()
         .filter(|p| !p.removed && Some(p.id) != except)
-        .map(|p| fold(&p.profile.name))
+        .map(|p| p.folded_name.as_str())
+        .filter(|f| *f == base || f.starts_with(&numbered))
         .collect();
-    if !taken.contains(&fold(&name)) {
+    if !taken.contains(base.as_str()) {
         return name;
     }
-    (2..)
+    (taken.len() + 1..)
         .map(|n| format!("{name} ({n})"))
-        .find(|candidate| !taken.contains(&fold(candidate)))
+        .find(|candidate| !taken.contains(fold(candidate).as_str()))
         .expect("some number is free")
 }
 

@@ -133,6 +133,9 @@ pub struct Participant {
     pub turns: u32,
     /// Removed by a moderator: their link no longer works.
     pub removed: bool,
+    /// The name folded for comparison (see `names::fold`), kept so a join compares without
+    /// folding everyone's name again.
+    pub folded_name: String,
     /// When they last raised their hand (or rejoined) themselves, oldest first; at most
     /// [`RAISE_BURST`](super::RAISE_BURST) times are kept, for the raise throttle.
     pub recent_raises: Vec<super::Timestamp>,

@@ -217,13 +217,18 @@ impl State {
                     open_request: None,
                     turns: 0,
                     removed: false,
+                    folded_name: super::names::fold(&profile.name),
                     recent_raises: Vec::new(),
                 });
             }
             Fact::ProfileUpdated {
                 participant,
                 profile,
-            } => self.participants[participant.0 as usize].profile = profile.clone(),
+            } => {
+                let p = &mut self.participants[participant.0 as usize];
+                p.folded_name = super::names::fold(&profile.name);
+                p.profile = profile.clone();
+            }
             Fact::HandRaised {
                 request,
                 participant,

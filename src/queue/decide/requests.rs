@@ -8,7 +8,7 @@ use super::{Decided, Decision, next_id};
 
 impl Decision<'_> {
     pub(super) fn join(&self, profile: &Profile) -> Decided {
-        let profile = self.profile(profile, None)?;
+        // Who may, before the (costlier) checks of what they typed.
         match self.actor {
             Actor::Newcomer => {}
             a if a.is_moderator() => self.manages(profile.modality.side(), "register them")?,
@@ -18,6 +18,7 @@ impl Decision<'_> {
                 });
             }
         }
+        let profile = self.profile(profile, None)?;
         self.one(Fact::ParticipantJoined {
             participant: ParticipantId(next_id(self.s.participants().len())),
             profile,
@@ -91,8 +92,8 @@ impl Decision<'_> {
         kind: RequestKind,
         note: Option<&str>,
     ) -> Decided {
-        let profile = self.profile(profile, None)?;
         self.manages(profile.modality.side(), "add someone by proxy")?;
+        let profile = self.profile(profile, None)?;
         let participant = ParticipantId(next_id(self.s.participants().len()));
         let note = checked_note(kind, note)?;
         Ok(vec![
