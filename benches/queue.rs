@@ -15,12 +15,15 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use rostrum::queue::{
-    Actor, Command, FloorSeen, Modality, Order, ParticipantId, Policy, Profile, RequestId,
-    RequestKind, State, Target, TimeLimits, Timestamp, decide,
+    Actor, Command, FloorSeen, Modality, Order, ParticipantId, Policy, Profile, RAISE_BURST,
+    RAISE_WINDOW_MS, RequestId, RequestKind, State, Target, TimeLimits, Timestamp, decide,
 };
 
 const WAITING: u32 = 1_000;
 const PEOPLE: u32 = 2_000;
+/// Server time between two commands: a busy meeting at ten commands a second. (Far less would
+/// have every participant raise many times a minute, which the raise throttle refuses.)
+const STEP_MS: u64 = 100;
 /// Commands per cycle of the measured loop.
 const PER_CYCLE: u64 = 8;
 
@@ -42,7 +45,7 @@ struct Bench {
 
 impl Bench {
     fn run(&mut self, actor: Actor, c: Command) {
-        self.now += 1;
+        self.now += STEP_MS;
         match decide(&self.s, actor, c, Timestamp(self.now)) {
             Ok(events) => {
                 for e in &events {
@@ -95,6 +98,14 @@ impl Bench {
         self.run(Actor::Participant(ParticipantId(p)), c);
     }
 
+    /// Whether `p`'s own raise would pass the raise throttle (3 in 30 s): the random mix hits it
+    /// now and then, and a refusal is never measured.
+    fn may_raise(&self, p: u32) -> bool {
+        let raises = &self.s.participant(ParticipantId(p)).unwrap().recent_raises;
+        raises.len() < RAISE_BURST
+            || Timestamp(self.now + STEP_MS).millis_since(raises[0]) >= RAISE_WINDOW_MS
+    }
+
     /// A random participant with (or without) a waiting request.
     fn pick(&mut self, waiting: bool) -> u32 {
         loop {
@@ -102,7 +113,9 @@ impl Bench {
             let queued = self
                 .open_request(p)
                 .is_some_and(|r| self.s.request(r).unwrap().state.is_queued());
-            if queued == waiting && (waiting || self.open_request(p).is_none()) {
+            if queued == waiting
+                && (waiting || (self.open_request(p).is_none() && self.may_raise(p)))
+            {
                 return p;
             }
         }
@@ -123,7 +136,13 @@ impl Bench {
                 seen: FloorSeen::Any,
             },
         );
-        self.raise(speaker);
+        // The speaker raises again (someone else does, if the throttle holds them back).
+        let again = if self.may_raise(speaker) {
+            speaker
+        } else {
+            self.pick(false)
+        };
+        self.raise(again);
         // Someone waiting lowers their hand; someone not waiting raises theirs.
         let w = self.pick(true);
         let r = self.open_request(w).expect("picked with an open request");
@@ -242,8 +261,9 @@ fn main() {
 
 /// Joins into a session that already has `PEOPLE` participants: every join checks the name
 /// (normalization, invisible characters, officials' titles) and tells twins apart, so this is
-/// the cost anyone holding the join link can make the server pay. A short, usual name against
-/// the longest name of the most words (80 characters, 40 words).
+/// the cost anyone holding the join link can make the server pay. Everyone joins with the same
+/// name (the worst case for telling twins apart): a short, usual name, and the longest name of
+/// the most words (80 characters, 40 words).
 fn joins(rounds: usize, n: u32) {
     let worst: String = "a ".repeat(40).trim_end().to_owned();
     for (label, name) in [
