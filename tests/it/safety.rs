@@ -396,7 +396,9 @@ async fn hand_flapping_gains_nothing_is_throttled_and_others_stay_timely() {
         worst = worst.max(t.elapsed());
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
-    println!("flapping: {refused} of 12 raises refused; slowest chair-to-participant update {worst:?}");
+    println!(
+        "flapping: {refused} of 12 raises refused; slowest chair-to-participant update {worst:?}"
+    );
     assert!(
         refused >= 8,
         "the throttle held the flapping back ({refused} refused)"
