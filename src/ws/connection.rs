@@ -38,13 +38,17 @@ const CLIENT_ID_MAX: usize = 64;
 struct Closed;
 
 pub(super) async fn run(mut socket: WebSocket, svc: Shared) {
-    let hello = match timeout(
-        svc.settings.ws.hello_timeout,
-        await_hello(&mut socket, &svc),
-    )
-    .await
-    {
+    let cancel = svc.cancel.clone();
+    let waited = tokio::select! {
+        waited = timeout(svc.settings.ws.hello_timeout, await_hello(&mut socket, &svc)) => waited,
+        () = cancel.cancelled() => Ok(None),
+    };
+    let hello = match waited {
         Ok(Some(hello)) => hello,
+        Ok(None) if cancel.is_cancelled() => {
+            let _ = close(&mut socket, GOING_AWAY, "server shutting down").await;
+            return;
+        }
         Ok(None) => return,
         Err(_) => {
             let _ = close(&mut socket, POLICY, "no hello in time").await;
@@ -60,14 +64,25 @@ pub(super) async fn run(mut socket: WebSocket, svc: Shared) {
     }
 }
 
-/// Wait for `hello`, answering anything else with an error.
+/// Wait for `hello`, answering anything else with an error; past the burst of messages without
+/// a hello, the socket is closed as a flood.
 async fn await_hello(socket: &mut WebSocket, svc: &Shared) -> Option<Hello> {
+    let mut allowed = svc.settings.ws.message_burst;
     loop {
         let text = match socket.recv().await? {
             Ok(Message::Text(t)) => t,
             Ok(Message::Close(_)) | Err(_) => return None,
             Ok(_) => continue,
         };
+        if allowed == 0 {
+            let e = WireError::TooManyMessages;
+            let _ = socket
+                .send(Message::Text(protocol::wire_error(None, &e).into()))
+                .await;
+            let _ = close(socket, POLICY, e.code()).await;
+            return None;
+        }
+        allowed -= 1;
         let reply = match protocol::parse(&text) {
             Ok(Incoming::Hello(h)) => return Some(h),
             Ok(Incoming::Command { req, .. }) => {
@@ -268,6 +283,14 @@ impl Conn {
         }
     }
 
+    /// Switch to a restarted actor's handle; its gate is checked on the next turn of the loop
+    /// (marked changed, since a link may have been revoked while the actor restarted).
+    fn use_handle(&mut self, handle: SessionHandle) {
+        self.gate = handle.gate();
+        self.gate.mark_changed();
+        self.handle = handle;
+    }
+
     /// Whether this connection's link still works.
     fn admitted(&self) -> bool {
         let participant = match self.caller {
@@ -305,14 +328,13 @@ impl Conn {
         let sub = match self.handle.subscribe(self.audience, resume).await {
             Ok(sub) => sub,
             Err(_) => {
-                self.handle = match self.svc.hub.get(self.session).await {
-                    Ok(Some(h)) => h,
+                match self.svc.hub.get(self.session).await {
+                    Ok(Some(h)) => self.use_handle(h),
                     _ => {
                         let _ = close(&mut self.socket, INTERNAL, "session unavailable").await;
                         return Err(Closed);
                     }
-                };
-                self.gate = self.handle.gate();
+                }
                 self.handle
                     .subscribe(self.audience, resume)
                     .await
@@ -372,8 +394,7 @@ impl Conn {
         if answer.is_err() {
             // The actor stopped between lookups: start it again and resend once.
             if let Ok(Some(h)) = self.svc.hub.get(self.session).await {
-                self.handle = h;
-                self.gate = self.handle.gate();
+                self.use_handle(h);
                 answer = self
                     .handle
                     .command(actor, self.client.clone(), req, command)

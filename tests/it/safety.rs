@@ -188,6 +188,20 @@ async fn a_flooding_socket_is_closed_with_1008_and_slows_nobody() {
         flood.until_closed().await,
         (Some(POLICY), Some("too_many_messages".into()))
     );
+    // Flooding before the hello is no way around it.
+    let mut early = Client::open(&app.ws_url).await;
+    for i in 0..100 {
+        if early
+            .ws_send(Message::text(
+                json!({"type": "raise_hand", "req": i}).to_string(),
+            ))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    assert_eq!(early.until_closed().await.0, Some(POLICY));
     // Within the rate is fine: 15 commands at 20 per second pass.
     for _ in 0..15 {
         chair.ok(json!({"type": "reopen_list"})).await;
