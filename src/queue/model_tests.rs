@@ -22,6 +22,15 @@ enum By {
 enum Op {
     Tick(u64),
     Join(Modality),
+    Control {
+        control: Control,
+        on: bool,
+        by: By,
+    },
+    RemovePerson {
+        who: usize,
+        by: By,
+    },
     Raise {
         who: usize,
         kind: RequestKind,
@@ -168,6 +177,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (modality(), kind(), by()).prop_map(|(modality, kind, by)| Op::Proxy { modality, kind, by }),
         1 => any::<bool>().prop_map(|carry| Op::Advance { carry }),
         1 => any::<bool>().prop_map(Op::Scope),
+        1 => (prop_oneof![Just(Control::Lock), Just(Control::Suspend), Just(Control::RenameLock)], prop::bool::weighted(0.3), by())
+            .prop_map(|(control, on, by)| Op::Control { control, on, by }),
+        1 => (who.clone(), by()).prop_map(|(who, by)| Op::RemovePerson { who, by }),
     ]
 }
 
@@ -393,6 +405,20 @@ impl Model {
             }
             Op::Advance { carry } => (chair, Command::AdvanceAgenda { carry_over: carry }),
             Op::Scope(remote_only) => (chair, Command::SetModeratorScope { remote_only }),
+            Op::Control { control, on, by } => (
+                self.actor(by, ParticipantId(0)),
+                Command::SetControl { control, on },
+            ),
+            Op::RemovePerson { who, by } => {
+                let p = self.participant(who);
+                (
+                    self.actor(by, p),
+                    Command::RemoveParticipant {
+                        participant: p,
+                        reason: None,
+                    },
+                )
+            }
         })
     }
 
@@ -401,7 +427,13 @@ impl Model {
             Op::Tick(ms) => self.sim.tick(ms),
             Op::Join(m) => {
                 self.sim.tick(1);
-                self.sim.join("Late joiner", m);
+                let before = self.sim.s.clone();
+                let join = Command::Join {
+                    profile: profile("Late joiner", m),
+                };
+                if let Ok(events) = self.sim.run(Actor::Newcomer, join) {
+                    check_controls(&before, Actor::Newcomer, &events)?;
+                }
             }
             _ => {
                 self.sim.tick(1);
@@ -409,11 +441,36 @@ impl Model {
                 let before = self.sim.s.clone();
                 if let Ok(events) = self.sim.run(actor, command) {
                     check_grant(&before, &events, self.sim.at())?;
+                    check_controls(&before, actor, &events)?;
                 }
             }
         }
         check_invariants(&self.sim.s, self.sim.at())
     }
+}
+
+/// What the session controls promise: while suspended no participant changes anything; a
+/// removed participant changes nothing; while locked no newcomer joins by themselves.
+fn check_controls(before: &State, actor: Actor, events: &[Event]) -> Result<(), TestCaseError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let c = before.controls();
+    match actor {
+        Actor::Participant(p) => {
+            prop_assert!(!c.suspended, "a participant acted while suspended");
+            prop_assert!(
+                !before.participant(p).unwrap().removed,
+                "a removed participant acted"
+            );
+        }
+        Actor::Newcomer => prop_assert!(
+            !c.suspended && !c.locked,
+            "a newcomer joined a locked session"
+        ),
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Invariants of any state at any time.
@@ -433,6 +490,11 @@ fn check_invariants(s: &State, now: Timestamp) -> Result<(), TestCaseError> {
             open.len()
         );
         prop_assert_eq!(open.first().copied(), p.open_request);
+        prop_assert!(
+            !(p.removed && p.open_request.is_some()),
+            "{:?} was removed with an open request",
+            p.id
+        );
     }
     // The speaker is speaking and nowhere else.
     let speaking: Vec<_> = s

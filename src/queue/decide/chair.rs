@@ -83,6 +83,9 @@ impl Decision<'_> {
         let t = self.s.last_ended_turn().ok_or(Refusal::NoLastSpeaker)?;
         self.manages(t.side, "re-add this speaker")?;
         let p = self.participant(t.participant)?;
+        if p.removed {
+            return Err(Refusal::ParticipantRemoved(t.participant));
+        }
         if let Some(request) = p.open_request {
             let state = self.s.requests()[request.0 as usize].state;
             return Err(Refusal::AlreadyQueued { request, state });

@@ -59,6 +59,9 @@ impl Decision<'_> {
         note: Option<&str>,
     ) -> Decided {
         let p = self.participant(id)?;
+        if p.removed {
+            return Err(Refusal::ParticipantRemoved(id));
+        }
         let side = p.profile.modality.side();
         let origin = match self.actor {
             Actor::Participant(me) if me == id => Origin::SelfRaised,

@@ -1050,6 +1050,11 @@ fn a_removed_participant_loses_their_place_and_can_do_nothing() {
         "participant_removed"
     );
     assert!(sim.ok(OM, remove(spammer)).is_empty(), "once is enough");
+    assert_eq!(
+        sim.refused(CHAIR, raise_cmd(spammer)),
+        "participant_removed",
+        "nobody raises a hand for them either"
+    );
     // Removing the speaker ends their turn.
     sim.ok(
         CHAIR,
@@ -1057,6 +1062,10 @@ fn a_removed_participant_loses_their_place_and_can_do_nothing() {
     );
     sim.ok(CHAIR, remove(speaker));
     assert!(sim.s.floor().is_none());
+    assert_eq!(
+        sim.refused(CHAIR, Command::ReaddLastSpeaker { reason: None }),
+        "participant_removed"
+    );
     assert!(sim.s.participant(speaker).unwrap().removed);
     sim.check_replay();
 }
