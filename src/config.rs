@@ -43,6 +43,30 @@ pub enum Cmd {
     Backup(BackupArgs),
     /// Cut a damaged session back to its last valid record (stop the service first).
     Repair(RepairArgs),
+    /// Print a session's report (Markdown, or JSON), recomputed from its log.
+    Report(ReportArgs),
+}
+
+/// `rostrum report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The session id.
+    pub session: String,
+    /// `markdown` for people, `json` for tools.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: ReportFormat,
+    /// The data directory.
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Headings and tables.
+    Markdown,
+    /// One JSON object.
+    Json,
 }
 
 /// The data directory, for the offline subcommands.

@@ -14,7 +14,7 @@
 //! - [`auth`] signs and checks the capability tokens of role links.
 //! - [`ws`] is the per-connection task; [`http`] the routes; [`service`] what they share;
 //!   [`limits`] who a client is and how many sockets it holds.
-//! - [`export`] turns a log into NDJSON and a CSV of turns.
+//! - [`export`] turns a log into NDJSON and a CSV of turns; [`report`] into the session report.
 //! - [`config`] is the command line and its validated settings; [`app`] wires it all and
 //!   shuts it down in order.
 
@@ -27,6 +27,7 @@ pub mod hub;
 pub mod limits;
 pub mod protocol;
 pub mod queue;
+pub mod report;
 pub mod service;
 pub mod session;
 pub mod store;

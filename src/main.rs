@@ -4,7 +4,9 @@ use clap::Parser;
 use tokio::net::TcpListener;
 
 use rostrum::auth::SessionId;
-use rostrum::config::{Cli, Cmd, CreateArgs, DataDir, ExportFormat, ServeArgs, SessionCmd};
+use rostrum::config::{
+    Cli, Cmd, CreateArgs, DataDir, ExportFormat, ReportFormat, ServeArgs, SessionCmd,
+};
 use rostrum::store::{EventLog, SqliteLog, SqliteOptions};
 
 #[tokio::main]
@@ -19,6 +21,19 @@ async fn main() -> anyhow::Result<()> {
             match args.format {
                 ExportFormat::Ndjson => print!("{}", rostrum::export::ndjson(&events)),
                 ExportFormat::Csv => print!("{}", rostrum::export::turns_csv(&events)),
+            }
+            Ok(())
+        }
+        Some(Cmd::Report(args)) => {
+            let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
+            let meta = log
+                .meta(id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no session {id} in this data directory"))?;
+            let report = rostrum::report::Report::of(id, meta.created_at, &log.load(id, 0).await?);
+            match args.format {
+                ReportFormat::Markdown => print!("{}", report.markdown()),
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
             }
             Ok(())
         }

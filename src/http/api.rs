@@ -166,25 +166,78 @@ pub async fn events_ndjson(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let (_, events) = record(&svc, &id, &headers).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
+        crate::export::ndjson(&events),
+    ))
+}
+
+/// The moderators' (or the organizer's) way to the record: the session and its whole log.
+async fn record(
+    svc: &Shared,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<(SessionHandle, Vec<crate::queue::Event>), ApiError> {
     let (handle, _) = authorize(
-        &svc,
-        &id,
-        &headers,
+        svc,
+        id,
+        headers,
         &[Role::Chair, Role::OnlineModerator],
         "a moderator's link for this session is required",
     )
     .await?;
-    let id = handle.meta().id;
     let events = svc
         .hub
         .runtime()
         .store
-        .load(id, 0)
+        .load(handle.meta().id, 0)
         .await
         .map_err(|e| unavailable(&e))?;
+    Ok((handle, events))
+}
+
+fn report(handle: &SessionHandle, events: &[crate::queue::Event]) -> crate::report::Report {
+    let meta = handle.meta();
+    crate::report::Report::of(meta.id, meta.created_at, events)
+}
+
+/// `GET /api/sessions/{id}/report`: the report as JSON (moderators' links or the admin token).
+pub async fn report_json(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<crate::report::Report>, ApiError> {
+    let (handle, events) = record(&svc, &id, &headers).await?;
+    Ok(Json(report(&handle, &events)))
+}
+
+/// `GET /api/sessions/{id}/report.md`: the report as Markdown.
+pub async fn report_markdown(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let (handle, events) = record(&svc, &id, &headers).await?;
     Ok((
-        [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
-        crate::export::ndjson(&events),
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/markdown; charset=utf-8",
+        )],
+        report(&handle, &events).markdown(),
+    ))
+}
+
+/// `GET /api/sessions/{id}/turns.csv`: one row per turn.
+pub async fn turns_csv(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let (_, events) = record(&svc, &id, &headers).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        crate::export::turns_csv(&events),
     ))
 }
 

@@ -25,6 +25,9 @@ pub fn router(svc: Shared) -> Router {
         .route("/api/sessions/{id}", get(api::session_info))
         .route("/api/sessions/{id}/events.ndjson", get(api::events_ndjson))
         .route("/api/sessions/{id}/rotate", post(api::rotate_links))
+        .route("/api/sessions/{id}/report", get(api::report_json))
+        .route("/api/sessions/{id}/report.md", get(api::report_markdown))
+        .route("/api/sessions/{id}/turns.csv", get(api::turns_csv))
         .route("/api/sessions/{id}/room", get(api::room_code))
         .layer(axum::middleware::from_fn_with_state(
             svc.clone(),

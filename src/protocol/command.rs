@@ -231,6 +231,9 @@ pub enum WireCommand {
         reason: Option<String>,
     },
     EndSession,
+    SetTakeaways {
+        text: String,
+    },
 }
 
 impl WireCommand {
@@ -355,6 +358,7 @@ impl WireCommand {
                 reason,
             },
             WireCommand::EndSession => Command::EndSession,
+            WireCommand::SetTakeaways { text } => Command::SetTakeaways { text },
         })
     }
 }

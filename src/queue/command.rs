@@ -257,4 +257,9 @@ pub enum Command {
     RotateKeys,
     /// End the session for good: the floor is closed and everything becomes read-only.
     EndSession,
+    /// Write the report's "key takeaways" (the rapporteur's text; allowed after the end too).
+    SetTakeaways {
+        /// The text, several lines allowed.
+        text: String,
+    },
 }

@@ -137,4 +137,6 @@ pub enum Fact {
     KeysRotated,
     /// The session ended.
     SessionEnded,
+    /// The report's key takeaways were written.
+    TakeawaysSet { text: String },
 }

@@ -46,6 +46,7 @@ pub struct State {
     index: Index,
     controls: Controls,
     key_rotations: u32,
+    takeaways: String,
 }
 
 impl State {
@@ -137,6 +138,10 @@ impl State {
     /// How many times the role links were invalidated: added to the session's first key epoch.
     pub fn key_rotations(&self) -> u32 {
         self.key_rotations
+    }
+    /// The report's key takeaways.
+    pub fn takeaways(&self) -> &str {
+        &self.takeaways
     }
     /// How many requests stand in the queue.
     pub fn queued_len(&self) -> usize {
@@ -374,6 +379,7 @@ impl State {
                 self.participants[participant.0 as usize].removed = true;
             }
             Fact::KeysRotated => self.key_rotations += 1,
+            Fact::TakeawaysSet { text } => self.takeaways.clone_from(text),
             Fact::SessionEnded => {
                 self.controls.ended = true;
                 self.list_open = false;

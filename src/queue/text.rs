@@ -19,6 +19,8 @@ pub const TEXT_MAX: usize = 2_000;
 pub const TITLE_MAX: usize = 200;
 /// Longest URL.
 pub const URL_MAX: usize = 2_048;
+/// Longest "key takeaways" text of the report.
+pub const TAKEAWAYS_MAX: usize = 10_000;
 /// Largest hub head count.
 pub const HEAD_COUNT_MAX: u32 = 100_000;
 
@@ -42,6 +44,28 @@ pub(crate) fn optional(
         None | Some("") => Ok(None),
         Some(t) => required(field, t, max).map(Some),
     }
+}
+
+/// A checked copy of several lines of text (line breaks and tabs allowed; empty is fine).
+pub(crate) fn multiline(field: &'static str, s: &str, max: usize) -> Result<String, Refusal> {
+    let s: String = s.nfc().collect::<String>().replace("\r\n", "\n");
+    let t = s.trim();
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Refusal::invalid(
+            field,
+            "control characters are not allowed",
+        ));
+    }
+    if t.chars().any(reorders) {
+        return Err(Refusal::invalid(
+            field,
+            "direction-override characters are not allowed",
+        ));
+    }
+    if t.chars().count() > max {
+        return Err(Refusal::invalid(field, "too long"));
+    }
+    Ok(t.to_owned())
 }
 
 /// Characters that reorder the text around them (embeddings, overrides, isolates): they can make

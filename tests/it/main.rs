@@ -5,5 +5,6 @@ mod consoles;
 mod durable;
 mod hub;
 mod readme;
+mod report;
 mod safety;
 mod support;

@@ -312,6 +312,15 @@ impl Decision<'_> {
         Ok(events)
     }
 
+    pub(super) fn set_takeaways(&self, text: &str) -> Decided {
+        self.chair("write the report's takeaways")?;
+        let text = text::multiline("takeaways", text, text::TAKEAWAYS_MAX)?;
+        if text == self.s.takeaways() {
+            return Ok(Vec::new());
+        }
+        self.one(Fact::TakeawaysSet { text })
+    }
+
     pub(super) fn rotate_keys(&self) -> Decided {
         self.chair("invalidate the session's links")?;
         self.one(Fact::KeysRotated)

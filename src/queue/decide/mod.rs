@@ -38,6 +38,8 @@ pub fn decide(
             agenda,
         } => d.open(&title, policy, limits, agenda),
         _ if !state.is_open() => Err(Refusal::NotOpen),
+        // The report is written after the meeting, too.
+        Command::SetTakeaways { text } => d.set_takeaways(&text),
         _ if state.controls().ended => Err(Refusal::SessionEnded),
         ref c if let Err(refusal) = d.admit(c) => Err(refusal),
         Command::Join { profile } => d.join(&profile),

@@ -1,0 +1,334 @@
+//! The session report: what an IGF session report asks for, recomputed from the event log every
+//! time (never stored, so it cannot drift from the record). JSON for tools (the API), Markdown for
+//! people (`rostrum report`).
+//!
+//! Self-declared gender appears only as counts; no figure names a person except hubs (which are
+//! places) and moderators' override reasons.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::auth::SessionId;
+use crate::protocol::RemoteCounts;
+use crate::queue::{
+    Actor, Event, Figures, Modality, Override, Participant, State, Stats, Timestamp,
+};
+
+/// People taking part, per modality.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Attendance {
+    /// Participants known to the session (hubs count once).
+    pub participants: usize,
+    /// People they stand for (a hub counts its head count).
+    pub people: u64,
+}
+
+/// A remote hub and the people it spoke for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hub {
+    /// Its name.
+    pub name: String,
+    /// Its affiliation.
+    pub affiliation: String,
+    /// People at the hub.
+    pub head_count: u32,
+}
+
+/// How one moderator role took part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moderation {
+    /// `chair`, `online_moderator` or `organizer`.
+    pub role: &'static str,
+    /// Changes they made.
+    pub actions: usize,
+}
+
+/// Counts split four ways. Keys are the wire's snake_case names; `undeclared` where a
+/// participant did not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Breakdown {
+    /// In all.
+    pub total: usize,
+    /// By modality.
+    pub by_modality: BTreeMap<String, usize>,
+    /// By kind of request.
+    pub by_kind: BTreeMap<String, usize>,
+    /// By stakeholder group.
+    pub by_stakeholder: BTreeMap<String, usize>,
+    /// By self-declared gender (aggregate only).
+    pub by_gender: BTreeMap<String, usize>,
+}
+
+/// A session's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The session.
+    pub session: SessionId,
+    /// Its title.
+    pub title: String,
+    /// When it was created (RFC 3339).
+    pub date: String,
+    /// Whether it has ended.
+    pub ended: bool,
+    /// The moderator roles that acted, and how much.
+    pub moderators: Vec<Moderation>,
+    /// Agenda item titles.
+    pub agenda: Vec<String>,
+    /// Participants and people per modality: the "estimated participation".
+    pub attendance: BTreeMap<String, Attendance>,
+    /// People in all (hubs count their head count).
+    pub people: u64,
+    /// Remote hubs.
+    pub hubs: Vec<Hub>,
+    /// Requests for the floor.
+    pub requests: Breakdown,
+    /// Turns given.
+    pub turns: Breakdown,
+    /// How long requests waited for their turn, per modality.
+    pub waits: BTreeMap<String, Figures>,
+    /// How long turns lasted, per modality.
+    pub speaking: BTreeMap<String, Figures>,
+    /// Remote questions asked, forwarded by the online moderator, and answered.
+    pub remote_questions: RemoteCounts,
+    /// Every moderator override, with its reason.
+    pub overrides: Vec<Override>,
+    /// The rapporteur's key takeaways.
+    pub takeaways: String,
+}
+
+/// A value's snake_case wire name (`"onsite"`, `"point_of_order"`...).
+fn name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn declared<T: Serialize>(v: Option<&T>) -> String {
+    v.map_or_else(|| "undeclared".to_owned(), name)
+}
+
+impl Breakdown {
+    fn count(&mut self, p: &Participant, kind: String) {
+        self.total += 1;
+        *self
+            .by_modality
+            .entry(name(&p.profile.modality))
+            .or_default() += 1;
+        *self.by_kind.entry(kind).or_default() += 1;
+        *self
+            .by_stakeholder
+            .entry(declared(p.profile.stakeholder.as_ref()))
+            .or_default() += 1;
+        *self
+            .by_gender
+            .entry(declared(p.profile.gender.as_ref()))
+            .or_default() += 1;
+    }
+}
+
+impl Report {
+    /// The report of session `id`, created at `created_at`, from its whole log.
+    pub fn of(id: SessionId, created_at: Timestamp, events: &[Event]) -> Self {
+        let state = State::replay(events);
+        let stats = Stats::of(events);
+        let who = |p: crate::queue::ParticipantId| &state.participants()[p.0 as usize];
+        let (mut requests, mut turns) = (Breakdown::default(), Breakdown::default());
+        for r in state.requests() {
+            requests.count(who(r.participant), name(&r.kind));
+        }
+        for t in state.turns() {
+            turns.count(who(t.participant), name(&t.kind));
+        }
+        let moderators = [
+            (Actor::Chair, "chair"),
+            (Actor::OnlineModerator, "online_moderator"),
+            (Actor::Organizer, "organizer"),
+        ]
+        .into_iter()
+        .map(|(actor, role)| Moderation {
+            role,
+            actions: events.iter().filter(|e| e.actor == actor).count(),
+        })
+        .filter(|m| m.actions > 0)
+        .collect();
+        let per_modality = |f: &dyn Fn(&crate::queue::SideStats) -> Figures| {
+            stats
+                .by_modality
+                .iter()
+                .map(|(m, s)| (name(m), f(s)))
+                .collect::<BTreeMap<_, _>>()
+        };
+        Report {
+            session: id,
+            title: state.title().to_owned(),
+            date: humantime::format_rfc3339_seconds(
+                UNIX_EPOCH + Duration::from_millis(created_at.0),
+            )
+            .to_string(),
+            ended: state.controls().ended,
+            moderators,
+            agenda: state.agenda().iter().map(|i| i.title.clone()).collect(),
+            attendance: stats
+                .by_modality
+                .iter()
+                .map(|(m, s)| {
+                    let a = Attendance {
+                        participants: s.participants,
+                        people: s.people,
+                    };
+                    (name(m), a)
+                })
+                .collect(),
+            people: stats.by_modality.values().map(|s| s.people).sum(),
+            hubs: state
+                .participants()
+                .iter()
+                .filter(|p| p.profile.modality == Modality::Hub)
+                .map(|p| Hub {
+                    name: p.profile.name.clone(),
+                    affiliation: p.profile.affiliation.clone(),
+                    head_count: p.profile.head_count,
+                })
+                .collect(),
+            requests,
+            turns,
+            waits: per_modality(&|s| s.wait),
+            speaking: per_modality(&|s| s.speaking),
+            remote_questions: RemoteCounts::of(&state),
+            overrides: stats.overrides,
+            takeaways: state.takeaways().to_owned(),
+        }
+    }
+
+    /// The report as Markdown, for people.
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let w = &mut md;
+        let _ = writeln!(w, "# {}\n", self.title);
+        let state = if self.ended { "ended" } else { "in progress" };
+        let _ = writeln!(
+            w,
+            "- Date: {}\n- Session: `{}` ({state})",
+            self.date, self.session
+        );
+        let mods: Vec<_> = self
+            .moderators
+            .iter()
+            .map(|m| format!("{} ({} actions)", m.role.replace('_', " "), m.actions))
+            .collect();
+        let _ = writeln!(w, "- Moderation: {}", or_none(&mods.join(", ")));
+        if !self.agenda.is_empty() {
+            let _ = writeln!(w, "\n## Agenda\n");
+            for (i, item) in self.agenda.iter().enumerate() {
+                let _ = writeln!(w, "{}. {item}", i + 1);
+            }
+        }
+        let _ = writeln!(w, "\n## Estimated participation\n");
+        let _ = writeln!(w, "| modality | participants | people |\n|---|---:|---:|");
+        for (m, a) in &self.attendance {
+            let _ = writeln!(w, "| {m} | {} | {} |", a.participants, a.people);
+        }
+        let _ = writeln!(w, "| **all** | | **{}** |", self.people);
+        for h in &self.hubs {
+            let _ = writeln!(
+                w,
+                "\n- Hub: {} ({}), {} people",
+                h.name, h.affiliation, h.head_count
+            );
+        }
+        let _ = writeln!(w, "\n## Requests and turns\n");
+        let _ = writeln!(
+            w,
+            "{} requests for the floor, {} turns given.\n",
+            self.requests.total, self.turns.total
+        );
+        for (label, req, turn) in [
+            (
+                "modality",
+                &self.requests.by_modality,
+                &self.turns.by_modality,
+            ),
+            ("kind", &self.requests.by_kind, &self.turns.by_kind),
+            (
+                "stakeholder group",
+                &self.requests.by_stakeholder,
+                &self.turns.by_stakeholder,
+            ),
+            (
+                "gender (self-declared)",
+                &self.requests.by_gender,
+                &self.turns.by_gender,
+            ),
+        ] {
+            let _ = writeln!(w, "| {label} | requests | turns |\n|---|---:|---:|");
+            let keys: std::collections::BTreeSet<_> = req.keys().chain(turn.keys()).collect();
+            for k in keys {
+                let n = |m: &BTreeMap<String, usize>| m.get(k).copied().unwrap_or(0);
+                let _ = writeln!(w, "| {k} | {} | {} |", n(req), n(turn));
+            }
+            let _ = writeln!(w);
+        }
+        let _ = writeln!(w, "## Waiting and speaking time\n");
+        let _ = writeln!(
+            w,
+            "| modality | wait mean | wait median | wait p90 | turns | speaking mean | speaking total |\n|---|---:|---:|---:|---:|---:|---:|"
+        );
+        for (m, wait) in &self.waits {
+            let s = self.speaking.get(m).copied().unwrap_or_default();
+            let _ = writeln!(
+                w,
+                "| {m} | {} | {} | {} | {} | {} | {} |",
+                mmss(wait.mean_ms),
+                mmss(wait.median_ms),
+                mmss(wait.p90_ms),
+                wait.count,
+                mmss(s.mean_ms),
+                mmss(s.total_ms)
+            );
+        }
+        let q = &self.remote_questions;
+        let _ = writeln!(
+            w,
+            "\n## Remote questions\n\n{} asked, {} forwarded by the online moderator, {} answered.",
+            q.asked, q.forwarded, q.answered
+        );
+        let _ = writeln!(w, "\n## Moderator overrides\n");
+        if self.overrides.is_empty() {
+            let _ = writeln!(w, "None.");
+        }
+        for o in &self.overrides {
+            let by = match o.by {
+                Actor::Chair => "chair",
+                Actor::OnlineModerator => "online moderator",
+                Actor::Organizer => "organizer",
+                Actor::Participant(_) | Actor::Newcomer => "participant",
+            };
+            let reason = o.reason.as_deref().unwrap_or("no reason given");
+            let _ = writeln!(
+                w,
+                "- {}: {by}, {}: {reason}",
+                time(o.at),
+                o.action.replace('_', " ")
+            );
+        }
+        let _ = writeln!(w, "\n## Key takeaways\n\n{}", or_none(&self.takeaways));
+        md
+    }
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() { "None recorded." } else { s }
+}
+
+fn mmss(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+fn time(t: Timestamp) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(t.0)).to_string()
+}
