@@ -43,14 +43,15 @@ pub async fn asset(Path(path): Path<String>) -> Response {
     file(&path)
 }
 
-/// The page of a role: `/s/{id}` (public view) and `/s/{id}/{join|chair|moderator|display}`.
+/// The page of a role: `/s/{id}` (public view) and `/s/{id}/{join|chair|moderator|display}`;
+/// `/s/{id}/report` is the printable report (a moderator's token in the fragment).
 pub async fn page(Path(params): Path<Vec<(String, String)>>) -> Response {
     let role = params
         .iter()
         .find(|(k, _)| k == "role")
         .map_or("public", |(_, v)| v.as_str());
     match role {
-        "public" | "join" | "display" => file(&format!("pages/{role}.html")),
+        "public" | "join" | "display" | "report" => file(&format!("pages/{role}.html")),
         // One console for both moderators; the page keeps what its role uses.
         "chair" | "moderator" => file("pages/console.html"),
         _ => (StatusCode::NOT_FOUND, "not found").into_response(),

@@ -404,6 +404,7 @@ mod props {
         ("set_control", &["control", "on"]),
         ("remove_participant", &["participant", "reason"]),
         ("end_session", &[]),
+        ("set_takeaways", &["text"]),
     ];
 
     /// Keys random objects draw from, besides random strings: every field name above, the

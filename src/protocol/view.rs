@@ -139,6 +139,9 @@ pub struct SessionView {
     pub remote: RemoteCounts,
     /// Lock, suspension, rename lock, and whether the session has ended.
     pub controls: Controls,
+    /// The report's key takeaways, as the chair wrote them (public, like the report).
+    #[serde(default)]
+    pub takeaways: String,
 }
 
 /// The remote side's questions, for the online moderator.
@@ -277,6 +280,7 @@ impl SessionView {
                 .collect(),
             remote: RemoteCounts::of(s),
             controls: s.controls(),
+            takeaways: s.takeaways().to_owned(),
         }
     }
 }

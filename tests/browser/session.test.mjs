@@ -60,7 +60,7 @@ async function createSession(title) {
   return res.json();
 }
 
-async function open(url, size, { lang = "en-US", name } = {}) {
+async function open(url, size, { lang = "en-US", name, live = true } = {}) {
   const context = await browser.newContext({ viewport: SIZES[size], locale: lang, reducedMotion: "reduce" });
   const page = await context.newPage();
   page.on("console", (m) => {
@@ -68,6 +68,7 @@ async function open(url, size, { lang = "en-US", name } = {}) {
   });
   page.on("pageerror", (e) => cspViolations.push(`${name}: page error ${e.message}`));
   await page.goto(url);
+  if (!live) return { page, context, name };
   await page.locator("#status[data-state=online]").waitFor();
   await page.locator("#floor[data-phase]:not(:empty)").waitFor(); // the first snapshot is rendered
   return { page, context, name };
@@ -284,6 +285,21 @@ test("a disrupted session: an official's name refused, a spammer removed, the ro
   await pub.page.waitForFunction(() => document.querySelectorAll("#queue .entry").length === 1);
   await shoot(chair, "chair-ended-laptop");
 
+  // The record stays open: the chair writes the takeaways after the end, downloads an export
+  // and opens the printable report.
+  await chair.page.fill("#takeaways", "Platforms should publish appeal statistics.\nRemote hubs asked for captions.");
+  await chair.page.click("#takeaways-form button[type=submit]");
+  const download = chair.page.waitForEvent("download");
+  await chair.page.click("[data-export='turns.csv']");
+  assert.match((await download).suggestedFilename(), /turns\.csv$/);
+  const report = await open(await chair.page.getAttribute("#report-page", "href").then((href) => new URL(href, base).href), "laptop", { name: "report", live: false });
+  await report.page.locator("body[data-ready=true]").waitFor();
+  assert.equal(await report.page.textContent("#report-title"), "Open forum on platform governance");
+  await report.page.locator(".takeaways", { hasText: "Remote hubs asked for captions." }).waitFor();
+  await report.page.locator("section", { hasText: "Moderator overrides" }).waitFor();
+  await axe(report);
+  await shoot(report, "report-laptop");
+
   assert.deepEqual(cspViolations, [], "the strict CSP blocks nothing the pages need");
-  for (const p of [chair, display, ana, spam, late, pub]) await p.context.close();
+  for (const p of [chair, display, ana, spam, late, pub, report]) await p.context.close();
 });

@@ -145,6 +145,27 @@ function controlForms(ctx) {
   });
 }
 
+/** The record: the printable report, downloads of every export, the key takeaways. */
+function recordForms(ctx) {
+  const page = $("report-page");
+  page.href = `/s/${ctx.session}/report#t=${encodeURIComponent(ctx.token)}`;
+  for (const b of document.querySelectorAll("[data-export]")) {
+    b.addEventListener("click", async () => {
+      const file = b.dataset.export;
+      const res = await fetch(`/api/sessions/${ctx.session}/${file}`, { headers: { Authorization: `Bearer ${ctx.token}` } });
+      if (!res.ok) return showError(ctx, (await res.json().catch(() => ({}))).code ?? "unavailable");
+      const a = h("a", { href: URL.createObjectURL(await res.blob()), download: `rostrum-${ctx.session.slice(0, 8)}-${file === "report" ? "report.json" : file}` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    });
+  }
+  $("takeaways-form")?.addEventListener("submit", (e) => {
+    e.preventDefault();
+    ctx.send({ type: "set_takeaways", text: $("takeaways").value }).catch(() => {});
+  });
+}
+
 const STATE_OF = { lock: "locked", suspend: "suspended", rename_lock: "rename_locked" };
 const LINK_ROLES = ["chair", "online_moderator", "participant", "display", "public"];
 
@@ -184,7 +205,10 @@ function renderControls(ctx) {
   $("controls-state").textContent = (states.length ? states : ["state.open"]).map((k) => ctx.t(k)).join(" · ");
   // An ended session is a record: nothing on this page changes it any more.
   document.body.classList.toggle("ended", c.ended);
-  if (c.ended) for (const el of document.querySelectorAll("main button, main input, main select, main textarea")) el.disabled = true;
+  // (The record stays usable: exports, and the takeaways written after the meeting.)
+  if (c.ended) for (const el of document.querySelectorAll("main button, main input, main select, main textarea")) if (!el.closest("#record")) el.disabled = true;
+  const takeaways = $("takeaways");
+  if (takeaways && document.activeElement !== takeaways) takeaways.value = ctx.view.session.takeaways ?? "";
 }
 
 function keyboard(ctx) {
@@ -272,6 +296,7 @@ function startConsole() {
     relayForm(ctx);
     chairForms(ctx);
     controlForms(ctx);
+    recordForms(ctx);
     keyboard(ctx);
   }, (err) => showError({ t: (k) => k }, "unavailable", { message: String(err) }, true));
 }

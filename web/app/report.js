@@ -1,0 +1,72 @@
+// The printable session report: the JSON of /api/sessions/{id}/report, fetched with the link's
+// moderator token, laid out as headings and tables (text only, never HTML from the network).
+
+import { LANGUAGES, RTL, pickLanguage, Catalog } from "/assets/lib/i18n.js";
+
+const h = (tag, attrs = {}, ...children) => {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  el.append(...children.flat().filter((c) => c != null).map((c) => (c instanceof Node ? c : String(c))));
+  return el;
+};
+const mmss = (ms) => `${Math.floor(ms / 60000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, "0")}`;
+
+function table(t, head, rows) {
+  return h("table", {}, h("thead", {}, h("tr", {}, head.map((c) => h("th", { scope: "col" }, t(c))))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => (i === 0 ? h("th", { scope: "row" }, c) : h("td", {}, c)))))));
+}
+
+function render(r, t) {
+  const main = document.getElementById("main");
+  document.getElementById("report-title").textContent = r.title;
+  const section = (key, ...body) => h("section", {}, h("h2", {}, t(key)), ...body);
+  const label = (prefix, k) => { const key = `${prefix}.${k}`; const s = t(key); return s === key ? k.replaceAll("_", " ") : s; };
+  const splits = ["by_modality", "by_kind", "by_stakeholder", "by_gender"].map((axis) => {
+    const keys = [...new Set([...Object.keys(r.requests[axis]), ...Object.keys(r.turns[axis])])].sort();
+    const prefix = { by_modality: "modality", by_kind: "kind", by_stakeholder: "stakeholder", by_gender: "gender" }[axis];
+    return table(t, [`report.${axis}`, "report.requests", "report.turns"], keys.map((k) => [label(prefix, k), r.requests[axis][k] ?? 0, r.turns[axis][k] ?? 0]));
+  });
+  const q = r.remote_questions;
+  main.replaceChildren(
+    h("p", {}, `${r.date.slice(0, 10)} · ${t(r.ended ? "report.ended" : "report.in_progress")} · ${r.moderators.map((m) => `${label("report", m.role)} (${m.actions})`).join(", ")}`),
+    r.agenda.length ? section("agenda.title", h("ol", {}, r.agenda.map((a) => h("li", {}, a)))) : null,
+    section("report.participation",
+      table(t, ["report.modality", "report.participants", "report.people"], [...Object.entries(r.attendance).map(([m, a]) => [label("modality", m), a.participants, a.people]), [t("report.all"), "", r.people]]),
+      r.hubs.length ? h("ul", {}, r.hubs.map((hub) => h("li", {}, `${hub.name} (${hub.affiliation}): ${hub.head_count}`))) : null),
+    section("report.requests_turns", h("p", {}, t("report.totals", { requests: r.requests.total, turns: r.turns.total })), splits),
+    section("report.times", table(t, ["report.modality", "report.wait_mean", "report.wait_median", "report.wait_p90", "report.turns", "report.speaking_total"],
+      Object.entries(r.waits).map(([m, w]) => [label("modality", m), mmss(w.mean_ms), mmss(w.median_ms), mmss(w.p90_ms), w.count, mmss(r.speaking[m]?.total_ms ?? 0)]))),
+    section("remote.title", h("p", {}, t("counts.remote", q))),
+    section("report.overrides", r.overrides.length
+      ? h("ul", {}, r.overrides.map((o) => h("li", {}, `${new Date(o.at).toISOString().slice(11, 19)} · ${label("report", o.action)}: ${o.reason ?? t("report.no_reason")}`)))
+      : h("p", {}, t("report.none"))),
+    section("report.takeaways", h("p", { class: "takeaways" }, r.takeaways || t("report.none"))),
+  );
+}
+
+async function start() {
+  const en = await (await fetch("/assets/i18n/en.json")).json();
+  const lang = pickLanguage(navigator.languages ?? [navigator.language], localStorage.getItem("rostrum:lang"));
+  const messages = lang === "en" || !LANGUAGES.includes(lang) ? en : await (await fetch(`/assets/i18n/${lang}.json`)).json();
+  const catalog = new Catalog(lang, messages, en);
+  const t = (k, p) => catalog.t(k, p);
+  document.documentElement.lang = lang;
+  document.documentElement.dir = RTL.has(lang) ? "rtl" : "ltr";
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  document.title = t("report.title");
+  document.getElementById("print").addEventListener("click", () => print());
+  const session = location.pathname.split("/").filter(Boolean)[1];
+  const token = new URLSearchParams(location.hash.slice(1)).get("t");
+  const res = await fetch(`/api/sessions/${session}/report`, { headers: { Authorization: `Bearer ${token}` } });
+  const body = await res.json();
+  if (!res.ok) {
+    const el = document.getElementById("error");
+    el.textContent = t(`error.${body.code}`) === `error.${body.code}` ? body.message : t(`error.${body.code}`);
+    el.hidden = false;
+    return;
+  }
+  render(body, t);
+  document.body.dataset.ready = "true";
+}
+
+start();
