@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::queue::{
     Controls, Modality, Origin, ParticipantId, Policy, Reason, RequestId, RequestKind,
-    RequestState, Side, StakeholderGroup, State, TimeLimits, Timestamp,
+    RequestState, Side, StakeholderGroup, State, Tally, TimeLimits, Timestamp,
 };
 
 /// Who a view is for. Moderators see everything but self-declared gender (aggregate only);
@@ -142,6 +142,9 @@ pub struct SessionView {
     /// The report's key takeaways, as the chair wrote them (public, like the report).
     #[serde(default)]
     pub takeaways: String,
+    /// Per modality: requests, turns, waits and speaking time so far (the fairness panel).
+    #[serde(default)]
+    pub fairness: BTreeMap<Modality, Tally>,
 }
 
 /// The remote side's questions, for the online moderator.
@@ -281,6 +284,10 @@ impl SessionView {
             remote: RemoteCounts::of(s),
             controls: s.controls(),
             takeaways: s.takeaways().to_owned(),
+            fairness: [Modality::Onsite, Modality::Online, Modality::Hub]
+                .into_iter()
+                .map(|m| (m, s.tally(m)))
+                .collect(),
         }
     }
 }

@@ -44,7 +44,7 @@ pub use policy::{Alternation, Order, Policy, Reason};
 pub use refusal::Refusal;
 pub use request::{Band, Origin, Pin, Request, RequestId, RequestKind, RequestState};
 pub use state::{QueueEntry, State};
-pub use stats::{Figures, Override, SideStats, Stats};
+pub use stats::{Figures, Override, SideStats, Stats, Tally};
 pub use time::Timestamp;
 
 /// A participant may raise their hand (or rejoin) themselves at most this many times...

@@ -445,6 +445,7 @@ impl Model {
                 }
             }
         }
+        check_tallies(&self.sim.s, &self.sim.log)?;
         check_invariants(&self.sim.s, self.sim.at())
     }
 }
@@ -469,6 +470,22 @@ fn check_controls(before: &State, actor: Actor, events: &[Event]) -> Result<(), 
             "a newcomer joined a locked session"
         ),
         _ => {}
+    }
+    Ok(())
+}
+
+/// The running tallies the live panel shows agree with the report's fold of the whole log.
+fn check_tallies(s: &State, log: &[Event]) -> Result<(), TestCaseError> {
+    let stats = Stats::of(log);
+    for m in [Modality::Onsite, Modality::Online, Modality::Hub] {
+        let (t, f) = (
+            s.tally(m),
+            stats.by_modality.get(&m).cloned().unwrap_or_default(),
+        );
+        prop_assert_eq!(t.requests as usize, f.requests, "{:?} requests", m);
+        prop_assert_eq!(t.turns as usize, f.turns, "{:?} turns", m);
+        prop_assert_eq!(t.waited_ms, f.wait.total_ms, "{:?} waits", m);
+        prop_assert_eq!(t.spoken_ms, f.speaking.total_ms, "{:?} speaking", m);
     }
     Ok(())
 }

@@ -6,9 +6,9 @@
 
 use super::order::{Ctx, Index};
 use super::{
-    Actor, AgendaItem, Alternation, Band, Controls, Event, Fact, Link, LinkId, Order, Origin,
-    Participant, ParticipantId, Pin, Policy, Reason, Request, RequestId, RequestKind, RequestState,
-    Side, TimeLimits, Timestamp, Turn, TurnId,
+    Actor, AgendaItem, Alternation, Band, Controls, Event, Fact, Link, LinkId, Modality, Order,
+    Origin, Participant, ParticipantId, Pin, Policy, Reason, Request, RequestId, RequestKind,
+    RequestState, Side, TimeLimits, Timestamp, Turn, TurnId,
 };
 
 /// One entry of the queue as consoles show it.
@@ -47,6 +47,15 @@ pub struct State {
     controls: Controls,
     key_rotations: u32,
     takeaways: String,
+    tallies: [super::Tally; 3],
+}
+
+fn slot(m: Modality) -> usize {
+    match m {
+        Modality::Onsite => 0,
+        Modality::Online => 1,
+        Modality::Hub => 2,
+    }
 }
 
 impl State {
@@ -138,6 +147,10 @@ impl State {
     /// How many times the role links were invalidated: added to the session's first key epoch.
     pub fn key_rotations(&self) -> u32 {
         self.key_rotations
+    }
+    /// Running totals of `modality`: requests, turns, waits and speaking time.
+    pub fn tally(&self, modality: Modality) -> super::Tally {
+        self.tallies[slot(modality)]
     }
     /// The report's key takeaways.
     pub fn takeaways(&self) -> &str {
@@ -302,7 +315,10 @@ impl State {
                 }
                 t.ended_at = Some(at);
                 t.ending = Some(*ending);
+                let (spoken, participant) = (t.spoken_ms(at), t.participant);
                 let request = t.request;
+                let m = self.modality_of(participant);
+                self.tallies[slot(m)].spoken_ms += spoken;
                 self.floor = None;
                 self.close(request, RequestState::Done, at);
             }
@@ -444,6 +460,7 @@ impl State {
         self.next_arrival += 1;
         self.index.insert(&r);
         self.requests.push(r);
+        self.tallies[slot(self.modality_of(participant))].requests += 1;
         self.participants[participant.0 as usize].open_request = Some(id);
     }
 
@@ -482,7 +499,16 @@ impl State {
             ended_at: None,
             ending: None,
         });
+        let (waited, participant) = (at.millis_since(r.queued_at), r.participant);
+        let m = self.modality_of(participant);
+        let tally = &mut self.tallies[slot(m)];
+        tally.turns += 1;
+        tally.waited_ms += waited;
         self.floor = Some(turn);
+    }
+
+    fn modality_of(&self, p: ParticipantId) -> Modality {
+        self.participants[p.0 as usize].profile.modality
     }
 
     /// End a request's life as its participant's open request.

@@ -45,6 +45,20 @@ impl Figures {
     }
 }
 
+/// Running totals of one modality, kept by [`State`] as events apply (O(1) each), for the
+/// consoles' live fairness panel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Tally {
+    /// Requests made (raised, proxied, relayed or re-added).
+    pub requests: u32,
+    /// Turns given.
+    pub turns: u32,
+    /// Waits of the turns given, summed.
+    pub waited_ms: u64,
+    /// Speaking time of the ended turns, summed (pauses excluded).
+    pub spoken_ms: u64,
+}
+
 /// The figures of one modality.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SideStats {

@@ -169,6 +169,9 @@ test("a whole hybrid session, in every console", async () => {
   await bo.page.locator("#status[data-state=offline]").waitFor();
   await chair.page.keyboard.press("n"); // Chen, in the room: no ready check
   await display.page.locator("#floor .floor-name", { hasText: "Chen Wei" }).waitFor();
+  // The fairness panel: one turn each side so far, in words as well as in bars.
+  await chair.page.locator("#fairness-bars", { hasText: "Turns: In the room 50% · Online 50%" }).waitFor();
+  await om.page.locator("#fairness-waits li", { hasText: /^Online: \d+ waiting, longest \d+:\d\d; average wait \d+:\d\d$/ }).waitFor();
   await bo.context.setOffline(false);
   await bo.page.locator("#status[data-state=online]").waitFor({ timeout: 20000 });
   await bo.page.locator("#floor .floor-name", { hasText: "Chen Wei" }).waitFor();

@@ -2,6 +2,8 @@
 // controls, the one queue with per-entry actions, proxies and relays, and (for the chair) the
 // list, policy, time limits and agenda. Keyboard: N next, E end, X extend, ? help.
 
+import { MODALITIES, fairness } from "/assets/lib/fairness.js";
+import { formatDuration } from "/assets/lib/clock.js";
 import { boot, h, renderQueue, renderFloor, tickFloor, tickWaits, announceEvents, ask, confirmDialog, counts, showError } from "/assets/app/common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -120,6 +122,44 @@ function chairForms(ctx) {
     const f = new FormData(e.target);
     ctx.send({ type: "post_link", title: f.get("title") ?? "", url: f.get("url") }).then(() => e.target.reset(), () => {});
   });
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const FILL = { onsite: "#5b2a86", online: "#0b5cad", hub: "#b36b00" };
+
+/** One 100% bar split by modality; the text beside it says the same (the bar is decoration). */
+function shareBar(ctx, key, share) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 100 6");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "share-bar");
+  let x = 0;
+  for (const m of MODALITIES) {
+    const w = share.pct[m];
+    if (!w) continue;
+    const rect = document.createElementNS(SVG, "rect");
+    for (const [k, v] of Object.entries({ x, y: 0, width: w, height: 6, fill: FILL[m] })) rect.setAttribute(k, String(v));
+    svg.append(rect);
+    x += w;
+  }
+  const parts = MODALITIES.filter((m) => share.pct[m] || m !== "hub").map((m) => `${ctx.t(`modality.${m}`)} ${share.pct[m]}%`);
+  return h("div", { class: "share" }, h("p", { class: "share-label" }, h("strong", {}, ctx.t(key)), " ", share.total ? parts.join(" · ") : ctx.t("fairness.none")), share.total ? svg : null);
+}
+
+/** The live fairness panel: shares of requests, turns and speaking time; waits per modality. */
+function renderFairness(ctx) {
+  const f = fairness(ctx.view, ctx.clock.now());
+  $("fairness-bars").replaceChildren(
+    shareBar(ctx, "fairness.requests", f.requests),
+    shareBar(ctx, "fairness.turns", f.turns),
+    shareBar(ctx, "fairness.speaking", f.speaking),
+  );
+  $("fairness-waits").replaceChildren(...MODALITIES.filter((m) => f.waits[m].count || f.waits[m].average_ms != null).map((m) => {
+    const w = f.waits[m];
+    const avg = w.average_ms == null ? ctx.t("fairness.no_turns") : formatDuration(w.average_ms);
+    return h("li", {}, ctx.t("fairness.waits", { modality: ctx.t(`modality.${m}`), count: w.count, longest: formatDuration(w.longest_ms), average: avg }));
+  }));
 }
 
 /** Lock, pause participants, lock names, renew every link, end the session. */
@@ -275,12 +315,14 @@ function startConsole() {
     const actions = ctx.view.session.controls.ended ? null : entryActions(ctx, chair);
     renderQueue($("queue"), ctx, { actions, filter: remoteOnly ? (r) => r.who.modality !== "onsite" : null });
     renderControls(ctx);
+    renderFairness(ctx);
   };
   boot({
     render,
     tick: (ctx) => {
       tickFloor($("floor"), ctx);
       tickWaits(ctx);
+      renderFairness(ctx);
     },
     onEvents: announceEvents,
   }).then((ctx) => {

@@ -1,0 +1,43 @@
+// The live fairness panel's figures, from a moderator's view at a server time. No DOM: the
+// consoles draw them, and `node --test` checks them.
+
+export const MODALITIES = ["onsite", "online", "hub"];
+
+/** Milliseconds the current speaker has spoken at `now` (pauses excluded). */
+function spokenNow(floor, now) {
+  if (!floor) return 0;
+  const until = floor.paused_at ?? now;
+  return Math.max(0, until - floor.granted_at - floor.paused_ms);
+}
+
+/** Percentages (rounded, summing to 100 when anything counted) of `values` by modality. */
+export function shares(values) {
+  const total = MODALITIES.reduce((s, m) => s + (values[m] ?? 0), 0);
+  const out = {};
+  for (const m of MODALITIES) out[m] = total ? Math.round(((values[m] ?? 0) * 100) / total) : 0;
+  return { total, pct: out };
+}
+
+/**
+ * Per modality: shares of requests, turns and speaking time (the running turn included), and
+ * the waits (people waiting now, the longest current wait, the average wait of turns given).
+ */
+export function fairness(view, now) {
+  const t = view.session.fairness ?? {};
+  const pick = (f) => Object.fromEntries(MODALITIES.map((m) => [m, f(t[m] ?? { requests: 0, turns: 0, waited_ms: 0, spoken_ms: 0 }, m)]));
+  const speakingMod = view.floor?.who?.modality;
+  const waiting = Object.fromEntries(MODALITIES.map((m) => [m, { count: 0, longest_ms: 0 }]));
+  for (const slot of view.queue) {
+    const r = view.requests[slot.request];
+    if (!r) continue;
+    const w = waiting[r.who.modality];
+    w.count += 1;
+    w.longest_ms = Math.max(w.longest_ms, now - r.queued_at);
+  }
+  return {
+    requests: shares(pick((x) => x.requests)),
+    turns: shares(pick((x) => x.turns)),
+    speaking: shares(pick((x, m) => x.spoken_ms + (m === speakingMod ? spokenNow(view.floor, now) : 0))),
+    waits: pick((x, m) => ({ ...waiting[m], average_ms: x.turns ? Math.floor(x.waited_ms / x.turns) : null })),
+  };
+}

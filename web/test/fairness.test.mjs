@@ -1,0 +1,32 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fairness, shares } from "../lib/fairness.js";
+
+const who = (modality) => ({ name: "x", affiliation: "", modality, head_count: 1 });
+
+test("shares are percentages of the total, zero when nothing counted", () => {
+  assert.deepEqual(shares({ onsite: 3, online: 1, hub: 0 }), { total: 4, pct: { onsite: 75, online: 25, hub: 0 } });
+  assert.deepEqual(shares({}), { total: 0, pct: { onsite: 0, online: 0, hub: 0 } });
+});
+
+test("the panel counts the running turn and the current waits", () => {
+  const view = {
+    session: {
+      fairness: {
+        onsite: { requests: 3, turns: 2, waited_ms: 60_000, spoken_ms: 300_000 },
+        online: { requests: 3, turns: 0, waited_ms: 0, spoken_ms: 0 },
+        hub: { requests: 0, turns: 0, waited_ms: 0, spoken_ms: 0 },
+      },
+    },
+    floor: { who: who("online"), granted_at: 1_000_000, paused_at: null, paused_ms: 0 },
+    queue: [{ request: 7 }, { request: 8 }],
+    requests: { 7: { who: who("online"), queued_at: 900_000 }, 8: { who: who("onsite"), queued_at: 1_050_000 } },
+  };
+  const f = fairness(view, 1_100_000);
+  assert.deepEqual(f.requests.pct, { onsite: 50, online: 50, hub: 0 });
+  assert.deepEqual(f.turns.pct, { onsite: 100, online: 0, hub: 0 });
+  // 300 s in the room against the online speaker's 100 s so far.
+  assert.deepEqual(f.speaking.pct, { onsite: 75, online: 25, hub: 0 });
+  assert.deepEqual(f.waits.online, { count: 1, longest_ms: 200_000, average_ms: null });
+  assert.deepEqual(f.waits.onsite, { count: 1, longest_ms: 50_000, average_ms: 30_000 });
+});
