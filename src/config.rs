@@ -45,6 +45,8 @@ pub enum Cmd {
     Repair(RepairArgs),
     /// Print a session's report (Markdown, or JSON), recomputed from its log.
     Report(ReportArgs),
+    /// Play synthetic sessions under each policy and compare their fairness figures.
+    Simulate(crate::simulate::SimulateArgs),
 }
 
 /// `rostrum report`

@@ -14,7 +14,8 @@
 //! - [`auth`] signs and checks the capability tokens of role links.
 //! - [`ws`] is the per-connection task; [`http`] the routes; [`service`] what they share;
 //!   [`limits`] who a client is and how many sockets it holds.
-//! - [`export`] turns a log into NDJSON and a CSV of turns; [`report`] into the session report.
+//! - [`export`] turns a log into NDJSON and a CSV of turns; [`report`] into the session report;
+//!   [`simulate`] plays synthetic sessions under each policy through the same core.
 //! - [`config`] is the command line and its validated settings; [`app`] wires it all and
 //!   shuts it down in order.
 
@@ -30,5 +31,6 @@ pub mod queue;
 pub mod report;
 pub mod service;
 pub mod session;
+pub mod simulate;
 pub mod store;
 pub mod ws;

@@ -37,6 +37,10 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Cmd::Simulate(args)) => {
+            print!("{}", rostrum::simulate::run(&args)?);
+            Ok(())
+        }
         Some(Cmd::Backup(args)) => {
             open(&args.dir)?.backup(&args.path).await?;
             println!("backed up to {}", args.path.display());
