@@ -49,23 +49,7 @@ pub(crate) fn optional(
 /// A checked copy of several lines of text (line breaks and tabs allowed; empty is fine).
 pub(crate) fn multiline(field: &'static str, s: &str, max: usize) -> Result<String, Refusal> {
     let s: String = s.nfc().collect::<String>().replace("\r\n", "\n");
-    let t = s.trim();
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Refusal::invalid(
-            field,
-            "control characters are not allowed",
-        ));
-    }
-    if t.chars().any(reorders) {
-        return Err(Refusal::invalid(
-            field,
-            "direction-override characters are not allowed",
-        ));
-    }
-    if t.chars().count() > max {
-        return Err(Refusal::invalid(field, "too long"));
-    }
-    Ok(t.to_owned())
+    checked_allowing(field, s.trim(), max, &['\n', '\t'])
 }
 
 /// Characters that reorder the text around them (embeddings, overrides, isolates): they can make
@@ -93,7 +77,18 @@ fn invisible(c: char) -> bool {
 }
 
 fn checked(field: &'static str, t: &str, max: usize) -> Result<String, Refusal> {
-    if t.chars().any(char::is_control) {
+    checked_allowing(field, t, max, &[])
+}
+
+/// `t` if it has no control characters (but `allowed`), no direction overrides, and at most
+/// `max` characters.
+fn checked_allowing(
+    field: &'static str,
+    t: &str,
+    max: usize,
+    allowed: &[char],
+) -> Result<String, Refusal> {
+    if t.chars().any(|c| c.is_control() && !allowed.contains(&c)) {
         return Err(Refusal::invalid(
             field,
             "control characters are not allowed",
@@ -199,6 +194,21 @@ mod tests {
         assert!(profile(&p).is_err(), "a name of joiners only");
         p.name = "👩\u{200D}💻 Ana".into();
         assert!(profile(&p).is_ok(), "emoji sequences keep their joiner");
+    }
+
+    #[test]
+    fn several_lines_keep_their_breaks_and_nothing_else() {
+        assert_eq!(
+            multiline("takeaways", " a\r\nb\tc \n", 10).unwrap(),
+            "a\nb\tc"
+        );
+        assert!(multiline("takeaways", "a\u{7}", 10).is_err());
+        assert!(multiline("takeaways", "a\u{202E}b", 10).is_err());
+        assert_eq!(multiline("takeaways", "", 10).unwrap(), "");
+        assert!(
+            required("name", "a\nb", 10).is_err(),
+            "one-line fields refuse breaks"
+        );
     }
 
     #[test]
