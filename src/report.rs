@@ -62,6 +62,17 @@ pub struct Breakdown {
     pub by_gender: BTreeMap<String, usize>,
 }
 
+/// Requests nobody served: still waiting when the session ended (or at its last event).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Unserved {
+    /// How many.
+    pub count: usize,
+    /// The longest of their waits so far.
+    pub longest_ms: u64,
+    /// Their waits so far, summed.
+    pub total_ms: u64,
+}
+
 /// A session's report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -91,6 +102,9 @@ pub struct Report {
     pub waits: BTreeMap<String, Figures>,
     /// How long turns lasted, per modality.
     pub speaking: BTreeMap<String, Figures>,
+    /// Requests still waiting at the end, per modality: the waits above count only those who
+    /// spoke, so a side that was never reached shows here.
+    pub unserved: BTreeMap<String, Unserved>,
     /// Remote questions asked, forwarded by the online moderator, and answered.
     pub remote_questions: RemoteCounts,
     /// Every moderator override, with its reason.
@@ -162,6 +176,22 @@ impl Report {
                 .map(|(m, s)| (name(m), f(s)))
                 .collect::<BTreeMap<_, _>>()
         };
+        // Waits so far are measured at the end of the session, or at its last event.
+        let end = events
+            .iter()
+            .find(|e| matches!(e.fact, crate::queue::Fact::SessionEnded))
+            .or(events.last())
+            .map_or(created_at, |e| e.at);
+        let mut unserved: BTreeMap<String, Unserved> = BTreeMap::new();
+        for r in state.requests().iter().filter(|r| r.state.is_queued()) {
+            let u = unserved
+                .entry(name(&who(r.participant).profile.modality))
+                .or_default();
+            let waited = end.millis_since(r.queued_at);
+            u.count += 1;
+            u.longest_ms = u.longest_ms.max(waited);
+            u.total_ms += waited;
+        }
         Report {
             session: id,
             title: state.title().to_owned(),
@@ -198,6 +228,7 @@ impl Report {
             turns,
             waits: per_modality(&|s| s.wait),
             speaking: per_modality(&|s| s.speaking),
+            unserved,
             remote_questions: RemoteCounts::of(&state),
             overrides: stats.overrides,
             takeaways: state.takeaways().to_owned(),
@@ -289,6 +320,15 @@ impl Report {
                 mmss(s.mean_ms),
                 mmss(s.total_ms)
             );
+        }
+        if !self.unserved.is_empty() {
+            let _ = writeln!(
+                w,
+                "\nStill waiting at the end:\n\n| modality | requests | longest wait |\n|---|---:|---:|"
+            );
+            for (m, u) in &self.unserved {
+                let _ = writeln!(w, "| {m} | {} | {} |", u.count, mmss(u.longest_ms));
+            }
         }
         let q = &self.remote_questions;
         let _ = writeln!(

@@ -231,6 +231,8 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
     let mut spoke: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut answered = std::collections::HashSet::new();
     let mut overrides = Vec::new();
+    let mut queued = std::collections::BTreeSet::new();
+    let mut ended_at = 0;
     // Every modality present has its figures, empty ones included.
     for who in declared.values() {
         waits.entry(who.modality.to_owned()).or_default();
@@ -247,6 +249,7 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
                 kind.insert(r, e["kind"].as_str().unwrap().to_owned());
                 origin.insert(r, e["origin"].as_str().unwrap().to_owned());
                 queued_at.insert(r, at);
+                queued.insert(r);
                 if e["type"] == "speaker_readded" {
                     overrides.push("readded".to_owned());
                 }
@@ -256,9 +259,15 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
             }
             "request_rejoined" => {
                 queued_at.insert(n("request"), at);
+                queued.insert(n("request"));
             }
+            "hand_lowered" | "request_parked" => {
+                queued.remove(&n("request"));
+            }
+            "session_ended" => ended_at = at,
             "floor_granted" => {
                 let r = n("request");
+                queued.remove(&r);
                 let p = of_participant[&r];
                 granted.insert(n("turn"), (r, at));
                 turn_kind.push((p, kind[&r].clone()));
@@ -291,7 +300,10 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
                     .push(at - from - pauses);
             }
             "request_moved" => overrides.push("moved".to_owned()),
-            "request_removed" => overrides.push("removed".to_owned()),
+            "request_removed" => {
+                queued.remove(&n("request"));
+                overrides.push("removed".to_owned());
+            }
             _ => {}
         }
     }
@@ -380,6 +392,22 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
             .any(|o| o["reason"] == "the panel asked")
     );
     assert_eq!(report["takeaways"], takeaways);
+    let mut unserved: BTreeMap<String, Value> = BTreeMap::new();
+    for r in &queued {
+        let waited = ended_at - queued_at[r];
+        let u = unserved
+            .entry(modality(of_participant[r]))
+            .or_insert_with(|| json!({"count": 0, "longest_ms": 0, "total_ms": 0}));
+        u["count"] = json!(u["count"].as_u64().unwrap() + 1);
+        u["longest_ms"] = json!(u["longest_ms"].as_u64().unwrap().max(waited));
+        u["total_ms"] = json!(u["total_ms"].as_u64().unwrap() + waited);
+    }
+    assert!(!queued.is_empty(), "some were still waiting at the end");
+    assert_eq!(
+        report["unserved"],
+        json!(unserved),
+        "still waiting at the end"
+    );
     assert!(
         !ndjson.contains("\"gender\""),
         "gender never leaves per person, only in the report's counts"

@@ -36,6 +36,9 @@ function render(r, t) {
     section("report.requests_turns", h("p", {}, t("report.totals", { requests: r.requests.total, turns: r.turns.total })), splits),
     section("report.times", table(t, ["report.modality", "report.wait_mean", "report.wait_median", "report.wait_p90", "report.turns", "report.speaking_total"],
       Object.entries(r.waits).map(([m, w]) => [label("modality", m), mmss(w.mean_ms), mmss(w.median_ms), mmss(w.p90_ms), w.count, mmss(r.speaking[m]?.total_ms ?? 0)]))),
+    Object.keys(r.unserved).length
+      ? section("report.unserved", table(t, ["report.modality", "report.requests", "report.longest_wait"], Object.entries(r.unserved).map(([m, u]) => [label("modality", m), u.count, mmss(u.longest_ms)])))
+      : null,
     section("remote.title", h("p", {}, t("counts.remote", q))),
     section("report.overrides", r.overrides.length
       ? h("ul", {}, r.overrides.map((o) => h("li", {}, `${new Date(o.at).toISOString().slice(11, 19)} · ${label("report", o.action)}: ${o.reason ?? t("report.no_reason")}`)))
