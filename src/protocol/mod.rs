@@ -14,8 +14,8 @@ use serde_json::Value;
 
 pub use command::{Caller, ProfileIn, WireCommand};
 pub use view::{
-    Audience, FloorView, LinkView, OrderPatch, Patch, RemoteCounts, RequestView, SessionView, Slot,
-    View, Who, slots,
+    Audience, Fairness, FloorView, LinkView, OrderPatch, Patch, RemoteCounts, RequestView,
+    SessionView, Slot, View, Who, fairness, slots,
 };
 
 use crate::queue::{Event, Fact, Refusal, Timestamp};

@@ -142,9 +142,6 @@ pub struct SessionView {
     /// The report's key takeaways, as the chair wrote them (public, like the report).
     #[serde(default)]
     pub takeaways: String,
-    /// Per modality: requests, turns, waits and speaking time so far (the fairness panel).
-    #[serde(default)]
-    pub fairness: BTreeMap<Modality, Tally>,
 }
 
 /// The remote side's questions, for the online moderator.
@@ -209,6 +206,24 @@ pub struct View {
     pub queue: Vec<Slot>,
     /// The floor.
     pub floor: Option<FloorView>,
+    /// Moderators only: per modality, requests, turns, waits and speaking time so far (the
+    /// fairness panel). Kept out of `session`, which changes rarely: this changes with most
+    /// commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fairness: Option<Fairness>,
+}
+
+/// Running tallies per modality.
+pub type Fairness = BTreeMap<Modality, Tally>;
+
+/// The tallies now, for `audience` (moderators only).
+pub fn fairness(s: &State, audience: Audience) -> Option<Fairness> {
+    (audience == Audience::Moderator).then(|| {
+        [Modality::Onsite, Modality::Online, Modality::Hub]
+            .into_iter()
+            .map(|m| (m, s.tally(m)))
+            .collect()
+    })
 }
 
 fn who(s: &State, p: ParticipantId, audience: Audience) -> Who {
@@ -284,10 +299,6 @@ impl SessionView {
             remote: RemoteCounts::of(s),
             controls: s.controls(),
             takeaways: s.takeaways().to_owned(),
-            fairness: [Modality::Onsite, Modality::Online, Modality::Hub]
-                .into_iter()
-                .map(|m| (m, s.tally(m)))
-                .collect(),
         }
     }
 }
@@ -316,6 +327,7 @@ impl View {
                 .collect(),
             queue: slots(s, now),
             floor: FloorView::of(s, audience),
+            fairness: fairness(s, audience),
         }
     }
 
@@ -332,6 +344,9 @@ impl View {
         }
         if let Some(floor) = &patch.floor {
             self.floor = floor.clone();
+        }
+        if let Some(f) = &patch.fairness {
+            self.fairness = Some(f.clone());
         }
         match &patch.order {
             Some(order) => order.apply(&mut self.queue),
@@ -362,6 +377,9 @@ pub struct Patch {
     /// How the queue's order changed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<OrderPatch>,
+    /// The fairness tallies, when they changed (moderators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fairness: Option<Fairness>,
 }
 
 /// A field that is present (even as `null`) deserializes to `Some`.

@@ -7,8 +7,8 @@ use axum::extract::ws::Utf8Bytes;
 
 use super::Frame;
 use crate::protocol::{
-    Audience, FloorView, OrderPatch, Outgoing, Patch, RequestView, SessionView, Slot, encode,
-    event_json, slots,
+    Audience, Fairness, FloorView, OrderPatch, Outgoing, Patch, RequestView, SessionView, Slot,
+    encode, event_json, fairness, slots,
 };
 use crate::queue::{Event, Fact, RequestId, State, Timestamp};
 
@@ -17,6 +17,8 @@ pub(super) struct Published {
     order: Vec<Slot>,
     session: SessionView,
     floor: [Option<FloorView>; 2],
+    /// The moderators' fairness tallies last sent.
+    fairness: Option<Fairness>,
 }
 
 const AUDIENCES: [Audience; 2] = [Audience::Moderator, Audience::Public];
@@ -27,6 +29,7 @@ impl Published {
             order: slots(s, now),
             session: SessionView::of(s),
             floor: AUDIENCES.map(|a| FloorView::of(s, a)),
+            fairness: fairness(s, Audience::Moderator),
         }
     }
 
@@ -44,6 +47,11 @@ impl Published {
         let session = SessionView::of(s);
         let session_patch = (session != self.session).then(|| session.clone());
         self.session = session;
+        let tallies = fairness(s, Audience::Moderator);
+        let fairness_patch = (tallies != self.fairness)
+            .then(|| tallies.clone())
+            .flatten();
+        self.fairness = tallies;
         let touched = touched(s, events);
         let [moderator, public] = [0, 1].map(|i| {
             let audience = AUDIENCES[i];
@@ -63,6 +71,9 @@ impl Published {
                 closed,
                 floor: floor_patch,
                 order: order_patch.clone(),
+                fairness: fairness_patch
+                    .clone()
+                    .filter(|_| audience == Audience::Moderator),
             };
             let events: Vec<_> = events
                 .iter()

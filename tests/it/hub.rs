@@ -348,6 +348,15 @@ async fn roles_hold_on_the_wire() {
     )
     .await;
     p.join("Ana", "online").await;
+    p.ok(json!({"type": "raise_hand"})).await;
+    let chair = app.connect(&s.id, Some(&s.chair)).await;
+    assert!(
+        p.view.as_ref().unwrap().fairness.is_none()
+            && chair.view.as_ref().unwrap().fairness.is_some(),
+        "the fairness tallies are the moderators'"
+    );
+    p.ok(json!({"type": "lower_hand", "request": p.my_request(0).unwrap()}))
+        .await;
     let seq = p.seq;
     for cmd in [
         json!({"type": "grant", "seen": null, "force": true}),

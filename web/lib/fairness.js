@@ -23,7 +23,7 @@ export function shares(values) {
  * the waits (people waiting now, the longest current wait, the average wait of turns given).
  */
 export function fairness(view, now) {
-  const t = view.session.fairness ?? {};
+  const t = view.fairness ?? {};
   const pick = (f) => Object.fromEntries(MODALITIES.map((m) => [m, f(t[m] ?? { requests: 0, turns: 0, waited_ms: 0, spoken_ms: 0 }, m)]));
   const speakingMod = view.floor?.who?.modality;
   const waiting = Object.fromEntries(MODALITIES.map((m) => [m, { count: 0, longest_ms: 0 }]));

@@ -11,6 +11,7 @@ export function applyPatch(view, patch) {
   for (const id of patch.closed ?? []) delete next.requests[id];
   for (const r of patch.requests ?? []) next.requests[r.id] = r;
   if ("floor" in patch) next.floor = patch.floor;
+  if (patch.fairness) next.fairness = patch.fairness;
   next.queue = patch.order ? applyOrderPatch(view.queue, patch.order) : view.queue;
   return next;
 }

@@ -11,12 +11,10 @@ test("shares are percentages of the total, zero when nothing counted", () => {
 
 test("the panel counts the running turn and the current waits", () => {
   const view = {
-    session: {
-      fairness: {
-        onsite: { requests: 3, turns: 2, waited_ms: 60_000, spoken_ms: 300_000 },
-        online: { requests: 3, turns: 0, waited_ms: 0, spoken_ms: 0 },
-        hub: { requests: 0, turns: 0, waited_ms: 0, spoken_ms: 0 },
-      },
+    fairness: {
+      onsite: { requests: 3, turns: 2, waited_ms: 60_000, spoken_ms: 300_000 },
+      online: { requests: 3, turns: 0, waited_ms: 0, spoken_ms: 0 },
+      hub: { requests: 0, turns: 0, waited_ms: 0, spoken_ms: 0 },
     },
     floor: { who: who("online"), granted_at: 1_000_000, paused_at: null, paused_ms: 0 },
     queue: [{ request: 7 }, { request: 8 }],
