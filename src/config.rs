@@ -47,6 +47,8 @@ pub enum Cmd {
     Report(ReportArgs),
     /// Play synthetic sessions under each policy and compare their fairness figures.
     Simulate(crate::simulate::SimulateArgs),
+    /// Load a running server with viewers and commands, and print latencies and rates.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// `rostrum report`

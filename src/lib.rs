@@ -21,6 +21,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod config;
 pub mod export;
 pub mod http;

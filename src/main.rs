@@ -41,6 +41,15 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", rostrum::simulate::run(&args)?);
             Ok(())
         }
+        Some(Cmd::Bench(args)) => {
+            let report = rostrum::bench::run(&args).await?;
+            if args.json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(())
+        }
         Some(Cmd::Backup(args)) => {
             open(&args.dir)?.backup(&args.path).await?;
             println!("backed up to {}", args.path.display());

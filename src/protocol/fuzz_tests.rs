@@ -294,6 +294,7 @@ fn accept(live: &mut Live, req: u64, events: &[Event], now: Timestamp) {
             ..Patch::default()
         };
         let frame = protocol::encode(&Outgoing::Update {
+            req: 0,
             from,
             seq,
             server_time: now,

@@ -198,6 +198,8 @@ pub enum Outgoing<'a> {
         view: &'a View,
     },
     Update {
+        /// The `req` of the command that caused it (first, so a load generator finds it fast).
+        req: u64,
         from: u64,
         seq: u64,
         server_time: Timestamp,

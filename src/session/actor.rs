@@ -151,7 +151,7 @@ impl SessionActor {
                     tracing::error!(session = %self.meta.id, error = %e, "append failed; command not applied");
                     return Answer::Unavailable; // not remembered: a resend may succeed
                 }
-                self.apply(&events, now);
+                self.apply(req, &events, now);
                 let participant = events.iter().find_map(|e| match e.fact {
                     Fact::ParticipantJoined { participant, .. } => Some(participant),
                     _ => None,
@@ -168,14 +168,14 @@ impl SessionActor {
         answer
     }
 
-    /// Apply appended events and publish them.
-    fn apply(&mut self, events: &[Event], now: Timestamp) {
+    /// Apply the events command `req` appended, and publish them.
+    fn apply(&mut self, req: u64, events: &[Event], now: Timestamp) {
         let from = self.state.seq() + 1;
         for e in events {
             self.state.apply(e);
         }
         self.last_at = now;
-        let frame = Arc::new(self.published.update(&self.state, events, from, now));
+        let frame = Arc::new(self.published.update(&self.state, events, (req, from), now));
         if self.ring.len() == self.rt.config.resume_window {
             self.ring.pop_front();
         }

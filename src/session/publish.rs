@@ -33,12 +33,12 @@ impl Published {
         }
     }
 
-    /// The frame for `events` (seqs `from..`), just applied to `s`.
+    /// The frame for `events` (seqs `from..`), just applied to `s` for the command `req`.
     pub(super) fn update(
         &mut self,
         s: &State,
         events: &[Event],
-        from: u64,
+        (req, from): (u64, u64),
         now: Timestamp,
     ) -> Frame {
         let order = slots(s, now);
@@ -82,6 +82,7 @@ impl Published {
                 .collect();
             let seq = s.seq();
             Utf8Bytes::from(encode(&Outgoing::Update {
+                req,
                 from,
                 seq,
                 server_time: now,
