@@ -193,8 +193,10 @@ impl Commander {
                             continue;
                         }
                     };
-                    let Some(Ok(Message::Text(t))) = msg else {
-                        break;
+                    let t = match msg {
+                        Some(Ok(Message::Text(t))) => t,
+                        Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                        Some(Ok(_)) => continue, // pings are answered by the stream itself
                     };
                     let Ok(head) = serde_json::from_str::<Head>(&t) else {
                         continue;
@@ -212,6 +214,8 @@ impl Commander {
                         window.add_permits(1);
                     }
                 }
+                // A writer still waiting for room in the window gives up.
+                window.close();
                 (acked, errors)
             })
         };
