@@ -9,6 +9,9 @@ cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 cargo test --locked
 
+# The deployment files for real: rostrum behind nginx and Caddy over TLS (installs them if missing).
+tests/deploy/run.sh
+
 # The consoles: their client logic under Node, then the pages in Debian's Chromium.
 node --test web/test/
 command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-noto-cjk >/dev/null; }
