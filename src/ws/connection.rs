@@ -40,7 +40,7 @@ struct Closed;
 pub(super) async fn run(mut socket: WebSocket, svc: Shared) {
     let cancel = svc.cancel.clone();
     let waited = tokio::select! {
-        waited = timeout(svc.settings.ws.hello_timeout, await_hello(&mut socket, &svc)) => waited,
+        waited = timeout(svc.settings.ws.hello_timeout, Box::pin(await_hello(&mut socket, &svc))) => waited,
         () = cancel.cancelled() => Ok(None),
     };
     let hello = match waited {
@@ -55,7 +55,9 @@ pub(super) async fn run(mut socket: WebSocket, svc: Shared) {
             return;
         }
     };
-    let mut conn = match Conn::start(socket, svc, hello).await {
+    // The hello's and the commands' futures are boxed: they run once or rarely, and unboxed
+    // they would size every idle connection's task for their largest moment.
+    let mut conn = match Box::pin(Conn::start(socket, svc, hello)).await {
         Ok(conn) => conn,
         Err(()) => return,
     };
@@ -238,10 +240,10 @@ impl Conn {
                         && self.rate.check().is_err()
                     {
                         tracing::info!(session = %self.session, "closing a connection over its message rate");
-                        return self.refuse(&WireError::TooManyMessages).await;
+                        return Box::pin(self.refuse(&WireError::TooManyMessages)).await;
                     }
                     match msg {
-                        Some(Ok(Message::Text(text))) => self.on_text(&text).await?,
+                        Some(Ok(Message::Text(text))) => Box::pin(self.on_text(&text)).await?,
                         Some(Ok(Message::Binary(_))) => {
                             let e = WireError::BadJson("send text frames, not binary".into());
                             self.send(Message::Text(protocol::wire_error(None, &e).into())).await?;
@@ -265,12 +267,12 @@ impl Conn {
                     // or start again from a snapshot.
                     Err(RecvError::Lagged(_) | RecvError::Closed) => {
                         let resume = Resume { epoch: self.epoch, seq: self.seq };
-                        self.resubscribe(Some(resume)).await?;
+                        Box::pin(self.resubscribe(Some(resume))).await?;
                     }
                 },
                 Ok(()) = self.gate.changed() => {
                     if !self.admitted() {
-                        return self.refuse(&WireError::Revoked).await;
+                        return Box::pin(self.refuse(&WireError::Revoked)).await;
                     }
                 }
                 _ = ping.tick() => {

@@ -20,7 +20,9 @@ use crate::service::Shared;
 
 /// `GET /ws`: check the origin and the client's socket count before upgrading; then upgrade with
 /// a small read buffer and the configured message limit (axum's default of 64 MiB is a thousand
-/// times too large for this protocol).
+/// times too large for this protocol). Clients send commands of a few hundred bytes, and
+/// tungstenite zeroes and keeps the whole read buffer: 1 KiB instead of 4 took an idle
+/// connection from 8.7 to 5.6 KiB resident (larger messages still grow it as they come).
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(svc): State<Shared>,
@@ -55,7 +57,7 @@ pub async fn upgrade(
         .into_response();
     };
     let max = limits.max_message_bytes;
-    ws.read_buffer_size(4 * 1024)
+    ws.read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(max)
