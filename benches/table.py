@@ -98,12 +98,12 @@ def scenarios(idle):
                         "--rate", 1, "--duration", "2s"],
         "plenary": ["--viewers", 10000, "--connect-rate", 5000, "--idle", "5s",
                     "--rate", 1, "--duration", "5s"],
-        "steady_1000": ["--viewers", 1000, "--rate", 20, "--duration", "15s"],
+        "steady_1000": ["--viewers", 1000, "--rate", 20, "--duration", "30s"],
         "steady_200": ["--viewers", 200, "--rate", 100, "--duration", "15s"],
         "saturation": ["--viewers", 100, "--commanders", 4, "--rate", 0, "--window", 16,
                        "--duration", "10s"],
         "conference": ["--sessions", 400, "--viewers", 47, "--rate", 1, "--duration", "20s"],
-        "slow": ["--viewers", 1000, "--rate", 20, "--duration", "15s", "--stall", 0.01],
+        "slow": ["--viewers", 1000, "--rate", 20, "--duration", "30s", "--stall", 0.01],
     }
 
 

@@ -5,6 +5,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures_util::FutureExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::watch;
 
@@ -81,7 +82,7 @@ async fn await_hello(socket: &mut WebSocket, svc: &Shared) -> Option<Hello> {
             let _ = socket
                 .send(Message::Text(protocol::wire_error(None, &e).into()))
                 .await;
-            let _ = close(socket, POLICY, e.code()).await;
+            refuse_close(socket, &e, svc).await;
             return None;
         }
         allowed -= 1;
@@ -100,6 +101,23 @@ async fn await_hello(socket: &mut WebSocket, svc: &Shared) -> Option<Hello> {
         ) {
             return None;
         }
+    }
+}
+
+/// Close with 1008 and `e`'s code, then finish the closing handshake: read (and drop) what the
+/// client still sends until its close, so the socket is not reset with our close still unread.
+async fn refuse_close(socket: &mut WebSocket, e: &WireError, svc: &Shared) {
+    let _ = close(socket, POLICY, e.code()).await;
+    let drain = async {
+        while let Some(Ok(m)) = socket.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        _ = timeout(CLOSE_GRACE, drain) => {}
+        () = svc.cancel.cancelled() => {}
     }
 }
 
@@ -215,14 +233,21 @@ impl Conn {
     }
 
     async fn send(&mut self, msg: Message) -> Result<(), Closed> {
-        match timeout(self.svc.settings.ws.write_timeout, self.socket.send(msg)).await {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(Closed),
-        }
+        let mut sending = std::pin::pin!(self.socket.send(msg));
+        // Most writes finish at once, with room in the socket's buffer: they need no timer.
+        let sent = match sending.as_mut().now_or_never() {
+            Some(sent) => sent,
+            None => timeout(self.svc.settings.ws.write_timeout, sending)
+                .await
+                .map_err(|_| Closed)?,
+        };
+        sent.map_err(|_| Closed)
     }
 
     async fn serve(&mut self) -> Result<(), Closed> {
         let cancel = self.svc.cancel.clone();
+        // One registration for the connection's life, not one per turn of the loop.
+        let mut cancelled = std::pin::pin!(cancel.cancelled());
         let ping_every = self.svc.settings.ws.ping_every;
         let mut ping = interval(ping_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -230,7 +255,7 @@ impl Conn {
         loop {
             tokio::select! {
                 biased;
-                () = cancel.cancelled() => {
+                () = &mut cancelled => {
                     let _ = close(&mut self.socket, GOING_AWAY, "server shutting down").await;
                     return Ok(());
                 }
@@ -308,21 +333,7 @@ impl Conn {
         let _ = self
             .send(Message::Text(protocol::wire_error(None, e).into()))
             .await;
-        let _ = close(&mut self.socket, POLICY, e.code()).await;
-        // Finish the closing handshake: read (and drop) what the client still sends until its
-        // close, so the socket is not reset with our error frame and close still unread.
-        let cancel = self.svc.cancel.clone();
-        let drain = async {
-            while let Some(Ok(m)) = self.socket.recv().await {
-                if matches!(m, Message::Close(_)) {
-                    break;
-                }
-            }
-        };
-        tokio::select! {
-            _ = timeout(CLOSE_GRACE, drain) => {}
-            () = cancel.cancelled() => {}
-        }
+        refuse_close(&mut self.socket, e, &self.svc).await;
         Err(Closed)
     }
 
