@@ -41,6 +41,9 @@ pub enum Cmd {
     Export(ExportArgs),
     /// Take a consistent copy of the database while the service runs.
     Backup(BackupArgs),
+    /// Verify the data directory offline: the database's integrity, and every session's
+    /// checksums and sequence; exits non-zero if anything is damaged.
+    Check(CheckArgs),
     /// Cut a damaged session back to its last valid record (stop the service first).
     Repair(RepairArgs),
     /// Print a session's report (Markdown, or JSON), recomputed from its log.
@@ -118,6 +121,14 @@ pub struct BackupArgs {
 pub struct RepairArgs {
     /// The damaged session's id.
     pub session: String,
+    /// The data directory.
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+/// `rostrum check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
     /// The data directory.
     #[command(flatten)]
     pub dir: DataDir,

@@ -60,6 +60,14 @@ async fn main() -> anyhow::Result<()> {
             println!("backed up to {}", args.path.display());
             Ok(())
         }
+        Some(Cmd::Check(args)) => {
+            let found = rostrum::store::check_dir(&args.dir.data_dir)?;
+            print!("{found}");
+            if !found.is_sound() {
+                anyhow::bail!("{} is damaged", args.dir.data_dir.display());
+            }
+            Ok(())
+        }
         Some(Cmd::Repair(args)) => {
             let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
             let kept = log.repair(id).await?;

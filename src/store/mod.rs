@@ -17,7 +17,7 @@ use crate::auth::SessionId;
 use crate::queue::{Event, Timestamp};
 
 pub use memory::MemoryLog;
-pub use sqlite::{Durability, SqliteLog, SqliteOptions};
+pub use sqlite::{DirCheck, Durability, SqliteLog, SqliteOptions, check_dir};
 
 /// What the store keeps about a session besides its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,8 @@
 //! Every record carries a CRC-32 over its session, seq and body. Loading checks every checksum
 //! and that seqs run from 1 without a gap; a session that does not check out is refused
 //! (`StoreError::Damaged`), never served altered. [`SqliteLog::repair`] cuts it back to its last
-//! valid record and bumps its epoch, on an operator's explicit request.
+//! valid record and bumps its epoch, on an operator's explicit request. [`check_dir`] runs the
+//! same checks over a whole data directory offline, read-only (`rostrum check`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,9 @@ use tokio::sync::oneshot;
 use super::{EventLog, SessionMeta, StoreError, StoreFuture};
 use crate::auth::SessionId;
 use crate::queue::{Event, Timestamp};
+
+mod check;
+pub use check::{DirCheck, check_dir};
 
 /// The schema version this build writes (`PRAGMA user_version`).
 const SCHEMA: i64 = 1;

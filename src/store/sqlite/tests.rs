@@ -8,7 +8,7 @@ use crate::queue::{
 };
 
 /// A session's opening events and a few more, decided by the core.
-fn session_events(extra: usize) -> Vec<Event> {
+pub(super) fn session_events(extra: usize) -> Vec<Event> {
     let mut s = State::default();
     let mut all = Vec::new();
     let mut run = |s: &mut State, actor, cmd| {
@@ -40,7 +40,7 @@ fn session_events(extra: usize) -> Vec<Event> {
     all
 }
 
-fn meta() -> SessionMeta {
+pub(super) fn meta() -> SessionMeta {
     SessionMeta {
         id: SessionId::random(),
         created_at: Timestamp(1),
@@ -49,7 +49,7 @@ fn meta() -> SessionMeta {
     }
 }
 
-fn open(dir: &Path) -> SqliteLog {
+pub(super) fn open(dir: &Path) -> SqliteLog {
     SqliteLog::open(dir, SqliteOptions::default()).unwrap()
 }
 
@@ -124,7 +124,7 @@ async fn concurrent_appends_across_sessions_all_land() {
 }
 
 /// Change the stored body of one record with SQL, as disk damage would.
-fn damage(dir: &Path, id: SessionId, seq: u64, sql: &str) {
+pub(super) fn damage(dir: &Path, id: SessionId, seq: u64, sql: &str) {
     let c = Connection::open(dir.join(FILE)).unwrap();
     let n = c.execute(sql, params![id.to_string(), int(seq)]).unwrap();
     assert_eq!(n, 1);
