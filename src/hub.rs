@@ -1,6 +1,11 @@
 //! The registry of live sessions: `SessionId -> SessionHandle`. A session's actor starts on
 //! first use by replaying its log, and stops by itself when idle; the next use starts it again.
+//!
+//! It also answers the organizer's list of every session in the store: a running session
+//! summarizes itself; an idle one is summarized once from its log and remembered until its
+//! actor starts again (a log only changes through its actor).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use dashmap::DashMap;
@@ -10,7 +15,7 @@ use crate::auth::SessionId;
 use crate::queue::{
     Actor, AgendaItem, Command, Policy, Refusal, State, TimeLimits, Timestamp, decide,
 };
-use crate::session::{self, Runtime, SessionHandle};
+use crate::session::{self, Runtime, SessionHandle, Summary};
 use crate::store::{SessionMeta, StoreError};
 
 /// Why a session could not be created.
@@ -40,9 +45,41 @@ pub struct NewSession {
     pub agenda: Vec<AgendaItem>,
 }
 
+/// A session in the organizer's list.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// What the store keeps about it.
+    pub meta: SessionMeta,
+    /// Running, idle, or damaged.
+    pub standing: Standing,
+}
+
+/// Whether a session is running, and what it looks like.
+#[derive(Debug, Clone)]
+pub enum Standing {
+    /// Its actor runs on this node.
+    Live(Summary),
+    /// No actor runs: the summary comes from its log.
+    Idle(Summary),
+    /// Its log does not check out: it is not served (see `rostrum check` and `rostrum repair`).
+    Damaged {
+        /// The first record that does not check out.
+        seq: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
 /// Live sessions.
 pub struct Hub {
     sessions: DashMap<SessionId, SessionHandle>,
+    /// Summaries of sessions with no running actor, computed from their logs. An entry is
+    /// dropped when the session's actor starts and again when it stops, so one computed while an
+    /// actor ran never outlives it.
+    idle: DashMap<SessionId, Summary>,
+    /// Actors started and stopped so far: a summary read from a log while one started and stopped
+    /// may be stale, and is not kept.
+    turnover: AtomicU64,
     rt: Runtime,
 }
 
@@ -51,6 +88,8 @@ impl Hub {
     pub fn new(rt: Runtime) -> Arc<Self> {
         Arc::new(Self {
             sessions: DashMap::new(),
+            idle: DashMap::new(),
+            turnover: AtomicU64::new(0),
             rt,
         })
     }
@@ -104,15 +143,60 @@ impl Hub {
             Entry::Occupied(e) if e.get().is_live() => e.get().clone(),
             entry => {
                 let hub: Weak<Self> = Arc::downgrade(self);
+                self.turnover.fetch_add(1, Ordering::SeqCst);
+                self.idle.remove(&id);
                 let handle = session::spawn(&self.rt, meta, &events, move || {
                     if let Some(hub) = hub.upgrade() {
                         hub.sessions.remove_if(&id, |_, h| !h.is_live());
+                        hub.turnover.fetch_add(1, Ordering::SeqCst);
+                        hub.idle.remove(&id);
                     }
                 });
                 entry.insert(handle.clone());
                 handle
             }
         }))
+    }
+
+    /// Every session in the store, oldest first, each live, idle or damaged. Starts no actor.
+    pub async fn list(&self) -> Result<Vec<Listed>, StoreError> {
+        let mut metas = self.rt.store.list().await?;
+        metas.sort_by_key(|m| (m.created_at, m.id));
+        let mut listed = Vec::with_capacity(metas.len());
+        for meta in metas {
+            let standing = self.standing(meta.id).await?;
+            listed.push(Listed { meta, standing });
+        }
+        Ok(listed)
+    }
+
+    async fn standing(&self, id: SessionId) -> Result<Standing, StoreError> {
+        let turnover = self.turnover.load(Ordering::SeqCst);
+        let live = self
+            .sessions
+            .get(&id)
+            .filter(|h| h.is_live())
+            .map(|h| h.clone());
+        if let Some(handle) = live
+            && let Ok(summary) = handle.summary().await
+        {
+            return Ok(Standing::Live(summary));
+        }
+        // The actor (if there was one) has stopped: its appends are all in the log.
+        if let Some(summary) = self.idle.get(&id).map(|s| s.clone()) {
+            return Ok(Standing::Idle(summary));
+        }
+        match self.rt.store.load(id, 0).await {
+            Ok(events) => {
+                let summary = Summary::of(&State::replay(&events), 0);
+                if self.turnover.load(Ordering::SeqCst) == turnover {
+                    self.idle.insert(id, summary.clone());
+                }
+                Ok(Standing::Idle(summary))
+            }
+            Err(StoreError::Damaged { seq, reason, .. }) => Ok(Standing::Damaged { seq, reason }),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -176,6 +260,61 @@ mod tests {
             "and comes back from its log as it was"
         );
         assert_eq!(hub.live(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_list_summarizes_running_and_idle_sessions_alike_and_starts_nothing() {
+        let hub = hub(Duration::from_millis(100));
+        let new = |title: &str| NewSession {
+            title: title.into(),
+            ..Default::default()
+        };
+        let a = hub.create(new("A"), Timestamp(1)).await.unwrap();
+        let b = hub.create(new("B"), Timestamp(2)).await.unwrap();
+        let listed = hub.list().await.unwrap();
+        assert_eq!(hub.live(), 0, "listing starts no actor");
+        let titles: Vec<_> = listed
+            .iter()
+            .map(|l| match &l.standing {
+                Standing::Idle(s) => s.title.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(titles, ["A", "B"], "oldest first");
+
+        let h = hub.get(a.id).await.unwrap().unwrap();
+        let profile = crate::queue::Profile::new("Ana", "Brazil", crate::queue::Modality::Onsite);
+        let add = Command::AddProxy {
+            profile,
+            kind: crate::queue::RequestKind::Question,
+            note: None,
+        };
+        h.command(Actor::Chair, None, 1, add).await.unwrap();
+        let sub = h.subscribe(Audience::Public, None).await.unwrap();
+        let live = match &hub.list().await.unwrap()[0].standing {
+            Standing::Live(s) => s.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            (live.participants, live.queued, live.connections),
+            (1, 1, 1)
+        );
+        h.command(Actor::Organizer, None, 2, Command::EndSession)
+            .await
+            .unwrap();
+        drop(sub);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(hub.live(), 0);
+        let listed = hub.list().await.unwrap();
+        let Standing::Idle(idle) = &listed[0].standing else {
+            panic!("{:?}", listed[0].standing)
+        };
+        assert!(
+            idle.ended,
+            "the summary from the log is the one the actor left"
+        );
+        assert_eq!((idle.participants, idle.seq), (1, live.seq + 1));
+        assert_eq!(listed[1].meta.id, b.id);
     }
 
     #[tokio::test]

@@ -39,7 +39,9 @@ pub struct Created {
     pub links: Links,
 }
 
-fn links(svc: &Shared, id: SessionId, key_epoch: u32) -> Links {
+/// The role links of session `id` at `key_epoch`: capabilities signed now, so the same as those
+/// handed out at creation (or at the last rotation).
+pub(super) fn links(svc: &Shared, id: SessionId, key_epoch: u32) -> Links {
     let base = format!("{}/s/{id}", svc.settings.public_url);
     let link = |path: &str, role| {
         let cap = Capability {
@@ -60,7 +62,7 @@ fn links(svc: &Shared, id: SessionId, key_epoch: u32) -> Links {
 }
 
 /// The bearer token of a request, if any.
-fn bearer(headers: &HeaderMap) -> &str {
+pub(super) fn bearer(headers: &HeaderMap) -> &str {
     headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -68,7 +70,7 @@ fn bearer(headers: &HeaderMap) -> &str {
         .unwrap_or("")
 }
 
-fn unavailable(e: &StoreError) -> ApiError {
+pub(super) fn unavailable(e: &StoreError) -> ApiError {
     match e {
         StoreError::Damaged { .. } => {
             tracing::error!(error = %e, "refusing a damaged session: run `rostrum repair` after checking it");
@@ -85,19 +87,26 @@ fn unavailable(e: &StoreError) -> ApiError {
     }
 }
 
+/// Refuse (401) a request without the admin token.
+pub(super) fn require_admin(svc: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    if secret_matches(&svc.settings.admin_token, bearer(headers)) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid admin token is required",
+        ))
+    }
+}
+
 /// `POST /api/sessions` with `Authorization: Bearer <admin token>`.
 pub async fn create_session(
     State(svc): State<Shared>,
     headers: HeaderMap,
     body: Result<Json<NewSession>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    if !secret_matches(&svc.settings.admin_token, bearer(&headers)) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "a valid admin token is required",
-        ));
-    }
+    require_admin(&svc, &headers)?;
     let Json(new) = body.map_err(|e| {
         let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             "body_too_large"
@@ -243,7 +252,7 @@ pub async fn turns_csv(
 
 /// The session `id`, if it exists and the request holds one of `roles` for it (or the admin
 /// token); otherwise the error to answer with.
-async fn authorize(
+pub(super) async fn authorize(
     svc: &Shared,
     id: &str,
     headers: &HeaderMap,
@@ -348,19 +357,7 @@ pub async fn room_code(
         svc.settings.public_url,
         svc.settings.keys.sign(&cap)
     );
-    let qr = qrcode::QrCode::with_error_correction_level(join_url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "qr",
-            "the link does not fit a QR code",
-        )
-    })?;
-    let qr_svg = qr
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(256, 256)
-        .quiet_zone(true)
-        .build();
+    let qr_svg = qr_svg(&join_url)?;
     let period = crate::auth::ROOM_CODE_PERIOD_MS;
     Ok(Json(RoomCode {
         code,
@@ -368,4 +365,21 @@ pub async fn room_code(
         join_url,
         qr_svg,
     }))
+}
+
+/// A QR code of `text` (a link), as SVG markup.
+pub(super) fn qr_svg(text: &str) -> Result<String, ApiError> {
+    let qr = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "qr",
+                "the link does not fit a QR code",
+            )
+        })?;
+    Ok(qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build())
 }

@@ -1,6 +1,7 @@
 //! HTTP routes: the organizer API, session info, health, and the WebSocket upgrade. Every
 //! error is one JSON shape, `{"code", "message"}`, with its status.
 
+mod admin;
 mod api;
 pub mod guard;
 mod pages;
@@ -21,7 +22,12 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// Every route of the service.
 pub fn router(svc: Shared) -> Router {
     let api = Router::new()
-        .route("/api/sessions", post(api::create_session))
+        .route(
+            "/api/sessions",
+            post(api::create_session).get(admin::list_sessions),
+        )
+        .route("/api/sessions/{id}/links", get(admin::session_links))
+        .route("/api/sessions/{id}/end", post(admin::end_session))
         .route("/api/sessions/{id}", get(api::session_info))
         .route("/api/sessions/{id}/events.ndjson", get(api::events_ndjson))
         .route("/api/sessions/{id}/rotate", post(api::rotate_links))

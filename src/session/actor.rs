@@ -124,6 +124,10 @@ impl SessionActor {
                     epoch: self.meta.epoch,
                 });
             }
+            Msg::Summary { reply } => {
+                let connections = self.updates.receiver_count();
+                let _ = reply.send(super::Summary::of(&self.state, connections));
+            }
         }
     }
 

@@ -10,6 +10,7 @@
 mod actor;
 mod answers;
 mod publish;
+mod summary;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ use tokio_util::task::TaskTracker;
 use crate::protocol::{Audience, Resume};
 use crate::queue::{Actor, Command, Event, ParticipantId, Policy, Refusal, State};
 use crate::store::{EventLog, SessionMeta};
+
+pub use summary::{Speaker, Summary};
 
 /// Tunables of every session actor.
 #[derive(Debug, Clone)]
@@ -181,6 +184,9 @@ enum Msg {
     Info {
         reply: oneshot::Sender<Info>,
     },
+    Summary {
+        reply: oneshot::Sender<Summary>,
+    },
 }
 
 /// The way into a live session.
@@ -254,6 +260,11 @@ impl SessionHandle {
     /// Public facts.
     pub async fn info(&self) -> Result<Info, Gone> {
         self.ask(|reply| Msg::Info { reply }).await
+    }
+
+    /// The organizer's summary, with the connections open now.
+    pub async fn summary(&self) -> Result<Summary, Gone> {
+        self.ask(|reply| Msg::Summary { reply }).await
     }
 }
 
