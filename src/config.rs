@@ -139,6 +139,47 @@ pub struct CheckArgs {
 pub enum SessionCmd {
     /// Create a session and print its role links.
     Create(CreateArgs),
+    /// List every session on the server: state, connections, participants, queue, title.
+    List(ListArgs),
+    /// Show one session: its figures, who has the floor, and its role links.
+    Show(ShowArgs),
+    /// End a session: read-only for good (its record and report remain).
+    End(ShowArgs),
+}
+
+/// The running server the `session` subcommands talk to.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The running server's address.
+    #[arg(long, env = "ROSTRUM_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The server's admin token.
+    #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: String,
+}
+
+/// `rostrum session list`
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print the API's JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `rostrum session show` and `rostrum session end`
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The session id.
+    pub session: String,
+    /// Print the API's JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 /// `rostrum session create`

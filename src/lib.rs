@@ -17,7 +17,8 @@
 //! - [`export`] turns a log into NDJSON and a CSV of turns; [`report`] into the session report;
 //!   [`simulate`] plays synthetic sessions under each policy through the same core.
 //! - [`config`] is the command line and its validated settings; [`app`] wires it all and
-//!   shuts it down in order.
+//!   shuts it down in order; [`organizer`] is the `rostrum session` commands, a client of a
+//!   running server's API.
 
 pub mod app;
 pub mod auth;
@@ -27,6 +28,7 @@ pub mod export;
 pub mod http;
 pub mod hub;
 pub mod limits;
+pub mod organizer;
 pub mod protocol;
 pub mod queue;
 pub mod report;

@@ -4,9 +4,7 @@ use clap::Parser;
 use tokio::net::TcpListener;
 
 use rostrum::auth::SessionId;
-use rostrum::config::{
-    Cli, Cmd, CreateArgs, DataDir, ExportFormat, ReportFormat, ServeArgs, SessionCmd,
-};
+use rostrum::config::{Cli, Cmd, DataDir, ExportFormat, ReportFormat, ServeArgs, SessionCmd};
 use rostrum::store::{EventLog, SqliteLog, SqliteOptions};
 
 /// jemalloc: with glibc's allocator an idle connection held 11 KiB resident, with jemalloc 8.7
@@ -18,7 +16,12 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Cmd::Session(SessionCmd::Create(args))) => create_session(args).await,
+        Some(Cmd::Session(cmd)) => match cmd {
+            SessionCmd::Create(args) => rostrum::organizer::create(args).await,
+            SessionCmd::List(args) => rostrum::organizer::list(args).await,
+            SessionCmd::Show(args) => rostrum::organizer::show(args).await,
+            SessionCmd::End(args) => rostrum::organizer::end(args).await,
+        },
         Some(Cmd::Serve(args)) => serve(args).await,
         Some(Cmd::Export(args)) => {
             let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
@@ -137,48 +140,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
-}
-
-/// `rostrum session create`: ask a running server to create a session, print its links.
-async fn create_session(args: CreateArgs) -> anyhow::Result<()> {
-    let order = match args.policy.as_str() {
-        "fifo" => serde_json::json!({"order": "fifo"}),
-        "alternate" => serde_json::json!({"order": "alternate", "room": 1, "remote": 1}),
-        "first_time_first" => serde_json::json!({"order": "first_time_first"}),
-        other => anyhow::bail!("unknown policy {other:?}: use fifo, alternate or first_time_first"),
-    };
-    let mut policy = order;
-    policy["starvation_ms"] = serde_json::json!(15 * 60_000);
-    let body = serde_json::json!({
-        "title": args.title,
-        "policy": policy,
-        "limits": {"default_ms": args.time_limit_secs * 1000, "per_kind": {"point_of_order": 60000, "direct_reply": 60000}, "warning_ms": 30000},
-        "agenda": args.agenda.iter().map(|t| serde_json::json!({"title": t})).collect::<Vec<_>>(),
-    });
-    let url = format!("{}/api/sessions", args.url.trim_end_matches('/'));
-    let resp = reqwest::Client::new()
-        .post(&url)
-        .bearer_auth(&args.admin_token)
-        .json(&body)
-        .send()
-        .await?;
-    let status = resp.status();
-    let json: serde_json::Value = resp.json().await?;
-    if !status.is_success() {
-        anyhow::bail!("{status}: {} ({})", json["message"], json["code"]);
-    }
-    println!("session {}", json["id"].as_str().unwrap_or_default());
-    for role in [
-        "chair",
-        "online_moderator",
-        "participant",
-        "display",
-        "public",
-    ] {
-        println!(
-            "{role:>17}: {}",
-            json["links"][role].as_str().unwrap_or_default()
-        );
-    }
-    Ok(())
 }

@@ -5,6 +5,7 @@ mod bench;
 mod consoles;
 mod durable;
 mod hub;
+mod operations;
 mod readme;
 mod report;
 mod safety;
