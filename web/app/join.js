@@ -134,9 +134,16 @@ boot({
   form.elements.name.value = localStorage.getItem("rostrum:name") ?? "";
   form.elements.affiliation.value = localStorage.getItem("rostrum:affiliation") ?? "";
   const hub = () => form.elements.modality.value === "hub";
-  const syncHub = () => ($("head-count-row").hidden = !hub());
-  form.addEventListener("change", syncHub);
-  syncHub();
+  // In the room without the display's QR code (from the printed poster, say): the code the
+  // display shows, typed, proves presence the same way.
+  const typing = () => !ctx.room && form.elements.modality.value === "onsite";
+  const syncChoice = () => {
+    $("head-count-row").hidden = !hub();
+    $("room-code-row").hidden = !typing();
+    form.elements.room.required = typing();
+  };
+  form.addEventListener("change", syncChoice);
+  syncChoice();
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const f = new FormData(form);
@@ -146,6 +153,7 @@ boot({
     const profile = { name: f.get("name"), affiliation: f.get("affiliation"), modality, head_count: modality === "hub" ? Number(f.get("head_count") || 2) : 1 };
     const cmd = { type: "join", profile };
     if (ctx.room) cmd.room = ctx.room;
+    else if (typing()) cmd.room = String(f.get("room") ?? "").replace(/\D/g, "");
     await ctx.send(cmd).catch(() => {});
   });
   $("raise-form").addEventListener("submit", (e) => {
