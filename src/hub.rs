@@ -302,6 +302,7 @@ mod tests {
         h.command(Actor::Organizer, None, 2, Command::EndSession)
             .await
             .unwrap();
+        let last = h.summary().await.unwrap();
         drop(sub);
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(hub.live(), 0);
@@ -309,9 +310,14 @@ mod tests {
         let Standing::Idle(idle) = &listed[0].standing else {
             panic!("{:?}", listed[0].standing)
         };
-        assert!(
-            idle.ended,
-            "the summary from the log is the one the actor left"
+        assert!(idle.ended);
+        assert_eq!(
+            *idle,
+            Summary {
+                connections: 0,
+                ..last
+            },
+            "the summary folded from the log is the one the actor gave"
         );
         assert_eq!((idle.participants, idle.seq), (1, live.seq + 1));
         assert_eq!(listed[1].meta.id, b.id);
