@@ -43,6 +43,7 @@ pub fn router(svc: Shared) -> Router {
         .merge(api)
         .route("/ws", get(crate::ws::upgrade))
         .route("/", get(pages::home))
+        .route("/organize", get(pages::organize))
         .route("/s/{id}", get(pages::page))
         .route("/s/{id}/{role}", get(pages::page))
         .route("/assets/{*path}", get(pages::asset))

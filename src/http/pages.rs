@@ -44,14 +44,15 @@ pub async fn asset(Path(path): Path<String>) -> Response {
 }
 
 /// The page of a role: `/s/{id}` (public view) and `/s/{id}/{join|chair|moderator|display}`;
-/// `/s/{id}/report` is the printable report (a moderator's token in the fragment).
+/// `/s/{id}/report` is the printable report (a moderator's token in the fragment), and
+/// `/s/{id}/poster` the room's printable join poster (the admin token or the chair's).
 pub async fn page(Path(params): Path<Vec<(String, String)>>) -> Response {
     let role = params
         .iter()
         .find(|(k, _)| k == "role")
         .map_or("public", |(_, v)| v.as_str());
     match role {
-        "public" | "join" | "display" | "report" => file(&format!("pages/{role}.html")),
+        "public" | "join" | "display" | "report" | "poster" => file(&format!("pages/{role}.html")),
         // One console for both moderators; the page keeps what its role uses.
         "chair" | "moderator" => file("pages/console.html"),
         _ => (StatusCode::NOT_FOUND, "not found").into_response(),
@@ -61,4 +62,9 @@ pub async fn page(Path(params): Path<Vec<(String, String)>>) -> Response {
 /// `GET /`: what this is, for someone who typed the address.
 pub async fn home() -> Response {
     file("pages/home.html")
+}
+
+/// `GET /organize`: the organizer's page (the admin token rides in the fragment).
+pub async fn organize() -> Response {
+    file("pages/organize.html")
 }

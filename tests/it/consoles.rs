@@ -15,6 +15,8 @@ async fn pages_and_assets_are_served_with_a_strict_policy() {
         (format!("/s/{}/moderator", s.id), "text/html"),
         (format!("/s/{}/join", s.id), "text/html"),
         (format!("/s/{}/display", s.id), "text/html"),
+        (format!("/s/{}/poster", s.id), "text/html"),
+        ("/organize".to_owned(), "text/html"),
         ("/".to_owned(), "text/html"),
         ("/assets/app/common.js".to_owned(), "javascript"),
         ("/assets/css/rostrum.css".to_owned(), "text/css"),
@@ -52,16 +54,22 @@ async fn pages_and_assets_are_served_with_a_strict_policy() {
         let r = reqwest::get(format!("{}{path}", app.url)).await.unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
-    let page = reqwest::get(format!("{}/s/{}/chair", app.url, s.id))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        !page.contains("<script>") && !page.contains("style="),
-        "no inline script or style"
-    );
+    for path in [
+        format!("/s/{}/chair", s.id),
+        format!("/s/{}/poster", s.id),
+        "/organize".to_owned(),
+    ] {
+        let page = reqwest::get(format!("{}{path}", app.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains("<script>") && !page.contains("style="),
+            "{path}: no inline script or style"
+        );
+    }
 }
 
 #[tokio::test]
