@@ -25,6 +25,7 @@ pub async fn run(
         StoreChoice::Memory => Arc::new(MemoryLog::new()),
         StoreChoice::Sqlite { dir, options } => Arc::new(SqliteLog::open(dir, *options)?),
     };
+    crate::metrics::install();
     let cancel = CancellationToken::new();
     let sessions = TaskTracker::new();
     let rt = Runtime {

@@ -287,6 +287,9 @@ pub struct ServeArgs {
     /// only behind a reverse proxy that sets them; otherwise clients could pick their address).
     #[arg(long, env = "ROSTRUM_TRUST_PROXY_HEADERS")]
     pub trust_proxy_headers: bool,
+    /// The bearer token `GET /metrics` asks for; without it, the admin token.
+    #[arg(long, env = "ROSTRUM_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// Limits of every WebSocket connection.
@@ -321,6 +324,8 @@ pub struct HttpLimits {
     pub trust_proxy_headers: bool,
     /// The CSP `frame-ancestors` source list.
     pub frame_ancestors: String,
+    /// The token `/metrics` asks for (the admin token when none is set).
+    pub metrics_token: Option<String>,
 }
 
 /// The origin (`scheme://host[:port]`, lower case, default port omitted) of a URL, as a browser
@@ -410,6 +415,7 @@ impl Settings {
                 api_per_sec: 10,
                 api_burst: 50,
                 trust_proxy_headers: false,
+                metrics_token: None,
                 frame_ancestors: "'none'".into(),
             },
             session: SessionConfig::default(),
@@ -509,6 +515,7 @@ impl ServeArgs {
             api_per_sec: self.api_per_sec,
             api_burst: self.api_burst,
             trust_proxy_headers: self.trust_proxy_headers,
+            metrics_token: self.metrics_token.clone(),
             frame_ancestors: frame_ancestors.to_owned(),
         };
         s.session.resume_window = self.resume_window;

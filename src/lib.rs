@@ -28,6 +28,7 @@ pub mod export;
 pub mod http;
 pub mod hub;
 pub mod limits;
+pub mod metrics;
 pub mod organizer;
 pub mod protocol;
 pub mod queue;

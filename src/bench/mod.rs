@@ -284,10 +284,10 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
             commanders.push((s, c, cmd));
         }
     }
-    let before = report::Proc::read(args.pid);
+    let before = report::Proc::of(args.pid);
     let stop = tokio_util::sync::CancellationToken::new();
     let connect = client::connect_viewers(args, &target, &sessions, &loads, &run, &stop).await;
-    let on_connect = report::Proc::read(args.pid);
+    let on_connect = report::Proc::of(args.pid);
 
     let idle: Duration = args.idle.into();
     if !idle.is_zero() {
@@ -314,7 +314,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
         commands,
     };
     run.end.store(plan.end, Ordering::Release);
-    let at_start = report::Proc::read(args.pid);
+    let at_start = report::Proc::of(args.pid);
     let t0 = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for (s, c, cmd) in commanders {
@@ -341,7 +341,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = t0.elapsed();
-    let at_end = report::Proc::read(args.pid);
+    let at_end = report::Proc::of(args.pid);
     stop.cancel();
     let (connect_secs, connected, failed) = (connect.secs, connect.ok, connect.failed);
     let stalled = connect.finish().await;

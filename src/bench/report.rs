@@ -14,40 +14,8 @@ use super::{BenchArgs, SessionLoad, histogram};
 
 pub(super) use super::client::Sent;
 
-/// The server process as `/proc/PID` shows it.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Proc {
-    rss_kib: u64,
-    /// User plus system CPU time, in clock ticks.
-    cpu_ticks: u64,
-}
-
-/// Clock ticks per second of `/proc/PID/stat` (`USER_HZ`, 100 on Linux).
-const TICKS_PER_SEC: f64 = 100.0;
-
-impl Proc {
-    pub(super) fn read(pid: Option<u32>) -> Option<Self> {
-        let pid = pid?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let rss_kib = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Fields after the command name (which may hold spaces) closed by ')'.
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let utime: u64 = fields.get(11)?.parse().ok()?;
-        let stime: u64 = fields.get(12)?.parse().ok()?;
-        Some(Self {
-            rss_kib,
-            cpu_ticks: utime + stime,
-        })
-    }
-}
+use crate::metrics::TICKS_PER_SEC;
+pub(super) use crate::metrics::Usage as Proc;
 
 impl Sent {
     pub(super) fn add(&mut self, other: &Sent) {

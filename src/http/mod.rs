@@ -49,6 +49,7 @@ pub fn router(svc: Shared) -> Router {
         .route("/assets/{*path}", get(pages::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             svc.clone(),
@@ -56,6 +57,34 @@ pub fn router(svc: Shared) -> Router {
         ))
         .layer(axum::middleware::from_fn(guard::header_limits))
         .with_state(svc)
+}
+
+/// `GET /metrics`: Prometheus text, for the metrics token (or the admin token). The figures
+/// hold no names, titles or ids, but a public endpoint would still tell anyone how busy an
+/// event is, so it asks for a token that Prometheus sends as `Authorization: Bearer`.
+async fn metrics(State(svc): State<Shared>, headers: axum::http::HeaderMap) -> Response {
+    let token = svc
+        .settings
+        .http
+        .metrics_token
+        .as_deref()
+        .unwrap_or(&svc.settings.admin_token);
+    if !crate::auth::secret_matches(token, api::bearer(&headers)) {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid metrics (or admin) token is required",
+        )
+        .into_response();
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::render(),
+    )
+        .into_response()
 }
 
 /// Ready while not shutting down (a load balancer stops sending new clients first).

@@ -9,6 +9,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use super::answers::Answers;
 use super::publish::Published;
 use super::{Answer, Frame, Gate, Info, Msg, Runtime, Sender, Subscription};
+use crate::metrics;
 use crate::protocol::{Audience, Outgoing, Resume, View, encode};
 use crate::queue::{Actor, Command, Event, Fact, State, Timestamp, decide};
 use crate::store::SessionMeta;
@@ -143,6 +144,7 @@ impl SessionActor {
             return answer.clone();
         }
         let now = self.now();
+        let taken = Instant::now();
         let answer = match decide(&self.state, actor, command, now) {
             Err(refusal) => Answer::Refused(refusal),
             Ok(events) if events.is_empty() => Answer::Ack {
@@ -151,11 +153,15 @@ impl SessionActor {
             },
             Ok(events) => {
                 let expected = self.state.seq();
-                if let Err(e) = self.rt.store.append(self.meta.id, expected, &events).await {
+                let appending = Instant::now();
+                let appended = self.rt.store.append(self.meta.id, expected, &events).await;
+                metrics::hot().append.record(appending.elapsed());
+                if let Err(e) = appended {
                     tracing::error!(session = %self.meta.id, error = %e, "append failed; command not applied");
                     return Answer::Unavailable; // not remembered: a resend may succeed
                 }
                 self.apply(req, &events, now);
+                metrics::hot().fanout.record(taken.elapsed());
                 let participant = events.iter().find_map(|e| match e.fact {
                     Fact::ParticipantJoined { participant, .. } => Some(participant),
                     _ => None,

@@ -292,6 +292,15 @@ pub fn spawn(
     let meta = Arc::new(meta);
     let actor = actor::SessionActor::new(rt.clone(), meta.clone(), events);
     let gate = actor.gate();
-    rt.tracker.spawn(actor.run(rx, on_exit));
+    let span = tracing::info_span!("session", session = %meta.id);
+    crate::metrics::hot().sessions.increment(1.0);
+    let on_exit = move || {
+        crate::metrics::hot().sessions.decrement(1.0);
+        on_exit();
+    };
+    rt.tracker.spawn(tracing::Instrument::instrument(
+        actor.run(rx, on_exit),
+        span,
+    ));
     SessionHandle { meta, tx, gate }
 }

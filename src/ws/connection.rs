@@ -14,6 +14,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{MissedTickBehavior, interval, timeout};
 
 use crate::auth::{Capability, Role, SessionId};
+use crate::metrics;
 use crate::protocol::{
     self, Audience, Caller, Hello, Incoming, Outgoing, Resume, VERSION, WireCommand, WireError,
     encode,
@@ -62,9 +63,8 @@ pub(super) async fn run(mut socket: WebSocket, svc: Shared) {
         Ok(conn) => conn,
         Err(()) => return,
     };
-    if conn.serve().await.is_err() {
-        tracing::debug!(session = %conn.session, "connection closed");
-    }
+    let ended = conn.serve().await;
+    tracing::debug!(by_error = ended.is_err(), "connection closed");
 }
 
 /// Wait for `hello`, answering anything else with an error; past the burst of messages without
@@ -73,7 +73,10 @@ async fn await_hello(socket: &mut WebSocket, svc: &Shared) -> Option<Hello> {
     let mut allowed = svc.settings.ws.message_burst;
     loop {
         let text = match socket.recv().await? {
-            Ok(Message::Text(t)) => t,
+            Ok(Message::Text(t)) => {
+                metrics::hot().frames_in.increment(1);
+                t
+            }
             Ok(Message::Close(_)) | Err(_) => return None,
             Ok(_) => continue,
         };
@@ -147,6 +150,8 @@ struct Conn {
     link_epoch: Option<u32>,
     /// The per-connection message rate.
     rate: DefaultDirectRateLimiter,
+    /// Counts this connection under its role while it lives.
+    _counted: metrics::ConnectionGauge,
 }
 
 impl Conn {
@@ -158,6 +163,10 @@ impl Conn {
                     Caller::Chair | Caller::OnlineModerator => Audience::Moderator,
                     _ => Audience::Public,
                 };
+                let role = role_name(caller);
+                tracing::Span::current()
+                    .record("session", tracing::field::display(session))
+                    .record("role", role);
                 let sub = handle
                     .subscribe(audience, hello.resume)
                     .await
@@ -179,6 +188,7 @@ impl Conn {
                     gate: handle.gate(),
                     link_epoch,
                     rate: RateLimiter::direct(quota),
+                    _counted: metrics::ConnectionGauge::open(role),
                     socket,
                     svc,
                     session,
@@ -205,12 +215,7 @@ impl Conn {
 
     /// Send `welcome` for the current subscription, then its first frames.
     async fn welcome(&mut self, recovered: bool, initial: Vec<Utf8Bytes>) -> Result<(), Closed> {
-        let role = match self.caller {
-            Caller::Chair => "chair",
-            Caller::OnlineModerator => "online_moderator",
-            Caller::Participant(_) | Caller::Newcomer => "participant",
-            Caller::Viewer => "viewer",
-        };
+        let role = role_name(self.caller);
         let participant = match self.caller {
             Caller::Participant(p) => Some(p.0),
             _ => None,
@@ -237,10 +242,16 @@ impl Conn {
         // Most writes finish at once, with room in the socket's buffer: they need no timer.
         let sent = match sending.as_mut().now_or_never() {
             Some(sent) => sent,
-            None => timeout(self.svc.settings.ws.write_timeout, sending)
-                .await
-                .map_err(|_| Closed)?,
+            None => match timeout(self.svc.settings.ws.write_timeout, sending).await {
+                Ok(sent) => sent,
+                Err(_) => {
+                    metrics::hot().disconnect.increment(1);
+                    tracing::info!("dropping a client whose writes stalled");
+                    return Err(Closed);
+                }
+            },
         };
+        metrics::hot().frames_out.increment(1);
         sent.map_err(|_| Closed)
     }
 
@@ -261,6 +272,9 @@ impl Conn {
                 }
                 msg = self.socket.recv() => {
                     heard = Instant::now();
+                    if matches!(msg, Some(Ok(Message::Text(_) | Message::Binary(_)))) {
+                        metrics::hot().frames_in.increment(1);
+                    }
                     if matches!(msg, Some(Ok(Message::Text(_) | Message::Binary(_))))
                         && self.rate.check().is_err()
                     {
@@ -290,7 +304,10 @@ impl Conn {
                     }
                     // Fell behind (or the actor restarted): catch up from the resume window,
                     // or start again from a snapshot.
-                    Err(RecvError::Lagged(_) | RecvError::Closed) => {
+                    Err(e) => {
+                        if matches!(e, RecvError::Lagged(_)) {
+                            metrics::hot().resync.increment(1);
+                        }
                         let resume = Resume { epoch: self.epoch, seq: self.seq };
                         Box::pin(self.resubscribe(Some(resume))).await?;
                     }
@@ -367,8 +384,8 @@ impl Conn {
 
     async fn on_text(&mut self, text: &str) -> Result<(), Closed> {
         let reply = match protocol::parse(text) {
-            Err((req, e)) => protocol::wire_error(req, &e),
-            Ok(Incoming::Hello(_)) => protocol::wire_error(None, &WireError::HelloTwice),
+            Err((req, e)) => refused(req, &e),
+            Ok(Incoming::Hello(_)) => refused(None, &WireError::HelloTwice),
             Ok(Incoming::Resync) => return self.resubscribe(None).await,
             Ok(Incoming::Command { req, command }) => {
                 let in_room = match &command {
@@ -387,8 +404,8 @@ impl Conn {
                     self.caller.actor(),
                     command.into_command(self.caller, in_room),
                 ) {
-                    (None, _) => protocol::wire_error(Some(req), &WireError::ReadOnly),
-                    (_, Err(e)) => protocol::wire_error(Some(req), &e),
+                    (None, _) => refused(Some(req), &WireError::ReadOnly),
+                    (_, Err(e)) => refused(Some(req), &e),
                     (Some(actor), Ok(command)) => self.submit(actor, req, command).await,
                 }
             }
@@ -416,6 +433,7 @@ impl Conn {
         }
         match answer {
             Ok(Answer::Ack { seq, participant }) => {
+                metrics::hot().commands_ok.increment(1);
                 let token = match participant.filter(|_| joining) {
                     Some(p) => {
                         self.caller = Caller::Participant(p);
@@ -437,12 +455,29 @@ impl Conn {
                     token: token.as_deref(),
                 })
             }
-            Ok(Answer::Refused(r)) => protocol::refusal(Some(req), &r),
-            Ok(Answer::Unavailable) | Err(_) => {
-                protocol::wire_error(Some(req), &WireError::Unavailable)
+            Ok(Answer::Refused(r)) => {
+                metrics::command_error(r.code());
+                protocol::refusal(Some(req), &r)
             }
+            Ok(Answer::Unavailable) | Err(_) => refused(Some(req), &WireError::Unavailable),
         }
     }
+}
+
+/// The role a caller is welcomed (and counted) as.
+fn role_name(caller: Caller) -> &'static str {
+    match caller {
+        Caller::Chair => "chair",
+        Caller::OnlineModerator => "online_moderator",
+        Caller::Participant(_) | Caller::Newcomer => "participant",
+        Caller::Viewer => "viewer",
+    }
+}
+
+/// The error frame for a message refused before or outside the core, counted by its code.
+fn refused(req: Option<u64>, e: &WireError) -> String {
+    metrics::command_error(e.code());
+    protocol::wire_error(req, e)
 }
 
 /// Check a hello: version, session, capability. Returns the session, the caller and its link's

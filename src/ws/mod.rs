@@ -8,6 +8,9 @@
 mod connection;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tracing::Instrument;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
@@ -63,10 +66,21 @@ pub async fn upgrade(
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
+            static IDS: AtomicU64 = AtomicU64::new(1);
+            let span = tracing::info_span!(
+                "connection",
+                id = IDS.fetch_add(1, Ordering::Relaxed),
+                %ip,
+                session = tracing::field::Empty,
+                role = tracing::field::Empty,
+            );
             let tracker = svc.connections.clone();
-            tracker.track_future(async move {
-                connection::run(socket, svc).await;
-                drop(slot);
-            })
+            tracker.track_future(Instrument::instrument(
+                async move {
+                    connection::run(socket, svc).await;
+                    drop(slot);
+                },
+                span,
+            ))
         })
 }
