@@ -1,7 +1,6 @@
 //! Durability through the real binary and the real SQLite file: SIGKILL at random moments,
 //! restarts, damage, a full database, a read-only directory, exports and backups.
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,84 +9,10 @@ use rostrum::protocol::{Audience, Patch, Slot, View};
 use rostrum::queue::{State, Timestamp};
 use rostrum::store::{EventLog, SqliteLog, SqliteOptions, StoreError};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::support::{ADMIN, Client, fragment, spawn_app_in, spawn_app_with};
-
-/// The real `rostrum` binary serving on a port the OS picks.
-struct Server {
-    child: Child,
-    url: String,
-    ws_url: String,
-}
-
-impl Server {
-    async fn start(dir: &std::path::Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rostrum"))
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--log-format",
-                "json",
-                "--admin-token",
-                ADMIN,
-            ])
-            .arg("--data-dir")
-            .arg(dir)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(20), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && v["fields"]["message"] == "rostrum serving"
-                {
-                    return v["fields"]["addr"].as_str().unwrap().to_owned();
-                }
-            }
-            panic!("the server exited before serving");
-        })
-        .await
-        .expect("the server starts");
-        // Keep draining its output so it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Server {
-            child,
-            url: format!("http://{addr}"),
-            ws_url: format!("ws://{addr}/ws"),
-        }
-    }
-
-    async fn kill9(mut self) {
-        self.child.start_kill().unwrap(); // SIGKILL
-        self.child.wait().await.unwrap();
-    }
-
-    async fn create_session(&self, title: &str) -> (String, String, String) {
-        let v: Value = reqwest::Client::new()
-            .post(format!("{}/api/sessions", self.url))
-            .bearer_auth(ADMIN)
-            .json(&json!({"title": title}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (
-            v["id"].as_str().unwrap().to_owned(),
-            fragment(&v["links"]["chair"]),
-            fragment(&v["links"]["participant"]),
-        )
-    }
-}
+use crate::support::{ADMIN, Client, Server, spawn_app_in, spawn_app_with};
 
 /// What a client saw acknowledged: the session, the seq, and its view at that seq.
 #[derive(Clone)]

@@ -437,3 +437,108 @@ fn rand_id() -> String {
         N.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// The real `rostrum` binary, serving from a data directory.
+pub struct Server {
+    child: tokio::process::Child,
+    /// Every line it has logged (JSON).
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The address it listens on.
+    pub addr: String,
+    pub url: String,
+    pub ws_url: String,
+}
+
+impl Server {
+    /// On a port the OS picks.
+    pub async fn start(dir: &std::path::Path) -> Server {
+        Self::start_at(dir, "127.0.0.1:0").await
+    }
+
+    /// On `bind` (a restart takes its predecessor's address).
+    pub async fn start_at(dir: &std::path::Path, bind: &str) -> Server {
+        Self::start_logging(dir, bind, "info").await
+    }
+
+    /// On `bind`, logging at `level` (`RUST_LOG`).
+    pub async fn start_logging(dir: &std::path::Path, bind: &str, level: &str) -> Server {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+            .args(["serve", "--bind", bind, "--log-format", "json"])
+            .args(["--admin-token", ADMIN])
+            .arg("--data-dir")
+            .arg(dir)
+            .env("RUST_LOG", level)
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && v["fields"]["message"] == "rostrum serving"
+                {
+                    return v["fields"]["addr"].as_str().unwrap().to_owned();
+                }
+            }
+            panic!("the server exited before serving");
+        })
+        .await
+        .expect("the server starts");
+        // Keep draining its output so it never blocks on a full pipe.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Server {
+            child,
+            log,
+            url: format!("http://{addr}"),
+            ws_url: format!("ws://{addr}/ws"),
+            addr,
+        }
+    }
+
+    /// SIGKILL: the process dies at once, mid-write if it was writing.
+    pub async fn kill9(mut self) {
+        self.child.start_kill().unwrap();
+        self.child.wait().await.unwrap();
+    }
+
+    /// SIGTERM, as systemd or Kubernetes stop a service; returns its exit status.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().unwrap().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("a graceful shutdown within its grace")
+            .unwrap()
+    }
+
+    /// Create a session through the API: its id and the chair's and participants' tokens.
+    pub async fn create_session(&self, title: &str) -> (String, String, String) {
+        let v: Value = reqwest::Client::new()
+            .post(format!("{}/api/sessions", self.url))
+            .bearer_auth(ADMIN)
+            .json(&json!({"title": title}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            v["id"].as_str().unwrap().to_owned(),
+            fragment(&v["links"]["chair"]),
+            fragment(&v["links"]["participant"]),
+        )
+    }
+}
