@@ -129,7 +129,7 @@ def table(r, idle, runs):
         f, h = r[("connections", "floor")], r[("connections", "hub")]
         ok = h["connect"]["opened"] >= 19500 and h["connect"]["per_sec"] >= 5000 and h["dropped_idle"] == 0 \
             and h["commands"]["complete"] == h["commands"]["sent"]
-        row(f"| 1 | 19,500 sockets opened at >= 5,000/s, none dropped over {idle} s idle | "
+        row(f"| 1 | 19,500 sockets opened at >= 5,000/s, none dropped over {h['idle_secs']:.0f} s idle | "
             f"{f['connect']['opened']} at {f['connect']['per_sec']:.0f}/s, {f['dropped_idle']} dropped | "
             f"{h['connect']['opened']} at {h['connect']['per_sec']:.0f}/s, {h['dropped_idle']} dropped | "
             f"{ratio(h['connect']['per_sec'], f['connect']['per_sec'])} rate | {verdict(ok)} |")
@@ -198,12 +198,18 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated scenarios")
     ap.add_argument("--runs", type=int, default=1, help="runs per scenario and target (median kept)")
     ap.add_argument("--no-write", action="store_true", help="print, do not edit docs/performance.md")
+    ap.add_argument("--results", default=os.path.join(ROOT, "target/bench-table.json"),
+                    help="the raw reports, kept between runs: an --only run replaces its scenarios")
     opts = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "rostrum", "--example", "floor"],
                    cwd=ROOT, check=True)
     all_scenarios = scenarios(opts.idle)
     only = [s for s in opts.only.split(",") if s] or list(all_scenarios) + ["plenary_2cores"]
     results = {}
+    if opts.only and os.path.exists(opts.results):
+        for line in open(opts.results):
+            r = json.loads(line)
+            results[(r.pop("scenario"), r["target"])] = r
     started = time.time()
     for name in only:
         print(f"{name}:", flush=True)
@@ -218,13 +224,17 @@ def main():
                 runs[kind].append(bench(kind, all_scenarios[name]))
         for kind, reports in runs.items():
             results[(name, kind)] = median_report(reports)
+    with open(opts.results, "w") as f:
+        for (scenario, _), r in results.items():
+            f.write(json.dumps({"scenario": scenario, **r}) + "\n")
     md = table(results, opts.idle, opts.runs)
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                          capture_output=True, text=True).stdout.strip()
     stamp = time.strftime("%Y-%m-%d")
     block = (f"Measured {stamp} on {os.cpu_count()} cores ({cpu}), loopback, the server pinned to CPU 0 and "
              f"`rostrum bench` to CPU 1, by `python3 benches/table.py {' '.join(sys.argv[1:])}` "
-             f"({(time.time() - started) / 60:.0f} min).\n\n{md}\n\n"
+             f"({(time.time() - started) / 60:.0f} min; scenarios not named there are kept from the "
+             f"previous run in `target/bench-table.json`).\n\n{md}\n\n"
              "<details><summary>Raw reports</summary>\n\n```json\n"
              + "\n".join(json.dumps({"scenario": k[0], **v}) for k, v in results.items())
              + "\n```\n</details>")

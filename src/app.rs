@@ -15,6 +15,9 @@ use crate::service::Service;
 use crate::session::Runtime;
 use crate::store::{EventLog, MemoryLog, SqliteLog};
 
+/// Each socket's kernel send buffer, as asked (Linux doubles it).
+const SEND_BUFFER: usize = 24 * 1024;
+
 /// Serve on `listener` until `shutdown` completes. Tests bind port 0 and pick the signal.
 pub async fn run(
     listener: TcpListener,
@@ -60,10 +63,16 @@ pub async fn run(
     });
     tracing::info!(addr = %listener.local_addr()?, url = %svc.settings.public_url, "rostrum serving");
     let stop = cancel.clone();
-    // Updates are small and latency matters more than packing: no Nagle delay.
+    // Updates are small and latency matters more than packing: no Nagle delay. The send buffer
+    // is fixed (Linux doubles the value: 48 KiB), so that a client that stops reading blocks our
+    // writes soon and is dropped after the write timeout, instead of the kernel growing its
+    // buffer to megabytes; 48 KiB is still dozens of updates, and seconds of them.
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+        if let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER) {
+            tracing::debug!(error = %e, "could not set SO_SNDBUF");
         }
     });
     axum::serve(

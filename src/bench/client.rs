@@ -93,7 +93,6 @@ pub(super) struct Plan {
     /// Commands per second per session (0: saturate).
     pub rate: f64,
     pub commanders: usize,
-    pub window: usize,
     /// The slots per session.
     pub commands: usize,
 }
@@ -110,23 +109,31 @@ pub(super) struct Sent {
 
 /// A participant that sends the commands.
 pub(super) struct Commander {
-    ws: Ws,
+    sink: futures_util::stream::SplitSink<Ws, Message>,
     request: u64,
+    /// Room for commands in flight (saturation only).
+    window: Option<Arc<Semaphore>>,
+    /// Tells the answer reader how many commands were sent, once sending ends.
+    sent_tx: mpsc::UnboundedSender<u64>,
+    /// The answer reader: acks and errors counted.
+    answers: tokio::task::JoinHandle<(u64, BTreeMap<String, u64>)>,
 }
 
 impl Commander {
     /// Connect, join and raise a hand (the hub), or just say hello (the floor).
+    /// `window`: commands in flight at most, when saturating.
     pub(super) async fn connect(
         target: &Target,
         i: usize,
         session: &Session,
         floor: bool,
+        window: Option<usize>,
     ) -> anyhow::Result<Self> {
         let mut ws = open(target, i, false).await?;
         let client = format!("bench-commander-{i}");
         hello(&mut ws, &session.id, session.join_token.as_deref(), &client).await?;
         if floor {
-            return Ok(Self { ws, request: 0 });
+            return Ok(Self::reading(ws, 0, window));
         }
         let join = serde_json::json!({"type": "join", "req": SETUP_REQ,
             "profile": {"name": format!("Bench {i}"), "affiliation": "rostrum bench", "modality": "online"}});
@@ -157,10 +164,64 @@ impl Commander {
                 _ => {}
             }
         }
-        Ok(Self {
-            ws,
-            request: request.unwrap_or_default(),
-        })
+        Ok(Self::reading(ws, request.unwrap_or_default(), window))
+    }
+
+    /// Start reading the answers now: from here on the socket is always read, so the server's
+    /// pings are answered even while the run holds its connections idle.
+    fn reading(ws: Ws, request: u64, window: Option<usize>) -> Self {
+        let (sink, mut stream) = ws.split();
+        let window = window.map(|n| Arc::new(Semaphore::new(n)));
+        let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<u64>();
+        let room = window.clone();
+        let answers = tokio::spawn(async move {
+            let (mut acked, mut errors) = (0u64, BTreeMap::<String, u64>::new());
+            let mut expected = None;
+            loop {
+                if expected.is_some_and(|n| acked + errors.values().sum::<u64>() >= n) {
+                    break;
+                }
+                let msg = tokio::select! {
+                    msg = stream.next() => msg,
+                    n = sent_rx.recv(), if expected.is_none() => {
+                        expected = Some(n.unwrap_or(0));
+                        continue;
+                    }
+                };
+                let t = match msg {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                    Some(Ok(_)) => continue, // pings are answered by the stream itself
+                };
+                let Ok(head) = serde_json::from_str::<Head>(&t) else {
+                    continue;
+                };
+                match head.kind {
+                    "ack" => acked += 1,
+                    "error" => {
+                        *errors
+                            .entry(head.code.unwrap_or("?").to_owned())
+                            .or_default() += 1;
+                    }
+                    _ => continue,
+                }
+                if let Some(room) = &room {
+                    room.add_permits(1);
+                }
+            }
+            // A writer still waiting for room in the window gives up.
+            if let Some(room) = &room {
+                room.close();
+            }
+            (acked, errors)
+        });
+        Self {
+            sink,
+            request,
+            window,
+            sent_tx,
+            answers,
+        }
     }
 
     /// Send commander `c`'s share of the plan: commands `c`, `c + M`, `c + 2M`... of the
@@ -172,53 +233,13 @@ impl Commander {
         load: &SessionLoad,
         run: &Run,
     ) -> anyhow::Result<Sent> {
-        let (mut sink, mut stream) = self.ws.split();
-        let windowed = plan.rate <= 0.0;
-        let window = Arc::new(Semaphore::new(if windowed { plan.window } else { 0 }));
-        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
-        // Answers: count them, and free a place in the window.
-        let answers = {
-            let window = window.clone();
-            tokio::spawn(async move {
-                let (mut acked, mut errors) = (0u64, BTreeMap::<String, u64>::new());
-                let mut expected = None;
-                loop {
-                    if expected.is_some_and(|n| acked + errors.values().sum::<u64>() >= n) {
-                        break;
-                    }
-                    let msg = tokio::select! {
-                        msg = stream.next() => msg,
-                        n = done_rx.recv(), if expected.is_none() => {
-                            expected = Some(n.unwrap_or(0));
-                            continue;
-                        }
-                    };
-                    let t = match msg {
-                        Some(Ok(Message::Text(t))) => t,
-                        Some(Ok(Message::Close(_)) | Err(_)) | None => break,
-                        Some(Ok(_)) => continue, // pings are answered by the stream itself
-                    };
-                    let Ok(head) = serde_json::from_str::<Head>(&t) else {
-                        continue;
-                    };
-                    match head.kind {
-                        "ack" => acked += 1,
-                        "error" => {
-                            *errors
-                                .entry(head.code.unwrap_or("?").to_owned())
-                                .or_default() += 1;
-                        }
-                        _ => continue,
-                    }
-                    if windowed {
-                        window.add_permits(1);
-                    }
-                }
-                // A writer still waiting for room in the window gives up.
-                window.close();
-                (acked, errors)
-            })
-        };
+        let Self {
+            mut sink,
+            request,
+            window,
+            sent_tx,
+            answers,
+        } = self;
         let mut sent = Sent::default();
         let mut k = c;
         while k < plan.commands {
@@ -238,7 +259,9 @@ impl Commander {
                 sent.late_us
                     .push(run.nanos().saturating_sub(planned) / 1000);
             } else {
-                window.acquire().await?.forget();
+                if let Some(window) = &window {
+                    window.acquire().await?.forget();
+                }
                 let now = run.nanos().max(plan.start);
                 if now >= plan.end {
                     break;
@@ -256,13 +279,13 @@ impl Commander {
             let frame = format!(
                 r#"{{"type":"change_request","req":{},"request":{},"kind":"{kind}"}}"#,
                 k + 1,
-                self.request
+                request
             );
             sink.send(Message::text(frame)).await?;
             sent.sent += 1;
             k += plan.commanders;
         }
-        let _ = done_tx.send(sent.sent);
+        let _ = sent_tx.send(sent.sent);
         let (acked, errors) = match tokio::time::timeout(Duration::from_secs(5), answers).await {
             Ok(Ok(counts)) => counts,
             _ => (0, BTreeMap::new()),

@@ -278,7 +278,8 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
     for (s, session) in sessions.iter().enumerate() {
         for c in 0..args.commanders {
             let i = s * args.commanders + c;
-            let cmd = client::Commander::connect(&target, i, session, args.floor)
+            let window = (args.rate <= 0.0).then_some(args.window.max(1));
+            let cmd = client::Commander::connect(&target, i, session, args.floor, window)
                 .await
                 .with_context(|| format!("commander {c} of session {s}"))?;
             commanders.push((s, c, cmd));
@@ -297,10 +298,13 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
 
     // The measured phase.
     let start = run.nanos() + 200_000_000;
-    for load in &loads {
+    // Sessions are spread over one period so that their commands do not all land at once, as
+    // the sessions of a real conference do not.
+    let spread = loads.len() as f64;
+    for (s, load) in loads.iter().enumerate() {
         if args.rate > 0.0 {
             for (k, slot) in load.slots.iter().enumerate() {
-                let at = start + (k as f64 * 1e9 / args.rate) as u64;
+                let at = start + ((k as f64 + s as f64 / spread) * 1e9 / args.rate) as u64;
                 slot.planned.store(at, Ordering::Release);
             }
         }
@@ -310,7 +314,6 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
         end: start + u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX),
         rate: args.rate,
         commanders: args.commanders,
-        window: args.window.max(1),
         commands,
     };
     run.end.store(plan.end, Ordering::Release);

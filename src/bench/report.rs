@@ -123,6 +123,8 @@ pub struct Report {
     pub rate: f64,
     /// Seconds of sending.
     pub duration_secs: f64,
+    /// Seconds every connection was held idle first.
+    pub idle_secs: f64,
     /// Connecting.
     pub connect: Connects,
     /// Viewers dropped by the end of the idle hold.
@@ -216,6 +218,7 @@ impl Report {
             commanders: i.args.commanders,
             rate: i.args.rate,
             duration_secs: Duration::from(i.args.duration).as_secs_f64(),
+            idle_secs: Duration::from(i.args.idle).as_secs_f64(),
             connect: Connects {
                 opened: i.connected,
                 failed: i.failed,

@@ -5,12 +5,12 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::FutureExt;
+use futures_util::{FutureExt, SinkExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::watch;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{MissedTickBehavior, interval, timeout};
 
 use crate::auth::{Capability, Role, SessionId};
@@ -32,6 +32,9 @@ const INTERNAL: u16 = 1011;
 
 /// How long a refused client has to answer our close before the socket is dropped.
 const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Frames written together, at most, when a connection finds several waiting.
+const BATCH: usize = 32;
 
 /// Longest client id kept for idempotency.
 const CLIENT_ID_MAX: usize = 64;
@@ -237,22 +240,14 @@ impl Conn {
         Ok(())
     }
 
+    /// Write a frame and flush.
     async fn send(&mut self, msg: Message) -> Result<(), Closed> {
-        let mut sending = std::pin::pin!(self.socket.send(msg));
-        // Most writes finish at once, with room in the socket's buffer: they need no timer.
-        let sent = match sending.as_mut().now_or_never() {
-            Some(sent) => sent,
-            None => match timeout(self.svc.settings.ws.write_timeout, sending).await {
-                Ok(sent) => sent,
-                Err(_) => {
-                    metrics::hot().disconnect.increment(1);
-                    tracing::info!("dropping a client whose writes stalled");
-                    return Err(Closed);
-                }
-            },
-        };
-        metrics::hot().frames_out.increment(1);
-        sent.map_err(|_| Closed)
+        within(self.svc.settings.ws.write_timeout, self.socket.send(msg)).await
+    }
+
+    /// Write a frame into the socket's buffer; the next `send` flushes it.
+    async fn feed(&mut self, msg: Message) -> Result<(), Closed> {
+        within(self.svc.settings.ws.write_timeout, self.socket.feed(msg)).await
     }
 
     async fn serve(&mut self) -> Result<(), Closed> {
@@ -300,7 +295,30 @@ impl Conn {
                 frame = self.updates.recv() => match frame {
                     Ok(frame) => {
                         self.seq = frame.seq;
-                        self.send(Message::Text(frame.bytes(self.audience))).await?;
+                        let mut msg = Message::Text(frame.bytes(self.audience));
+                        // Under load more frames are already waiting: write them together,
+                        // with one flush (one write to the socket) for all of them.
+                        let mut lagged = false;
+                        for _ in 0..BATCH {
+                            match self.updates.try_recv() {
+                                Ok(next) => {
+                                    self.feed(msg).await?;
+                                    self.seq = next.seq;
+                                    msg = Message::Text(next.bytes(self.audience));
+                                }
+                                Err(TryRecvError::Lagged(_)) => {
+                                    lagged = true;
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        self.send(msg).await?;
+                        if lagged {
+                            metrics::hot().resync.increment(1);
+                            let resume = Resume { epoch: self.epoch, seq: self.seq };
+                            Box::pin(self.resubscribe(Some(resume))).await?;
+                        }
                     }
                     // Fell behind (or the actor restarted): catch up from the resume window,
                     // or start again from a snapshot.
@@ -462,6 +480,28 @@ impl Conn {
             Ok(Answer::Unavailable) | Err(_) => refused(Some(req), &WireError::Unavailable),
         }
     }
+}
+
+/// Finish a write within `limit`. Most writes finish at once, with room in the socket's
+/// buffer: they need no timer. One that does not finish in time drops the client.
+async fn within(
+    limit: std::time::Duration,
+    write: impl Future<Output = Result<(), axum::Error>>,
+) -> Result<(), Closed> {
+    let mut write = std::pin::pin!(write);
+    let written = match write.as_mut().now_or_never() {
+        Some(written) => written,
+        None => match timeout(limit, write).await {
+            Ok(written) => written,
+            Err(_) => {
+                metrics::hot().disconnect.increment(1);
+                tracing::info!("dropping a client whose writes stalled");
+                return Err(Closed);
+            }
+        },
+    };
+    metrics::hot().frames_out.increment(1);
+    written.map_err(|_| Closed)
 }
 
 /// The role a caller is welcomed (and counted) as.

@@ -61,7 +61,7 @@ pub async fn upgrade(
     };
     let max = limits.max_message_bytes;
     ws.read_buffer_size(1024)
-        .write_buffer_size(0)
+        .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(max)
         .max_frame_size(max)
