@@ -38,6 +38,10 @@ pub struct Hot {
     pub resync: Counter,
     /// Clients dropped because a write did not finish in time.
     pub disconnect: Counter,
+    /// Appends refused because another node appended first (a shared log).
+    pub conflicts: Counter,
+    /// Appends made by other nodes and applied here (a shared log).
+    pub followed: Counter,
 }
 
 struct Installed {
@@ -72,6 +76,8 @@ fn installed() -> &'static Installed {
                 sessions: metrics::gauge!("rostrum_sessions_live"),
                 resync: metrics::counter!("rostrum_slow_client_total", "action" => "resync"),
                 disconnect: metrics::counter!("rostrum_slow_client_total", "action" => "disconnect"),
+                conflicts: metrics::counter!("rostrum_append_conflicts_total"),
+                followed: metrics::counter!("rostrum_followed_appends_total"),
             },
         }
     })
@@ -105,6 +111,14 @@ fn describe() {
     describe_counter!(
         "rostrum_slow_client_total",
         "Clients that fell behind, by what was done."
+    );
+    describe_counter!(
+        "rostrum_append_conflicts_total",
+        "Appends refused because another node appended first; the command was decided again."
+    );
+    describe_counter!(
+        "rostrum_followed_appends_total",
+        "Appends by other nodes applied to this node's sessions."
     );
     describe_counter!(
         "rostrum_ws_frames_in_total",

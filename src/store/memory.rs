@@ -57,6 +57,7 @@ impl EventLog for MemoryLog {
         &'a self,
         id: SessionId,
         expected: u64,
+        _req: u64,
         events: &'a [Event],
     ) -> StoreFuture<'a, u64> {
         let r = self.with(|m| {

@@ -6,6 +6,7 @@
 //! interleaved.
 
 mod memory;
+mod nats;
 mod sqlite;
 
 use std::future::Future;
@@ -17,6 +18,7 @@ use crate::auth::SessionId;
 use crate::queue::{Event, Timestamp};
 
 pub use memory::MemoryLog;
+pub use nats::{NatsLog, NatsOptions};
 pub use sqlite::{DirCheck, Durability, SqliteLog, SqliteOptions, check_dir};
 
 /// What the store keeps about a session besides its events.
@@ -64,6 +66,37 @@ pub enum StoreError {
     },
 }
 
+/// Events appended to a session, as a follower of its log sees them: one append, whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The seq of the first event.
+    pub from: u64,
+    /// The request id of the command that made them (as `append` was given it).
+    pub req: u64,
+    /// The events, seqs `from..from + events.len()`.
+    pub events: Vec<Event>,
+}
+
+impl Appended {
+    /// The seq of the last event.
+    pub fn seq(&self) -> u64 {
+        self.from + self.events.len() as u64 - 1
+    }
+}
+
+/// A live session's feed of every append to its log, by any node, in order. It ends (or yields
+/// an error) if the log can no longer be followed.
+pub type Follower = tokio::sync::mpsc::Receiver<Result<Appended, StoreError>>;
+
+/// The checksum of a record: a CRC-32 over its session, first seq and body.
+fn checksum(session: SessionId, seq: u64, body: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(session.0.as_bytes());
+    h.update(&seq.to_le_bytes());
+    h.update(body);
+    h.finalize()
+}
+
 /// A boxed future of a store operation.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -75,13 +108,26 @@ pub trait EventLog: Send + Sync + 'static {
     fn meta(&self, id: SessionId) -> StoreFuture<'_, Option<SessionMeta>>;
     /// Every session's metadata.
     fn list(&self) -> StoreFuture<'_, Vec<SessionMeta>>;
-    /// Append `events` after seq `expected`; returns the new last seq.
+    /// Append `events` after seq `expected`; returns the new last seq. `req` is the request id
+    /// of the command that made them, carried to followers (a log nobody follows ignores it).
     fn append<'a>(
         &'a self,
         id: SessionId,
         expected: u64,
+        req: u64,
         events: &'a [Event],
     ) -> StoreFuture<'a, u64>;
     /// The events after seq `after`, in order.
     fn load(&self, id: SessionId, after: u64) -> StoreFuture<'_, Vec<Event>>;
+    /// Whether other processes append to these logs too (a cluster). Then a live session
+    /// follows its log, and what was read from a log may be stale the moment it is read.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Every append to session `id` after seq `after`, by any process, as it happens; `None`
+    /// for a log only this process writes (the default).
+    fn follow(&self, id: SessionId, after: u64) -> StoreFuture<'_, Option<Follower>> {
+        let _ = (id, after);
+        Box::pin(std::future::ready(Ok(None)))
+    }
 }

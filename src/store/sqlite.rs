@@ -51,11 +51,7 @@ struct Row {
 }
 
 fn checksum(session: SessionId, seq: u64, body: &str) -> u32 {
-    let mut h = crc32fast::Hasher::new();
-    h.update(session.0.as_bytes());
-    h.update(&seq.to_le_bytes());
-    h.update(body.as_bytes());
-    h.finalize()
+    super::checksum(session, seq, body.as_bytes())
 }
 
 fn rows(session: SessionId, first_seq: u64, events: &[Event]) -> Vec<Row> {
@@ -592,6 +588,7 @@ impl EventLog for SqliteLog {
         &'a self,
         id: SessionId,
         expected: u64,
+        _req: u64,
         events: &'a [Event],
     ) -> StoreFuture<'a, u64> {
         let rows = rows(id, expected + 1, events);

@@ -65,9 +65,9 @@ async fn appends_are_conditional_and_survive_a_reopen() {
             log.create(&m, &events[..1]).await,
             Err(StoreError::Exists(m.id))
         );
-        assert_eq!(log.append(m.id, 1, &events[1..3]).await, Ok(3));
+        assert_eq!(log.append(m.id, 1, 0, &events[1..3]).await, Ok(3));
         assert_eq!(
-            log.append(m.id, 1, &events[3..]).await,
+            log.append(m.id, 1, 0, &events[3..]).await,
             Err(StoreError::Conflict {
                 expected: 1,
                 actual: 3
@@ -75,12 +75,12 @@ async fn appends_are_conditional_and_survive_a_reopen() {
             "a stale writer is refused"
         );
         assert_eq!(
-            log.append(m.id, 3, &events[3..]).await,
+            log.append(m.id, 3, 0, &events[3..]).await,
             Ok(events.len() as u64)
         );
         let other = SessionId::random();
         assert_eq!(
-            log.append(other, 0, &events[..1]).await,
+            log.append(other, 0, 0, &events[..1]).await,
             Err(StoreError::UnknownSession(other))
         );
     }
@@ -112,7 +112,7 @@ async fn concurrent_appends_across_sessions_all_land() {
             let m = meta();
             log.create(&m, &events[..1]).await.unwrap();
             for (i, e) in events[1..].chunks(2).enumerate() {
-                log.append(m.id, 1 + 2 * i as u64, e).await.unwrap();
+                log.append(m.id, 1 + 2 * i as u64, 0, e).await.unwrap();
             }
             m.id
         }));
@@ -185,7 +185,7 @@ async fn damaged_records_are_detected_and_refused_until_repaired() {
             "{how}: the epoch moves on"
         );
         assert_eq!(
-            log.append(m.id, 3, &events[3..4]).await,
+            log.append(m.id, 3, 0, &events[3..4]).await,
             Ok(4),
             "{how}: and it goes on"
         );
@@ -233,7 +233,7 @@ async fn a_full_database_refuses_appends_and_keeps_serving_reads() {
     log.create(&m, &events[..1]).await.unwrap();
     let mut tip = 1;
     let failure = loop {
-        match log.append(m.id, tip, &events[1..]).await {
+        match log.append(m.id, tip, 0, &events[1..]).await {
             Ok(t) => tip = t,
             Err(e) => break e,
         }
@@ -246,7 +246,9 @@ async fn a_full_database_refuses_appends_and_keeps_serving_reads() {
     let stored = log.load(m.id, 0).await.unwrap();
     assert_eq!(stored.len() as u64, tip, "nothing half-written");
     assert_eq!(
-        log.append(m.id, tip + 1, &events[1..2]).await.unwrap_err(),
+        log.append(m.id, tip + 1, 0, &events[1..2])
+            .await
+            .unwrap_err(),
         StoreError::Conflict {
             expected: tip + 1,
             actual: tip

@@ -1,0 +1,521 @@
+//! The cluster's event log: NATS JetStream, shared by every rostrum node.
+//!
+//! One stream, `ROSTRUM`, holds every session's log, one subject per session
+//! (`rostrum.events.<session>`). A message is one append, whole: its events as a JSON array, with
+//! the domain seqs in headers (`Rostrum-From`, `Rostrum-Seq`), the request id of the command that
+//! made them (`Rostrum-Req`) and a CRC-32 over session, first seq and body (`Rostrum-Crc`).
+//! Session metadata is one message per session on `rostrum.sessions.<session>` in the same
+//! stream, written once (conditional on the subject being empty).
+//!
+//! An append is conditional on the subject's last stream sequence
+//! (`Nats-Expected-Last-Subject-Sequence`), so two nodes deciding on the same copy of a session
+//! cannot both append: the second is refused and told the log moved on. Each attempt carries a
+//! fresh `Nats-Msg-Id`, repeated on its own retries only: a retry after a lost acknowledgement is
+//! suppressed as a duplicate instead of stored twice. Live sessions follow their subject with an
+//! ordered consumer, so every node sees every append, in order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use async_nats::jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
+use async_nats::jetstream::context::PublishErrorKind;
+use async_nats::jetstream::message::{PublishMessage, StreamMessage};
+use async_nats::jetstream::stream::{self, LastRawMessageErrorKind};
+use async_nats::{HeaderMap, ServerAddr};
+use dashmap::DashMap;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use super::{Appended, EventLog, Follower, SessionMeta, StoreError, StoreFuture, checksum};
+use crate::auth::SessionId;
+use crate::queue::Event;
+
+const STREAM: &str = "ROSTRUM";
+const FROM: &str = "Rostrum-From";
+const SEQ: &str = "Rostrum-Seq";
+const REQ: &str = "Rostrum-Req";
+const CRC: &str = "Rostrum-Crc";
+const MSG_ID: &str = "Nats-Msg-Id";
+/// How long an append keeps retrying a publish that got no acknowledgement (a server died, a
+/// stream leader is being elected) before the command is answered `unavailable`.
+const APPEND_DEADLINE: Duration = Duration::from_secs(10);
+/// The wait for one acknowledgement or API answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long `connect` waits for JetStream to be ready (a cluster electing its leader).
+const READY_DEADLINE: Duration = Duration::from_secs(30);
+/// The longest a follower's pull waits: its server heartbeats at half of it, and two missed
+/// heartbeats (a dead server) make the consumer start again on a live one.
+const FOLLOW_EXPIRES: Duration = Duration::from_secs(3);
+
+/// Where and how to keep the logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatsOptions {
+    /// Server URLs, comma-separated (`nats://a:4222,nats://b:4222`): any one will do, the client
+    /// learns the rest of the cluster from it.
+    pub urls: String,
+    /// Copies of the stream and the bucket (1, or 3 in a three-server cluster).
+    pub replicas: usize,
+}
+
+/// The last append this node knows of a session: its last domain seq, and the message's stream
+/// sequence (what a conditional append names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tail {
+    seq: u64,
+    stream_seq: u64,
+}
+
+/// The JetStream event log.
+pub struct NatsLog {
+    js: jetstream::Context,
+    stream: stream::Stream,
+    tails: Arc<DashMap<SessionId, Tail>>,
+}
+
+fn io(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(format!("NATS: {e}"))
+}
+
+fn subject(id: SessionId) -> String {
+    format!("rostrum.events.{id}")
+}
+
+fn meta_subject(id: SessionId) -> String {
+    format!("rostrum.sessions.{id}")
+}
+
+fn header(h: Option<&HeaderMap>, name: &str) -> Option<u64> {
+    h?.get(name)?.as_str().parse().ok()
+}
+
+/// One message decoded and checked: its checksum, and that it continues the log at `next`.
+fn decode(id: SessionId, msg: &async_nats::Message, next: u64) -> Result<Appended, StoreError> {
+    let damaged = |seq, reason: &str| StoreError::Damaged {
+        session: id,
+        seq,
+        reason: reason.to_owned(),
+    };
+    let h = msg.headers.as_ref();
+    let (Some(from), Some(seq), Some(crc)) = (header(h, FROM), header(h, SEQ), header(h, CRC))
+    else {
+        return Err(damaged(next, "a message without rostrum headers"));
+    };
+    if from != next {
+        return Err(damaged(next, &format!("the log jumps to seq {from}")));
+    }
+    if u64::from(checksum(id, from, &msg.payload)) != crc {
+        return Err(damaged(from, "checksum mismatch"));
+    }
+    let events: Vec<Event> =
+        serde_json::from_slice(&msg.payload).map_err(|_| damaged(from, "unreadable record"))?;
+    if events.is_empty() || from + events.len() as u64 - 1 != seq {
+        return Err(damaged(from, "the events do not match the seqs"));
+    }
+    Ok(Appended {
+        from,
+        req: header(h, REQ).unwrap_or(0),
+        events,
+    })
+}
+
+impl NatsLog {
+    /// Connect, and create the stream and the bucket if they are missing. Waits (bounded) for a
+    /// cluster that is still electing its leader.
+    pub async fn connect(opts: &NatsOptions) -> Result<Self, StoreError> {
+        let addrs = opts
+            .urls
+            .split(',')
+            .map(|u| u.trim().parse::<ServerAddr>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Io(format!("bad NATS URL in {:?}: {e}", opts.urls)))?;
+        let client = async_nats::ConnectOptions::new()
+            .name("rostrum")
+            .connection_timeout(REQUEST_TIMEOUT)
+            .retry_on_initial_connect()
+            .connect(addrs)
+            .await
+            .map_err(io)?;
+        let mut js = jetstream::new(client);
+        js.set_timeout(REQUEST_TIMEOUT);
+        let deadline = tokio::time::Instant::now() + READY_DEADLINE;
+        loop {
+            match Self::open(&js, opts.replicas).await {
+                Ok(stream) => {
+                    return Ok(Self {
+                        js,
+                        stream,
+                        tails: Arc::default(),
+                    });
+                }
+                Err(e) if tokio::time::Instant::now() < deadline => {
+                    tracing::info!(error = %e, "waiting for JetStream");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn open(js: &jetstream::Context, replicas: usize) -> Result<stream::Stream, StoreError> {
+        js.get_or_create_stream(stream::Config {
+            name: STREAM.to_owned(),
+            subjects: vec![
+                "rostrum.events.*".to_owned(),
+                "rostrum.sessions.*".to_owned(),
+            ],
+            storage: stream::StorageType::File,
+            num_replicas: replicas,
+            duplicate_window: Duration::from_secs(120),
+            allow_direct: true,
+            deny_delete: true,
+            deny_purge: true,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| io(format!("the stream {STREAM}: {e}")))
+    }
+
+    /// The last message on `subject`, if any.
+    async fn last_message(&self, subject: &str) -> Result<Option<StreamMessage>, StoreError> {
+        match self.stream.get_last_raw_message_by_subject(subject).await {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// The last append of session `id` as the stream has it now.
+    async fn last(&self, id: SessionId) -> Result<Tail, StoreError> {
+        match self.last_message(&subject(id)).await? {
+            Some(m) => {
+                let seq = header(Some(&m.headers), SEQ).ok_or_else(|| StoreError::Damaged {
+                    session: id,
+                    seq: 0,
+                    reason: "the last message has no seq".to_owned(),
+                })?;
+                let tail = Tail {
+                    seq,
+                    stream_seq: m.sequence,
+                };
+                self.remember(id, tail);
+                Ok(tail)
+            }
+            None => Ok(Tail {
+                seq: 0,
+                stream_seq: 0,
+            }),
+        }
+    }
+
+    fn remember(&self, id: SessionId, tail: Tail) {
+        remember(&self.tails, id, tail);
+    }
+
+    /// Publish `events` as the append after `tail`, retrying a publish that got no answer.
+    async fn publish(
+        &self,
+        id: SessionId,
+        tail: Tail,
+        req: u64,
+        events: &[Event],
+    ) -> Result<u64, StoreError> {
+        let body = serde_json::to_vec(events).expect("events serialize");
+        let (from, seq) = (tail.seq + 1, tail.seq + events.len() as u64);
+        let crc = checksum(id, from, &body);
+        let msg_id = uuid::Uuid::new_v4().to_string();
+        let deadline = tokio::time::Instant::now() + APPEND_DEADLINE;
+        let mut retried = false;
+        loop {
+            let msg = PublishMessage::build()
+                .payload(body.clone().into())
+                .header(FROM, from.to_string().as_str())
+                .header(SEQ, seq.to_string().as_str())
+                .header(REQ, req.to_string().as_str())
+                .header(CRC, crc.to_string().as_str())
+                .message_id(&msg_id)
+                .expected_last_subject_sequence(tail.stream_seq);
+            let acked = match self.js.send_publish(subject(id), msg).await {
+                Ok(ack) => ack.await,
+                Err(e) => Err(e),
+            };
+            let e = match acked {
+                Ok(ack) => {
+                    self.remember(
+                        id,
+                        Tail {
+                            seq,
+                            stream_seq: ack.sequence,
+                        },
+                    );
+                    return Ok(seq);
+                }
+                Err(e) => e,
+            };
+            if e.kind() == PublishErrorKind::WrongLastSequence {
+                // After a retry, the "other" append may be our own first attempt.
+                let now = self.last(id).await?;
+                if retried && now.seq == seq && self.last_msg_id(id).await? == Some(msg_id) {
+                    return Ok(seq);
+                }
+                return Err(StoreError::Conflict {
+                    expected: tail.seq,
+                    actual: now.seq,
+                });
+            }
+            let transient = matches!(
+                e.kind(),
+                PublishErrorKind::TimedOut
+                    | PublishErrorKind::BrokenPipe
+                    | PublishErrorKind::StreamNotFound
+                    | PublishErrorKind::MaxAckPending
+                    | PublishErrorKind::Other
+            );
+            if !transient || tokio::time::Instant::now() >= deadline {
+                return Err(io(e));
+            }
+            tracing::warn!(session = %id, error = %e, "append not acknowledged; retrying");
+            retried = true;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn last_msg_id(&self, id: SessionId) -> Result<Option<String>, StoreError> {
+        let last = self.last_message(&subject(id)).await?;
+        Ok(last.and_then(|m| m.headers.get(MSG_ID).map(|v| v.as_str().to_owned())))
+    }
+
+    async fn read_all(&self, id: SessionId) -> Result<Vec<Event>, StoreError> {
+        let tail = self.last(id).await?;
+        let mut events = Vec::new();
+        if tail.seq == 0 {
+            return Ok(events);
+        }
+        let consumer = self
+            .stream
+            .create_consumer(OrderedConfig {
+                filter_subject: subject(id),
+                deliver_policy: DeliverPolicy::All,
+                ..Default::default()
+            })
+            .await
+            .map_err(io)?;
+        let mut messages = consumer.messages().await.map_err(io)?;
+        loop {
+            let next = tokio::time::timeout(REQUEST_TIMEOUT * 5, messages.next())
+                .await
+                .map_err(|_| io("reading the log timed out"))?;
+            let msg = match next {
+                Some(Ok(msg)) => msg,
+                Some(Err(e)) => return Err(io(e)),
+                None => return Err(io("the log ended early")),
+            };
+            let stream_seq = msg.info().map_err(io)?.stream_sequence;
+            let batch = decode(id, &msg, events.len() as u64 + 1)?;
+            events.extend(batch.events);
+            if stream_seq >= tail.stream_seq {
+                return Ok(events);
+            }
+        }
+    }
+}
+
+fn remember(tails: &DashMap<SessionId, Tail>, id: SessionId, tail: Tail) {
+    tails
+        .entry(id)
+        .and_modify(|t| {
+            if tail.seq > t.seq {
+                *t = tail;
+            }
+        })
+        .or_insert(tail);
+}
+
+impl EventLog for NatsLog {
+    fn create<'a>(&'a self, meta: &'a SessionMeta, events: &'a [Event]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            // The events first: a session whose metadata exists always has its opening.
+            let first = Tail {
+                seq: 0,
+                stream_seq: 0,
+            };
+            match self.publish(meta.id, first, 0, events).await {
+                Ok(_) => {}
+                Err(StoreError::Conflict { .. }) => return Err(StoreError::Exists(meta.id)),
+                Err(e) => return Err(e),
+            }
+            let body = serde_json::to_vec(meta).expect("meta serializes");
+            let msg = PublishMessage::build()
+                .payload(body.into())
+                .expected_last_subject_sequence(0);
+            let acked = match self.js.send_publish(meta_subject(meta.id), msg).await {
+                Ok(ack) => ack.await,
+                Err(e) => Err(e),
+            };
+            match acked {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                    Err(StoreError::Exists(meta.id))
+                }
+                Err(e) => Err(io(e)),
+            }
+        })
+    }
+
+    fn meta(&self, id: SessionId) -> StoreFuture<'_, Option<SessionMeta>> {
+        Box::pin(async move {
+            let Some(m) = self.last_message(&meta_subject(id)).await? else {
+                return Ok(None);
+            };
+            serde_json::from_slice(&m.payload)
+                .map(Some)
+                .map_err(|e| StoreError::Damaged {
+                    session: id,
+                    seq: 0,
+                    reason: format!("unreadable metadata: {e}"),
+                })
+        })
+    }
+
+    fn list(&self) -> StoreFuture<'_, Vec<SessionMeta>> {
+        Box::pin(async move {
+            let mut consumer = self
+                .stream
+                .create_consumer(OrderedConfig {
+                    filter_subject: "rostrum.sessions.*".to_owned(),
+                    deliver_policy: DeliverPolicy::All,
+                    ..Default::default()
+                })
+                .await
+                .map_err(io)?;
+            let mut metas = Vec::new();
+            if consumer.info().await.map_err(io)?.num_pending == 0 {
+                return Ok(metas);
+            }
+            let mut messages = consumer.messages().await.map_err(io)?;
+            loop {
+                let next = tokio::time::timeout(REQUEST_TIMEOUT * 5, messages.next())
+                    .await
+                    .map_err(|_| io("listing the sessions timed out"))?;
+                let msg = match next {
+                    Some(Ok(msg)) => msg,
+                    Some(Err(e)) => return Err(io(e)),
+                    None => return Err(io("the list ended early")),
+                };
+                if let Ok(meta) = serde_json::from_slice::<SessionMeta>(&msg.payload) {
+                    metas.push(meta);
+                }
+                if msg.info().map_err(io)?.pending == 0 {
+                    return Ok(metas);
+                }
+            }
+        })
+    }
+
+    fn append<'a>(
+        &'a self,
+        id: SessionId,
+        expected: u64,
+        req: u64,
+        events: &'a [Event],
+    ) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            let known = self.tails.get(&id).map(|t| *t);
+            let tail = match known {
+                Some(t) if t.seq == expected => t,
+                Some(t) if t.seq > expected => {
+                    return Err(StoreError::Conflict {
+                        expected,
+                        actual: t.seq,
+                    });
+                }
+                _ => self.last(id).await?,
+            };
+            if tail.seq != expected {
+                return Err(StoreError::Conflict {
+                    expected,
+                    actual: tail.seq,
+                });
+            }
+            self.publish(id, tail, req, events).await
+        })
+    }
+
+    fn load(&self, id: SessionId, after: u64) -> StoreFuture<'_, Vec<Event>> {
+        Box::pin(async move {
+            let mut events = self.read_all(id).await?;
+            Ok(events.split_off((after as usize).min(events.len())))
+        })
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn follow(&self, id: SessionId, after: u64) -> StoreFuture<'_, Option<Follower>> {
+        Box::pin(async move {
+            // Start right after the append `after` ends with, when this node read it; otherwise
+            // from the start (the follower skips what the session already has).
+            let start = match self.tails.get(&id).map(|t| *t) {
+                Some(t) if t.seq == after && t.stream_seq > 0 => DeliverPolicy::ByStartSequence {
+                    start_sequence: t.stream_seq + 1,
+                },
+                _ => DeliverPolicy::All,
+            };
+            let consumer = self
+                .stream
+                .create_consumer(OrderedConfig {
+                    filter_subject: subject(id),
+                    deliver_policy: start,
+                    max_expires: FOLLOW_EXPIRES,
+                    ..Default::default()
+                })
+                .await
+                .map_err(io)?;
+            let mut messages = consumer.messages().await.map_err(io)?;
+            let (tx, rx) = mpsc::channel(256);
+            let tails = self.tails.clone();
+            tokio::spawn(async move {
+                let mut next = None::<u64>;
+                loop {
+                    let msg = tokio::select! {
+                        () = tx.closed() => return,
+                        msg = messages.next() => msg,
+                    };
+                    let item = match msg {
+                        Some(Ok(msg)) => {
+                            let stream_seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
+                            // The first message fixes where the follower is; after it, each one
+                            // must continue the last.
+                            let from = next
+                                .unwrap_or_else(|| header(msg.headers.as_ref(), FROM).unwrap_or(1));
+                            let item = decode(id, &msg, from);
+                            if let Ok(a) = &item {
+                                next = Some(a.seq() + 1);
+                                remember(
+                                    &tails,
+                                    id,
+                                    Tail {
+                                        seq: a.seq(),
+                                        stream_seq,
+                                    },
+                                );
+                            }
+                            item
+                        }
+                        Some(Err(e)) => {
+                            tracing::warn!(session = %id, error = %e, "following the log");
+                            continue;
+                        }
+                        None => Err(io("the log's consumer ended")),
+                    };
+                    let last = item.is_err();
+                    if tx.send(item).await.is_err() || last {
+                        return;
+                    }
+                }
+            });
+            Ok(Some(rx))
+        })
+    }
+}
