@@ -137,6 +137,7 @@ impl Hub {
             return Ok(None);
         };
         let events = self.rt.store.load(id, 0).await?;
+        let follower = self.rt.store.follow(id, events.len() as u64).await?;
         // Two callers may race to start the same session: the map entry decides, and the loser's
         // freshly loaded log is dropped without starting a second actor.
         Ok(Some(match self.sessions.entry(id) {
@@ -145,7 +146,7 @@ impl Hub {
                 let hub: Weak<Self> = Arc::downgrade(self);
                 self.turnover.fetch_add(1, Ordering::SeqCst);
                 self.idle.remove(&id);
-                let handle = session::spawn(&self.rt, meta, &events, move || {
+                let handle = session::spawn(&self.rt, meta, &events, follower, move || {
                     if let Some(hub) = hub.upgrade() {
                         hub.sessions.remove_if(&id, |_, h| !h.is_live());
                         hub.turnover.fetch_add(1, Ordering::SeqCst);
@@ -182,14 +183,16 @@ impl Hub {
         {
             return Ok(Standing::Live(summary));
         }
-        // The actor (if there was one) has stopped: its appends are all in the log.
-        if let Some(summary) = self.idle.get(&id).map(|s| s.clone()) {
+        // The actor (if there was one) has stopped: its appends are all in the log. Other nodes
+        // may append to a shared log at any time, so its summaries are not kept.
+        let shared = self.rt.store.shared();
+        if let Some(summary) = self.idle.get(&id).map(|s| s.clone()).filter(|_| !shared) {
             return Ok(Standing::Idle(summary));
         }
         match self.rt.store.load(id, 0).await {
             Ok(events) => {
                 let summary = Summary::of(&State::replay(&events), 0);
-                if self.turnover.load(Ordering::SeqCst) == turnover {
+                if !shared && self.turnover.load(Ordering::SeqCst) == turnover {
                     self.idle.insert(id, summary.clone());
                 }
                 Ok(Standing::Idle(summary))

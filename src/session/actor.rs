@@ -12,7 +12,12 @@ use super::{Answer, Frame, Gate, Info, Msg, Runtime, Sender, Subscription};
 use crate::metrics;
 use crate::protocol::{Audience, Outgoing, Resume, View, encode};
 use crate::queue::{Actor, Command, Event, Fact, State, Timestamp, decide};
-use crate::store::SessionMeta;
+use crate::store::{Appended, Follower, SessionMeta, StoreError};
+
+/// Decisions a command may be given when other nodes keep appending first.
+const ATTEMPTS: usize = 5;
+/// How long a node waits to see an append another node made before it decides again.
+const CATCH_UP: Duration = Duration::from_secs(3);
 
 pub(super) struct SessionActor {
     rt: Runtime,
@@ -26,6 +31,8 @@ pub(super) struct SessionActor {
     /// The time of the last event: server time never runs backwards within a session.
     last_at: Timestamp,
     gate: watch::Sender<Gate>,
+    /// Appends by every node, when the log is shared; this node's own come back and are skipped.
+    follower: Option<Follower>,
 }
 
 fn wall_clock() -> Timestamp {
@@ -37,7 +44,12 @@ fn wall_clock() -> Timestamp {
 }
 
 impl SessionActor {
-    pub(super) fn new(rt: Runtime, meta: Arc<SessionMeta>, events: &[Event]) -> Self {
+    pub(super) fn new(
+        rt: Runtime,
+        meta: Arc<SessionMeta>,
+        events: &[Event],
+        follower: Option<Follower>,
+    ) -> Self {
         let state = State::replay(events);
         let last_at = events.last().map_or(Timestamp(0), |e| e.at);
         let now = wall_clock().max(last_at);
@@ -51,6 +63,7 @@ impl SessionActor {
             meta,
             state,
             last_at,
+            follower,
         }
     }
 
@@ -78,6 +91,11 @@ impl SessionActor {
                     let Some(msg) = msg else { break };
                     self.handle(msg).await;
                     last_used = Instant::now();
+                }
+                appended = next_append(&mut self.follower) => {
+                    if !self.followed(appended) {
+                        break;
+                    }
                 }
                 () = sleep_for(promotion) => self.reorder(),
                 () = tokio::time::sleep(idle_after / 4) => {
@@ -143,34 +161,53 @@ impl SessionActor {
         if let Some(answer) = sender.as_ref().and_then(|s| self.answers.get(s, req)) {
             return answer.clone();
         }
-        let now = self.now();
         let taken = Instant::now();
-        let answer = match decide(&self.state, actor, command, now) {
-            Err(refusal) => Answer::Refused(refusal),
-            Ok(events) if events.is_empty() => Answer::Ack {
-                seq: self.state.seq(),
-                participant: None,
-            },
-            Ok(events) => {
-                let expected = self.state.seq();
-                let appending = Instant::now();
-                let appended = self.rt.store.append(self.meta.id, expected, &events).await;
-                metrics::hot().append.record(appending.elapsed());
-                if let Err(e) = appended {
+        let mut attempts = 0;
+        let answer = loop {
+            let now = self.now();
+            let events = match decide(&self.state, actor, command.clone(), now) {
+                Err(refusal) => break Answer::Refused(refusal),
+                Ok(events) if events.is_empty() => {
+                    break Answer::Ack {
+                        seq: self.state.seq(),
+                        participant: None,
+                    };
+                }
+                Ok(events) => events,
+            };
+            let expected = self.state.seq();
+            let appending = Instant::now();
+            let appended = self
+                .rt
+                .store
+                .append(self.meta.id, expected, req, &events)
+                .await;
+            metrics::hot().append.record(appending.elapsed());
+            match appended {
+                Ok(_) => {}
+                // Another node appended first: see what it did, then decide again on that.
+                Err(StoreError::Conflict { actual, .. })
+                    if attempts < ATTEMPTS && self.catch_up(actual).await =>
+                {
+                    metrics::hot().conflicts.increment(1);
+                    attempts += 1;
+                    continue;
+                }
+                Err(e) => {
                     tracing::error!(session = %self.meta.id, error = %e, "append failed; command not applied");
                     return Answer::Unavailable; // not remembered: a resend may succeed
                 }
-                self.apply(req, &events, now);
-                metrics::hot().fanout.record(taken.elapsed());
-                let participant = events.iter().find_map(|e| match e.fact {
-                    Fact::ParticipantJoined { participant, .. } => Some(participant),
-                    _ => None,
-                });
-                Answer::Ack {
-                    seq: self.state.seq(),
-                    participant,
-                }
             }
+            self.apply(req, &events, now);
+            metrics::hot().fanout.record(taken.elapsed());
+            let participant = events.iter().find_map(|e| match e.fact {
+                Fact::ParticipantJoined { participant, .. } => Some(participant),
+                _ => None,
+            });
+            break Answer::Ack {
+                seq: self.state.seq(),
+                participant,
+            };
         };
         if let Some(s) = sender {
             self.answers.remember(s, req, answer.clone());
@@ -198,6 +235,86 @@ impl SessionActor {
             .any(|e| matches!(e.fact, Fact::KeysRotated | Fact::ParticipantRemoved { .. }))
         {
             self.gate.send_replace(Gate::of(&self.meta, &self.state));
+        }
+    }
+
+    /// Apply what the follower brought, unless this node already has it (its own appends come
+    /// back too). False when the session can no longer be kept current: the actor then stops,
+    /// and the next use starts it again from the log.
+    fn followed(&mut self, appended: Option<Result<Appended, StoreError>>) -> bool {
+        let a = match appended {
+            Some(Ok(a)) => a,
+            Some(Err(e)) => {
+                tracing::error!(session = %self.meta.id, error = %e, "the log cannot be followed; the session restarts from it");
+                return false;
+            }
+            None => {
+                tracing::error!(session = %self.meta.id, "the log's follower stopped; the session restarts from it");
+                return false;
+            }
+        };
+        if a.seq() <= self.state.seq() {
+            return true;
+        }
+        if a.from != self.state.seq() + 1 {
+            tracing::error!(session = %self.meta.id, from = a.from, seq = self.state.seq(), "the followed log skips ahead; the session restarts from it");
+            return false;
+        }
+        let at = a
+            .events
+            .last()
+            .map_or(self.now(), |e| e.at)
+            .max(self.last_at);
+        self.apply(a.req, &a.events, at);
+        metrics::hot().followed.increment(1);
+        true
+    }
+
+    /// Follow the log until this node has seq `actual`; false if it cannot. A follower that
+    /// stays silent meanwhile (its server died and it has not started again yet) is replaced:
+    /// the missing appends are read from the log itself, and a new follower starts after them.
+    async fn catch_up(&mut self, actual: u64) -> bool {
+        if self.follower.is_none() {
+            return false;
+        }
+        while self.state.seq() < actual {
+            match tokio::time::timeout(CATCH_UP, next_append(&mut self.follower)).await {
+                Ok(appended) => {
+                    if !self.followed(appended) {
+                        return false;
+                    }
+                }
+                Err(_) => return self.refollow().await && self.state.seq() >= actual,
+            }
+        }
+        true
+    }
+
+    /// Read what this node missed from the log, and follow it afresh from there.
+    async fn refollow(&mut self) -> bool {
+        let (id, seq) = (self.meta.id, self.state.seq());
+        tracing::warn!(session = %id, seq, "the log's follower is silent; reading the log");
+        let missed = match self.rt.store.load(id, seq).await {
+            Ok(missed) => missed,
+            Err(e) => {
+                tracing::error!(session = %id, error = %e, "reading the log failed");
+                return false;
+            }
+        };
+        if !missed.is_empty() {
+            let at = missed.last().map_or(self.now(), |e| e.at).max(self.last_at);
+            // The request ids of appends read back are not kept; 0 names none.
+            self.apply(0, &missed, at);
+        }
+        match self.rt.store.follow(id, self.state.seq()).await {
+            Ok(follower) => {
+                self.follower = follower;
+                true
+            }
+            Err(e) => {
+                tracing::error!(session = %id, error = %e, "following the log failed");
+                false
+            }
         }
     }
 
@@ -255,6 +372,13 @@ impl SessionActor {
             Some(f) if f.from == r.seq + 1 => Some(missed),
             _ => None,
         }
+    }
+}
+
+async fn next_append(follower: &mut Option<Follower>) -> Option<Result<Appended, StoreError>> {
+    match follower {
+        Some(f) => f.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -23,7 +23,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::protocol::{Audience, Resume};
 use crate::queue::{Actor, Command, Event, ParticipantId, Policy, Refusal, State};
-use crate::store::{EventLog, SessionMeta};
+use crate::store::{EventLog, Follower, SessionMeta};
 
 pub use summary::{Speaker, Summary};
 
@@ -281,16 +281,18 @@ pub struct Runtime {
     pub tracker: TaskTracker,
 }
 
-/// Start the actor for a session from its log. `on_exit` runs when it stops.
+/// Start the actor for a session from its log, following it when other nodes append to it too.
+/// `on_exit` runs when it stops.
 pub fn spawn(
     rt: &Runtime,
     meta: SessionMeta,
     events: &[Event],
+    follower: Option<Follower>,
     on_exit: impl FnOnce() + Send + 'static,
 ) -> SessionHandle {
     let (tx, rx) = mpsc::channel(rt.config.mailbox);
     let meta = Arc::new(meta);
-    let actor = actor::SessionActor::new(rt.clone(), meta.clone(), events);
+    let actor = actor::SessionActor::new(rt.clone(), meta.clone(), events, follower);
     let gate = actor.gate();
     let span = tracing::info_span!("session", session = %meta.id);
     crate::metrics::hot().sessions.increment(1.0);
