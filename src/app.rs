@@ -13,7 +13,7 @@ use crate::config::{Settings, StoreChoice};
 use crate::hub::Hub;
 use crate::service::Service;
 use crate::session::Runtime;
-use crate::store::{EventLog, MemoryLog, SqliteLog};
+use crate::store::{EventLog, MemoryLog, NatsLog, SqliteLog};
 
 /// Each socket's kernel send buffer, as asked (Linux doubles it).
 const SEND_BUFFER: usize = 24 * 1024;
@@ -27,6 +27,7 @@ pub async fn run(
     let store: Arc<dyn EventLog> = match &settings.store {
         StoreChoice::Memory => Arc::new(MemoryLog::new()),
         StoreChoice::Sqlite { dir, options } => Arc::new(SqliteLog::open(dir, *options)?),
+        StoreChoice::Nats(options) => Arc::new(NatsLog::connect(options).await?),
     };
     crate::metrics::install();
     let cancel = CancellationToken::new();

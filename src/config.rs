@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::auth::{Keys, random_token};
 use crate::session::SessionConfig;
-use crate::store::{Durability, SqliteOptions};
+use crate::store::{Durability, NatsOptions, SqliteOptions};
 
 /// rostrum: a fair, ordered speaking queue for hybrid meetings.
 #[derive(Debug, Parser)]
@@ -217,9 +217,17 @@ pub struct ServeArgs {
     /// Where rostrum keeps its data: the database, the generated admin token and signing key.
     #[arg(long, env = "ROSTRUM_DATA_DIR", default_value = "./rostrum-data")]
     pub data_dir: PathBuf,
-    /// Where events are stored: `sqlite` (in the data directory) or `memory` (lost at exit).
+    /// Where events are stored: `sqlite` (in the data directory), `memory` (lost at exit), or a
+    /// NATS JetStream cluster shared by several nodes: `nats://host:4222[,nats://host2:4222]`.
     #[arg(long, env = "ROSTRUM_STORE", default_value = "sqlite")]
     pub store: String,
+    /// Copies JetStream keeps of the logs (with `--store nats://`): 3 in a three-server cluster.
+    #[arg(long, env = "ROSTRUM_NATS_REPLICAS", default_value_t = 1)]
+    pub nats_replicas: usize,
+    /// Another node's public URL, serving the same sessions (repeat, or comma-separate in the env
+    /// var): pages reconnect to it when this node is gone, and its pages may open sockets here.
+    #[arg(long = "peer-url", env = "ROSTRUM_PEER_URL", value_delimiter = ',')]
+    pub peer_urls: Vec<String>,
     /// SQLite durability: `full` (survives power loss) or `normal` (may lose the last commits on
     /// power loss; survives a crash of the process).
     #[arg(long, env = "ROSTRUM_SYNC", value_enum, default_value = "full")]
@@ -326,6 +334,8 @@ pub struct HttpLimits {
     pub frame_ancestors: String,
     /// The token `/metrics` asks for (the admin token when none is set).
     pub metrics_token: Option<String>,
+    /// Sources the pages may open sockets to besides their own origin (the peers'), for the CSP.
+    pub connect_src: String,
 }
 
 /// The origin (`scheme://host[:port]`, lower case, default port omitted) of a URL, as a browser
@@ -350,6 +360,8 @@ pub enum StoreChoice {
         /// Durability and size cap.
         options: SqliteOptions,
     },
+    /// In a NATS JetStream cluster, shared with other nodes.
+    Nats(NatsOptions),
 }
 
 /// Validated settings of a running service.
@@ -371,6 +383,8 @@ pub struct Settings {
     pub session: SessionConfig,
     /// How long shutdown waits.
     pub shutdown_grace: Duration,
+    /// The other nodes' WebSocket URLs, for pages to reconnect to.
+    pub peer_sockets: Vec<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -384,6 +398,7 @@ impl std::fmt::Debug for Settings {
             .field("http", &self.http)
             .field("session", &self.session)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("peer_sockets", &self.peer_sockets)
             .finish()
     }
 }
@@ -417,9 +432,11 @@ impl Settings {
                 trust_proxy_headers: false,
                 metrics_token: None,
                 frame_ancestors: "'none'".into(),
+                connect_src: String::new(),
             },
             session: SessionConfig::default(),
             shutdown_grace: Duration::from_secs(10),
+            peer_sockets: Vec::new(),
         }
     }
 }
@@ -472,6 +489,16 @@ impl ServeArgs {
             }
             origins.push(parsed);
         }
+        let mut peer_sockets = Vec::new();
+        let mut connect_src = String::new();
+        for p in &self.peer_urls {
+            let url = p.trim_end_matches('/');
+            let origin = origin_of(url).with_context(|| format!("--peer-url {p:?}"))?;
+            let ws_origin = origin.replacen("http", "ws", 1);
+            peer_sockets.push(format!("{}/ws", url.replacen("http", "ws", 1)));
+            connect_src.push_str(&format!(" {origin} {ws_origin}"));
+            origins.push(origin);
+        }
         if self.messages_per_sec == 0
             || self.message_burst == 0
             || self.api_per_sec == 0
@@ -499,7 +526,22 @@ impl ServeArgs {
                 },
             },
             "memory" => StoreChoice::Memory,
-            other => bail!("--store must be sqlite or memory, not {other:?}"),
+            nats if nats.starts_with("nats://") || nats.starts_with("tls://") => {
+                // Every node signs and checks the same links and the same room codes.
+                if self.secret.is_none() || self.admin_token.is_none() {
+                    bail!(
+                        "--store nats:// serves sessions from several nodes: give every node the same --secret and --admin-token (ROSTRUM_SECRET, ROSTRUM_ADMIN_TOKEN)"
+                    );
+                }
+                if !(1..=5).contains(&self.nats_replicas) {
+                    bail!("--nats-replicas must be between 1 and 5");
+                }
+                StoreChoice::Nats(NatsOptions {
+                    urls: nats.to_owned(),
+                    replicas: self.nats_replicas,
+                })
+            }
+            other => bail!("--store must be sqlite, memory or nats://host:port, not {other:?}"),
         };
         let (admin_token, secret) = self.secrets()?;
         let mut s = Settings::new(&public_url, &admin_token);
@@ -517,7 +559,9 @@ impl ServeArgs {
             trust_proxy_headers: self.trust_proxy_headers,
             metrics_token: self.metrics_token.clone(),
             frame_ancestors: frame_ancestors.to_owned(),
+            connect_src,
         };
+        s.peer_sockets = peer_sockets;
         s.session.resume_window = self.resume_window;
         s.session.lag_capacity = self.lag_capacity;
         s.session.idle_after = Duration::from_secs(self.idle_session_secs);
@@ -573,4 +617,93 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", path.display()))?;
     std::io::Write::write_all(&mut f, text.as_bytes())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn serve(args: &[&str]) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let cli = Cli::try_parse_from(["rostrum", "serve", "--data-dir", data].iter().chain(args))
+            .unwrap();
+        match cli.command {
+            Some(Cmd::Serve(a)) => a.settings(),
+            _ => unreachable!(),
+        }
+    }
+
+    const SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    #[test]
+    fn a_cluster_store_needs_the_shared_secret_and_token() {
+        let e = serve(&["--store", "nats://127.0.0.1:4222"]).unwrap_err();
+        assert!(e.to_string().contains("--secret"), "{e}");
+        let e = serve(&["--store", "nats://a:4222", "--secret", SECRET]).unwrap_err();
+        assert!(e.to_string().contains("--admin-token"), "{e}");
+        let s = serve(&[
+            "--store",
+            "nats://a:4222,nats://b:4222",
+            "--nats-replicas",
+            "3",
+            "--secret",
+            SECRET,
+            "--admin-token",
+            "t",
+        ])
+        .unwrap();
+        match s.store {
+            StoreChoice::Nats(o) => {
+                assert_eq!(
+                    (o.urls.as_str(), o.replicas),
+                    ("nats://a:4222,nats://b:4222", 3)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = serve(&[
+            "--store",
+            "nats://a:4222",
+            "--nats-replicas",
+            "0",
+            "--secret",
+            SECRET,
+            "--admin-token",
+            "t",
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("--nats-replicas"), "{e}");
+    }
+
+    #[test]
+    fn peers_are_reconnect_targets_allowed_origins_and_csp_sources() {
+        let s = serve(&[
+            "--public-url",
+            "https://a.example.org",
+            "--peer-url",
+            "https://b.example.org/,http://c.example.org:8080",
+        ])
+        .unwrap();
+        assert_eq!(
+            s.peer_sockets,
+            ["wss://b.example.org/ws", "ws://c.example.org:8080/ws"]
+        );
+        assert_eq!(
+            s.ws.allowed_origins,
+            [
+                "https://a.example.org",
+                "https://b.example.org",
+                "http://c.example.org:8080"
+            ]
+        );
+        let csp = crate::http::guard::csp(&s.http);
+        assert!(
+            csp.contains("connect-src 'self' https://b.example.org wss://b.example.org http://c.example.org:8080 ws://c.example.org:8080;"),
+            "{csp}"
+        );
+        assert!(serve(&["--peer-url", "b.example.org"]).is_err());
+    }
 }

@@ -27,7 +27,11 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// The full CSP for `limits`.
 pub fn csp(limits: &HttpLimits) -> String {
-    format!("{CSP}; frame-ancestors {}", limits.frame_ancestors)
+    let csp = CSP.replace(
+        "connect-src 'self'",
+        &format!("connect-src 'self'{}", limits.connect_src),
+    );
+    format!("{csp}; frame-ancestors {}", limits.frame_ancestors)
 }
 
 /// The API's rate limiter: a token bucket per client address.

@@ -190,6 +190,8 @@ pub enum Outgoing<'a> {
         epoch: u32,
         seq: u64,
         recovered: bool,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        nodes: &'a [String],
     },
     Snapshot {
         epoch: u32,

@@ -232,6 +232,7 @@ impl Conn {
             epoch: self.epoch,
             seq: self.seq,
             recovered,
+            nodes: &self.svc.settings.peer_sockets,
         });
         self.send(Message::Text(welcome.into())).await?;
         for frame in initial {

@@ -1,7 +1,8 @@
 // One console's connection to its session: hello and resume, the view kept current from
 // snapshots and patches, commands with their answers, and reconnects with backoff and jitter.
 // Commands not yet answered when the connection drops are sent again with the same `req`; the
-// server answers a resend from its record instead of acting twice.
+// server answers a resend from its record instead of acting twice. In a cluster the welcome names
+// the other nodes: each reconnect tries the next one, so a node that dies takes no page with it.
 
 import { applyPatch, applyOrder, Diverged } from "./view.js";
 
@@ -20,6 +21,8 @@ export class Connection extends EventTarget {
   #stopped = true;
   #fatal = null;
   #lastError = null;
+  #urls = [];
+  #at = 0;
 
   /**
    * @param {object} o `url` of /ws, `session` id, capability `token` (null for the public view),
@@ -29,6 +32,7 @@ export class Connection extends EventTarget {
   constructor({ url, session, token = null, clientId, clock = null, WebSocketImpl = globalThis.WebSocket, random = Math.random, setTimeout: setT = (f, ms) => globalThis.setTimeout(f, ms), clearTimeout: clearT = (t) => globalThis.clearTimeout(t), now = Date.now }) {
     super();
     Object.assign(this, { url, session, token, clientId, clock });
+    this.#urls = [url];
     this.view = null;
     this.epoch = null;
     this.seq = 0;
@@ -78,7 +82,7 @@ export class Connection extends EventTarget {
   #open() {
     this.#setStatus("connecting");
     this.#welcomed = false;
-    const ws = new this._io.WebSocketImpl(this.url);
+    const ws = new this._io.WebSocketImpl(this.#urls[this.#at]);
     this.#ws = ws;
     ws.onopen = () => this.#raw(this.#hello());
     ws.onmessage = (e) => this.#frame(JSON.parse(e.data));
@@ -110,6 +114,7 @@ export class Connection extends EventTarget {
     }
     const delay = this._io.random() * Math.min(15000, 500 * 2 ** this.#attempt);
     this.#attempt += 1;
+    this.#at = (this.#at + 1) % this.#urls.length;
     this.#timer = this._io.setT(() => this.#open(), delay);
   }
 
@@ -124,6 +129,11 @@ export class Connection extends EventTarget {
       case "welcome":
         this.role = f.role;
         if (f.participant != null) this.participant = f.participant;
+        if (Array.isArray(f.nodes)) {
+          const here = this.#urls[this.#at];
+          this.#urls = [here, ...new Set([this.url, ...f.nodes].filter((u) => u !== here))];
+          this.#at = 0;
+        }
         this.#welcomed = true;
         this.#attempt = 0;
         for (const { msg } of this.#pending.values()) this.#raw(msg);

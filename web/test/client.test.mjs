@@ -145,3 +145,35 @@ test("losing the network drops the socket; its return reconnects at once", () =>
   assert.equal(FakeSocket.all.length, sockets + 1, "only one");
   assert.ok(timers.length >= 1);
 });
+
+test("in a cluster, each reconnect tries the next node the welcome named, and resumes there", () => {
+  const { socket, timers } = setup();
+  socket().open();
+  socket().deliver(welcome({ nodes: ["ws://b/ws", "ws://c/ws"] }));
+  socket().deliver({ type: "snapshot", epoch: 1, seq: 5, server_time: 900, view });
+  const tried = [];
+  for (let i = 0; i < 4; i++) {
+    socket().drop();
+    timers.at(-1).f();
+    tried.push(socket().url);
+  }
+  assert.deepEqual(tried, ["ws://b/ws", "ws://c/ws", "ws://x/ws", "ws://b/ws"]);
+  socket().open();
+  assert.deepEqual(socket().sent[0].resume, { epoch: 1, seq: 5 }, "the resume goes to whichever node answers");
+  // The node that answers names the others, itself excluded: the rotation starts over from it.
+  socket().deliver(welcome({ nodes: ["ws://x/ws", "ws://c/ws"] }));
+  socket().drop();
+  timers.at(-1).f();
+  assert.equal(socket().url, "ws://x/ws");
+});
+
+test("a single node's welcome names no nodes: reconnects stay on the one URL", () => {
+  const { socket, timers } = setup();
+  socket().open();
+  socket().deliver(welcome());
+  for (let i = 0; i < 3; i++) {
+    socket().drop();
+    timers.at(-1).f();
+    assert.equal(socket().url, "ws://x/ws");
+  }
+});
