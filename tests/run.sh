@@ -7,10 +7,13 @@ cd "$(dirname "$0")/.."
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+# The cluster tests start real NATS servers (Debian's package).
+command -v nats-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null; }
 cargo test --locked
 
 # The deployment files for real: rostrum behind nginx and Caddy over TLS (installs them if missing).
 tests/deploy/run.sh
+tests/deploy/cluster.sh
 
 # The consoles: their client logic under Node, then the pages in Debian's Chromium.
 node --test web/test/

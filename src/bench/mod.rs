@@ -35,6 +35,10 @@ pub struct BenchArgs {
     /// The server's base URL (the WebSocket is its `/ws`).
     #[arg(long, env = "ROSTRUM_URL", default_value = "http://127.0.0.1:8080")]
     pub url: String,
+    /// Another node of the same cluster for the viewers to connect to (commanders stay on
+    /// `--url`): the delivery latency then crosses the cluster's store.
+    #[arg(long)]
+    pub viewers_url: Option<String>,
     /// The server's admin token, to create the sessions (not needed with `--floor`).
     #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
@@ -175,23 +179,23 @@ struct Target {
 }
 
 impl Target {
-    async fn of(args: &BenchArgs) -> anyhow::Result<Self> {
-        let url = url::Url::parse(&args.url).context("--url")?;
-        let host = url.host_str().context("--url has no host")?;
-        let port = url.port_or_known_default().context("--url has no port")?;
+    async fn of(base: &str, source_ips: u8) -> anyhow::Result<Self> {
+        let url = url::Url::parse(base).with_context(|| format!("{base:?}"))?;
+        let host = url.host_str().context("the URL has no host")?;
+        let port = url.port_or_known_default().context("the URL has no port")?;
         let addr = tokio::net::lookup_host((host, port))
             .await?
             .next()
-            .context("--url's host has no address")?;
+            .context("the URL's host has no address")?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         let sources = match addr.ip() {
-            IpAddr::V4(ip) if ip.is_loopback() && args.source_ips > 1 => (1..=args.source_ips)
+            IpAddr::V4(ip) if ip.is_loopback() && source_ips > 1 => (1..=source_ips)
                 .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, i)))
                 .collect(),
             _ => Vec::new(),
         };
         Ok(Self {
-            base: args.url.trim_end_matches('/').to_owned(),
+            base: base.trim_end_matches('/').to_owned(),
             ws_url: format!("{scheme}://{host}:{port}/ws"),
             addr,
             sources,
@@ -256,7 +260,11 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
         "need a session and a commander"
     );
     anyhow::ensure!((0.0..=1.0).contains(&args.stall), "--stall is a fraction");
-    let target = Target::of(args).await?;
+    let target = Target::of(&args.url, args.source_ips).await?;
+    let viewers_target = match &args.viewers_url {
+        Some(url) => Target::of(url, args.source_ips).await?,
+        None => target.clone(),
+    };
     let sessions = create_sessions(args, &target).await?;
     let run = Arc::new(Run {
         origin: Instant::now(),
@@ -287,7 +295,8 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
     }
     let before = report::Proc::of(args.pid);
     let stop = tokio_util::sync::CancellationToken::new();
-    let connect = client::connect_viewers(args, &target, &sessions, &loads, &run, &stop).await;
+    let connect =
+        client::connect_viewers(args, &viewers_target, &sessions, &loads, &run, &stop).await;
     let on_connect = report::Proc::of(args.pid);
 
     let idle: Duration = args.idle.into();

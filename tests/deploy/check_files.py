@@ -32,6 +32,9 @@ files = [
     "deploy/nginx/rostrum.conf",
     "deploy/Caddyfile",
     "docs/deploy.md",
+    "deploy/cluster/compose.yaml",
+    "deploy/cluster/cluster.env.example",
+    "docs/cluster.md",
 ]
 for f in files:
     used = set(re.findall(r"\bROSTRUM_[A-Z_]+\b", (ROOT / f).read_text()))
@@ -121,6 +124,28 @@ backend = ing["rules"][0]["http"]["paths"][0]["backend"]["service"]
 check(backend["name"] in services and services[backend["name"]].get("clusterIP") != "None",
       "the Ingress sends traffic to the ClusterIP Service")
 check(ing["rules"][0]["host"] in env["ROSTRUM_PUBLIC_URL"]["value"], "the Ingress host is the public URL's")
+
+compose = yaml.safe_load((ROOT / "deploy/cluster/compose.yaml").read_text())
+svc = compose["services"]
+nodes = [n for n in svc if n.startswith("rostrum-")]
+nats = [n for n in svc if n.startswith("nats-")]
+check(len(nats) == 3 and len(nodes) == 2, "compose: three NATS servers and two rostrum nodes")
+store = svc[nodes[0]]["environment"]["ROSTRUM_STORE"]
+check(sorted(u.split("//")[1].split(":")[0] for u in store.split(",")) == sorted(nats),
+      "compose: every node knows every NATS server")
+check(svc[nodes[0]]["environment"]["ROSTRUM_NATS_REPLICAS"] == str(len(nats)),
+      "compose: the logs are kept on every NATS server")
+for n in nats:
+    conf = next(v.split(":")[0] for v in svc[n]["volumes"] if v.endswith("/etc/nats/nats.conf:ro"))
+    text = (ROOT / "deploy/cluster" / conf).read_text()
+    check(f"server_name: {n}" in text and "sync_interval: always" in text
+          and all(f"nats-route://{m}:6222" in text for m in nats),
+          f"compose: {conf} names {n}, routes to every server, fsyncs every write")
+nginx = (ROOT / "deploy/cluster/nginx.conf").read_text()
+check(all(f"server {n}:8080" in nginx for n in nodes), "compose: the proxy sends to both nodes")
+env_example = (ROOT / "deploy/cluster/cluster.env.example").read_text()
+check(all(f"{v}=" in env_example for v in ("ROSTRUM_SECRET", "ROSTRUM_ADMIN_TOKEN")),
+      "compose: the shared secret and token are set in cluster.env")
 
 if failures:
     sys.exit(1)

@@ -2,6 +2,7 @@
 //! sockets. One binary, one module per area.
 
 mod bench;
+mod cluster;
 mod consoles;
 mod durable;
 mod hub;

@@ -262,6 +262,21 @@ impl Client {
         }
     }
 
+    /// The next text frame as JSON, or `None` once the connection is gone (a killed server).
+    pub async fn try_recv(&mut self) -> Option<Value> {
+        loop {
+            match self.next_message().await? {
+                Message::Text(t) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    self.absorb(&v);
+                    return Some(v);
+                }
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
     /// Apply a snapshot, update or order frame to the local view.
     fn absorb(&mut self, v: &Value) {
         match v["type"].as_str().unwrap() {
@@ -462,10 +477,21 @@ impl Server {
 
     /// On `bind`, logging at `level` (`RUST_LOG`).
     pub async fn start_logging(dir: &std::path::Path, bind: &str, level: &str) -> Server {
+        Self::start_with(dir, bind, level, &[]).await
+    }
+
+    /// On `bind`, logging at `level`, with `extra` arguments to `serve`.
+    pub async fn start_with(
+        dir: &std::path::Path,
+        bind: &str,
+        level: &str,
+        extra: &[String],
+    ) -> Server {
         use tokio::io::{AsyncBufReadExt, BufReader};
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
             .args(["serve", "--bind", bind, "--log-format", "json"])
             .args(["--admin-token", ADMIN])
+            .args(extra)
             .arg("--data-dir")
             .arg(dir)
             .env("RUST_LOG", level)
@@ -474,7 +500,7 @@ impl Server {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(20), async {
+        let addr = tokio::time::timeout(Duration::from_secs(45), async {
             while let Some(line) = lines.next_line().await.unwrap() {
                 if let Ok(v) = serde_json::from_str::<Value>(&line)
                     && v["fields"]["message"] == "rostrum serving"

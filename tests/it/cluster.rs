@@ -1,0 +1,559 @@
+//! Several rostrum nodes on one NATS JetStream: real `nats-server` processes (Debian's package;
+//! `tests/run.sh` installs it), a single server and a three-server cluster with the stream kept
+//! three times, and the real binary as each node.
+
+use std::time::Duration;
+
+use rostrum::auth::SessionId;
+use rostrum::queue::{Actor, Command, State, Timestamp, decide};
+use rostrum::store::{EventLog, NatsLog, NatsOptions, SessionMeta, StoreError};
+use serde_json::{Value, json};
+
+use crate::support::{ADMIN, Client, Server, fragment};
+
+const SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One real `nats-server` with JetStream, alone or in a cluster.
+pub struct Nats {
+    child: std::process::Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Nats {
+    fn spawn(name: &str, port: u16, cluster: Option<(u16, &[u16])>) -> Nats {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conf = format!(
+            "server_name: {name}\nlisten: 127.0.0.1:{port}\njetstream {{ store_dir: {:?} }}\n",
+            dir.path().join("js")
+        );
+        if let Some((own, all)) = cluster {
+            let routes: Vec<String> = all
+                .iter()
+                .map(|p| format!("nats-route://127.0.0.1:{p}"))
+                .collect();
+            conf += &format!(
+                "cluster {{ name: rostrum-test, listen: 127.0.0.1:{own}, routes: [{}] }}\n",
+                routes.join(", ")
+            );
+        }
+        let path = dir.path().join("nats.conf");
+        std::fs::write(&path, conf).unwrap();
+        let log = std::fs::File::create(dir.path().join("nats.log")).unwrap();
+        let child = std::process::Command::new("nats-server")
+            .arg("-c")
+            .arg(&path)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect(
+                "nats-server is not installed: apt-get install nats-server (tests/run.sh does)",
+            );
+        Nats {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    async fn ready(&self) {
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("nats-server on {} did not start", self.port);
+    }
+
+    /// A single server.
+    pub async fn single() -> Nats {
+        let n = Self::spawn("solo", free_port(), None);
+        n.ready().await;
+        n
+    }
+
+    /// Three servers routed to each other.
+    pub async fn cluster() -> Vec<Nats> {
+        let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let nodes: Vec<Nats> = (0..3)
+            .map(|i| Self::spawn(&format!("n{i}"), free_port(), Some((routes[i], &routes))))
+            .collect();
+        for n in &nodes {
+            n.ready().await;
+        }
+        nodes
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn signal(&self, sig: &str) {
+        let status = std::process::Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    pub fn kill9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A rostrum node on `store` (NATS URLs), with `extra` arguments.
+async fn node(dir: &tempfile::TempDir, bind: &str, store: &str, extra: &[&str]) -> Server {
+    let mut args: Vec<String> = ["--store", store, "--secret", SECRET]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Server::start_with(dir.path(), bind, "info", &args).await
+}
+
+/// A session created on `server`: its id and links.
+async fn session(server: &Server, title: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/api/sessions", server.url))
+        .bearer_auth(ADMIN)
+        .json(&json!({"title": title}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn connect(ws_url: &str, s: &Value, link: &str) -> Client {
+    let mut c = Client::open(ws_url).await;
+    c.session = s["id"].as_str().unwrap().to_owned();
+    c.token = Some(fragment(&s["links"][link]));
+    c.hello(None).await;
+    c
+}
+
+/// A counter from a node's `/metrics` (0 when it has not counted yet).
+async fn metric(server: &Server, name: &str) -> f64 {
+    let text = reqwest::Client::new()
+        .get(format!("{}/metrics", server.url))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+fn queue(c: &Client) -> Vec<u32> {
+    let view = c.view.as_ref().unwrap();
+    view.queue.iter().map(|e| e.request).collect()
+}
+
+#[tokio::test]
+async fn clients_on_two_nodes_converge() {
+    let nats = Nats::single().await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = node(&da, "127.0.0.1:0", &nats.url(), &[]).await;
+    let b = node(&db, "127.0.0.1:0", &nats.url(), &[]).await;
+    let s = session(&a, "Two nodes").await;
+    let mut chair = connect(&a.ws_url, &s, "chair").await;
+    let mut om = connect(&b.ws_url, &s, "online_moderator").await;
+    // Eight people join and raise their hands at once, half through each node.
+    let mut joining = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (url, s) = (
+            if i % 2 == 0 { &a.ws_url } else { &b.ws_url }.clone(),
+            s.clone(),
+        );
+        joining.spawn(async move {
+            let mut p = connect(&url, &s, "participant").await;
+            p.join(&format!("Person {i}"), "online").await;
+            let ack = p
+                .ok(json!({"type": "raise_hand", "kind": "intervention"}))
+                .await;
+            (p, ack["seq"].as_u64().unwrap())
+        });
+    }
+    let mut people = Vec::new();
+    let mut last = 0;
+    while let Some(done) = joining.join_next().await {
+        let (p, seq) = done.unwrap();
+        last = last.max(seq);
+        people.push(p);
+    }
+    assert_eq!(
+        last,
+        1 + 16,
+        "the opening, then 8 joins and 8 raises, none lost or doubled"
+    );
+    // The chair on A and the online moderator on B take turns granting.
+    for i in 0..3 {
+        let m = if i % 2 == 0 { &mut chair } else { &mut om };
+        m.sync_to(last).await;
+        let seen = m.floor_turn();
+        // Online speakers are granted without the ready check here.
+        last = m
+            .ok(json!({"type": "grant", "seen": seen, "force": true}))
+            .await["seq"]
+            .as_u64()
+            .unwrap();
+    }
+    chair.sync_to(last).await;
+    om.sync_to(last).await;
+    assert_eq!(chair.view, om.view, "both moderators see the same view");
+    assert_eq!(queue(&chair).len(), 5);
+    for p in &mut people {
+        p.sync_to(last).await;
+        assert_eq!(p.seq, last);
+        assert_eq!(
+            queue(p),
+            queue(&chair),
+            "every participant sees the same order"
+        );
+        assert_eq!(p.floor_turn(), json!(2));
+    }
+    for server in [&a, &b] {
+        assert!(
+            metric(server, "rostrum_followed_appends_total").await > 0.0,
+            "each node applied the other's appends"
+        );
+    }
+    // Each node's own view of the session agrees too.
+    for server in [&a, &b] {
+        let info: Value = reqwest::get(format!(
+            "{}/api/sessions/{}",
+            server.url,
+            s["id"].as_str().unwrap()
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(info["seq"], json!(last), "{info}");
+    }
+}
+
+#[tokio::test]
+async fn moderators_on_two_nodes_granting_at_once_grant_once() {
+    let nats = Nats::single().await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = node(&da, "127.0.0.1:0", &nats.url(), &[]).await;
+    let b = node(&db, "127.0.0.1:0", &nats.url(), &[]).await;
+    let s = session(&a, "Same moment").await;
+    let mut chair = connect(&a.ws_url, &s, "chair").await;
+    let mut om = connect(&b.ws_url, &s, "online_moderator").await;
+    let rounds = 10;
+    for round in 0..rounds {
+        chair.add_walk_ins(&[&format!("Walk-in {round}")]).await;
+        om.sync_to(chair.seq).await;
+        let seen = chair.floor_turn();
+        assert_eq!(seen, om.floor_turn());
+        let (r1, r2) = (1000 + round * 2, 1001 + round * 2);
+        let grant = |req| json!({"type": "grant", "req": req, "seen": seen});
+        let (g1, g2) = (grant(r1), grant(r2));
+        tokio::join!(chair.send_json(&g1), om.send_json(&g2));
+        let (x, y) = tokio::join!(answer(&mut chair, r1), answer(&mut om, r2));
+        let (won, lost) = if x["type"] == "ack" { (x, y) } else { (y, x) };
+        assert_eq!(won["type"], "ack", "round {round}: {won}");
+        assert_eq!(lost["code"], "conflict", "round {round}: {lost}");
+        let seq = won["seq"].as_u64().unwrap();
+        chair.sync_to(seq).await;
+        om.sync_to(seq).await;
+        assert_eq!(chair.floor_turn(), json!(round), "one grant per round");
+    }
+    assert_eq!(chair.view, om.view);
+    let conflicts = metric(&a, "rostrum_append_conflicts_total").await
+        + metric(&b, "rostrum_append_conflicts_total").await;
+    eprintln!("{conflicts} of {rounds} rounds were decided again after a refused append");
+    assert!(
+        conflicts > 0.0,
+        "the nodes raced to the store at least once"
+    );
+}
+
+async fn answer(c: &mut Client, req: u64) -> Value {
+    loop {
+        let v = c.recv().await;
+        if v["req"].as_u64() == Some(req) && matches!(v["type"].as_str(), Some("ack" | "error")) {
+            return v;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_killed_node_s_clients_resume_on_the_next_node_and_lose_nothing() {
+    let nats = Nats::single().await;
+    let (pa, pb) = (free_port(), free_port());
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let peer_b = format!("http://127.0.0.1:{pb}");
+    let peer_a = format!("http://127.0.0.1:{pa}");
+    let a = node(
+        &da,
+        &format!("127.0.0.1:{pa}"),
+        &nats.url(),
+        &["--peer-url", &peer_b],
+    )
+    .await;
+    let b = node(
+        &db,
+        &format!("127.0.0.1:{pb}"),
+        &nats.url(),
+        &["--peer-url", &peer_a],
+    )
+    .await;
+    let s = session(&a, "Node dies").await;
+    let mut chair = connect(&a.ws_url, &s, "chair").await;
+    let next = chair.welcome["nodes"][0].as_str().unwrap().to_owned();
+    assert_eq!(next, b.ws_url, "the welcome names the other node");
+    let mut p = connect(&a.ws_url, &s, "participant").await;
+    let me = p.join("Ana", "online").await;
+    p.ok(json!({"type": "raise_hand", "kind": "question"}))
+        .await;
+    // The chair adds walk-ins as fast as it can while node A is killed under it.
+    let mut acked = 0;
+    let mut sent = 0;
+    let killer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        a.kill9().await;
+    });
+    loop {
+        sent += 1;
+        let cmd = json!({"type": "add_proxy", "req": sent, "profile": {"name": format!("Walk-in {sent}"), "modality": "onsite"}});
+        chair.send_json(&cmd).await;
+        match tokio::time::timeout(Duration::from_secs(2), answer_or_close(&mut chair, sent)).await
+        {
+            Ok(Some(v)) if v["type"] == "ack" => acked = v["seq"].as_u64().unwrap(),
+            Ok(Some(v)) => panic!("{v}"),
+            _ => break,
+        }
+    }
+    killer.await.unwrap();
+    assert!(acked > 3, "commands were acknowledged before the kill");
+    // Both clients reconnect to the node the welcome named, resuming where they were.
+    chair.resume(&next).await;
+    p.resume(&next).await;
+    let info: Value = reqwest::get(format!(
+        "{}/api/sessions/{}",
+        b.url,
+        s["id"].as_str().unwrap()
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let seq = info["seq"].as_u64().unwrap();
+    assert!(
+        seq >= acked,
+        "every acknowledged command survived: {seq} < {acked}"
+    );
+    chair.sync_to(seq).await;
+    p.sync_to(seq).await;
+    let view = chair.view.as_ref().unwrap();
+    let walk_ins = view
+        .requests
+        .values()
+        .filter(|r| r.who.name.starts_with("Walk-in"))
+        .count() as u64;
+    // The opening, the join and the raise; then each walk-in joins and queues (two events).
+    assert_eq!(
+        2 * walk_ins,
+        seq - 3,
+        "every recorded walk-in is in the view"
+    );
+    assert!(2 * walk_ins + 3 >= acked);
+    assert!(
+        p.my_request(me).is_some(),
+        "the hand raised on A is still up on B"
+    );
+    // And the session goes on from B.
+    let seen = chair.floor_turn();
+    chair
+        .ok(json!({"type": "grant", "seen": seen, "force": true}))
+        .await;
+}
+
+async fn answer_or_close(c: &mut Client, req: u64) -> Option<Value> {
+    loop {
+        let v = c.try_recv().await?;
+        if v["req"].as_u64() == Some(req) && matches!(v["type"].as_str(), Some("ack" | "error")) {
+            return Some(v);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_nats_server_killed_leaves_the_stream_its_quorum() {
+    let mut cluster = Nats::cluster().await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let urls = |first: usize| {
+        (0..3)
+            .map(|i| cluster[(first + i) % 3].url())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let a = node(&da, "127.0.0.1:0", &urls(0), &["--nats-replicas", "3"]).await;
+    let b = node(&db, "127.0.0.1:0", &urls(1), &["--nats-replicas", "3"]).await;
+    let s = session(&a, "Quorum").await;
+    // The chair's link open on both nodes (a chair on a laptop and on a tablet).
+    let mut chair = connect(&a.ws_url, &s, "chair").await;
+    let mut om = connect(&b.ws_url, &s, "chair").await;
+    let mut last = 0;
+    for i in 0..30 {
+        if i == 10 {
+            // Node A's first server, and maybe the stream's leader.
+            cluster[0].kill9();
+        }
+        let m = if i % 2 == 0 { &mut chair } else { &mut om };
+        let ack = until_acked(
+            m,
+            json!({"type": "add_proxy", "profile": {"name": format!("Walk-in {i}"), "modality": "onsite"}}),
+        )
+        .await;
+        let Some(ack) = ack else {
+            for l in a.log.lock().unwrap().iter() {
+                eprintln!("A {l}");
+            }
+            for l in b.log.lock().unwrap().iter() {
+                eprintln!("B {l}");
+            }
+            panic!("command {i} never acknowledged");
+        };
+        last = ack["seq"].as_u64().unwrap();
+    }
+    assert_eq!(
+        last,
+        1 + 2 * 30,
+        "every command recorded once (a walk-in joins and queues)"
+    );
+    chair.sync_to(last).await;
+    om.sync_to(last).await;
+    assert_eq!(chair.view, om.view);
+    assert_eq!(queue(&chair).len(), 30);
+}
+
+/// Send until acknowledged: while the cluster elects a new leader a command may be answered
+/// `unavailable`; the same `req` is sent again, as the pages do.
+async fn until_acked(c: &mut Client, cmd: Value) -> Option<Value> {
+    let mut cmd = cmd;
+    let req = c.seq + 10_000;
+    cmd["req"] = json!(req);
+    for _ in 0..10 {
+        let v = c.command_with_req(cmd.clone()).await;
+        match v["type"].as_str() {
+            Some("ack") => return Some(v),
+            _ if v["code"] == "unavailable" => tokio::time::sleep(Duration::from_millis(500)).await,
+            _ => panic!("{cmd} -> {v}"),
+        }
+    }
+    None
+}
+
+fn opening(now: u64) -> (SessionMeta, Vec<rostrum::queue::Event>) {
+    let meta = SessionMeta {
+        id: SessionId::random(),
+        created_at: Timestamp(now),
+        epoch: 1,
+        key_epoch: 1,
+    };
+    let open = Command::OpenSession {
+        title: "Store".into(),
+        policy: Default::default(),
+        limits: Default::default(),
+        agenda: vec![],
+    };
+    let events = decide(&State::default(), Actor::Organizer, open, Timestamp(now)).unwrap();
+    (meta, events)
+}
+
+#[tokio::test]
+async fn the_store_appends_conditionally_and_suppresses_a_retried_duplicate() {
+    let nats = Nats::single().await;
+    let opts = NatsOptions {
+        urls: nats.url(),
+        replicas: 1,
+    };
+    let (one, two) = (
+        NatsLog::connect(&opts).await.unwrap(),
+        NatsLog::connect(&opts).await.unwrap(),
+    );
+    let (meta, events) = opening(1_763_820_000_000);
+    let n = events.len() as u64;
+    one.create(&meta, &events).await.unwrap();
+    assert_eq!(
+        one.create(&meta, &events).await,
+        Err(StoreError::Exists(meta.id))
+    );
+    assert_eq!(two.meta(meta.id).await.unwrap(), Some(meta.clone()));
+    let mut follower = two
+        .follow(meta.id, 0)
+        .await
+        .unwrap()
+        .expect("a shared log is followed");
+    // Two nodes append after the same seq: one wins, the other is told where the log is.
+    assert_eq!(one.append(meta.id, n, 7, &events).await, Ok(2 * n));
+    assert_eq!(
+        two.append(meta.id, n, 8, &events).await,
+        Err(StoreError::Conflict {
+            expected: n,
+            actual: 2 * n
+        })
+    );
+    // The follower saw the opening, then the winner's append, with its request id.
+    let first = follower.recv().await.unwrap().unwrap();
+    assert_eq!((first.from, first.seq()), (1, n));
+    let second = follower.recv().await.unwrap().unwrap();
+    assert_eq!((second.from, second.req), (n + 1, 7));
+    // The server stops answering mid-append (SIGSTOP) for longer than an acknowledgement is
+    // awaited: the append is sent again with the same message id, and stored once.
+    nats.signal("-STOP");
+    let resume = {
+        let pid = nats.child.id().to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            std::process::Command::new("kill")
+                .args(["-CONT", &pid])
+                .status()
+                .unwrap();
+        })
+    };
+    assert_eq!(one.append(meta.id, 2 * n, 9, &events).await, Ok(3 * n));
+    resume.await.unwrap();
+    let all = two.load(meta.id, 0).await.unwrap();
+    assert_eq!(all.len() as u64, 3 * n, "each append stored exactly once");
+    let third = follower.recv().await.unwrap().unwrap();
+    assert_eq!((third.from, third.req), (2 * n + 1, 9));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), follower.recv())
+            .await
+            .is_err(),
+        "no duplicate follows"
+    );
+    assert_eq!(two.list().await.unwrap(), vec![meta]);
+}
