@@ -14,7 +14,6 @@ so read the ratios, which are taken within one run of this script.
 import argparse
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +21,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from table import write_section  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target/release/rostrum")
@@ -210,14 +212,7 @@ def main():
              + "\n```\n</details>")
     print(block)
     if not opts.no_write:
-        path = os.path.join(ROOT, "docs/performance.md")
-        text = open(path).read()
-        start, end = "<!-- cluster-table:start -->", "<!-- cluster-table:end -->"
-        if start not in text:
-            text += f"\n{start}\n{end}\n"
-        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{block}\n{end}", text,
-                      flags=re.S)
-        open(path, "w").write(text)
+        write_section("cluster-table", block)
 
 
 if __name__ == "__main__":

@@ -244,14 +244,19 @@ def main():
              + "\n```\n</details>")
     print(block)
     if not opts.no_write:
-        path = os.path.join(ROOT, "docs/performance.md")
-        text = open(path).read()
-        start, end = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
-        if start not in text:
-            text += f"\n{start}\n{end}\n"
-        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{block}\n{end}", text,
-                      flags=re.S)
-        open(path, "w").write(text)
+        write_section("bench-table", block)
+
+
+def write_section(name, block):
+    """Put `block` between docs/performance.md's `<!-- name:start -->` and `<!-- name:end -->`."""
+    path = os.path.join(ROOT, "docs/performance.md")
+    text = open(path).read()
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{block}\n{end}", text,
+                  flags=re.S)
+    open(path, "w").write(text)
 
 
 if __name__ == "__main__":

@@ -285,38 +285,56 @@ impl NatsLog {
         Ok(last.and_then(|m| m.headers.get(MSG_ID).map(|v| v.as_str().to_owned())))
     }
 
-    async fn read_all(&self, id: SessionId) -> Result<Vec<Event>, StoreError> {
-        let tail = self.last(id).await?;
-        let mut events = Vec::new();
-        if tail.seq == 0 {
-            return Ok(events);
-        }
-        let consumer = self
+    /// Every message on `filter` now, in order, through a short-lived ordered consumer.
+    async fn read_subject(
+        &self,
+        filter: String,
+        mut each: impl FnMut(&jetstream::Message) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut consumer = self
             .stream
             .create_consumer(OrderedConfig {
-                filter_subject: subject(id),
+                filter_subject: filter,
                 deliver_policy: DeliverPolicy::All,
                 ..Default::default()
             })
             .await
             .map_err(io)?;
+        if consumer.info().await.map_err(io)?.num_pending == 0 {
+            return Ok(());
+        }
         let mut messages = consumer.messages().await.map_err(io)?;
         loop {
-            let next = tokio::time::timeout(REQUEST_TIMEOUT * 5, messages.next())
-                .await
-                .map_err(|_| io("reading the log timed out"))?;
-            let msg = match next {
-                Some(Ok(msg)) => msg,
-                Some(Err(e)) => return Err(io(e)),
-                None => return Err(io("the log ended early")),
+            let msg = match tokio::time::timeout(REQUEST_TIMEOUT * 5, messages.next()).await {
+                Ok(Some(Ok(msg))) => msg,
+                Ok(Some(Err(e))) => return Err(io(e)),
+                Ok(None) => return Err(io("the stream's consumer ended early")),
+                Err(_) => return Err(io("reading the stream timed out")),
             };
-            let stream_seq = msg.info().map_err(io)?.stream_sequence;
-            let batch = decode(id, &msg, events.len() as u64 + 1)?;
-            events.extend(batch.events);
-            if stream_seq >= tail.stream_seq {
-                return Ok(events);
+            each(&msg)?;
+            if msg.info().map_err(io)?.pending == 0 {
+                return Ok(());
             }
         }
+    }
+
+    async fn read_all(&self, id: SessionId) -> Result<Vec<Event>, StoreError> {
+        let mut events = Vec::new();
+        let mut tail = None;
+        self.read_subject(subject(id), |msg| {
+            let batch = decode(id, msg, events.len() as u64 + 1)?;
+            tail = Some(Tail {
+                seq: batch.seq(),
+                stream_seq: msg.info().map_err(io)?.stream_sequence,
+            });
+            events.extend(batch.events);
+            Ok(())
+        })
+        .await?;
+        if let Some(tail) = tail {
+            self.remember(id, tail);
+        }
+        Ok(events)
     }
 }
 
@@ -379,36 +397,15 @@ impl EventLog for NatsLog {
 
     fn list(&self) -> StoreFuture<'_, Vec<SessionMeta>> {
         Box::pin(async move {
-            let mut consumer = self
-                .stream
-                .create_consumer(OrderedConfig {
-                    filter_subject: "rostrum.sessions.*".to_owned(),
-                    deliver_policy: DeliverPolicy::All,
-                    ..Default::default()
-                })
-                .await
-                .map_err(io)?;
             let mut metas = Vec::new();
-            if consumer.info().await.map_err(io)?.num_pending == 0 {
-                return Ok(metas);
-            }
-            let mut messages = consumer.messages().await.map_err(io)?;
-            loop {
-                let next = tokio::time::timeout(REQUEST_TIMEOUT * 5, messages.next())
-                    .await
-                    .map_err(|_| io("listing the sessions timed out"))?;
-                let msg = match next {
-                    Some(Ok(msg)) => msg,
-                    Some(Err(e)) => return Err(io(e)),
-                    None => return Err(io("the list ended early")),
-                };
+            self.read_subject("rostrum.sessions.*".to_owned(), |msg| {
                 if let Ok(meta) = serde_json::from_slice::<SessionMeta>(&msg.payload) {
                     metas.push(meta);
                 }
-                if msg.info().map_err(io)?.pending == 0 {
-                    return Ok(metas);
-                }
-            }
+                Ok(())
+            })
+            .await?;
+            Ok(metas)
         })
     }
 

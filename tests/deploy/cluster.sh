@@ -12,37 +12,8 @@ need=()
 command -v nats-server >/dev/null || need+=(nats-server)
 command -v nginx >/dev/null || need+=(nginx-light)
 python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
-if ((${#need[@]})); then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-cargo build --locked --quiet --bin rostrum
-BIN=$(realpath "${CARGO_TARGET_DIR:-target}")/debug/rostrum
-
-T=$(mktemp -d)
-pids=()
-cleanup() {
-    local status=$?
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    if ((status != 0)); then
-        for log in "$T"/*.log; do [ -s "$log" ] && { echo "--- $log"; tail -n 20 "$log"; }; done
-        echo "cluster deploy tests FAILED" >&2
-    fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "  FAIL $*" >&2; exit 1; }
-ok() { echo "  ok   $*"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() { # port what
-    for _ in $(seq 300); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    fail "$2 did not listen on $1"
-}
+# shellcheck source=tests/deploy/common.sh
+. tests/deploy/common.sh
 
 echo "deploy/cluster: three NATS servers, two nodes, nginx"
 declare -A client route monitor
@@ -66,7 +37,7 @@ for i in 1 2 3; do
     nats-server -c "$T/nats-$i.conf" >"$T/nats-$i.log" 2>&1 &
     pids+=($!)
 done
-for i in 1 2 3; do wait_port "${client[$i]}" "nats-$i"; done
+for i in 1 2 3; do wait_port 127.0.0.1 "${client[$i]}" "nats-$i"; done
 ok "the three NATS servers start from deploy/cluster/nats-{1,2,3}.conf"
 
 # The nodes' settings: compose.yaml's environment, cluster.env.example's, this run's addresses.
@@ -137,7 +108,7 @@ EOF
 nginx -t -q -p "$T/nginx" -e "$T/nginx-error.log" -c "$T/nginx.conf" || fail "nginx -t: $(cat "$T/nginx-error.log")"
 nginx -p "$T/nginx" -e "$T/nginx-error.log" -c "$T/nginx.conf" -g 'daemon off;' >"$T/nginx-stdout.log" 2>&1 &
 pids+=($!)
-wait_port "$proxy" nginx
+wait_port 127.0.0.1 "$proxy" nginx
 
 probe() { python3 tests/deploy/cluster_probe.py --url "http://127.0.0.1:$proxy" --admin-token "$token" --state "$T/state.json" "$1"; }
 probe start

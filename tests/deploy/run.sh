@@ -13,37 +13,8 @@ command -v nginx >/dev/null || need+=(nginx-light)
 command -v caddy >/dev/null || need+=(caddy)
 command -v openssl >/dev/null || need+=(openssl)
 python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
-if ((${#need[@]})); then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-cargo build --locked --quiet --bin rostrum
-BIN=$(realpath "${CARGO_TARGET_DIR:-target}")/debug/rostrum
-
-T=$(mktemp -d)
-pids=()
-cleanup() {
-    local status=$?
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    if ((status != 0)); then
-        for log in "$T"/*.log; do [ -s "$log" ] && { echo "--- $log"; tail -n 20 "$log"; }; done
-        echo "deploy tests FAILED" >&2
-    fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "  FAIL $*" >&2; exit 1; }
-ok() { echo "  ok   $*"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() { # host port what
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    fail "$3 did not listen on $1:$2"
-}
+# shellcheck source=tests/deploy/common.sh
+. tests/deploy/common.sh
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
     -subj /CN=localhost -addext subjectAltName=DNS:localhost \

@@ -121,28 +121,43 @@ impl Drop for Nats {
     }
 }
 
-/// A rostrum node on `store` (NATS URLs), with `extra` arguments.
-async fn node(dir: &tempfile::TempDir, bind: &str, store: &str, extra: &[&str]) -> Server {
+/// A rostrum node on `store` (NATS URLs), with `extra` arguments. A cluster node keeps nothing
+/// on its own disk: its data directory is never created.
+async fn node(bind: &str, store: &str, extra: &[&str]) -> Server {
     let mut args: Vec<String> = ["--store", store, "--secret", SECRET]
         .iter()
         .map(|s| s.to_string())
         .collect();
     args.extend(extra.iter().map(|s| s.to_string()));
-    Server::start_with(dir.path(), bind, "info", &args).await
+    let unused = std::env::temp_dir().join(format!("rostrum-node-{}", uuid::Uuid::new_v4()));
+    let server = Server::start_with(&unused, bind, "info", &args).await;
+    assert!(
+        !unused.exists(),
+        "a cluster node wrote to its data directory"
+    );
+    server
 }
 
-/// A session created on `server`: its id and links.
-async fn session(server: &Server, title: &str) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/api/sessions", server.url))
-        .bearer_auth(ADMIN)
-        .json(&json!({"title": title}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+/// Two nodes on one NATS server.
+async fn two_nodes(nats: &Nats) -> (Server, Server) {
+    (
+        node("127.0.0.1:0", &nats.url(), &[]).await,
+        node("127.0.0.1:0", &nats.url(), &[]).await,
+    )
+}
+
+/// A session as `server` reports it (`GET /api/sessions/{id}`).
+async fn info(server: &Server, s: &Value) -> Value {
+    reqwest::get(format!(
+        "{}/api/sessions/{}",
+        server.url,
+        s["id"].as_str().unwrap()
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
 }
 
 async fn connect(ws_url: &str, s: &Value, link: &str) -> Client {
@@ -177,10 +192,8 @@ fn queue(c: &Client) -> Vec<u32> {
 #[tokio::test]
 async fn clients_on_two_nodes_converge() {
     let nats = Nats::single().await;
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = node(&da, "127.0.0.1:0", &nats.url(), &[]).await;
-    let b = node(&db, "127.0.0.1:0", &nats.url(), &[]).await;
-    let s = session(&a, "Two nodes").await;
+    let (a, b) = two_nodes(&nats).await;
+    let s = a.create_session_json("Two nodes").await;
     let mut chair = connect(&a.ws_url, &s, "chair").await;
     let mut om = connect(&b.ws_url, &s, "online_moderator").await;
     // Eight people join and raise their hands at once, half through each node.
@@ -245,16 +258,7 @@ async fn clients_on_two_nodes_converge() {
     }
     // Each node's own view of the session agrees too.
     for server in [&a, &b] {
-        let info: Value = reqwest::get(format!(
-            "{}/api/sessions/{}",
-            server.url,
-            s["id"].as_str().unwrap()
-        ))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        let info = info(server, &s).await;
         assert_eq!(info["seq"], json!(last), "{info}");
     }
 }
@@ -262,10 +266,8 @@ async fn clients_on_two_nodes_converge() {
 #[tokio::test]
 async fn moderators_on_two_nodes_granting_at_once_grant_once() {
     let nats = Nats::single().await;
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = node(&da, "127.0.0.1:0", &nats.url(), &[]).await;
-    let b = node(&db, "127.0.0.1:0", &nats.url(), &[]).await;
-    let s = session(&a, "Same moment").await;
+    let (a, b) = two_nodes(&nats).await;
+    let s = a.create_session_json("Same moment").await;
     let mut chair = connect(&a.ws_url, &s, "chair").await;
     let mut om = connect(&b.ws_url, &s, "online_moderator").await;
     let rounds = 10;
@@ -310,24 +312,21 @@ async fn answer(c: &mut Client, req: u64) -> Value {
 async fn a_killed_node_s_clients_resume_on_the_next_node_and_lose_nothing() {
     let nats = Nats::single().await;
     let (pa, pb) = (free_port(), free_port());
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let peer_b = format!("http://127.0.0.1:{pb}");
     let peer_a = format!("http://127.0.0.1:{pa}");
     let a = node(
-        &da,
         &format!("127.0.0.1:{pa}"),
         &nats.url(),
         &["--peer-url", &peer_b],
     )
     .await;
     let b = node(
-        &db,
         &format!("127.0.0.1:{pb}"),
         &nats.url(),
         &["--peer-url", &peer_a],
     )
     .await;
-    let s = session(&a, "Node dies").await;
+    let s = a.create_session_json("Node dies").await;
     let mut chair = connect(&a.ws_url, &s, "chair").await;
     let next = chair.welcome["nodes"][0].as_str().unwrap().to_owned();
     assert_eq!(next, b.ws_url, "the welcome names the other node");
@@ -358,17 +357,7 @@ async fn a_killed_node_s_clients_resume_on_the_next_node_and_lose_nothing() {
     // Both clients reconnect to the node the welcome named, resuming where they were.
     chair.resume(&next).await;
     p.resume(&next).await;
-    let info: Value = reqwest::get(format!(
-        "{}/api/sessions/{}",
-        b.url,
-        s["id"].as_str().unwrap()
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let seq = info["seq"].as_u64().unwrap();
+    let seq = info(&b, &s).await["seq"].as_u64().unwrap();
     assert!(
         seq >= acked,
         "every acknowledged command survived: {seq} < {acked}"
@@ -411,16 +400,15 @@ async fn answer_or_close(c: &mut Client, req: u64) -> Option<Value> {
 #[tokio::test]
 async fn a_nats_server_killed_leaves_the_stream_its_quorum() {
     let mut cluster = Nats::cluster().await;
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let urls = |first: usize| {
         (0..3)
             .map(|i| cluster[(first + i) % 3].url())
             .collect::<Vec<_>>()
             .join(",")
     };
-    let a = node(&da, "127.0.0.1:0", &urls(0), &["--nats-replicas", "3"]).await;
-    let b = node(&db, "127.0.0.1:0", &urls(1), &["--nats-replicas", "3"]).await;
-    let s = session(&a, "Quorum").await;
+    let a = node("127.0.0.1:0", &urls(0), &["--nats-replicas", "3"]).await;
+    let b = node("127.0.0.1:0", &urls(1), &["--nats-replicas", "3"]).await;
+    let s = a.create_session_json("Quorum").await;
     // The chair's link open on both nodes (a chair on a laptop and on a tablet).
     let mut chair = connect(&a.ws_url, &s, "chair").await;
     let mut om = connect(&b.ws_url, &s, "chair").await;

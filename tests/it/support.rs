@@ -549,9 +549,9 @@ impl Server {
             .unwrap()
     }
 
-    /// Create a session through the API: its id and the chair's and participants' tokens.
-    pub async fn create_session(&self, title: &str) -> (String, String, String) {
-        let v: Value = reqwest::Client::new()
+    /// Create a session through the API: the answer (its id and links).
+    pub async fn create_session_json(&self, title: &str) -> Value {
+        reqwest::Client::new()
             .post(format!("{}/api/sessions", self.url))
             .bearer_auth(ADMIN)
             .json(&json!({"title": title}))
@@ -560,7 +560,12 @@ impl Server {
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Create a session through the API: its id and the chair's and participants' tokens.
+    pub async fn create_session(&self, title: &str) -> (String, String, String) {
+        let v = self.create_session_json(title).await;
         (
             v["id"].as_str().unwrap().to_owned(),
             fragment(&v["links"]["chair"]),
