@@ -54,7 +54,7 @@ pub struct NatsOptions {
     /// Server URLs, comma-separated (`nats://a:4222,nats://b:4222`): any one will do, the client
     /// learns the rest of the cluster from it.
     pub urls: String,
-    /// Copies of the stream and the bucket (1, or 3 in a three-server cluster).
+    /// Copies of the stream (1, or 3 in a three-server cluster).
     pub replicas: usize,
 }
 
@@ -120,8 +120,8 @@ fn decode(id: SessionId, msg: &async_nats::Message, next: u64) -> Result<Appende
 }
 
 impl NatsLog {
-    /// Connect, and create the stream and the bucket if they are missing. Waits (bounded) for a
-    /// cluster that is still electing its leader.
+    /// Connect, and create the stream if it is missing. Waits (bounded) for servers that are
+    /// still starting or a cluster that is still electing its leader.
     pub async fn connect(opts: &NatsOptions) -> Result<Self, StoreError> {
         let addrs = opts
             .urls
@@ -152,7 +152,12 @@ impl NatsLog {
                     tracing::info!(error = %e, "waiting for JetStream");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    return Err(StoreError::Io(format!(
+                        "JetStream at {} not ready after {READY_DEADLINE:?}: {e}",
+                        opts.urls
+                    )));
+                }
             }
         }
     }
