@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use async_nats::jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
-use async_nats::jetstream::context::PublishErrorKind;
+use async_nats::jetstream::context::{PublishError, PublishErrorKind};
 use async_nats::jetstream::message::{PublishMessage, StreamMessage};
+use async_nats::jetstream::publish::PublishAck;
 use async_nats::jetstream::stream::{self, LastRawMessageErrorKind};
 use async_nats::{HeaderMap, ServerAddr};
 use dashmap::DashMap;
@@ -64,6 +65,14 @@ pub struct NatsOptions {
 struct Tail {
     seq: u64,
     stream_seq: u64,
+}
+
+impl Tail {
+    /// An empty log.
+    const NONE: Tail = Tail {
+        seq: 0,
+        stream_seq: 0,
+    };
 }
 
 /// The JetStream event log.
@@ -190,27 +199,28 @@ impl NatsLog {
         }
     }
 
-    /// The last append of session `id` as the stream has it now.
-    async fn last(&self, id: SessionId) -> Result<Tail, StoreError> {
-        match self.last_message(&subject(id)).await? {
-            Some(m) => {
-                let seq = header(Some(&m.headers), SEQ).ok_or_else(|| StoreError::Damaged {
-                    session: id,
-                    seq: 0,
-                    reason: "the last message has no seq".to_owned(),
-                })?;
-                let tail = Tail {
-                    seq,
-                    stream_seq: m.sequence,
-                };
-                self.remember(id, tail);
-                Ok(tail)
-            }
-            None => Ok(Tail {
-                seq: 0,
-                stream_seq: 0,
-            }),
-        }
+    /// The last append of session `id` as the stream has it now, and its `Nats-Msg-Id`.
+    async fn last(&self, id: SessionId) -> Result<(Tail, Option<String>), StoreError> {
+        let Some(m) = self.last_message(&subject(id)).await? else {
+            return Ok((Tail::NONE, None));
+        };
+        let seq = header(Some(&m.headers), SEQ).ok_or_else(|| StoreError::Damaged {
+            session: id,
+            seq: 0,
+            reason: "the last message has no seq".to_owned(),
+        })?;
+        let tail = Tail {
+            seq,
+            stream_seq: m.sequence,
+        };
+        self.remember(id, tail);
+        let msg_id = m.headers.get(MSG_ID).map(|v| v.as_str().to_owned());
+        Ok((tail, msg_id))
+    }
+
+    /// Publish and wait for the acknowledgement.
+    async fn send(&self, subject: String, msg: PublishMessage) -> Result<PublishAck, PublishError> {
+        self.js.send_publish(subject, msg).await?.await
     }
 
     fn remember(&self, id: SessionId, tail: Tail) {
@@ -240,11 +250,7 @@ impl NatsLog {
                 .header(CRC, crc.to_string().as_str())
                 .message_id(&msg_id)
                 .expected_last_subject_sequence(tail.stream_seq);
-            let acked = match self.js.send_publish(subject(id), msg).await {
-                Ok(ack) => ack.await,
-                Err(e) => Err(e),
-            };
-            let e = match acked {
+            let e = match self.send(subject(id), msg).await {
                 Ok(ack) => {
                     self.remember(
                         id,
@@ -259,8 +265,8 @@ impl NatsLog {
             };
             if e.kind() == PublishErrorKind::WrongLastSequence {
                 // After a retry, the "other" append may be our own first attempt.
-                let now = self.last(id).await?;
-                if retried && now.seq == seq && self.last_msg_id(id).await? == Some(msg_id) {
+                let (now, last_id) = self.last(id).await?;
+                if retried && last_id == Some(msg_id) {
                     return Ok(seq);
                 }
                 return Err(StoreError::Conflict {
@@ -283,11 +289,6 @@ impl NatsLog {
             retried = true;
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-    }
-
-    async fn last_msg_id(&self, id: SessionId) -> Result<Option<String>, StoreError> {
-        let last = self.last_message(&subject(id)).await?;
-        Ok(last.and_then(|m| m.headers.get(MSG_ID).map(|v| v.as_str().to_owned())))
     }
 
     /// Every message on `filter` now, in order, through a short-lived ordered consumer.
@@ -358,11 +359,7 @@ impl EventLog for NatsLog {
     fn create<'a>(&'a self, meta: &'a SessionMeta, events: &'a [Event]) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             // The events first: a session whose metadata exists always has its opening.
-            let first = Tail {
-                seq: 0,
-                stream_seq: 0,
-            };
-            match self.publish(meta.id, first, 0, events).await {
+            match self.publish(meta.id, Tail::NONE, 0, events).await {
                 Ok(_) => {}
                 Err(StoreError::Conflict { .. }) => return Err(StoreError::Exists(meta.id)),
                 Err(e) => return Err(e),
@@ -371,11 +368,7 @@ impl EventLog for NatsLog {
             let msg = PublishMessage::build()
                 .payload(body.into())
                 .expected_last_subject_sequence(0);
-            let acked = match self.js.send_publish(meta_subject(meta.id), msg).await {
-                Ok(ack) => ack.await,
-                Err(e) => Err(e),
-            };
-            match acked {
+            match self.send(meta_subject(meta.id), msg).await {
                 Ok(_) => Ok(()),
                 Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
                     Err(StoreError::Exists(meta.id))
@@ -422,16 +415,10 @@ impl EventLog for NatsLog {
         events: &'a [Event],
     ) -> StoreFuture<'a, u64> {
         Box::pin(async move {
-            let known = self.tails.get(&id).map(|t| *t);
-            let tail = match known {
-                Some(t) if t.seq == expected => t,
-                Some(t) if t.seq > expected => {
-                    return Err(StoreError::Conflict {
-                        expected,
-                        actual: t.seq,
-                    });
-                }
-                _ => self.last(id).await?,
+            // A tail this node knows at or past `expected` settles it; one behind may be stale.
+            let tail = match self.tails.get(&id).map(|t| *t) {
+                Some(t) if t.seq >= expected => t,
+                _ => self.last(id).await?.0,
             };
             if tail.seq != expected {
                 return Err(StoreError::Conflict {
@@ -478,7 +465,6 @@ impl EventLog for NatsLog {
             let (tx, rx) = mpsc::channel(256);
             let tails = self.tails.clone();
             tokio::spawn(async move {
-                let mut next = None::<u64>;
                 loop {
                     let msg = tokio::select! {
                         () = tx.closed() => return,
@@ -486,22 +472,15 @@ impl EventLog for NatsLog {
                     };
                     let item = match msg {
                         Some(Ok(msg)) => {
-                            let stream_seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
-                            // The first message fixes where the follower is; after it, each one
-                            // must continue the last.
-                            let from = next
-                                .unwrap_or_else(|| header(msg.headers.as_ref(), FROM).unwrap_or(1));
+                            // Where it continues the log is the actor's to check.
+                            let from = header(msg.headers.as_ref(), FROM).unwrap_or(0);
                             let item = decode(id, &msg, from);
-                            if let Ok(a) = &item {
-                                next = Some(a.seq() + 1);
-                                remember(
-                                    &tails,
-                                    id,
-                                    Tail {
-                                        seq: a.seq(),
-                                        stream_seq,
-                                    },
-                                );
+                            if let (Ok(a), Ok(info)) = (&item, msg.info()) {
+                                let tail = Tail {
+                                    seq: a.seq(),
+                                    stream_seq: info.stream_sequence,
+                                };
+                                remember(&tails, id, tail);
                             }
                             item
                         }
