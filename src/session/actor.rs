@@ -163,9 +163,18 @@ impl SessionActor {
         }
         let taken = Instant::now();
         let mut attempts = 0;
+        let mut command = Some(command);
         let answer = loop {
             let now = self.now();
-            let events = match decide(&self.state, actor, command.clone(), now) {
+            // Only a shared log can refuse an append and make the command be decided again;
+            // otherwise it is decided once, and not copied.
+            let this = if self.follower.is_some() {
+                command.clone()
+            } else {
+                command.take()
+            };
+            let this = this.expect("decided again only with a follower");
+            let events = match decide(&self.state, actor, this, now) {
                 Err(refusal) => break Answer::Refused(refusal),
                 Ok(events) if events.is_empty() => {
                     break Answer::Ack {
