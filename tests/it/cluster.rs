@@ -9,7 +9,7 @@ use rostrum::queue::{Actor, Command, State, Timestamp, decide};
 use rostrum::store::{EventLog, NatsLog, NatsOptions, SessionMeta, StoreError};
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, Client, Server, fragment};
+use crate::support::{ADMIN, Client, Server, fragment, sample};
 
 const SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
@@ -161,27 +161,13 @@ async fn info(server: &Server, s: &Value) -> Value {
 }
 
 async fn connect(ws_url: &str, s: &Value, link: &str) -> Client {
-    let mut c = Client::open(ws_url).await;
-    c.session = s["id"].as_str().unwrap().to_owned();
-    c.token = Some(fragment(&s["links"][link]));
-    c.hello(None).await;
-    c
+    let token = fragment(&s["links"][link]);
+    Client::connect_to(ws_url, s["id"].as_str().unwrap(), Some(&token)).await
 }
 
 /// A counter from a node's `/metrics` (0 when it has not counted yet).
 async fn metric(server: &Server, name: &str) -> f64 {
-    let text = reqwest::Client::new()
-        .get(format!("{}/metrics", server.url))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or(0.0)
+    sample(&server.scrape(ADMIN).await.1, name).unwrap_or(0.0)
 }
 
 fn queue(c: &Client) -> Vec<u32> {

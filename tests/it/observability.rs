@@ -5,44 +5,19 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, Client, Server};
-
-async fn scrape(server: &Server, token: &str) -> (u16, String) {
-    let resp = reqwest::Client::new()
-        .get(format!("{}/metrics", server.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
-
-/// The value of the sample `name` (with its labels as written, if any).
-fn sample(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-}
+use crate::support::{ADMIN, Server, sample};
 
 /// Scrape until `name` reads `want` (gauges follow sockets closing a moment later).
 async fn until(server: &Server, name: &str, want: f64) -> String {
     for _ in 0..100 {
-        let (_, text) = scrape(server, ADMIN).await;
+        let (_, text) = server.scrape(ADMIN).await;
         if sample(&text, name) == Some(want) {
             return text;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (_, text) = scrape(server, ADMIN).await;
+    let (_, text) = server.scrape(ADMIN).await;
     panic!("{name} never read {want}:\n{text}");
-}
-
-async fn connect(server: &Server, session: &str, token: Option<&str>) -> Client {
-    let mut c = Client::open(&server.ws_url).await;
-    c.session = session.to_owned();
-    c.token = token.map(str::to_owned);
-    c.hello(None).await;
-    c
 }
 
 #[tokio::test]
@@ -50,12 +25,12 @@ async fn metrics_count_what_happened_and_logs_carry_spans() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_logging(dir.path(), "127.0.0.1:0", "info,rostrum=debug").await;
     let (session, chair_token, join_token) = server.create_session("Observed").await;
-    let mut chair = connect(&server, &session, Some(&chair_token)).await;
+    let mut chair = server.connect(&session, Some(&chair_token)).await;
     let viewers = [
-        connect(&server, &session, None).await,
-        connect(&server, &session, None).await,
+        server.connect(&session, None).await,
+        server.connect(&session, None).await,
     ];
-    let mut person = connect(&server, &session, Some(&join_token)).await;
+    let mut person = server.connect(&session, Some(&join_token)).await;
     person.join("Ana Lima", "online").await;
     person.ok(json!({"type": "raise_hand"})).await;
     person
@@ -69,7 +44,7 @@ async fn metrics_count_what_happened_and_logs_carry_spans() {
         .await;
 
     // Only with a token: the metrics token, or else the admin token.
-    assert_eq!(scrape(&server, "nope").await.0, 401);
+    assert_eq!(server.scrape("nope").await.0, 401);
     let text = until(&server, "rostrum_connections{role=\"viewer\"}", 2.0).await;
     assert_eq!(
         sample(&text, "rostrum_connections{role=\"chair\"}"),

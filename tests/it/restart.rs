@@ -6,26 +6,18 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{ADMIN, Client, Server};
+use crate::support::{ADMIN, Server};
 
 /// Connect to a session with a token and say hello.
-async fn connect(server: &Server, session: &str, token: &str) -> Client {
-    let mut c = Client::open(&server.ws_url).await;
-    c.session = session.to_owned();
-    c.token = Some(token.to_owned());
-    c.hello(None).await;
-    c
-}
-
 #[tokio::test]
 async fn a_rolling_restart_loses_nothing_and_clients_resume_within_seconds() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
     let (session, chair_token, join_token) = server.create_session("Rolling restart").await;
-    let mut chair = connect(&server, &session, &chair_token).await;
+    let mut chair = server.connect(&session, Some(&chair_token)).await;
     let mut people = Vec::new();
     for (i, modality) in ["online", "hub", "online"].iter().enumerate() {
-        let mut p = connect(&server, &session, &join_token).await;
+        let mut p = server.connect(&session, Some(&join_token)).await;
         let id = p.join(&format!("Speaker {i}"), modality).await;
         people.push((p, id));
     }
@@ -147,7 +139,7 @@ async fn a_rolling_restart_loses_nothing_and_clients_resume_within_seconds() {
         None => p.ok(json!({"type": "raise_hand"})).await,
     };
     let seq = ack["seq"].as_u64().unwrap();
-    let fresh = connect(&server, &session, &chair_token).await;
+    let fresh = server.connect(&session, Some(&chair_token)).await;
     for (p, _) in &mut people {
         p.sync_to(seq).await;
         assert_eq!(p.seq, seq);

@@ -116,11 +116,7 @@ impl App {
 
     /// Connect and say hello; returns the client once its view is in place.
     pub async fn connect(&self, session: &str, token: Option<&str>) -> Client {
-        let mut c = Client::open(&self.ws_url).await;
-        c.session = session.to_owned();
-        c.token = token.map(str::to_owned);
-        c.hello(None).await;
-        c
+        Client::connect_to(&self.ws_url, session, token).await
     }
 
     /// Stop the service: the shutdown signal fires and `run` returns.
@@ -155,6 +151,15 @@ pub struct Client {
 }
 
 impl Client {
+    /// A socket to `ws_url` that has said hello to `session` with `token`.
+    pub async fn connect_to(ws_url: &str, session: &str, token: Option<&str>) -> Client {
+        let mut c = Client::open(ws_url).await;
+        c.session = session.to_owned();
+        c.token = token.map(str::to_owned);
+        c.hello(None).await;
+        c
+    }
+
     pub async fn open(ws_url: &str) -> Client {
         Self::open_with(ws_url, &[])
             .await
@@ -443,6 +448,13 @@ impl Client {
     }
 }
 
+/// The value of the Prometheus sample `name` (with its labels as written, if any).
+pub fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
 fn rand_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -547,6 +559,22 @@ impl Server {
             .await
             .expect("a graceful shutdown within its grace")
             .unwrap()
+    }
+
+    /// A client on `session` through this server.
+    pub async fn connect(&self, session: &str, token: Option<&str>) -> Client {
+        Client::connect_to(&self.ws_url, session, token).await
+    }
+
+    /// `GET /metrics` with `token`: the status and the text.
+    pub async fn scrape(&self, token: &str) -> (u16, String) {
+        let resp = reqwest::Client::new()
+            .get(format!("{}/metrics", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
     /// Create a session through the API: the answer (its id and links).
