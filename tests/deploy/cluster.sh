@@ -87,27 +87,8 @@ sed -e "s#server rostrum-a:8080#server 127.0.0.1:${node_port[a]}#" \
 if grep -v '^ *#' "$T/nginx-cluster.conf" | grep -Eq 'rostrum-[ab]:|listen 8080'; then
     fail "deploy/cluster/nginx.conf changed: the test's substitutions no longer apply"
 fi
-mkdir -p "$T/nginx"
-cat >"$T/nginx.conf" <<EOF
-$( ((EUID == 0)) && echo "user root;")
-pid $T/nginx.pid;
-error_log $T/nginx-error.log;
-events { worker_connections 256; }
-http {
-    # Which node served each request: the test kills the one that served the socket.
-    log_format upstream '\$request \$status \$upstream_addr';
-    access_log $T/nginx-access.log upstream;
-    client_body_temp_path $T/nginx/body;
-    proxy_temp_path $T/nginx/proxy;
-    fastcgi_temp_path $T/nginx/fastcgi;
-    uwsgi_temp_path $T/nginx/uwsgi;
-    scgi_temp_path $T/nginx/scgi;
-    include $T/nginx-cluster.conf;
-}
-EOF
-nginx -t -q -p "$T/nginx" -e "$T/nginx-error.log" -c "$T/nginx.conf" || fail "nginx -t: $(cat "$T/nginx-error.log")"
-nginx -p "$T/nginx" -e "$T/nginx-error.log" -c "$T/nginx.conf" -g 'daemon off;' >"$T/nginx-stdout.log" 2>&1 &
-pids+=($!)
+# The proxy's access log names the upstream: the test kills the node that served the socket.
+start_nginx "$T/nginx-cluster.conf"
 wait_port 127.0.0.1 "$proxy" nginx
 
 probe() { python3 tests/deploy/cluster_probe.py --url "http://127.0.0.1:$proxy" --admin-token "$token" --state "$T/state.json" "$1"; }

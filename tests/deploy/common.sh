@@ -34,3 +34,29 @@ wait_port() { # host port what
     done
     fail "$3 did not listen on $1:$2"
 }
+
+# start_nginx SITE: nginx from $T around the site file SITE (checked with nginx -t first), its
+# access log naming the upstream that served each request; sets nginx_pid.
+start_nginx() {
+    mkdir -p "$T/nginx"
+    cat >"$T/nginx.conf" <<EOF
+$( ((EUID == 0)) && echo "user root;")
+pid $T/nginx.pid;
+error_log $T/nginx-error.log;
+events { worker_connections 256; }
+http {
+    log_format upstream '\$request \$status \$upstream_addr';
+    access_log $T/nginx-access.log upstream;
+    client_body_temp_path $T/nginx/body;
+    proxy_temp_path $T/nginx/proxy;
+    fastcgi_temp_path $T/nginx/fastcgi;
+    uwsgi_temp_path $T/nginx/uwsgi;
+    scgi_temp_path $T/nginx/scgi;
+    include $1;
+}
+EOF
+    nginx -t -q -p "$T/nginx" -e "$T/nginx-error.log" -c "$T/nginx.conf" || fail "nginx -t: $(cat "$T/nginx-error.log")"
+    nginx -p "$T/nginx" -e "$T/nginx-error.log" -c "$T/nginx.conf" -g 'daemon off;' >"$T/nginx-stdout.log" 2>&1 &
+    pids+=($!)
+    nginx_pid=$!
+}

@@ -143,27 +143,8 @@ sed -e "s#/etc/letsencrypt/live/rostrum.example.org/fullchain.pem#$T/cert.pem#" 
 if grep -v '^ *#' "$T/nginx-rostrum.conf" | grep -Eq 'example\.org|letsencrypt|:8080|listen (443|80)\b'; then
     fail "the nginx snippet changed: the test's substitutions no longer apply"
 fi
-mkdir -p "$T/nginx"
-cat >"$T/nginx.conf" <<EOF
-$( ((EUID == 0)) && echo "user root;")
-pid $T/nginx.pid;
-error_log $T/nginx-error.log;
-events { worker_connections 256; }
-http {
-    access_log $T/nginx-access.log;
-    client_body_temp_path $T/nginx/body;
-    proxy_temp_path $T/nginx/proxy;
-    fastcgi_temp_path $T/nginx/fastcgi;
-    uwsgi_temp_path $T/nginx/uwsgi;
-    scgi_temp_path $T/nginx/scgi;
-    include $T/nginx-rostrum.conf;
-}
-EOF
-nginx -t -q -p "$T/nginx" -e "$T/nginx-error.log" -c "$T/nginx.conf" || fail "nginx -t: $(cat "$T/nginx-error.log")"
 start_rostrum nginx "$app" "https://localhost:$https"
-nginx -p "$T/nginx" -e "$T/nginx-error.log" -c "$T/nginx.conf" -g 'daemon off;' >"$T/nginx-stdout.log" 2>&1 &
-pids+=($!)
-nginx_pid=$!
+start_nginx "$T/nginx-rostrum.conf"
 wait_port 127.0.0.1 "$https" nginx
 probe nginx "$https" "$http"
 # docs/deploy.md's backup while serving, and its restore into a fresh data directory.
