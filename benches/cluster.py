@@ -78,7 +78,7 @@ class Procs:
         return [f"nats://127.0.0.1:{p}" for p in ports]
 
     def node(self, name, store, replicas=1):
-        """A rostrum node; its URL and process."""
+        """A rostrum node; its URL."""
         port = free_port()
         data = os.path.join(self.dir, name)
         cmd = [BIN, "serve", "--bind", f"127.0.0.1:{port}", "--data-dir", data,
@@ -92,7 +92,7 @@ class Procs:
         while True:
             try:
                 urllib.request.urlopen(f"{url}/healthz", timeout=0.5).read()
-                return url, p
+                return url
             except OSError:
                 if time.time() > deadline or p.poll() is not None:
                     raise RuntimeError(f"{name} did not start; see {self.dir}/{name}.log")
@@ -125,41 +125,30 @@ DURABLE = ["--sessions", 20, "--viewers", 5, "--commanders", 2, "--rate", 0, "--
            "--duration", "10s"]
 
 
+# Each scenario: NATS servers (0: the node uses SQLite), the load, and whether the viewers connect
+# to a second node.
+SCENARIOS = {
+    "fanout_sqlite": (0, FANOUT, False),
+    "fanout_nats_one_node": (1, FANOUT, False),
+    "fanout_nats_cross_node": (1, FANOUT, True),
+    "durable_sqlite": (0, DURABLE, False),
+    "durable_nats_r1": (1, DURABLE, False),
+    "durable_nats_r3": (3, DURABLE, False),
+}
+
+
 def scenario(name):
     """Run one scenario on fresh processes; its report."""
+    servers, load, cross = SCENARIOS[name]
     procs = Procs()
     try:
-        if name == "fanout_sqlite":
-            a, _ = procs.node("a", "sqlite")
-            return bench(a, FANOUT)
-        if name == "fanout_nats_one_node":
-            urls = procs.nats(1)
-            a, _ = procs.node("a", urls[0])
-            return bench(a, FANOUT)
-        if name == "fanout_nats_cross_node":
-            urls = procs.nats(1)
-            a, _ = procs.node("a", urls[0])
-            b, _ = procs.node("b", urls[0])
-            return bench(a, FANOUT, viewers_url=b)
-        if name == "durable_sqlite":
-            a, _ = procs.node("a", "sqlite")
-            return bench(a, DURABLE)
-        if name == "durable_nats_r1":
-            urls = procs.nats(1)
-            a, _ = procs.node("a", urls[0])
-            return bench(a, DURABLE)
-        if name == "durable_nats_r3":
-            urls = procs.nats(3)
-            a, _ = procs.node("a", ",".join(urls), replicas=3)
-            return bench(a, DURABLE)
-        raise ValueError(name)
+        store = ",".join(procs.nats(servers)) if servers else "sqlite"
+        a = procs.node("a", store, replicas=max(servers, 1))
+        b = procs.node("b", store) if cross else None
+        return bench(a, load, viewers_url=b)
     finally:
         procs.stop()
         time.sleep(1)
-
-
-SCENARIOS = ["fanout_sqlite", "fanout_nats_one_node", "fanout_nats_cross_node",
-             "durable_sqlite", "durable_nats_r1", "durable_nats_r3"]
 
 
 def table(r):
