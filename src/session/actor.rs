@@ -14,8 +14,11 @@ use crate::protocol::{Audience, Outgoing, Resume, View, encode};
 use crate::queue::{Actor, Command, Event, Fact, State, Timestamp, decide};
 use crate::store::{Appended, Follower, SessionMeta, StoreError};
 
-/// Decisions a command may be given when other nodes keep appending first.
-const ATTEMPTS: usize = 5;
+/// How long a command may keep being decided again while other nodes keep appending first.
+/// Every refusal means another node's append went in, so the log moves on; a busy node must
+/// not starve a quiet one's command after a fixed number of tries (that answered
+/// `unavailable` under load), so the bound is time, with a random pause between tries.
+const CONTENDED: Duration = Duration::from_secs(5);
 /// How long a node waits to see an append another node made before it decides again.
 const CATCH_UP: Duration = Duration::from_secs(3);
 
@@ -33,6 +36,15 @@ pub(super) struct SessionActor {
     gate: watch::Sender<Gate>,
     /// Appends by every node, when the log is shared; this node's own come back and are skipped.
     follower: Option<Follower>,
+}
+
+/// A random pause before the `attempts`th decision of a contended command: up to 1, 2, 4 ...
+/// 32 ms, so two nodes that keep colliding fall out of step.
+fn backoff(attempts: u32) -> Duration {
+    let cap = 1u64 << attempts.min(5);
+    let mut r = [0u8; 8];
+    getrandom::fill(&mut r).expect("the OS has randomness");
+    Duration::from_micros(u64::from_le_bytes(r) % (cap * 1000))
 }
 
 fn wall_clock() -> Timestamp {
@@ -162,7 +174,7 @@ impl SessionActor {
             return answer.clone();
         }
         let taken = Instant::now();
-        let mut attempts = 0;
+        let mut attempts = 0u32;
         let mut command = Some(command);
         let answer = loop {
             let now = self.now();
@@ -196,10 +208,13 @@ impl SessionActor {
                 Ok(_) => {}
                 // Another node appended first: see what it did, then decide again on that.
                 Err(StoreError::Conflict { actual, .. })
-                    if attempts < ATTEMPTS && self.catch_up(actual).await =>
+                    if taken.elapsed() < CONTENDED && self.catch_up(actual).await =>
                 {
                     metrics::hot().conflicts.increment(1);
                     attempts += 1;
+                    if attempts > 1 {
+                        tokio::time::sleep(backoff(attempts)).await;
+                    }
                     continue;
                 }
                 Err(e) => {
