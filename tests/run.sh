@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
-# The cluster tests start real NATS servers (Debian's package).
-command -v nats-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null; }
+# The cluster tests start real NATS servers: a current one, pinned (tests/tools/nats-server.sh).
+PATH="$(tests/tools/nats-server.sh):$PATH"
+export PATH
+nats-server --version
 cargo test --locked
 
 # The deployment files for real: rostrum behind nginx and Caddy over TLS (installs them if missing).

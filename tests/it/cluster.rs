@@ -1,6 +1,7 @@
-//! Several rostrum nodes on one NATS JetStream: real `nats-server` processes (Debian's package;
-//! `tests/run.sh` installs it), a single server and a three-server cluster with the stream kept
-//! three times, and the real binary as each node.
+//! Several rostrum nodes on one NATS JetStream: real `nats-server` processes (a current one,
+//! pinned: `tests/tools/nats-server.sh`, which `tests/run.sh` puts first on `PATH`), a single
+//! server and a three-server cluster with the stream kept three times, and the real binary as
+//! each node.
 
 use std::time::Duration;
 
@@ -21,6 +22,19 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Whether the `nats-server` on `PATH` knows `sync_interval` (2.10 and later; Debian's is 2.9).
+fn syncs_always() -> bool {
+    static KNOWS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *KNOWS.get_or_init(|| {
+        let out = std::process::Command::new("nats-server")
+            .arg("--version")
+            .output()
+            .expect("nats-server is not on PATH: tests/tools/nats-server.sh installs it");
+        let version = String::from_utf8_lossy(&out.stdout);
+        !version.contains("v2.9.") && !version.contains("v2.8.")
+    })
+}
+
 /// One real `nats-server` with JetStream, alone or in a cluster.
 pub struct Nats {
     child: std::process::Child,
@@ -31,8 +45,15 @@ pub struct Nats {
 impl Nats {
     fn spawn(name: &str, port: u16, cluster: Option<(u16, &[u16])>) -> Nats {
         let dir = tempfile::tempdir().unwrap();
+        // As deploy/cluster ships it: every write flushed before it is acknowledged, on a
+        // server that knows the setting (2.10 and later).
+        let sync = if syncs_always() {
+            "sync_interval: always"
+        } else {
+            ""
+        };
         let mut conf = format!(
-            "server_name: {name}\nlisten: 127.0.0.1:{port}\njetstream {{ store_dir: {:?} }}\n",
+            "server_name: {name}\nlisten: 127.0.0.1:{port}\njetstream {{\n  store_dir: {:?}\n  {sync}\n}}\n",
             dir.path().join("js")
         );
         if let Some((own, all)) = cluster {
@@ -54,9 +75,7 @@ impl Nats {
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .expect(
-                "nats-server is not installed: apt-get install nats-server (tests/run.sh does)",
-            );
+            .expect("nats-server is not on PATH: tests/tools/nats-server.sh installs it");
         Nats {
             child,
             port,
