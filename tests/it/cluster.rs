@@ -23,7 +23,7 @@ fn free_port() -> u16 {
 }
 
 /// Whether the `nats-server` on `PATH` knows `sync_interval` (2.10 and later; Debian's is 2.9).
-fn syncs_always() -> bool {
+pub fn syncs_always() -> bool {
     static KNOWS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *KNOWS.get_or_init(|| {
         let out = std::process::Command::new("nats-server")
