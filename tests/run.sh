@@ -8,6 +8,8 @@ cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 # The cluster tests start real NATS servers: a current one, pinned (tests/tools/nats-server.sh).
+# The partition test puts them in network namespaces (iproute2's ip; it needs root, as CI is).
+command -v ip >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
 PATH="$(tests/tools/nats-server.sh):$PATH"
 export PATH
 nats-server --version
