@@ -446,6 +446,11 @@ impl Tab {
         if welcome["type"] != "welcome" {
             return false;
         }
+        // The secret the server issued names this tab as the sender of its commands; it is
+        // presented on every reconnect, to either node, so a resend gets its first answer.
+        if let Some(secret) = welcome["client"].as_str() {
+            self.client_id = secret.to_owned();
+        }
         loop {
             match self.recv(SILENCE).await {
                 Some(v) if v["type"] == "snapshot" || v["type"] == "order" => return true,
