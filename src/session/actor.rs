@@ -12,7 +12,7 @@ use super::{Answer, Frame, Gate, Info, Msg, Runtime, Sender, Subscription};
 use crate::metrics;
 use crate::protocol::{Audience, Outgoing, Resume, View, encode};
 use crate::queue::{Actor, Command, Event, Fact, State, Timestamp, decide};
-use crate::store::{Appended, Follower, SessionMeta, StoreError};
+use crate::store::{Appended, Follower, Origin, Recorded, SessionMeta, StoreError};
 
 /// Decisions a command may be given when other nodes keep appending first.
 const ATTEMPTS: usize = 5;
@@ -48,16 +48,19 @@ impl SessionActor {
         rt: Runtime,
         meta: Arc<SessionMeta>,
         events: &[Event],
+        recorded: Vec<Recorded>,
         follower: Option<Follower>,
     ) -> Self {
         let state = State::replay(events);
         let last_at = events.last().map_or(Timestamp(0), |e| e.at);
         let now = wall_clock().max(last_at);
+        let mut answers = Answers::new(rt.config.answers);
+        answers.load(recorded, now);
         Self {
             gate: watch::Sender::new(Gate::of(&meta, &state)),
             updates: broadcast::channel(rt.config.lag_capacity.max(1)).0,
             ring: VecDeque::with_capacity(rt.config.resume_window),
-            answers: Answers::new(rt.config.answers),
+            answers,
             published: Published::new(&state, now),
             rt,
             meta,
@@ -157,10 +160,16 @@ impl SessionActor {
         req: u64,
         command: Command,
     ) -> Answer {
-        let sender = client.map(|client| Sender { actor, client });
-        if let Some(answer) = sender.as_ref().and_then(|s| self.answers.get(s, req)) {
-            return answer.clone();
+        let sender = client.map(|secret| Sender::new(actor, &secret));
+        if let Some(answer) = self.answered(sender.as_ref(), req) {
+            return answer;
         }
+        // Recorded with the events, in the same transaction or message: an answer survives
+        // exactly what its events survive.
+        let origin = Origin {
+            req,
+            sender: sender.as_ref().map(|s| s.key().to_owned()),
+        };
         let taken = Instant::now();
         let mut attempts = 0;
         let mut command = Some(command);
@@ -189,7 +198,7 @@ impl SessionActor {
             let appended = self
                 .rt
                 .store
-                .append(self.meta.id, expected, req, &events)
+                .append(self.meta.id, expected, &origin, &events)
                 .await;
             metrics::hot().append.record(appending.elapsed());
             match appended {
@@ -199,6 +208,11 @@ impl SessionActor {
                     if attempts < ATTEMPTS && self.catch_up(actual).await =>
                 {
                     metrics::hot().conflicts.increment(1);
+                    // The other append may be this very command, stored by a node that died
+                    // before it answered (or by this node, in an attempt that timed out).
+                    if let Some(answer) = self.answered(sender.as_ref(), req) {
+                        return answer;
+                    }
                     attempts += 1;
                     continue;
                 }
@@ -219,9 +233,14 @@ impl SessionActor {
             };
         };
         if let Some(s) = sender {
-            self.answers.remember(s, req, answer.clone());
+            self.answers.remember(s, req, answer.clone(), self.now());
         }
         answer
+    }
+
+    /// The answer already given to `sender`'s `req`, if any (and still in its window).
+    fn answered(&self, sender: Option<&Sender>, req: u64) -> Option<Answer> {
+        self.answers.get(sender?, req, self.now()).cloned()
     }
 
     /// Apply the events command `req` appended, and publish them.
@@ -274,7 +293,15 @@ impl SessionActor {
             .last()
             .map_or(self.now(), |e| e.at)
             .max(self.last_at);
-        self.apply(a.req, &a.events, at);
+        // Another node's command, answered there: a resend that reaches this node gets it too.
+        if let Some(r) = Recorded::of(&a.origin, a.from, &a.events) {
+            let answer = Answer::Ack {
+                seq: r.seq,
+                participant: r.participant,
+            };
+            self.answers.remember(Sender(r.sender), r.req, answer, at);
+        }
+        self.apply(a.origin.req, &a.events, at);
         metrics::hot().followed.increment(1);
         true
     }
@@ -314,6 +341,15 @@ impl SessionActor {
             let at = missed.last().map_or(self.now(), |e| e.at).max(self.last_at);
             // The request ids of appends read back are not kept; 0 names none.
             self.apply(0, &missed, at);
+            // Their answers are, with the log: a resend of one of them is answered from them.
+            let since = Timestamp(at.0.saturating_sub(crate::store::ANSWERS_KEPT_MS));
+            match self.rt.store.answers(id, since).await {
+                Ok(recorded) => {
+                    let fresh = recorded.into_iter().filter(|r| r.seq > seq).collect();
+                    self.answers.load(fresh, self.now());
+                }
+                Err(e) => tracing::warn!(session = %id, error = %e, "reading the answers failed"),
+            }
         }
         match self.rt.store.follow(id, self.state.seq()).await {
             Ok(follower) => {
