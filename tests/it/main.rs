@@ -10,6 +10,7 @@ mod observability;
 mod operations;
 mod readme;
 mod report;
+mod resend;
 mod restart;
 mod safety;
 mod support;
