@@ -539,3 +539,28 @@ async fn the_store_appends_conditionally_and_suppresses_a_retried_duplicate() {
     assert_eq!(answered, [(7, 2 * n), (9, 3 * n)]);
     assert_eq!(two.list().await.unwrap(), vec![meta]);
 }
+
+#[tokio::test]
+async fn resent_after_the_node_died_each_command_takes_effect_once_with_its_original_answer() {
+    use crate::resend::{agenda_session, check, play_seven};
+    let nats = Nats::single().await;
+    let (a, b) = two_nodes(&nats).await;
+    // Two sessions: one node B follows live (a viewer is on it), one B starts from the log.
+    let mut sessions = Vec::new();
+    let mut viewers = Vec::new();
+    for followed in [true, false] {
+        let (id, chair_token, join_token) = agenda_session(&a.url).await;
+        if followed {
+            viewers.push(b.connect(&id, None).await);
+        }
+        let mut chair = a.connect(&id, Some(&chair_token)).await;
+        let mut newcomer = a.connect(&id, Some(&join_token)).await;
+        let played = play_seven(&mut chair, &mut newcomer).await;
+        sessions.push((id, chair_token, chair, newcomer, played));
+    }
+    a.kill9().await;
+    for (id, chair_token, chair, newcomer, played) in &mut sessions {
+        check(&b, id, chair_token, chair, newcomer, played).await;
+    }
+    b.kill9().await;
+}

@@ -151,7 +151,7 @@ async fn played_on(server: &Server) -> (String, String, Client, Client, Vec<Play
     (id, chair_token, chair, newcomer, played)
 }
 
-async fn check(
+pub async fn check(
     server: &Server,
     id: &str,
     chair_token: &str,
