@@ -215,6 +215,9 @@ impl Hub {
 }
 
 #[cfg(test)]
+mod resend_tests;
+
+#[cfg(test)]
 mod tests {
     use std::time::Duration;
 
