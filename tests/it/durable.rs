@@ -112,13 +112,13 @@ async fn crash_client(
             )),
             (false, Some(p), Some(v)) => Some(
                 match v.requests.values().find(|r| u64::from(r.participant) == p) {
-                    Some(r) if rng % 2 == 0 => (
+                    Some(r) if rng.is_multiple_of(2) => (
                         json!({"type": "change_request", "request": r.id, "kind": "question", "note": marker}),
                         text,
                     ),
                     Some(r) => (
                         json!({"type": "lower_hand", "request": r.id}),
-                        Mark::Lowered(r.id.into()),
+                        Mark::Lowered(r.id),
                     ),
                     None => (
                         json!({"type": "raise_hand", "kind": "intervention", "note": marker}),

@@ -44,7 +44,6 @@ fn request_of(c: &Client, name: &str) -> u32 {
         .find(|r| r.who.name == name)
         .unwrap_or_else(|| panic!("{name} has a request"))
         .id
-        .into()
 }
 
 /// Set the scene (three walk-ins, the first speaking), then play the seven commands, each

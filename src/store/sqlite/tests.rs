@@ -318,7 +318,11 @@ async fn answers_are_recorded_with_their_events_kept_for_an_hour_and_cut_by_repa
         participant: Some(ParticipantId(0)), // a proxy is a participant
         at: events[2].at,
     };
-    assert_eq!(all, [expected.clone()], "one answer: the append's last seq");
+    assert_eq!(
+        all,
+        std::slice::from_ref(&expected),
+        "one answer: the append's last seq"
+    );
     assert_eq!(
         log.replay(m.id, Timestamp(0)).await.unwrap(),
         Replay {
