@@ -33,6 +33,8 @@ pub(super) struct SessionActor {
     gate: watch::Sender<Gate>,
     /// Appends by every node, when the log is shared; this node's own come back and are skipped.
     follower: Option<Follower>,
+    /// The follower failed while a command drained it: stop after that command.
+    lost_follower: bool,
 }
 
 fn wall_clock() -> Timestamp {
@@ -67,6 +69,7 @@ impl SessionActor {
             state,
             last_at,
             follower,
+            lost_follower: false,
         }
     }
 
@@ -94,6 +97,9 @@ impl SessionActor {
                     let Some(msg) = msg else { break };
                     self.handle(msg).await;
                     last_used = Instant::now();
+                    if self.lost_follower {
+                        break;
+                    }
                 }
                 appended = next_append(&mut self.follower) => {
                     if !self.followed(appended) {
@@ -161,6 +167,9 @@ impl SessionActor {
         command: Command,
     ) -> Answer {
         let sender = client.map(|secret| Sender::new(actor, &secret));
+        // Other nodes' appends that have already arrived come first: this command may be the
+        // resend of one of them, made by a node that died before it answered.
+        self.drain_follower();
         if let Some(answer) = self.answered(sender.as_ref(), req) {
             return answer;
         }
@@ -236,6 +245,15 @@ impl SessionActor {
             self.answers.remember(s, req, answer.clone(), self.now());
         }
         answer
+    }
+
+    /// Apply whatever the follower has already delivered, without waiting.
+    fn drain_follower(&mut self) {
+        while !self.lost_follower
+            && let Some(appended) = self.follower.as_mut().and_then(|f| f.try_recv().ok())
+        {
+            self.lost_follower = !self.followed(Some(appended));
+        }
     }
 
     /// The answer already given to `sender`'s `req`, if any (and still in its window).
