@@ -78,12 +78,17 @@ async fn drive(
     }
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for h in handles {
+    for (k, h) in handles.into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(per_session as usize);
+            // A client secret, as every page has one: each answer is recorded with its events.
+            let secret = format!("bench-client-{k}");
             for i in 0..per_session {
                 let t = Instant::now();
-                let answer = h.command(Actor::Chair, None, i, command(i)).await.unwrap();
+                let answer = h
+                    .command(Actor::Chair, Some(secret.clone()), i, command(i))
+                    .await
+                    .unwrap();
                 assert!(matches!(answer, Answer::Ack { .. }), "{answer:?}");
                 lat.push(t.elapsed());
             }

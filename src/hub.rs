@@ -16,7 +16,14 @@ use crate::queue::{
     Actor, AgendaItem, Command, Policy, Refusal, State, TimeLimits, Timestamp, decide,
 };
 use crate::session::{self, Runtime, SessionHandle, Summary};
-use crate::store::{SessionMeta, StoreError};
+use crate::store::{Replay, SessionMeta, StoreError};
+
+/// The wall clock in milliseconds.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
 
 /// Why a session could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -136,7 +143,10 @@ impl Hub {
         let Some(meta) = self.rt.store.meta(id).await? else {
             return Ok(None);
         };
-        let events = self.rt.store.load(id, 0).await?;
+        // The answers of the last hour come with the log, so a resend after the actor stopped
+        // (idle, a restart, another node's death) gets its original answer.
+        let since = Timestamp(now_ms().saturating_sub(crate::store::ANSWERS_KEPT_MS));
+        let Replay { events, answers } = self.rt.store.replay(id, since).await?;
         let follower = self.rt.store.follow(id, events.len() as u64).await?;
         // Two callers may race to start the same session: the map entry decides, and the loser's
         // freshly loaded log is dropped without starting a second actor.
@@ -146,13 +156,14 @@ impl Hub {
                 let hub: Weak<Self> = Arc::downgrade(self);
                 self.turnover.fetch_add(1, Ordering::SeqCst);
                 self.idle.remove(&id);
-                let handle = session::spawn(&self.rt, meta, &events, follower, move || {
-                    if let Some(hub) = hub.upgrade() {
-                        hub.sessions.remove_if(&id, |_, h| !h.is_live());
-                        hub.turnover.fetch_add(1, Ordering::SeqCst);
-                        hub.idle.remove(&id);
-                    }
-                });
+                let handle =
+                    session::spawn(&self.rt, meta, &events, answers, follower, move || {
+                        if let Some(hub) = hub.upgrade() {
+                            hub.sessions.remove_if(&id, |_, h| !h.is_live());
+                            hub.turnover.fetch_add(1, Ordering::SeqCst);
+                            hub.idle.remove(&id);
+                        }
+                    });
                 entry.insert(handle.clone());
                 handle
             }
@@ -202,6 +213,9 @@ impl Hub {
         }
     }
 }
+
+#[cfg(test)]
+mod resend_tests;
 
 #[cfg(test)]
 mod tests {

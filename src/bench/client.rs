@@ -61,21 +61,19 @@ fn update_req(text: &str) -> Option<u64> {
     (head.kind == "update").then_some(head.req).flatten()
 }
 
-/// Say hello and wait for `welcome`.
-async fn hello(
-    ws: &mut Ws,
-    session: &str,
-    token: Option<&str>,
-    client: &str,
-) -> anyhow::Result<()> {
-    let hello = serde_json::json!({"type": "hello", "v": 1, "session": session, "token": token, "client": client});
+/// Say hello and wait for `welcome`; returns the client secret it issued (the bare floor issues
+/// none). A client names no id of its own: the server's secret is what a reconnect would present
+/// so that resends are answered from the record. (The bench never reconnects, so never resends.)
+async fn hello(ws: &mut Ws, session: &str, token: Option<&str>) -> anyhow::Result<Option<String>> {
+    let hello = serde_json::json!({"type": "hello", "v": 1, "session": session, "token": token});
     ws.send(Message::text(hello.to_string())).await?;
     loop {
         match ws.next().await.context("closed before welcome")?? {
             Message::Text(t) => {
                 let head: Head = serde_json::from_str(&t)?;
                 anyhow::ensure!(head.kind == "welcome", "expected welcome, got {t}");
-                return Ok(());
+                let welcome: serde_json::Value = serde_json::from_str(&t)?;
+                return Ok(welcome["client"].as_str().map(str::to_owned));
             }
             Message::Close(c) => anyhow::bail!("closed before welcome: {c:?}"),
             _ => {}
@@ -130,8 +128,7 @@ impl Commander {
         window: Option<usize>,
     ) -> anyhow::Result<Self> {
         let mut ws = open(target, i, false).await?;
-        let client = format!("bench-commander-{i}");
-        hello(&mut ws, &session.id, session.join_token.as_deref(), &client).await?;
+        hello(&mut ws, &session.id, session.join_token.as_deref()).await?;
         if floor {
             return Ok(Self::reading(ws, 0, window));
         }
@@ -388,7 +385,7 @@ pub(super) async fn connect_viewers(
         tasks.spawn(async move {
             let opened = async {
                 let mut ws = open(&target, i, stalled).await?;
-                hello(&mut ws, &id, None, &format!("bench-viewer-{i}")).await?;
+                hello(&mut ws, &id, None).await?;
                 anyhow::Ok(ws)
             }
             .await;

@@ -42,7 +42,8 @@ pub struct Hello {
     /// Capability token from the link's fragment; absent for the public view.
     #[serde(default)]
     pub token: Option<String>,
-    /// A client id the tab keeps across reconnects, for idempotent resends.
+    /// The client secret a previous `welcome` issued, presented on reconnect so resent
+    /// commands are answered from the record; anything else gets a fresh one.
     #[serde(default)]
     pub client: Option<String>,
     /// Where the client left off, when reconnecting.
@@ -190,6 +191,7 @@ pub enum Outgoing<'a> {
         epoch: u32,
         seq: u64,
         recovered: bool,
+        client: &'a str,
         #[serde(skip_serializing_if = "<[String]>::is_empty")]
         nodes: &'a [String],
     },

@@ -6,13 +6,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{broadcast, mpsc, watch};
 
+mod follow;
+
+use follow::next_append;
+
 use super::answers::Answers;
 use super::publish::Published;
 use super::{Answer, Frame, Gate, Info, Msg, Runtime, Sender, Subscription};
 use crate::metrics;
 use crate::protocol::{Audience, Outgoing, Resume, View, encode};
 use crate::queue::{Actor, Command, Event, Fact, State, Timestamp, decide};
-use crate::store::{Appended, Follower, SessionMeta, StoreError};
+use crate::store::{Follower, Origin, Recorded, SessionMeta, StoreError};
 
 /// How long a command may keep being decided again while other nodes keep appending first.
 /// Every refusal means another node's append went in, so the log moves on; a busy node must
@@ -36,6 +40,8 @@ pub(super) struct SessionActor {
     gate: watch::Sender<Gate>,
     /// Appends by every node, when the log is shared; this node's own come back and are skipped.
     follower: Option<Follower>,
+    /// The follower failed while a command drained it: stop after that command.
+    lost_follower: bool,
 }
 
 /// A random pause before the `attempts`th decision of a contended command: up to 1, 2, 4 ...
@@ -60,22 +66,26 @@ impl SessionActor {
         rt: Runtime,
         meta: Arc<SessionMeta>,
         events: &[Event],
+        recorded: Vec<Recorded>,
         follower: Option<Follower>,
     ) -> Self {
         let state = State::replay(events);
         let last_at = events.last().map_or(Timestamp(0), |e| e.at);
         let now = wall_clock().max(last_at);
+        let mut answers = Answers::new(rt.config.answers);
+        answers.load(recorded, now);
         Self {
             gate: watch::Sender::new(Gate::of(&meta, &state)),
             updates: broadcast::channel(rt.config.lag_capacity.max(1)).0,
             ring: VecDeque::with_capacity(rt.config.resume_window),
-            answers: Answers::new(rt.config.answers),
+            answers,
             published: Published::new(&state, now),
             rt,
             meta,
             state,
             last_at,
             follower,
+            lost_follower: false,
         }
     }
 
@@ -103,6 +113,9 @@ impl SessionActor {
                     let Some(msg) = msg else { break };
                     self.handle(msg).await;
                     last_used = Instant::now();
+                    if self.lost_follower {
+                        break;
+                    }
                 }
                 appended = next_append(&mut self.follower) => {
                     if !self.followed(appended) {
@@ -169,10 +182,19 @@ impl SessionActor {
         req: u64,
         command: Command,
     ) -> Answer {
-        let sender = client.map(|client| Sender { actor, client });
-        if let Some(answer) = sender.as_ref().and_then(|s| self.answers.get(s, req)) {
-            return answer.clone();
+        let sender = client.map(|secret| Sender::new(actor, &secret));
+        // Other nodes' appends that have already arrived come first: this command may be the
+        // resend of one of them, made by a node that died before it answered.
+        self.drain_follower();
+        if let Some(answer) = self.answered(sender.as_ref(), req) {
+            return answer;
         }
+        // Recorded with the events, in the same transaction or message: an answer survives
+        // exactly what its events survive.
+        let origin = Origin {
+            req,
+            sender: sender.as_ref().map(|s| s.key().to_owned()),
+        };
         let taken = Instant::now();
         let mut attempts = 0u32;
         let mut command = Some(command);
@@ -201,7 +223,7 @@ impl SessionActor {
             let appended = self
                 .rt
                 .store
-                .append(self.meta.id, expected, req, &events)
+                .append(self.meta.id, expected, &origin, &events)
                 .await;
             metrics::hot().append.record(appending.elapsed());
             match appended {
@@ -211,6 +233,11 @@ impl SessionActor {
                     if taken.elapsed() < CONTENDED && self.catch_up(actual).await =>
                 {
                     metrics::hot().conflicts.increment(1);
+                    // The other append may be this very command, stored by a node that died
+                    // before it answered (or by this node, in an attempt that timed out).
+                    if let Some(answer) = self.answered(sender.as_ref(), req) {
+                        return answer;
+                    }
                     attempts += 1;
                     if attempts > 1 {
                         tokio::time::sleep(backoff(attempts)).await;
@@ -234,9 +261,14 @@ impl SessionActor {
             };
         };
         if let Some(s) = sender {
-            self.answers.remember(s, req, answer.clone());
+            self.answers.remember(s, req, answer.clone(), self.now());
         }
         answer
+    }
+
+    /// The answer already given to `sender`'s `req`, if any (and still in its window).
+    fn answered(&self, sender: Option<&Sender>, req: u64) -> Option<Answer> {
+        self.answers.get(sender?, req, self.now()).cloned()
     }
 
     /// Apply the events command `req` appended, and publish them.
@@ -259,86 +291,6 @@ impl SessionActor {
             .any(|e| matches!(e.fact, Fact::KeysRotated | Fact::ParticipantRemoved { .. }))
         {
             self.gate.send_replace(Gate::of(&self.meta, &self.state));
-        }
-    }
-
-    /// Apply what the follower brought, unless this node already has it (its own appends come
-    /// back too). False when the session can no longer be kept current: the actor then stops,
-    /// and the next use starts it again from the log.
-    fn followed(&mut self, appended: Option<Result<Appended, StoreError>>) -> bool {
-        let a = match appended {
-            Some(Ok(a)) => a,
-            Some(Err(e)) => {
-                tracing::error!(session = %self.meta.id, error = %e, "the log cannot be followed; the session restarts from it");
-                return false;
-            }
-            None => {
-                tracing::error!(session = %self.meta.id, "the log's follower stopped; the session restarts from it");
-                return false;
-            }
-        };
-        if a.seq() <= self.state.seq() {
-            return true;
-        }
-        if a.from != self.state.seq() + 1 {
-            tracing::error!(session = %self.meta.id, from = a.from, seq = self.state.seq(), "the followed log skips ahead; the session restarts from it");
-            return false;
-        }
-        let at = a
-            .events
-            .last()
-            .map_or(self.now(), |e| e.at)
-            .max(self.last_at);
-        self.apply(a.req, &a.events, at);
-        metrics::hot().followed.increment(1);
-        true
-    }
-
-    /// Follow the log until this node has seq `actual`; false if it cannot. A follower that
-    /// stays silent meanwhile (its server died and it has not started again yet) is replaced:
-    /// the missing appends are read from the log itself, and a new follower starts after them.
-    async fn catch_up(&mut self, actual: u64) -> bool {
-        if self.follower.is_none() {
-            return false;
-        }
-        while self.state.seq() < actual {
-            match tokio::time::timeout(CATCH_UP, next_append(&mut self.follower)).await {
-                Ok(appended) => {
-                    if !self.followed(appended) {
-                        return false;
-                    }
-                }
-                Err(_) => return self.refollow().await && self.state.seq() >= actual,
-            }
-        }
-        true
-    }
-
-    /// Read what this node missed from the log, and follow it afresh from there.
-    async fn refollow(&mut self) -> bool {
-        let (id, seq) = (self.meta.id, self.state.seq());
-        tracing::warn!(session = %id, seq, "the log's follower is silent; reading the log");
-        let missed = match self.rt.store.load(id, seq).await {
-            Ok(missed) => missed,
-            Err(e) => {
-                tracing::error!(session = %id, error = %e, "reading the log failed");
-                return false;
-            }
-        };
-        if !missed.is_empty() {
-            let at = missed.last().map_or(self.now(), |e| e.at).max(self.last_at);
-            // The request ids of appends read back are not kept; 0 names none.
-            self.apply(0, &missed, at);
-        }
-        match self.rt.store.follow(id, self.state.seq()).await {
-            Ok(follower) => {
-                self.follower = follower;
-                true
-            }
-            Err(e) => {
-                tracing::error!(session = %id, error = %e, "following the log failed");
-                false
-            }
         }
     }
 
@@ -396,13 +348,6 @@ impl SessionActor {
             Some(f) if f.from == r.seq + 1 => Some(missed),
             _ => None,
         }
-    }
-}
-
-async fn next_append(follower: &mut Option<Follower>) -> Option<Result<Appended, StoreError>> {
-    match follower {
-        Some(f) => f.recv().await,
-        None => std::future::pending().await,
     }
 }
 

@@ -23,7 +23,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::protocol::{Audience, Resume};
 use crate::queue::{Actor, Command, Event, ParticipantId, Policy, Refusal, State};
-use crate::store::{EventLog, Follower, SessionMeta};
+use crate::store::{EventLog, Follower, Recorded, SessionMeta};
 
 pub use summary::{Speaker, Summary};
 
@@ -36,7 +36,7 @@ pub struct SessionConfig {
     pub lag_capacity: usize,
     /// A session with no clients and no commands for this long stops (it restarts from the log).
     pub idle_after: Duration,
-    /// Answers remembered for idempotent resends.
+    /// Answers remembered per sender for idempotent resends (besides the hour they are kept).
     pub answers: usize,
     /// Commands that may wait in the actor's mailbox.
     pub mailbox: usize,
@@ -48,7 +48,7 @@ impl Default for SessionConfig {
             resume_window: 1024,
             lag_capacity: 256,
             idle_after: Duration::from_secs(300),
-            answers: 4096,
+            answers: answers::PER_SENDER,
             mailbox: 256,
         }
     }
@@ -108,13 +108,41 @@ pub enum Answer {
     Unavailable,
 }
 
-/// Who sent a command, for idempotency: the same `(sender, req)` gets the same answer.
+/// Who sent a command, for idempotency: the same `(sender, req)` gets the same answer. An
+/// opaque key (128 bits of a SHA-256, as hex) over the actor and the client's secret, so the
+/// store and the cluster's messages never hold the secret itself, and one tab acting as two
+/// actors (a newcomer, then a participant) keeps two windows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Sender {
-    /// The actor.
-    pub actor: Actor,
-    /// The client id from `hello`.
-    pub client: String,
+pub struct Sender(String);
+
+impl Sender {
+    /// The sender `actor` with the client secret `secret`.
+    pub fn new(actor: Actor, secret: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let who = match actor {
+            Actor::Organizer => "organizer".to_owned(),
+            Actor::Chair => "chair".to_owned(),
+            Actor::OnlineModerator => "online_moderator".to_owned(),
+            Actor::Participant(p) => format!("participant:{}", p.0),
+            Actor::Newcomer => "newcomer".to_owned(),
+        };
+        let mut h = Sha256::new();
+        h.update(b"rostrum sender v1\0");
+        h.update(who.as_bytes());
+        h.update(b"\0");
+        h.update(secret.as_bytes());
+        Self(
+            h.finalize()[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        )
+    }
+
+    /// The key as stored.
+    pub fn key(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Public facts about a session.
@@ -224,8 +252,8 @@ impl SessionHandle {
         rx.await.map_err(|_| Gone)
     }
 
-    /// Submit a command from `actor`; a `client` id makes resends with the same `req`
-    /// idempotent.
+    /// Submit a command from `actor`; a `client` secret (checked by the caller: one the server
+    /// issued) makes resends with the same `req` idempotent.
     pub async fn command(
         &self,
         actor: Actor,
@@ -281,18 +309,19 @@ pub struct Runtime {
     pub tracker: TaskTracker,
 }
 
-/// Start the actor for a session from its log, following it when other nodes append to it too.
+/// Start the actor for a session from its log and the answers recorded with it, following it when other nodes append to it too.
 /// `on_exit` runs when it stops.
 pub fn spawn(
     rt: &Runtime,
     meta: SessionMeta,
     events: &[Event],
+    answers: Vec<Recorded>,
     follower: Option<Follower>,
     on_exit: impl FnOnce() + Send + 'static,
 ) -> SessionHandle {
     let (tx, rx) = mpsc::channel(rt.config.mailbox);
     let meta = Arc::new(meta);
-    let actor = actor::SessionActor::new(rt.clone(), meta.clone(), events, follower);
+    let actor = actor::SessionActor::new(rt.clone(), meta.clone(), events, answers, follower);
     let gate = actor.gate();
     let span = tracing::info_span!("session", session = %meta.id);
     crate::metrics::hot().sessions.increment(1.0);

@@ -3,15 +3,18 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{EventLog, SessionMeta, StoreError, StoreFuture};
+use super::{EventLog, Origin, Recorded, SessionMeta, StoreError, StoreFuture};
 use crate::auth::SessionId;
-use crate::queue::Event;
+use crate::queue::{Event, Timestamp};
+
+/// A session as kept: its metadata, its events, and the answers recorded with them.
+type Kept = (SessionMeta, Vec<Event>, Vec<Recorded>);
 
 /// Sessions and their events in a map. The lock is held only for the copy in or out, never
 /// across an `.await` (each operation completes before its future is returned).
 #[derive(Debug, Default)]
 pub struct MemoryLog {
-    sessions: Mutex<HashMap<SessionId, (SessionMeta, Vec<Event>)>>,
+    sessions: Mutex<HashMap<SessionId, Kept>>,
 }
 
 impl MemoryLog {
@@ -20,10 +23,7 @@ impl MemoryLog {
         Self::default()
     }
 
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut HashMap<SessionId, (SessionMeta, Vec<Event>)>) -> T,
-    ) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<SessionId, Kept>) -> T) -> T {
         f(&mut self
             .sessions
             .lock()
@@ -37,19 +37,19 @@ impl EventLog for MemoryLog {
             if m.contains_key(&meta.id) {
                 return Err(StoreError::Exists(meta.id));
             }
-            m.insert(meta.id, (meta.clone(), events.to_vec()));
+            m.insert(meta.id, (meta.clone(), events.to_vec(), Vec::new()));
             Ok(())
         });
         Box::pin(std::future::ready(r))
     }
 
     fn meta(&self, id: SessionId) -> StoreFuture<'_, Option<SessionMeta>> {
-        let r = self.with(|m| m.get(&id).map(|(meta, _)| meta.clone()));
+        let r = self.with(|m| m.get(&id).map(|(meta, ..)| meta.clone()));
         Box::pin(std::future::ready(Ok(r)))
     }
 
     fn list(&self) -> StoreFuture<'_, Vec<SessionMeta>> {
-        let r = self.with(|m| m.values().map(|(meta, _)| meta.clone()).collect());
+        let r = self.with(|m| m.values().map(|(meta, ..)| meta.clone()).collect());
         Box::pin(std::future::ready(Ok(r)))
     }
 
@@ -57,16 +57,17 @@ impl EventLog for MemoryLog {
         &'a self,
         id: SessionId,
         expected: u64,
-        _req: u64,
+        origin: &'a Origin,
         events: &'a [Event],
     ) -> StoreFuture<'a, u64> {
         let r = self.with(|m| {
-            let (_, log) = m.get_mut(&id).ok_or(StoreError::UnknownSession(id))?;
+            let (_, log, answers) = m.get_mut(&id).ok_or(StoreError::UnknownSession(id))?;
             let actual = log.len() as u64;
             if actual != expected {
                 return Err(StoreError::Conflict { expected, actual });
             }
             log.extend_from_slice(events);
+            answers.extend(Recorded::of(origin, expected + 1, events));
             Ok(log.len() as u64)
         });
         Box::pin(std::future::ready(r))
@@ -74,8 +75,18 @@ impl EventLog for MemoryLog {
 
     fn load(&self, id: SessionId, after: u64) -> StoreFuture<'_, Vec<Event>> {
         let r = self.with(|m| {
-            let (_, log) = m.get(&id).ok_or(StoreError::UnknownSession(id))?;
+            let (_, log, _) = m.get(&id).ok_or(StoreError::UnknownSession(id))?;
             Ok(log.get(after as usize..).unwrap_or_default().to_vec())
+        });
+        Box::pin(std::future::ready(r))
+    }
+
+    fn answers(&self, id: SessionId, since: Timestamp) -> StoreFuture<'_, Vec<Recorded>> {
+        let r = self.with(|m| {
+            let (_, _, answers) = m.get_mut(&id).ok_or(StoreError::UnknownSession(id))?;
+            // The window, kept as SQLite keeps it: older answers go.
+            answers.retain(|a| a.at >= since);
+            Ok(answers.clone())
         });
         Box::pin(std::future::ready(r))
     }

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::SessionId;
-use crate::queue::{Event, Timestamp};
+use crate::queue::{Event, Fact, ParticipantId, Timestamp};
 
 pub use memory::MemoryLog;
 pub use nats::{NatsLog, NatsOptions};
@@ -66,13 +66,69 @@ pub enum StoreError {
     },
 }
 
+/// How long an answer is kept for resends, in milliseconds: older ones are dropped, from memory
+/// and from the store, without rewriting the log.
+pub const ANSWERS_KEPT_MS: u64 = 60 * 60 * 1000;
+
+/// Who made an append: the command's request id and, when its answer is to be kept for
+/// resends, its sender (an opaque key derived from the client's secret, never the secret).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The command's request id.
+    pub req: u64,
+    /// The sender's key, if the answer is recorded with the events.
+    pub sender: Option<String>,
+}
+
+/// The answer to a command, as recorded with its events: the ack of `(sender, req)` is the
+/// append's last seq, and the participant a `join` created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The sender's key.
+    pub sender: String,
+    /// The command's request id.
+    pub req: u64,
+    /// The session's seq after the command.
+    pub seq: u64,
+    /// The participant a `join` created.
+    pub participant: Option<ParticipantId>,
+    /// When it was answered (its last event's time).
+    pub at: Timestamp,
+}
+
+impl Recorded {
+    /// The record of the append `from..` of `events` made by `origin`, if it has a sender.
+    pub fn of(origin: &Origin, from: u64, events: &[Event]) -> Option<Self> {
+        Some(Self {
+            sender: origin.sender.clone()?,
+            req: origin.req,
+            seq: from + events.len() as u64 - 1,
+            participant: events.iter().find_map(|e| match e.fact {
+                Fact::ParticipantJoined { participant, .. } => Some(participant),
+                _ => None,
+            }),
+            at: events.last().map_or(Timestamp(0), |e| e.at),
+        })
+    }
+}
+
+/// A session's log as an actor starts from it: every event, and the answers recorded since a
+/// time (the idempotency window).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replay {
+    /// Every event.
+    pub events: Vec<Event>,
+    /// The recorded answers since the time asked, oldest first.
+    pub answers: Vec<Recorded>,
+}
+
 /// Events appended to a session, as a follower of its log sees them: one append, whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appended {
     /// The seq of the first event.
     pub from: u64,
-    /// The request id of the command that made them (as `append` was given it).
-    pub req: u64,
+    /// Who made them (as `append` was given it).
+    pub origin: Origin,
     /// The events, seqs `from..from + events.len()`.
     pub events: Vec<Event>,
 }
@@ -108,17 +164,30 @@ pub trait EventLog: Send + Sync + 'static {
     fn meta(&self, id: SessionId) -> StoreFuture<'_, Option<SessionMeta>>;
     /// Every session's metadata.
     fn list(&self) -> StoreFuture<'_, Vec<SessionMeta>>;
-    /// Append `events` after seq `expected`; returns the new last seq. `req` is the request id
-    /// of the command that made them, carried to followers (a log nobody follows ignores it).
+    /// Append `events` after seq `expected`; returns the new last seq. `origin` names the
+    /// command that made them: its request id is carried to followers, and with a sender its
+    /// answer is recorded in the same transaction (or message) as the events.
     fn append<'a>(
         &'a self,
         id: SessionId,
         expected: u64,
-        req: u64,
+        origin: &'a Origin,
         events: &'a [Event],
     ) -> StoreFuture<'a, u64>;
     /// The events after seq `after`, in order.
     fn load(&self, id: SessionId, after: u64) -> StoreFuture<'_, Vec<Event>>;
+    /// The answers recorded for session `id` at or after `since`, oldest first. Older ones may
+    /// be gone already: the window is kept without rewriting the log.
+    fn answers(&self, id: SessionId, since: Timestamp) -> StoreFuture<'_, Vec<Recorded>>;
+    /// Every event of session `id` and the answers recorded since `since`: what an actor starts
+    /// from. A backend that can read both at once overrides it.
+    fn replay(&self, id: SessionId, since: Timestamp) -> StoreFuture<'_, Replay> {
+        Box::pin(async move {
+            let events = self.load(id, 0).await?;
+            let answers = self.answers(id, since).await?;
+            Ok(Replay { events, answers })
+        })
+    }
     /// Whether other processes append to these logs too (a cluster). Then a live session
     /// follows its log, and what was read from a log may be stale the moment it is read.
     fn shared(&self) -> bool {

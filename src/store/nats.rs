@@ -3,7 +3,9 @@
 //! One stream, `ROSTRUM`, holds every session's log, one subject per session
 //! (`rostrum.events.<session>`). A message is one append, whole: its events as a JSON array, with
 //! the domain seqs in headers (`Rostrum-From`, `Rostrum-Seq`), the request id of the command that
-//! made them (`Rostrum-Req`) and a CRC-32 over session, first seq and body (`Rostrum-Crc`).
+//! made them (`Rostrum-Req`), the sender's key when its answer is kept for resends
+//! (`Rostrum-Sender`: the answer is the message itself, so it is recorded exactly when the
+//! events are) and a CRC-32 over session, first seq and body (`Rostrum-Crc`).
 //! Session metadata is one message per session on `rostrum.sessions.<session>` in the same
 //! stream, written once (conditional on the subject being empty).
 //!
@@ -28,14 +30,18 @@ use dashmap::DashMap;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::{Appended, EventLog, Follower, SessionMeta, StoreError, StoreFuture, checksum};
+use super::{
+    Appended, EventLog, Follower, Origin, Recorded, Replay, SessionMeta, StoreError, StoreFuture,
+    checksum,
+};
 use crate::auth::SessionId;
-use crate::queue::Event;
+use crate::queue::{Event, Timestamp};
 
 const STREAM: &str = "ROSTRUM";
 const FROM: &str = "Rostrum-From";
 const SEQ: &str = "Rostrum-Seq";
 const REQ: &str = "Rostrum-Req";
+const SENDER: &str = "Rostrum-Sender";
 const CRC: &str = "Rostrum-Crc";
 const MSG_ID: &str = "Nats-Msg-Id";
 /// How long an append keeps retrying a publish that got no acknowledgement (a server died, a
@@ -123,7 +129,10 @@ fn decode(id: SessionId, msg: &async_nats::Message, next: u64) -> Result<Appende
     }
     Ok(Appended {
         from,
-        req: header(h, REQ).unwrap_or(0),
+        origin: Origin {
+            req: header(h, REQ).unwrap_or(0),
+            sender: h.and_then(|h| h.get(SENDER)).map(|v| v.as_str().to_owned()),
+        },
         events,
     })
 }
@@ -232,7 +241,7 @@ impl NatsLog {
         &self,
         id: SessionId,
         tail: Tail,
-        req: u64,
+        origin: &Origin,
         events: &[Event],
     ) -> Result<u64, StoreError> {
         let body = serde_json::to_vec(events).expect("events serialize");
@@ -242,14 +251,17 @@ impl NatsLog {
         let deadline = tokio::time::Instant::now() + APPEND_DEADLINE;
         let mut retried = false;
         loop {
-            let msg = PublishMessage::build()
+            let mut msg = PublishMessage::build()
                 .payload(body.clone().into())
                 .header(FROM, from.to_string().as_str())
                 .header(SEQ, seq.to_string().as_str())
-                .header(REQ, req.to_string().as_str())
+                .header(REQ, origin.req.to_string().as_str())
                 .header(CRC, crc.to_string().as_str())
                 .message_id(&msg_id)
                 .expected_last_subject_sequence(tail.stream_seq);
+            if let Some(sender) = &origin.sender {
+                msg = msg.header(SENDER, sender.as_str());
+            }
             let e = match self.send(subject(id), msg).await {
                 Ok(ack) => {
                     self.remember(
@@ -324,23 +336,27 @@ impl NatsLog {
         }
     }
 
-    async fn read_all(&self, id: SessionId) -> Result<Vec<Event>, StoreError> {
-        let mut events = Vec::new();
+    /// The whole log of a session, with the answers recorded at or after `since`.
+    async fn read_all(&self, id: SessionId, since: Timestamp) -> Result<Replay, StoreError> {
+        let mut replay = Replay::default();
         let mut tail = None;
         self.read_subject(subject(id), |msg| {
-            let batch = decode(id, msg, events.len() as u64 + 1)?;
+            let batch = decode(id, msg, replay.events.len() as u64 + 1)?;
             tail = Some(Tail {
                 seq: batch.seq(),
                 stream_seq: msg.info().map_err(io)?.stream_sequence,
             });
-            events.extend(batch.events);
+            replay.answers.extend(
+                Recorded::of(&batch.origin, batch.from, &batch.events).filter(|a| a.at >= since),
+            );
+            replay.events.extend(batch.events);
             Ok(())
         })
         .await?;
         if let Some(tail) = tail {
             self.remember(id, tail);
         }
-        Ok(events)
+        Ok(replay)
     }
 }
 
@@ -359,7 +375,10 @@ impl EventLog for NatsLog {
     fn create<'a>(&'a self, meta: &'a SessionMeta, events: &'a [Event]) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             // The events first: a session whose metadata exists always has its opening.
-            match self.publish(meta.id, Tail::NONE, 0, events).await {
+            match self
+                .publish(meta.id, Tail::NONE, &Origin::default(), events)
+                .await
+            {
                 Ok(_) => {}
                 Err(StoreError::Conflict { .. }) => return Err(StoreError::Exists(meta.id)),
                 Err(e) => return Err(e),
@@ -411,7 +430,7 @@ impl EventLog for NatsLog {
         &'a self,
         id: SessionId,
         expected: u64,
-        req: u64,
+        origin: &'a Origin,
         events: &'a [Event],
     ) -> StoreFuture<'a, u64> {
         Box::pin(async move {
@@ -426,15 +445,24 @@ impl EventLog for NatsLog {
                     actual: tail.seq,
                 });
             }
-            self.publish(id, tail, req, events).await
+            self.publish(id, tail, origin, events).await
         })
     }
 
     fn load(&self, id: SessionId, after: u64) -> StoreFuture<'_, Vec<Event>> {
         Box::pin(async move {
-            let mut events = self.read_all(id).await?;
+            let mut events = self.read_all(id, Timestamp(u64::MAX)).await?.events;
             Ok(events.split_off((after as usize).min(events.len())))
         })
+    }
+
+    fn answers(&self, id: SessionId, since: Timestamp) -> StoreFuture<'_, Vec<Recorded>> {
+        Box::pin(async move { Ok(self.read_all(id, since).await?.answers) })
+    }
+
+    /// One read of the subject serves both: the answers are in the events' messages.
+    fn replay(&self, id: SessionId, since: Timestamp) -> StoreFuture<'_, Replay> {
+        Box::pin(self.read_all(id, since))
     }
 
     fn shared(&self) -> bool {

@@ -19,15 +19,15 @@ use std::sync::{Arc, Mutex, mpsc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::oneshot;
 
-use super::{EventLog, SessionMeta, StoreError, StoreFuture};
+use super::{ANSWERS_KEPT_MS, EventLog, Origin, Recorded, SessionMeta, StoreError, StoreFuture};
 use crate::auth::SessionId;
-use crate::queue::{Event, Timestamp};
+use crate::queue::{Event, ParticipantId, Timestamp};
 
 mod check;
 pub use check::{DirCheck, check_dir};
 
 /// The schema version this build writes (`PRAGMA user_version`).
-const SCHEMA: i64 = 1;
+const SCHEMA: i64 = 2;
 /// Most jobs committed in one transaction.
 const MAX_BATCH: usize = 1024;
 /// The database file's name in the data directory.
@@ -81,6 +81,8 @@ enum Job {
         id: SessionId,
         expected: u64,
         rows: Vec<Row>,
+        /// The command's answer, recorded in the same transaction as its events.
+        answer: Option<Recorded>,
         reply: Reply,
     },
     Truncate {
@@ -347,6 +349,26 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         )
         .map_err(io)?;
     }
+    if version < 2 {
+        // The answers to recent commands, recorded with their events so a resend after a
+        // restart gets the original answer (`record_answer`). Keyed by the sender's opaque key.
+        conn.execute_batch(
+            "BEGIN;
+             CREATE TABLE IF NOT EXISTS answers (
+                 session TEXT NOT NULL,
+                 sender TEXT NOT NULL,
+                 req INTEGER NOT NULL,
+                 seq INTEGER NOT NULL,
+                 participant INTEGER,
+                 at INTEGER NOT NULL,
+                 PRIMARY KEY (session, sender, req)
+             ) WITHOUT ROWID;
+             CREATE INDEX IF NOT EXISTS answers_by_time ON answers (session, at);
+             PRAGMA user_version = 2;
+             COMMIT;",
+        )
+        .map_err(io)?;
+    }
     Ok(())
 }
 
@@ -427,7 +449,11 @@ fn run(
             Ok((meta.id, rows.len() as u64))
         }
         Job::Append {
-            id, expected, rows, ..
+            id,
+            expected,
+            rows,
+            answer,
+            ..
         } => {
             let actual = match staged.get(id).or_else(|| tips.get(id)) {
                 Some(t) => *t,
@@ -440,12 +466,21 @@ fn run(
                 });
             }
             insert(c, *id, rows)?;
+            if let Some(answer) = answer {
+                record_answer(c, *id, answer)?;
+            }
             Ok((*id, expected + rows.len() as u64))
         }
         Job::Truncate { id, keep, .. } => {
             tip(c, *id)?;
             c.execute(
                 "DELETE FROM events WHERE session = ?1 AND seq > ?2",
+                params![id.to_string(), int(*keep)],
+            )
+            .map_err(io)?;
+            // An answer naming a seq that is gone would acknowledge what the log no longer holds.
+            c.execute(
+                "DELETE FROM answers WHERE session = ?1 AND seq > ?2",
                 params![id.to_string(), int(*keep)],
             )
             .map_err(io)?;
@@ -491,6 +526,59 @@ fn insert(c: &Connection, id: SessionId, rows: &[Row]) -> Result<(), StoreError>
             .map_err(io)?;
     }
     Ok(())
+}
+
+/// Record a command's answer beside its events, and drop the session's answers that left the
+/// window (by the index on time: no event is touched).
+fn record_answer(c: &Connection, id: SessionId, a: &Recorded) -> Result<(), StoreError> {
+    let session = id.to_string();
+    c.prepare_cached(
+        "INSERT OR REPLACE INTO answers (session, sender, req, seq, participant, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            session,
+            a.sender,
+            int(a.req),
+            int(a.seq),
+            a.participant.map(|p| p.0),
+            int(a.at.0)
+        ])
+    })
+    .map_err(io)?;
+    c.prepare_cached("DELETE FROM answers WHERE session = ?1 AND at < ?2")
+        .and_then(|mut s| {
+            s.execute(params![
+                session,
+                int(a.at.0.saturating_sub(ANSWERS_KEPT_MS))
+            ])
+        })
+        .map_err(io)?;
+    Ok(())
+}
+
+fn read_answers(
+    c: &Connection,
+    id: SessionId,
+    since: Timestamp,
+) -> Result<Vec<Recorded>, StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT sender, req, seq, participant, at FROM answers WHERE session = ?1 AND at >= ?2 ORDER BY at, seq",
+        )
+        .map_err(io)?;
+    let rows = stmt
+        .query_map(params![id.to_string(), int(since.0)], |r| {
+            Ok(Recorded {
+                sender: r.get(0)?,
+                req: uint(r.get(1)?),
+                seq: uint(r.get(2)?),
+                participant: r.get::<_, Option<u32>>(3)?.map(ParticipantId),
+                at: Timestamp(uint(r.get(4)?)),
+            })
+        })
+        .map_err(io)?;
+    rows.collect::<Result<_, _>>().map_err(io)
 }
 
 fn read_rows(c: &Connection, id: SessionId, after: u64) -> Result<Vec<Row>, StoreError> {
@@ -588,14 +676,16 @@ impl EventLog for SqliteLog {
         &'a self,
         id: SessionId,
         expected: u64,
-        _req: u64,
+        origin: &'a Origin,
         events: &'a [Event],
     ) -> StoreFuture<'a, u64> {
         let rows = rows(id, expected + 1, events);
+        let answer = Recorded::of(origin, expected + 1, events);
         self.submit(|reply| Job::Append {
             id,
             expected,
             rows,
+            answer,
             reply,
         })
     }
@@ -605,6 +695,10 @@ impl EventLog for SqliteLog {
             tip(c, id)?;
             verify(id, after, read_rows(c, id, after)?)
         })
+    }
+
+    fn answers(&self, id: SessionId, since: Timestamp) -> StoreFuture<'_, Vec<Recorded>> {
+        self.read(move |c| read_answers(c, id, since))
     }
 }
 

@@ -36,9 +36,6 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 /// Frames written together, at most, when a connection finds several waiting.
 const BATCH: usize = 32;
 
-/// Longest client id kept for idempotency.
-const CLIENT_ID_MAX: usize = 64;
-
 /// The socket failed or the peer went away: end the connection.
 struct Closed;
 
@@ -143,7 +140,8 @@ struct Conn {
     handle: SessionHandle,
     caller: Caller,
     audience: Audience,
-    client: Option<String>,
+    /// The client secret issued in `welcome`: who sends this connection's commands.
+    client: String,
     updates: tokio::sync::broadcast::Receiver<Arc<Frame>>,
     epoch: u32,
     /// The last seq this client was sent.
@@ -174,9 +172,14 @@ impl Conn {
                     .subscribe(audience, hello.resume)
                     .await
                     .map_err(|_| ())?;
+                // The client's secret names it as the sender of its commands: one this server
+                // issued for this session is kept (a reconnect, here or on another node), anything
+                // else gets a fresh one, so no client can present another's.
+                let keys = &svc.settings.keys;
                 let client = hello
                     .client
-                    .filter(|c| !c.is_empty() && c.len() <= CLIENT_ID_MAX);
+                    .filter(|c| keys.client_secret_valid(session, c))
+                    .unwrap_or_else(|| keys.client_secret(session));
                 let Subscription {
                     recovered,
                     epoch,
@@ -232,6 +235,7 @@ impl Conn {
             epoch: self.epoch,
             seq: self.seq,
             recovered,
+            client: &self.client,
             nodes: &self.svc.settings.peer_sockets,
         });
         self.send(Message::Text(welcome.into())).await?;
@@ -438,7 +442,7 @@ impl Conn {
         let joining = matches!(command, Command::Join { .. }) && self.caller == Caller::Newcomer;
         let mut answer = self
             .handle
-            .command(actor, self.client.clone(), req, command.clone())
+            .command(actor, Some(self.client.clone()), req, command.clone())
             .await;
         if answer.is_err() {
             // The actor stopped between lookups: start it again and resend once.
@@ -446,7 +450,7 @@ impl Conn {
                 self.use_handle(h);
                 answer = self
                     .handle
-                    .command(actor, self.client.clone(), req, command)
+                    .command(actor, Some(self.client.clone()), req, command)
                     .await;
             }
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rostrum::auth::SessionId;
 use rostrum::queue::{Actor, Command, State, Timestamp, decide};
-use rostrum::store::{EventLog, NatsLog, NatsOptions, SessionMeta, StoreError};
+use rostrum::store::{EventLog, NatsLog, NatsOptions, Origin, SessionMeta, StoreError};
 use serde_json::{Value, json};
 
 use crate::support::{ADMIN, Client, Server, fragment, sample};
@@ -509,10 +509,14 @@ async fn the_store_appends_conditionally_and_suppresses_a_retried_duplicate() {
         .await
         .unwrap()
         .expect("a shared log is followed");
+    let by = |req| Origin {
+        req,
+        sender: Some(format!("sender-{req}")),
+    };
     // Two nodes append after the same seq: one wins, the other is told where the log is.
-    assert_eq!(one.append(meta.id, n, 7, &events).await, Ok(2 * n));
+    assert_eq!(one.append(meta.id, n, &by(7), &events).await, Ok(2 * n));
     assert_eq!(
-        two.append(meta.id, n, 8, &events).await,
+        two.append(meta.id, n, &by(8), &events).await,
         Err(StoreError::Conflict {
             expected: n,
             actual: 2 * n
@@ -522,7 +526,7 @@ async fn the_store_appends_conditionally_and_suppresses_a_retried_duplicate() {
     let first = follower.recv().await.unwrap().unwrap();
     assert_eq!((first.from, first.seq()), (1, n));
     let second = follower.recv().await.unwrap().unwrap();
-    assert_eq!((second.from, second.req), (n + 1, 7));
+    assert_eq!((second.from, &second.origin), (n + 1, &by(7)));
     // The server stops answering mid-append (SIGSTOP) for longer than an acknowledgement is
     // awaited: the append is sent again with the same message id, and stored once.
     nats.signal("-STOP");
@@ -536,17 +540,46 @@ async fn the_store_appends_conditionally_and_suppresses_a_retried_duplicate() {
                 .unwrap();
         })
     };
-    assert_eq!(one.append(meta.id, 2 * n, 9, &events).await, Ok(3 * n));
+    assert_eq!(one.append(meta.id, 2 * n, &by(9), &events).await, Ok(3 * n));
     resume.await.unwrap();
     let all = two.load(meta.id, 0).await.unwrap();
     assert_eq!(all.len() as u64, 3 * n, "each append stored exactly once");
     let third = follower.recv().await.unwrap().unwrap();
-    assert_eq!((third.from, third.req), (2 * n + 1, 9));
+    assert_eq!((third.from, &third.origin), (2 * n + 1, &by(9)));
     assert!(
         tokio::time::timeout(Duration::from_millis(500), follower.recv())
             .await
             .is_err(),
         "no duplicate follows"
     );
+    // The answers travel in the events' messages: one each, the loser's none.
+    let answers = two.answers(meta.id, Timestamp(0)).await.unwrap();
+    let answered: Vec<_> = answers.iter().map(|a| (a.req, a.seq)).collect();
+    assert_eq!(answered, [(7, 2 * n), (9, 3 * n)]);
     assert_eq!(two.list().await.unwrap(), vec![meta]);
+}
+
+#[tokio::test]
+async fn resent_after_the_node_died_each_command_takes_effect_once_with_its_original_answer() {
+    use crate::resend::{agenda_session, check, play_seven};
+    let nats = Nats::single().await;
+    let (a, b) = two_nodes(&nats).await;
+    // Two sessions: one node B follows live (a viewer is on it), one B starts from the log.
+    let mut sessions = Vec::new();
+    let mut viewers = Vec::new();
+    for followed in [true, false] {
+        let (id, chair_token, join_token) = agenda_session(&a.url).await;
+        if followed {
+            viewers.push(b.connect(&id, None).await);
+        }
+        let mut chair = a.connect(&id, Some(&chair_token)).await;
+        let mut newcomer = a.connect(&id, Some(&join_token)).await;
+        let played = play_seven(&mut chair, &mut newcomer).await;
+        sessions.push((id, chair_token, chair, newcomer, played));
+    }
+    a.kill9().await;
+    for (id, chair_token, chair, newcomer, played) in &mut sessions {
+        check(&b, id, chair_token, chair, newcomer, played).await;
+    }
+    b.kill9().await;
 }

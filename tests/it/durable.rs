@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rostrum::protocol::{Audience, Patch, Slot, View};
-use rostrum::queue::{State, Timestamp};
+use rostrum::queue::{Event, Fact, State, Timestamp};
 use rostrum::store::{EventLog, SqliteLog, SqliteOptions, StoreError};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -23,20 +23,54 @@ struct Acked {
     view: View,
 }
 
+/// How to find a command's effect in the log: a unique text it wrote, or the request it lowered.
+#[derive(Clone, Debug)]
+enum Mark {
+    Text(String),
+    Lowered(u32),
+}
+
+impl Mark {
+    fn in_event(&self, e: &Event) -> bool {
+        match self {
+            Mark::Text(t) => serde_json::to_string(&e.fact).unwrap().contains(t.as_str()),
+            Mark::Lowered(r) => matches!(e.fact, Fact::HandLowered { request } if request.0 == *r),
+        }
+    }
+}
+
+/// A command sent and not answered when the server died: what a page sends again, with the
+/// same `req`, once it has reconnected with its secret.
+#[derive(Clone, Debug)]
+struct InFlight {
+    session: String,
+    token: String,
+    secret: String,
+    cmd: Value,
+    mark: Mark,
+}
+
+/// What one round's clients leave behind.
+#[derive(Default)]
+struct Round {
+    acked: Vec<Acked>,
+    in_flight: Vec<InFlight>,
+}
+
 /// A client that keeps going until the server dies under it, recording each acknowledged
-/// command with the view it held at that seq.
+/// command with the view it held at that seq, and the command it was still waiting for.
 async fn crash_client(
     ws_url: String,
     session: String,
     token: String,
     moderator: bool,
     seed: u64,
-    out: Arc<Mutex<Vec<Acked>>>,
+    out: Arc<Mutex<Round>>,
 ) {
     let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&ws_url).await else {
         return;
     };
-    let hello = json!({"type": "hello", "v": 1, "session": session, "token": token, "client": format!("c{seed}")});
+    let hello = json!({"type": "hello", "v": 1, "session": session, "token": token});
     if ws.send(Message::text(hello.to_string())).await.is_err() {
         return;
     }
@@ -46,40 +80,70 @@ async fn crash_client(
         Audience::Public
     };
     let (mut view, mut seq): (Option<View>, u64) = (None, 0);
+    let (mut token, mut secret) = (token, String::new());
     let mut rng = seed | 1;
     let mut me: Option<u64> = None;
     for req in 1.. {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
+        // Each command writes a text no other does (or lowers one request), to be found in the log.
+        let marker = format!("[{seed}.{req}]");
+        let text = Mark::Text(marker.clone());
         let cmd = match (moderator, me, view.as_ref()) {
             (_, _, None) => None,
-            (true, _, Some(v)) => Some(match rng % 3 {
-                0 => {
-                    json!({"type": "add_proxy", "profile": {"name": format!("Walk-in {req}"), "modality": "onsite"}, "kind": "question"})
-                }
-                1 => {
-                    json!({"type": "grant", "force": true, "seen": v.floor.as_ref().map(|f| f.turn)})
-                }
-                _ => json!({"type": "end_turn", "seen": v.floor.as_ref().map(|f| f.turn)}),
+            (true, _, Some(v)) => Some(match (rng % 3, v.queue.last()) {
+                (1, _) => (
+                    json!({"type": "post_link", "title": marker, "url": "https://example.org/slides"}),
+                    text,
+                ),
+                (2, Some(last)) => (
+                    json!({"type": "move", "request": last.request, "position": 1, "reason": marker}),
+                    text,
+                ),
+                _ => (
+                    json!({"type": "add_proxy", "profile": {"name": marker, "modality": "onsite"}, "kind": "question"}),
+                    text,
+                ),
             }),
-            (false, None, Some(_)) => Some(
-                json!({"type": "join", "profile": {"name": format!("P{seed}"), "modality": "online"}}),
-            ),
+            (false, None, Some(_)) => Some((
+                json!({"type": "join", "profile": {"name": marker, "modality": "online"}}),
+                text,
+            )),
             (false, Some(p), Some(v)) => Some(
                 match v.requests.values().find(|r| u64::from(r.participant) == p) {
-                    Some(r) => json!({"type": "lower_hand", "request": r.id}),
-                    None => json!({"type": "raise_hand", "kind": "intervention"}),
+                    Some(r) if rng.is_multiple_of(2) => (
+                        json!({"type": "change_request", "request": r.id, "kind": "question", "note": marker}),
+                        text,
+                    ),
+                    Some(r) => (
+                        json!({"type": "lower_hand", "request": r.id}),
+                        Mark::Lowered(r.id),
+                    ),
+                    None => (
+                        json!({"type": "raise_hand", "kind": "intervention", "note": marker}),
+                        text,
+                    ),
                 },
             ),
         };
         let mut awaiting = None;
-        if let Some(mut cmd) = cmd {
+        if let Some((mut cmd, mark)) = cmd {
             cmd["req"] = json!(req);
+            awaiting = Some(req);
+            let flight = InFlight {
+                session: session.clone(),
+                token: token.clone(),
+                secret: secret.clone(),
+                cmd: cmd.clone(),
+                mark,
+            };
             if ws.send(Message::text(cmd.to_string())).await.is_err() {
+                out.lock().unwrap().in_flight.push(flight);
                 return;
             }
-            awaiting = Some(req);
+            // Kept until answered: if the server dies first, the command is in flight.
+            out.lock().unwrap().in_flight.push(flight);
         }
         // Read until the answer (and the view it speaks of) is in.
         let mut acked_at = None;
@@ -89,6 +153,7 @@ async fn crash_client(
             };
             let v: Value = serde_json::from_str(&t).unwrap();
             match v["type"].as_str().unwrap() {
+                "welcome" => secret = v["client"].as_str().unwrap().to_owned(),
                 "snapshot" => {
                     view = Some(serde_json::from_value(v["view"].clone()).unwrap());
                     seq = v["seq"].as_u64().unwrap();
@@ -104,18 +169,23 @@ async fn crash_client(
                     view.as_mut().unwrap().queue = q;
                 }
                 "ack" if Some(v["req"].as_u64().unwrap()) == awaiting => {
+                    answered(&out, &secret, req);
                     if let Some(p) = v["participant"].as_u64().filter(|_| !moderator) {
                         me = Some(p);
+                        token = v["token"].as_str().unwrap().to_owned();
                     }
                     acked_at = Some(v["seq"].as_u64().unwrap());
                 }
-                "error" if v["req"].as_u64() == awaiting => awaiting = None,
+                "error" if v["req"].as_u64() == awaiting => {
+                    answered(&out, &secret, req);
+                    awaiting = None;
+                }
                 _ => {}
             }
             if let Some(at) = acked_at
                 && seq >= at
             {
-                out.lock().unwrap().push(Acked {
+                out.lock().unwrap().acked.push(Acked {
                     session: session.clone(),
                     audience,
                     seq: at,
@@ -130,8 +200,93 @@ async fn crash_client(
     }
 }
 
+/// The command `req` of the client with `secret` is answered: no longer in flight.
+fn answered(out: &Arc<Mutex<Round>>, secret: &str, req: u64) {
+    let mut round = out.lock().unwrap();
+    round
+        .in_flight
+        .retain(|f| f.secret != secret || f.cmd["req"] != req);
+}
+
+/// An in-flight command sent again after the restart, and what it was answered.
+struct Resent {
+    flight: InFlight,
+    answer: Value,
+    /// The session's last seq when the server was killed.
+    tip_at_kill: u64,
+}
+
+/// Reconnect as the page would (its link, its secret) and send the command again.
+async fn resend(ws_url: &str, flight: InFlight, tip_at_kill: u64) -> Resent {
+    let mut c = Client::open(ws_url).await;
+    c.session = flight.session.clone();
+    c.token = Some(flight.token.clone());
+    c.client_id = flight.secret.clone();
+    c.hello(None).await;
+    assert_eq!(
+        c.client_id, flight.secret,
+        "the secret is honoured after the restart"
+    );
+    let answer = c.command_with_req(flight.cmd.clone()).await;
+    Resent {
+        flight,
+        answer,
+        tip_at_kill,
+    }
+}
+
+/// What the resent in-flight commands came to, over every round.
+#[derive(Default, Debug)]
+struct Outcomes {
+    in_flight: usize,
+    /// Applied before the kill: the resend was answered from the record.
+    recorded: usize,
+    /// Not applied before the kill: the resend applied it, once.
+    applied_after: usize,
+    /// Refused on the resend, and not applied.
+    refused: usize,
+    /// A move with nothing left to move: acknowledged, no event.
+    no_op: usize,
+    /// Anything else: applied twice, refused though applied, or an ack naming another append.
+    wrong: Vec<String>,
+}
+
+impl Outcomes {
+    /// Check a resend's answer against the log: applied once, answered with the append's seq.
+    fn check(&mut self, r: &Resent, events: &[Event]) {
+        self.in_flight += 1;
+        let hits: Vec<u64> = (1..)
+            .zip(events)
+            .filter(|(_, e)| r.flight.mark.in_event(e))
+            .map(|(seq, _)| seq)
+            .collect();
+        let what = format!("{} -> {}: at seqs {hits:?}", r.flight.cmd, r.answer);
+        match (r.answer["type"].as_str(), hits.as_slice()) {
+            (Some("ack"), [m]) => {
+                let s = r.answer["seq"].as_u64().unwrap();
+                let append = events.get(*m as usize - 1..s as usize).unwrap_or_default();
+                if s < *m || s - m > 2 || append.iter().any(|e| e.at != append[0].at) {
+                    self.wrong
+                        .push(format!("an ack naming another append: {what}"));
+                } else if s <= r.tip_at_kill {
+                    self.recorded += 1;
+                } else {
+                    self.applied_after += 1;
+                }
+            }
+            (Some("ack"), []) if r.flight.cmd["type"] == "move" => self.no_op += 1,
+            (Some("error"), []) => self.refused += 1,
+            (Some("ack"), []) => self
+                .wrong
+                .push(format!("acknowledged, not applied: {what}")),
+            (Some("error"), _) => self.wrong.push(format!("refused, but applied: {what}")),
+            _ => self.wrong.push(format!("applied twice: {what}")),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
+async fn sigkill_at_random_moments_loses_nothing_acknowledged_and_applies_resends_once() {
     let rounds: u64 = std::env::var("ROSTRUM_CRASH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -143,36 +298,49 @@ async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
         server.create_session("Crash B").await,
     ];
     let mut total_acked = 0;
-    for round in 0..rounds {
-        let acked = Arc::new(Mutex::new(Vec::new()));
-        for (k, (id, chair, participant)) in sessions.iter().enumerate() {
+    let mut outcomes = Outcomes::default();
+    // The previous round's resends, checked against the log at the next kill.
+    let mut resent: Vec<Resent> = Vec::new();
+    for round in 0..=rounds {
+        let out = Arc::new(Mutex::new(Round::default()));
+        let mut clients = Vec::new();
+        for (k, (id, chair, participant)) in sessions.iter().enumerate().filter(|_| round < rounds)
+        {
             let seed = round * 100 + k as u64 * 10;
-            tokio::spawn(crash_client(
+            clients.push(tokio::spawn(crash_client(
                 server.ws_url.clone(),
                 id.clone(),
                 chair.clone(),
                 true,
                 seed + 1,
-                acked.clone(),
-            ));
+                out.clone(),
+            )));
             for p in 2..4 {
-                tokio::spawn(crash_client(
+                clients.push(tokio::spawn(crash_client(
                     server.ws_url.clone(),
                     id.clone(),
                     participant.clone(),
                     false,
                     seed + p,
-                    acked.clone(),
-                ));
+                    out.clone(),
+                )));
             }
         }
         let pause = 30 + (round * 7919) % 170;
         tokio::time::sleep(Duration::from_millis(pause)).await;
         server.kill9().await;
-        let acked = acked.lock().unwrap().clone();
+        for c in clients {
+            // Each client sees its socket die and records what it was still waiting for.
+            tokio::time::timeout(Duration::from_secs(10), c)
+                .await
+                .expect("a client notices the kill")
+                .unwrap();
+        }
+        let Round { acked, in_flight } = std::mem::take(&mut *out.lock().unwrap());
         total_acked += acked.len();
         // The server is down: read its file directly.
         let log = SqliteLog::open(dir.path(), SqliteOptions::default()).unwrap();
+        let mut tips = std::collections::HashMap::new();
         for (id, _, _) in &sessions {
             let sid = id.parse().unwrap();
             let events = log
@@ -198,13 +366,35 @@ async fn sigkill_at_random_moments_loses_nothing_acknowledged() {
                     a.seq
                 );
             }
+            for r in resent.iter().filter(|r| &r.flight.session == id) {
+                outcomes.check(r, &events);
+            }
+            tips.insert(id.clone(), events.len() as u64);
         }
         drop(log);
         server = Server::start(dir.path()).await;
+        // Every command still in flight is sent again, as the pages do on reconnecting.
+        resent = Vec::new();
+        for f in in_flight {
+            let tip = tips[&f.session];
+            resent.push(resend(&server.ws_url, f, tip).await);
+        }
     }
+    println!("in-flight commands at {rounds} kills, resent after each restart: {outcomes:?}");
+    assert!(
+        outcomes.wrong.is_empty(),
+        "{} of {} in-flight commands: {:#?}",
+        outcomes.wrong.len(),
+        outcomes.in_flight,
+        outcomes.wrong
+    );
     assert!(
         total_acked > rounds as usize,
         "the rounds did real work ({total_acked} acknowledged commands)"
+    );
+    assert!(
+        outcomes.in_flight > 0 || rounds < 10,
+        "some commands were in flight at a kill"
     );
     // Links from before every crash still work: the signing key persisted.
     let (id, chair, _) = &sessions[0];

@@ -11,6 +11,7 @@ mod operations;
 mod partition;
 mod readme;
 mod report;
+mod resend;
 mod restart;
 mod safety;
 mod support;

@@ -139,6 +139,8 @@ pub struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub session: String,
     pub token: Option<String>,
+    /// The client secret presented in the next hello: the one the last welcome issued (a
+    /// resend after a reconnect is then answered from the record), or none yet.
     pub client_id: String,
     pub welcome: Value,
     pub view: Option<View>,
@@ -195,7 +197,7 @@ impl Client {
             ws,
             session: String::new(),
             token: None,
-            client_id: format!("test-{}", rand_id()),
+            client_id: String::new(),
             welcome: Value::Null,
             view: None,
             epoch: 0,
@@ -317,8 +319,10 @@ impl Client {
 
     /// Say hello (resuming from `resume` if given) and take in the welcome and what follows it.
     pub async fn hello(&mut self, resume: Option<(u64, u64)>) -> Value {
-        let mut hello =
-            json!({"type": "hello", "v": 1, "session": self.session, "client": self.client_id});
+        let mut hello = json!({"type": "hello", "v": 1, "session": self.session});
+        if !self.client_id.is_empty() {
+            hello["client"] = json!(self.client_id);
+        }
         if let Some(t) = &self.token {
             hello["token"] = json!(t);
         }
@@ -330,6 +334,10 @@ impl Client {
         let welcome = self.recv().await;
         assert_eq!(welcome["type"], "welcome", "{welcome}");
         self.welcome = welcome.clone();
+        self.client_id = welcome["client"]
+            .as_str()
+            .expect("welcome issues a client secret")
+            .to_owned();
         if welcome["recovered"] == true {
             // The missed updates, then one `order` frame.
             loop {
@@ -453,16 +461,6 @@ pub fn sample(text: &str, name: &str) -> Option<f64> {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-}
-
-fn rand_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// The real `rostrum` binary, serving from a data directory.

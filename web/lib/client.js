@@ -1,7 +1,10 @@
 // One console's connection to its session: hello and resume, the view kept current from
 // snapshots and patches, commands with their answers, and reconnects with backoff and jitter.
 // Commands not yet answered when the connection drops are sent again with the same `req`; the
-// server answers a resend from its record instead of acting twice. In a cluster the welcome names
+// server answers a resend from its record instead of acting twice. The record is keyed by the
+// client secret the server issued in the first `welcome`: it is kept in memory for the life of
+// this Connection and presented in every later hello. Not in storage: a reload starts numbering
+// `req` from 1 again and has no unanswered commands to resend, so it takes a fresh secret. In a cluster the welcome names
 // the other nodes: each reconnect tries the next one, so a node that dies takes no page with it.
 
 import { applyPatch, applyOrder, Diverged } from "./view.js";
@@ -26,12 +29,14 @@ export class Connection extends EventTarget {
 
   /**
    * @param {object} o `url` of /ws, `session` id, capability `token` (null for the public view),
-   *   `clientId` kept by the tab, optional `clock` (a Clock fed with every frame's server time);
-   *   the rest are injectable for tests.
+   *   optional `clock` (a Clock fed with every frame's server time); the rest are injectable for
+   *   tests. (A `clientId` is ignored: the server issues the client's secret.)
    */
-  constructor({ url, session, token = null, clientId, clock = null, WebSocketImpl = globalThis.WebSocket, random = Math.random, setTimeout: setT = (f, ms) => globalThis.setTimeout(f, ms), clearTimeout: clearT = (t) => globalThis.clearTimeout(t), now = Date.now }) {
+  constructor({ url, session, token = null, clock = null, WebSocketImpl = globalThis.WebSocket, random = Math.random, setTimeout: setT = (f, ms) => globalThis.setTimeout(f, ms), clearTimeout: clearT = (t) => globalThis.clearTimeout(t), now = Date.now }) {
     super();
-    Object.assign(this, { url, session, token, clientId, clock });
+    Object.assign(this, { url, session, token, clock });
+    /** The client secret from the server's first welcome, presented on every reconnect. */
+    this.secret = null;
     this.#urls = [url];
     this.view = null;
     this.epoch = null;
@@ -91,7 +96,8 @@ export class Connection extends EventTarget {
   }
 
   #hello() {
-    const hello = { type: "hello", v: 1, session: this.session, client: this.clientId };
+    const hello = { type: "hello", v: 1, session: this.session };
+    if (this.secret) hello.client = this.secret;
     if (this.token) hello.token = this.token;
     if (this.view && this.epoch != null) hello.resume = { epoch: this.epoch, seq: this.seq };
     return hello;
@@ -127,6 +133,7 @@ export class Connection extends EventTarget {
     if (f.server_time != null) this.clock?.observe(f.server_time, this._io.now());
     switch (f.type) {
       case "welcome":
+        if (typeof f.client === "string") this.secret = f.client;
         this.role = f.role;
         if (f.participant != null) this.participant = f.participant;
         if (Array.isArray(f.nodes)) {

@@ -22,7 +22,7 @@ function setup(opts = {}) {
   FakeSocket.all = [];
   const timers = [];
   const conn = new Connection({
-    url: "ws://x/ws", session: "S", token: "T", clientId: "C",
+    url: "ws://x/ws", session: "S", token: "T",
     WebSocketImpl: FakeSocket, random: opts.random ?? (() => 1), now: () => 1000,
     setTimeout: (f, ms) => { timers.push({ f, ms }); return timers.length; }, clearTimeout: () => {},
   });
@@ -33,18 +33,26 @@ function setup(opts = {}) {
 }
 
 const view = { session: {}, requests: {}, queue: [], floor: null };
-const welcome = (extra = {}) => ({ type: "welcome", v: 1, role: "chair", participant: null, epoch: 1, seq: 5, recovered: false, ...extra });
+const welcome = (extra = {}) => ({ type: "welcome", v: 1, role: "chair", participant: null, epoch: 1, seq: 5, recovered: false, client: "c1.SECRET", ...extra });
 
-test("hello carries the token and client id, and a resume once there is a view", () => {
-  const { socket, timers } = setup();
+test("hello carries the token, then the secret the welcome issued and a resume once there is a view", () => {
+  const { conn, socket, timers } = setup();
   socket().open();
-  assert.deepEqual(socket().sent[0], { type: "hello", v: 1, session: "S", client: "C", token: "T" });
+  assert.deepEqual(socket().sent[0], { type: "hello", v: 1, session: "S", token: "T" }, "no client id of its own");
   socket().deliver(welcome());
+  assert.equal(conn.secret, "c1.SECRET");
   socket().deliver({ type: "snapshot", epoch: 1, seq: 5, server_time: 900, view });
   socket().drop();
   timers.at(-1).f();
   socket().open();
+  assert.equal(socket().sent[0].client, "c1.SECRET");
   assert.deepEqual(socket().sent[0].resume, { epoch: 1, seq: 5 });
+  // A server that does not honour it (another secret) issues another: that one is kept.
+  socket().deliver(welcome({ client: "c1.OTHER" }));
+  socket().drop();
+  timers.at(-1).f();
+  socket().open();
+  assert.equal(socket().sent[0].client, "c1.OTHER");
 });
 
 test("unanswered commands are resent with the same req after a reconnect", async () => {
@@ -57,6 +65,7 @@ test("unanswered commands are resent with the same req after a reconnect", async
   socket().drop();
   timers.at(-1).f();
   socket().open();
+  assert.equal(socket().sent[0].client, "c1.SECRET", "the resend comes from the same sender");
   socket().deliver(welcome({ recovered: true }));
   assert.deepEqual(socket().sent.at(-1), { type: "raise_hand", req: 1 }, "the same req");
   socket().deliver({ type: "ack", req: 1, seq: 6 });

@@ -6,6 +6,7 @@ use super::*;
 use crate::queue::{
     Actor, Command, Modality, Policy, Profile, RequestKind, State, TimeLimits, decide,
 };
+use crate::store::Replay;
 
 /// A session's opening events and a few more, decided by the core.
 pub(super) fn session_events(extra: usize) -> Vec<Event> {
@@ -65,9 +66,12 @@ async fn appends_are_conditional_and_survive_a_reopen() {
             log.create(&m, &events[..1]).await,
             Err(StoreError::Exists(m.id))
         );
-        assert_eq!(log.append(m.id, 1, 0, &events[1..3]).await, Ok(3));
         assert_eq!(
-            log.append(m.id, 1, 0, &events[3..]).await,
+            log.append(m.id, 1, &Origin::default(), &events[1..3]).await,
+            Ok(3)
+        );
+        assert_eq!(
+            log.append(m.id, 1, &Origin::default(), &events[3..]).await,
             Err(StoreError::Conflict {
                 expected: 1,
                 actual: 3
@@ -75,12 +79,12 @@ async fn appends_are_conditional_and_survive_a_reopen() {
             "a stale writer is refused"
         );
         assert_eq!(
-            log.append(m.id, 3, 0, &events[3..]).await,
+            log.append(m.id, 3, &Origin::default(), &events[3..]).await,
             Ok(events.len() as u64)
         );
         let other = SessionId::random();
         assert_eq!(
-            log.append(other, 0, 0, &events[..1]).await,
+            log.append(other, 0, &Origin::default(), &events[..1]).await,
             Err(StoreError::UnknownSession(other))
         );
     }
@@ -112,7 +116,9 @@ async fn concurrent_appends_across_sessions_all_land() {
             let m = meta();
             log.create(&m, &events[..1]).await.unwrap();
             for (i, e) in events[1..].chunks(2).enumerate() {
-                log.append(m.id, 1 + 2 * i as u64, 0, e).await.unwrap();
+                log.append(m.id, 1 + 2 * i as u64, &Origin::default(), e)
+                    .await
+                    .unwrap();
             }
             m.id
         }));
@@ -185,7 +191,7 @@ async fn damaged_records_are_detected_and_refused_until_repaired() {
             "{how}: the epoch moves on"
         );
         assert_eq!(
-            log.append(m.id, 3, 0, &events[3..4]).await,
+            log.append(m.id, 3, &Origin::default(), &events[3..4]).await,
             Ok(4),
             "{how}: and it goes on"
         );
@@ -233,7 +239,10 @@ async fn a_full_database_refuses_appends_and_keeps_serving_reads() {
     log.create(&m, &events[..1]).await.unwrap();
     let mut tip = 1;
     let failure = loop {
-        match log.append(m.id, tip, 0, &events[1..]).await {
+        match log
+            .append(m.id, tip, &Origin::default(), &events[1..])
+            .await
+        {
             Ok(t) => tip = t,
             Err(e) => break e,
         }
@@ -246,7 +255,7 @@ async fn a_full_database_refuses_appends_and_keeps_serving_reads() {
     let stored = log.load(m.id, 0).await.unwrap();
     assert_eq!(stored.len() as u64, tip, "nothing half-written");
     assert_eq!(
-        log.append(m.id, tip + 1, 0, &events[1..2])
+        log.append(m.id, tip + 1, &Origin::default(), &events[1..2])
             .await
             .unwrap_err(),
         StoreError::Conflict {
@@ -279,4 +288,97 @@ fn an_unwritable_directory_is_refused_with_a_clear_error() {
         err.to_string().contains(&file.path().display().to_string()),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn answers_are_recorded_with_their_events_kept_for_an_hour_and_cut_by_repair() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = session_events(4);
+    let m = meta();
+    let by = |req| Origin {
+        req,
+        sender: Some("s1".into()),
+    };
+    {
+        let log = open(dir.path());
+        log.create(&m, &events[..1]).await.unwrap();
+        log.append(m.id, 1, &by(1), &events[1..3]).await.unwrap();
+        // A stale append stores neither its events nor its answer.
+        assert!(log.append(m.id, 1, &by(9), &events[3..]).await.is_err());
+        log.append(m.id, 3, &Origin::default(), &events[3..5])
+            .await
+            .unwrap();
+    }
+    let log = open(dir.path());
+    let all = log.answers(m.id, Timestamp(0)).await.unwrap();
+    let expected = Recorded {
+        sender: "s1".into(),
+        req: 1,
+        seq: 3,
+        participant: Some(ParticipantId(0)), // a proxy is a participant
+        at: events[2].at,
+    };
+    assert_eq!(
+        all,
+        std::slice::from_ref(&expected),
+        "one answer: the append's last seq"
+    );
+    assert_eq!(
+        log.replay(m.id, Timestamp(0)).await.unwrap(),
+        Replay {
+            events: events[..5].to_vec(),
+            answers: vec![expected],
+        }
+    );
+    assert_eq!(
+        log.answers(m.id, Timestamp(events[2].at.0 + 1))
+            .await
+            .unwrap(),
+        []
+    );
+    // An answer an hour younger than another drops it, without touching any event.
+    let mut late = events[5..].to_vec();
+    for e in &mut late {
+        e.at = Timestamp(e.at.0 + ANSWERS_KEPT_MS + 1);
+    }
+    log.append(m.id, 5, &by(2), &late).await.unwrap();
+    let left = log.answers(m.id, Timestamp(0)).await.unwrap();
+    assert_eq!(left.iter().map(|a| a.req).collect::<Vec<_>>(), [2]);
+    assert_eq!(log.load(m.id, 0).await.unwrap().len(), events.len());
+    // Repair cuts the log back: an answer naming a seq that is gone goes with it.
+    damage(
+        dir.path(),
+        m.id,
+        4,
+        "UPDATE events SET checksum = checksum + 1 WHERE session = ?1 AND seq = ?2",
+    );
+    assert_eq!(log.repair(m.id).await, Ok(3));
+    assert_eq!(log.answers(m.id, Timestamp(0)).await.unwrap(), []);
+}
+
+#[test]
+fn a_schema_1_file_is_migrated_keeping_its_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Connection::open(dir.path().join(FILE)).unwrap();
+    c.execute_batch(
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, epoch INTEGER NOT NULL, key_epoch INTEGER NOT NULL) WITHOUT ROWID;
+         CREATE TABLE events (session TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, checksum INTEGER NOT NULL, PRIMARY KEY (session, seq)) WITHOUT ROWID;
+         INSERT INTO sessions VALUES ('x', 1, 1, 1);
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(c);
+    drop(open(dir.path()));
+    let c = Connection::open(dir.path().join(FILE)).unwrap();
+    let version: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let kept: i64 = c
+        .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))
+        .unwrap();
+    let answers: i64 = c
+        .query_row("SELECT COUNT(*) FROM answers", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((kept, answers), (1, 0));
 }
