@@ -30,6 +30,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once at start: the size of the serve variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Serve the hub, the API and the consoles.
@@ -285,6 +287,21 @@ pub struct ServeArgs {
     /// behind one address).
     #[arg(long, env = "ROSTRUM_MAX_CONNECTIONS_PER_IP", default_value_t = 1000)]
     pub max_connections_per_ip: u32,
+    /// TCP connections per client address, plain HTTP and WebSockets together; past it, 429
+    /// `too_many_connections` and close. Not applied with `--trust-proxy-headers`: every
+    /// connection then comes from the proxy, which is where clients are counted.
+    #[arg(long, env = "ROSTRUM_MAX_TCP_PER_IP", default_value_t = 1000)]
+    pub max_tcp_per_ip: u32,
+    /// Seconds a client has to send a request's headers, and the longest an idle keep-alive
+    /// connection is kept open.
+    #[arg(long, env = "ROSTRUM_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take to be read and answered (a slow body included); past it, 408.
+    #[arg(long, env = "ROSTRUM_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Seconds a new WebSocket has to say hello before it is closed with 1008.
+    #[arg(long, env = "ROSTRUM_HELLO_TIMEOUT_SECS", default_value_t = 10)]
+    pub hello_timeout_secs: u64,
     /// API requests per second per client address, on average.
     #[arg(long, env = "ROSTRUM_API_PER_SEC", default_value_t = 10)]
     pub api_per_sec: u32,
@@ -330,6 +347,12 @@ pub struct HttpLimits {
     pub api_burst: u32,
     /// Trust `X-Real-IP` / `X-Forwarded-For` for the client address.
     pub trust_proxy_headers: bool,
+    /// TCP connections per peer address (not applied behind a trusted proxy).
+    pub max_tcp_per_ip: u32,
+    /// Time to send a request's headers; also the longest idle keep-alive.
+    pub header_timeout: Duration,
+    /// Time to read and answer a request.
+    pub request_timeout: Duration,
     /// The CSP `frame-ancestors` source list.
     pub frame_ancestors: String,
     /// The token `/metrics` asks for (the admin token when none is set).
@@ -430,6 +453,9 @@ impl Settings {
                 api_per_sec: 10,
                 api_burst: 50,
                 trust_proxy_headers: false,
+                max_tcp_per_ip: 1000,
+                header_timeout: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(30),
                 metrics_token: None,
                 frame_ancestors: "'none'".into(),
                 connect_src: String::new(),
@@ -471,8 +497,12 @@ impl ServeArgs {
         if self.resume_window == 0 || self.lag_capacity == 0 {
             bail!("--resume-window and --lag-capacity must be at least 1");
         }
-        if self.ping_secs == 0 {
-            bail!("--ping-secs must be at least 1");
+        if self.ping_secs == 0
+            || self.header_timeout_secs == 0
+            || self.request_timeout_secs == 0
+            || self.hello_timeout_secs == 0
+        {
+            bail!("--ping-secs and the timeouts must be at least 1 s");
         }
         let public_url = self
             .public_url
@@ -504,6 +534,7 @@ impl ServeArgs {
             || self.api_per_sec == 0
             || self.api_burst == 0
             || self.max_connections_per_ip == 0
+            || self.max_tcp_per_ip == 0
         {
             bail!("rates, bursts and connection limits must be at least 1");
         }
@@ -552,11 +583,15 @@ impl ServeArgs {
         s.ws.messages_per_sec = self.messages_per_sec;
         s.ws.message_burst = self.message_burst;
         s.ws.max_connections_per_ip = self.max_connections_per_ip;
+        s.ws.hello_timeout = Duration::from_secs(self.hello_timeout_secs);
         s.ws.allowed_origins = origins;
         s.http = HttpLimits {
             api_per_sec: self.api_per_sec,
             api_burst: self.api_burst,
             trust_proxy_headers: self.trust_proxy_headers,
+            max_tcp_per_ip: self.max_tcp_per_ip,
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
             metrics_token: self.metrics_token.clone(),
             frame_ancestors: frame_ancestors.to_owned(),
             connect_src,

@@ -26,6 +26,8 @@ use crate::store::StoreError;
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
+const PROTOCOL: u16 = 1002;
+const INVALID_DATA: u16 = 1007;
 const POLICY: u16 = 1008;
 const TOO_BIG: u16 = 1009;
 const INTERNAL: u16 = 1011;
@@ -80,7 +82,14 @@ async fn await_hello(socket: &mut WebSocket, svc: &Shared) -> Option<Hello> {
                 metrics::hot().frames_in.increment(1);
                 t
             }
-            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(Message::Close(_)) => {
+                echo_close(socket).await;
+                return None;
+            }
+            Err(e) => {
+                fail(socket, e, svc).await;
+                return None;
+            }
             Ok(_) => continue,
         };
         if allowed == 0 {
@@ -284,11 +293,13 @@ impl Conn {
                             self.send(Message::Text(protocol::wire_error(None, &e).into())).await?;
                         }
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                        Some(Ok(Message::Close(_))) | None => return Ok(()),
+                        Some(Ok(Message::Close(_))) => {
+                            echo_close(&mut self.socket).await;
+                            return Ok(());
+                        }
+                        None => return Ok(()),
                         Some(Err(e)) => {
-                            if too_big(e) {
-                                let _ = close(&mut self.socket, TOO_BIG, "message too big").await;
-                            }
+                            fail(&mut self.socket, e, &self.svc).await;
                             return Err(Closed);
                         }
                     }
@@ -576,9 +587,46 @@ fn nonzero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
-/// Whether a read failed because the message was over the limit.
-fn too_big(e: axum::Error) -> bool {
-    e.into_inner()
-        .downcast_ref::<tungstenite::Error>()
-        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+/// The close code (RFC 6455, section 7.4.1) for a read that failed on the client's bytes: 1009
+/// for a message or a single frame over the limit, 1007 for a text message that is not UTF-8,
+/// 1002 for a broken frame (reserved bits or opcodes, an unmasked frame, a fragmented or long
+/// control frame...). None when the connection itself failed: nobody is left to tell.
+fn close_code(e: &tungstenite::Error) -> Option<(u16, &'static str)> {
+    use tungstenite::error::ProtocolError as P;
+    match e {
+        tungstenite::Error::Capacity(_) => Some((TOO_BIG, "message too big")),
+        tungstenite::Error::Utf8(_) => Some((INVALID_DATA, "text is not UTF-8")),
+        tungstenite::Error::Protocol(
+            P::ResetWithoutClosingHandshake | P::SendAfterClosing | P::ReceivedAfterClosing,
+        ) => None,
+        tungstenite::Error::Protocol(_) => Some((PROTOCOL, "protocol error")),
+        _ => None,
+    }
+}
+
+/// Fail the connection after a bad read: close with the code that says why, then keep the
+/// socket open (without reading) for the close grace, so the client reads our close before the
+/// socket is dropped. A frame over the limit is refused from its header, its payload unread; a
+/// socket dropped at once with unread bytes sends a reset, which may reach the client before
+/// our close does. Reading the payload to drain it would buffer all of it, so we wait instead.
+async fn fail(socket: &mut WebSocket, e: axum::Error, svc: &Shared) {
+    let Some(e) = e.into_inner().downcast::<tungstenite::Error>().ok() else {
+        return;
+    };
+    let Some((code, reason)) = close_code(&e) else {
+        return;
+    };
+    tracing::debug!(code, error = %e, "failing a connection on a bad frame");
+    if close(socket, code, reason).await.is_ok() {
+        tokio::select! {
+            () = tokio::time::sleep(CLOSE_GRACE) => {}
+            () = svc.cancel.cancelled() => {}
+        }
+    }
+}
+
+/// Send the answer to the client's close (tungstenite queues it when the close is read, and
+/// writes it on the next write or flush).
+async fn echo_close(socket: &mut WebSocket) {
+    let _ = timeout(CLOSE_GRACE, socket.flush()).await;
 }

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tracing::Instrument;
 
+use axum::Extension;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -19,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::http::ApiError;
 use crate::limits::client_ip;
+use crate::server::TcpSlot;
 use crate::service::Shared;
 
 /// `GET /ws`: check the origin and the client's socket count before upgrading; then upgrade with
@@ -30,6 +32,7 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(svc): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    tcp: Option<Extension<TcpSlot>>,
     headers: HeaderMap,
 ) -> Response {
     let limits = &svc.settings.ws;
@@ -78,7 +81,7 @@ pub async fn upgrade(
             tracker.track_future(Instrument::instrument(
                 async move {
                     connection::run(socket, svc).await;
-                    drop(slot);
+                    drop((slot, tcp));
                 },
                 span,
             ))
