@@ -243,8 +243,9 @@ pub struct ServeArgs {
     /// The link-signing secret, hex (at least 32 bytes); generated at first start when not given.
     #[arg(long, env = "ROSTRUM_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
-    /// Largest WebSocket message accepted, in bytes; larger closes the connection with 1009.
-    #[arg(long, env = "ROSTRUM_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024)]
+    /// Largest WebSocket message accepted, in bytes; larger closes the connection with 1009. At
+    /// least the longest text the core accepts at four bytes a character (41,024).
+    #[arg(long, env = "ROSTRUM_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
     pub max_message_bytes: usize,
     /// Updates each session keeps for clients that reconnect.
     #[arg(long, env = "ROSTRUM_RESUME_WINDOW", default_value_t = 1024)]
@@ -440,7 +441,7 @@ impl Settings {
             admin_token: admin_token.to_owned(),
             keys: Keys::generate(),
             ws: WsLimits {
-                max_message_bytes: 16 * 1024,
+                max_message_bytes: 64 * 1024,
                 hello_timeout: Duration::from_secs(10),
                 ping_every: Duration::from_secs(30),
                 write_timeout: Duration::from_secs(10),
@@ -491,8 +492,11 @@ struct Secrets {
 impl ServeArgs {
     /// Validate and resolve (reading or creating the data directory's secrets).
     pub fn settings(&self) -> anyhow::Result<Settings> {
-        if !(1024..=1024 * 1024).contains(&self.max_message_bytes) {
-            bail!("--max-message-bytes must be between 1 KiB and 1 MiB");
+        let least = crate::queue::text::MESSAGE_MIN_BYTES;
+        if !(least..=1024 * 1024).contains(&self.max_message_bytes) {
+            bail!(
+                "--max-message-bytes must be between {least} (the longest text the core accepts, in any script) and 1 MiB"
+            );
         }
         if self.resume_window == 0 || self.lag_capacity == 0 {
             bail!("--resume-window and --lag-capacity must be at least 1");

@@ -21,6 +21,42 @@ pub const TITLE_MAX: usize = 200;
 pub const URL_MAX: usize = 2_048;
 /// Longest "key takeaways" text of the report.
 pub const TAKEAWAYS_MAX: usize = 10_000;
+/// Most bytes one accepted character takes in a JSON message: four for a character outside the
+/// Basic Multilingual Plane (an emoji, a rare Chinese character) sent as UTF-8, three for the
+/// rest of Chinese, two for Arabic or Russian, or for an escaped quote, backslash, tab or line
+/// break. (Other control characters, which JSON escapes in six bytes, are refused.)
+pub const WIRE_BYTES_PER_CHAR: usize = 4;
+
+/// Room for a message's JSON around its longest text: the type, `req`, field names.
+pub const ENVELOPE_BYTES: usize = 1024;
+
+/// The smallest WebSocket message limit that carries every text the core accepts, written in
+/// any script: the longest field, the takeaways, at four bytes a character, plus its envelope.
+/// The service refuses to start with a smaller `--max-message-bytes`, so no text that passes
+/// the core's limit (and the pages' `maxlength`, which are the same numbers, see
+/// [`PAGE_FIELDS`]) can close the socket.
+pub const MESSAGE_MIN_BYTES: usize = WIRE_BYTES_PER_CHAR * TAKEAWAYS_MAX + ENVELOPE_BYTES;
+
+/// The pages' text inputs (by element id) and the limit in characters each must carry as its
+/// `maxlength`: one table, checked against `web/pages` by a test. (`maxlength` counts UTF-16
+/// units, so a page never lets through more characters than the core accepts.)
+pub const PAGE_FIELDS: &[(&str, usize)] = &[
+    ("name", NAME_MAX),
+    ("relay-name", NAME_MAX),
+    ("proxy-name", NAME_MAX),
+    ("affiliation", AFFILIATION_MAX),
+    ("relay-aff", AFFILIATION_MAX),
+    ("proxy-aff", AFFILIATION_MAX),
+    ("note", NOTE_MAX),
+    ("proxy-note", NOTE_MAX),
+    ("relay-text", TEXT_MAX),
+    ("takeaways", TAKEAWAYS_MAX),
+    ("agenda-items", TAKEAWAYS_MAX),
+    ("link-title", TITLE_MAX),
+    ("title", TITLE_MAX),
+    ("link-url", URL_MAX),
+];
+
 /// Largest hub head count.
 pub const HEAD_COUNT_MAX: u32 = 100_000;
 

@@ -226,13 +226,13 @@ async fn websocket_protocol_errors_get_their_rfc_6455_close_codes() {
     let mut bad_utf8 = br#"{"type":"hello","v":1,"session":""#.to_vec();
     bad_utf8.extend_from_slice(&[0xc3, 0x28, b'"', b'}']);
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
-        ("one 20 KiB frame", text(&vec![b' '; 20 * 1024]), 1009),
-        ("one 200 KiB frame", text(&vec![b' '; 200 * 1024]), 1009),
+        ("one 65 KiB frame", text(&vec![b' '; 65 * 1024]), 1009),
+        ("one 1 MiB frame", text(&vec![b' '; 1024 * 1024]), 1009),
         (
-            "fragments over 16 KiB",
+            "fragments over 64 KiB",
             [
-                frame(0x01, &[b' '; 10 * 1024], Some([9; 4])),
-                frame(0x80, &[b' '; 10 * 1024], Some([9; 4])),
+                frame(0x01, &[b' '; 40 * 1024], Some([9; 4])),
+                frame(0x80, &[b' '; 40 * 1024], Some([9; 4])),
             ]
             .concat(),
             1009,
@@ -338,4 +338,53 @@ fn parse_close(bytes: &[u8]) -> Option<u16> {
         at += head + len;
     }
     None
+}
+
+#[tokio::test]
+async fn text_limits_have_one_source_core_pages_and_socket() {
+    use rostrum::queue::text;
+    // The pages' maxlength is the core's limit, field by field.
+    let pages: String = ["join", "console", "organize"]
+        .iter()
+        .map(|p| std::fs::read_to_string(format!("web/pages/{p}.html")).unwrap())
+        .collect();
+    for (id, chars) in text::PAGE_FIELDS {
+        let at = pages
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no #{id}"));
+        let tag = &pages[pages[..at].rfind('<').unwrap()..at + pages[at..].find('>').unwrap()];
+        assert!(
+            tag.contains(&format!("maxlength=\"{chars}\"")),
+            "#{id} must have maxlength {chars}: {tag}"
+        );
+    }
+    // Every accepted character fits in four bytes of JSON, so the socket's limit carries the
+    // longest text in any script.
+    for c in ['长', 'ж', 'م', '😀', '"', '\\', '\n', '\t', 'a'] {
+        assert!(json!(c.to_string()).to_string().len() - 2 <= text::WIRE_BYTES_PER_CHAR);
+    }
+    assert!(
+        rostrum::config::Settings::new("http://x", "t")
+            .ws
+            .max_message_bytes
+            >= text::MESSAGE_MIN_BYTES
+    );
+
+    // Through the socket: the longest takeaways in Chinese, Russian, Arabic, emoji and quotes
+    // are taken; one character more is refused with a code, and the socket stays.
+    let app = spawn_app().await;
+    let s = app.create_session(json!({"title": "Long texts"})).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    for c in ['长', 'ж', 'م', '😀', '"'] {
+        let long: String = std::iter::repeat_n(c, text::TAKEAWAYS_MAX).collect();
+        chair
+            .ok(json!({"type": "set_takeaways", "text": long}))
+            .await;
+        let longer = format!("{long}{c}");
+        let v = chair
+            .refused(json!({"type": "set_takeaways", "text": longer}), "invalid")
+            .await;
+        assert!(v["message"].as_str().unwrap().contains("takeaways"), "{v}");
+    }
+    chair.ok(json!({"type": "reopen_list"})).await;
 }
