@@ -36,12 +36,17 @@ pub async fn run(
     };
     let grace = settings.shutdown_grace;
     let api_limiter = crate::http::guard::api_limiter(&settings.http);
+    let room_attempts = crate::attempts::RoomAttempts::new(
+        settings.ws.room_attempts_per_ip,
+        settings.ws.room_attempts_per_session,
+    );
     let svc = Arc::new(Service {
         hub: Hub::new(rt),
         settings,
         cancel: cancel.clone(),
         connections: TaskTracker::new(),
         per_ip: Arc::default(),
+        room_attempts,
         api_limiter,
     });
     let router = crate::http::router(svc.clone());
@@ -53,7 +58,10 @@ pub async fn run(
             loop {
                 tokio::select! {
                     () = cancel.cancelled() => break,
-                    _ = tick.tick() => svc.api_limiter.retain_recent(),
+                    _ = tick.tick() => {
+                        svc.api_limiter.retain_recent();
+                        svc.room_attempts.forget_old(svc.now().0);
+                    }
                 }
             }
         }

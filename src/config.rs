@@ -303,6 +303,14 @@ pub struct ServeArgs {
     /// Seconds a new WebSocket has to say hello before it is closed with 1008.
     #[arg(long, env = "ROSTRUM_HELLO_TIMEOUT_SECS", default_value_t = 10)]
     pub hello_timeout_secs: u64,
+    /// Wrong room codes one client address may send per minute; past it, `too_many_attempts`
+    /// until the minute ends.
+    #[arg(long, env = "ROSTRUM_ROOM_ATTEMPTS_PER_IP", default_value_t = 10)]
+    pub room_attempts_per_ip: u32,
+    /// Wrong room codes per session per minute from every address together; past it, addresses
+    /// that already sent a wrong code wait for the next minute (the others are not held back).
+    #[arg(long, env = "ROSTRUM_ROOM_ATTEMPTS_PER_SESSION", default_value_t = 60)]
+    pub room_attempts_per_session: u32,
     /// API requests per second per client address, on average.
     #[arg(long, env = "ROSTRUM_API_PER_SEC", default_value_t = 10)]
     pub api_per_sec: u32,
@@ -335,6 +343,10 @@ pub struct WsLimits {
     pub message_burst: u32,
     /// Open connections per client address.
     pub max_connections_per_ip: u32,
+    /// Wrong room codes per client address per minute.
+    pub room_attempts_per_ip: u32,
+    /// Wrong room codes per session per minute, from every address together.
+    pub room_attempts_per_session: u32,
     /// Origins allowed to open WebSockets (`scheme://host[:port]`, as browsers send them).
     pub allowed_origins: Vec<String>,
 }
@@ -448,6 +460,8 @@ impl Settings {
                 messages_per_sec: 10,
                 message_burst: 20,
                 max_connections_per_ip: 1000,
+                room_attempts_per_ip: 10,
+                room_attempts_per_session: 60,
                 allowed_origins: vec![origin],
             },
             http: HttpLimits {
@@ -539,6 +553,8 @@ impl ServeArgs {
             || self.api_burst == 0
             || self.max_connections_per_ip == 0
             || self.max_tcp_per_ip == 0
+            || self.room_attempts_per_ip == 0
+            || self.room_attempts_per_session == 0
         {
             bail!("rates, bursts and connection limits must be at least 1");
         }
@@ -588,6 +604,8 @@ impl ServeArgs {
         s.ws.message_burst = self.message_burst;
         s.ws.max_connections_per_ip = self.max_connections_per_ip;
         s.ws.hello_timeout = Duration::from_secs(self.hello_timeout_secs);
+        s.ws.room_attempts_per_ip = self.room_attempts_per_ip;
+        s.ws.room_attempts_per_session = self.room_attempts_per_session;
         s.ws.allowed_origins = origins;
         s.http = HttpLimits {
             api_per_sec: self.api_per_sec,

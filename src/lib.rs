@@ -14,7 +14,8 @@
 //! - [`auth`] signs and checks the capability tokens of role links.
 //! - [`ws`] is the per-connection task; [`http`] the routes; [`service`] what they share;
 //!   [`limits`] who a client is and how many sockets it holds; [`server`] the accept loop
-//!   (connections per address, header and idle timeouts).
+//!   (connections per address, header and idle timeouts); [`attempts`] counts wrong room
+//!   codes per address and per session.
 //! - [`export`] turns a log into NDJSON and a CSV of turns; [`report`] into the session report;
 //!   [`simulate`] plays synthetic sessions under each policy through the same core.
 //! - [`config`] is the command line and its validated settings; [`app`] wires it all and
@@ -22,6 +23,7 @@
 //!   running server's API.
 
 pub mod app;
+pub mod attempts;
 pub mod auth;
 pub mod bench;
 pub mod config;

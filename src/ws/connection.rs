@@ -1,6 +1,7 @@
 //! One connection's life: hello, then a loop over the socket, the session's updates, pings
 //! and shutdown.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,13 +14,13 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{MissedTickBehavior, interval, timeout};
 
-use crate::auth::{Capability, Role, SessionId};
+use crate::auth::{Capability, Role, RoomCode, SessionId};
 use crate::metrics;
 use crate::protocol::{
     self, Audience, Caller, Hello, Incoming, Outgoing, Resume, VERSION, WireCommand, WireError,
     encode,
 };
-use crate::queue::{Actor, Command};
+use crate::queue::{Actor, Command, Modality};
 use crate::service::Shared;
 use crate::session::{Answer, Frame, Gate, SessionHandle, Subscription};
 use crate::store::StoreError;
@@ -44,7 +45,7 @@ const CLIENT_ID_MAX: usize = 64;
 /// The socket failed or the peer went away: end the connection.
 struct Closed;
 
-pub(super) async fn run(mut socket: WebSocket, svc: Shared) {
+pub(super) async fn run(mut socket: WebSocket, svc: Shared, ip: IpAddr) {
     let cancel = svc.cancel.clone();
     let waited = tokio::select! {
         waited = timeout(svc.settings.ws.hello_timeout, Box::pin(await_hello(&mut socket, &svc))) => waited,
@@ -64,7 +65,7 @@ pub(super) async fn run(mut socket: WebSocket, svc: Shared) {
     };
     // The hello's and the commands' futures are boxed: they run once or rarely, and unboxed
     // they would size every idle connection's task for their largest moment.
-    let mut conn = match Box::pin(Conn::start(socket, svc, hello)).await {
+    let mut conn = match Box::pin(Conn::start(socket, svc, hello, ip)).await {
         Ok(conn) => conn,
         Err(()) => return,
     };
@@ -148,6 +149,8 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), ax
 struct Conn {
     socket: WebSocket,
     svc: Shared,
+    /// The client's address (the peer's, or a trusted proxy's report).
+    ip: IpAddr,
     session: SessionId,
     handle: SessionHandle,
     caller: Caller,
@@ -168,7 +171,12 @@ struct Conn {
 
 impl Conn {
     /// Check the hello and subscribe; on failure the client is told why and the socket closed.
-    async fn start(mut socket: WebSocket, svc: Shared, hello: Hello) -> Result<Self, ()> {
+    async fn start(
+        mut socket: WebSocket,
+        svc: Shared,
+        hello: Hello,
+        ip: IpAddr,
+    ) -> Result<Self, ()> {
         match admit(&svc, &hello).await {
             Ok((session, handle, caller, link_epoch)) => {
                 let audience = match caller {
@@ -203,6 +211,7 @@ impl Conn {
                     _counted: metrics::ConnectionGauge::open(role),
                     socket,
                     svc,
+                    ip,
                     session,
                     handle,
                     caller,
@@ -420,13 +429,17 @@ impl Conn {
             Ok(Incoming::Command { req, command }) => {
                 let in_room = match &command {
                     WireCommand::Join {
-                        room: Some(code), ..
-                    } => {
-                        let now = self.svc.now().0;
-                        self.svc
-                            .settings
-                            .keys
-                            .room_code_valid(self.session, code, now)
+                        room: Some(code),
+                        profile,
+                    } if self.caller == Caller::Newcomer
+                        && profile.modality == Modality::Onsite =>
+                    {
+                        if let Err(e) = self.room_code(code) {
+                            return self
+                                .send(Message::Text(refused(Some(req), &e).into()))
+                                .await;
+                        }
+                        true
                     }
                     _ => false,
                 };
@@ -441,6 +454,30 @@ impl Conn {
             }
         };
         self.send(Message::Text(reply.into())).await
+    }
+
+    /// Check a room code typed (or scanned) to join as onsite, within the attempts allowed to
+    /// this address for this session; only wrong codes are counted (an expired one was seen).
+    fn room_code(&self, code: &str) -> Result<(), WireError> {
+        let now = self.svc.now().0;
+        let attempts = &self.svc.room_attempts;
+        attempts
+            .admit(self.ip, self.session, now)
+            .map_err(|retry_after_ms| WireError::TooManyAttempts { retry_after_ms })?;
+        match self
+            .svc
+            .settings
+            .keys
+            .room_code_check(self.session, code, now)
+        {
+            RoomCode::Current => Ok(()),
+            RoomCode::Expired => Err(WireError::RoomCodeExpired),
+            RoomCode::Wrong => {
+                attempts.wrong(self.ip, self.session, now);
+                tracing::info!(session = %self.session, ip = %self.ip, "wrong room code");
+                Err(WireError::WrongRoomCode)
+            }
+        }
     }
 
     /// Submit a command and phrase the answer; a `join` turns a newcomer into a participant

@@ -80,7 +80,7 @@ pub async fn upgrade(
             let tracker = svc.connections.clone();
             tracker.track_future(Instrument::instrument(
                 async move {
-                    connection::run(socket, svc).await;
+                    connection::run(socket, svc, ip).await;
                     drop((slot, tcp));
                 },
                 span,

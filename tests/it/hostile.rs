@@ -388,3 +388,124 @@ async fn text_limits_have_one_source_core_pages_and_socket() {
     }
     chair.ok(json!({"type": "reopen_list"})).await;
 }
+
+/// A WebSocket from the loopback address `from`, said hello to `session` with `token`.
+async fn ws_from(
+    app: &App,
+    from: &str,
+    session: &str,
+    token: &str,
+) -> tokio_tungstenite::WebSocketStream<TcpStream> {
+    use futures_util::SinkExt;
+    let tcp = tcp_from(app, from).await;
+    let (mut ws, _) = tokio_tungstenite::client_async(&app.ws_url, tcp)
+        .await
+        .unwrap();
+    let hello = json!({"type": "hello", "v": 1, "session": session, "token": token});
+    ws.send(hello.to_string().into()).await.unwrap();
+    ws
+}
+
+/// Send `cmd` with `req` and return the answer to it.
+async fn answer(
+    ws: &mut tokio_tungstenite::WebSocketStream<TcpStream>,
+    req: u64,
+    cmd: Value,
+) -> Value {
+    use futures_util::{SinkExt, StreamExt};
+    let mut cmd = cmd;
+    cmd["req"] = json!(req);
+    ws.send(cmd.to_string().into()).await.unwrap();
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("an answer")
+            .expect("open")
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["req"] == json!(req) {
+                return v;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn room_code_guesses_are_limited_per_address_and_session_and_the_room_still_joins() {
+    let app = spawn_app_with(|s| {
+        s.ws.room_attempts_per_ip = 5;
+        s.ws.room_attempts_per_session = 8;
+    })
+    .await;
+    let s = app.create_session(json!({"title": "Guessed"})).await;
+    let session: rostrum::auth::SessionId = s.id.parse().unwrap();
+    let keys = rostrum::auth::Keys::from_secret(&[7; 32]).unwrap();
+    let now = || {
+        u64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap()
+    };
+    let recent = |t: u64| {
+        (0..=60u64)
+            .map(|b| keys.room_code(session, t.saturating_sub(b * 60_000)))
+            .collect::<Vec<_>>()
+    };
+    let t = now();
+    let seen = recent(t);
+    let wrong: Vec<String> = (0..1_000_000u32)
+        .map(|n| format!("{n:06}"))
+        .filter(|c| !seen.contains(c))
+        .take(20)
+        .collect();
+    let onsite = |room: &str| json!({"type": "join", "room": room, "profile": {"name": "Guest", "modality": "onsite"}});
+    // Don't straddle a minute: the budgets are per minute.
+    let into_minute = t % 60_000;
+    if into_minute > 50_000 {
+        tokio::time::sleep(Duration::from_millis(60_000 - into_minute + 100)).await;
+    }
+
+    // One address, spread over sockets: five wrong codes, then it is held back, even with
+    // the right code (it learns nothing), and told how long to wait.
+    let mut req = 0;
+    for n in 0..5 {
+        let mut ws = ws_from(&app, "127.0.0.1", &s.id, &s.participant).await;
+        req += 1;
+        let v = answer(&mut ws, req, onsite(&wrong[n])).await;
+        assert_eq!(v["code"], "wrong_room_code", "{v}");
+    }
+    let mut ws = ws_from(&app, "127.0.0.1", &s.id, &s.participant).await;
+    let right = keys.room_code(session, now());
+    req += 1;
+    let v = answer(&mut ws, req, onsite(&right)).await;
+    assert_eq!(v["code"], "too_many_attempts", "{v}");
+    assert!(v["retry_after_ms"].as_u64().unwrap() <= 60_000);
+
+    // Another address spends the rest of the session's budget and is held back in turn...
+    let mut other = ws_from(&app, "127.0.0.2", &s.id, &s.participant).await;
+    for n in 5..8 {
+        req += 1;
+        let v = answer(&mut other, req, onsite(&wrong[n])).await;
+        assert_eq!(v["code"], "wrong_room_code", "{v}");
+    }
+    req += 1;
+    let v = answer(&mut other, req, onsite(&wrong[8])).await;
+    assert_eq!(v["code"], "too_many_attempts", "{v}");
+
+    // ...but the room, on an address that typed no wrong code, joins with the code on the
+    // screen; an old code from the last hour is called expired, not wrong.
+    let mut room = ws_from(&app, "127.0.0.3", &s.id, &s.participant).await;
+    let old = keys.room_code(session, now() - 10 * 60_000);
+    if !recent(now())[..2].contains(&old) {
+        req += 1;
+        let v = answer(&mut room, req, onsite(&old)).await;
+        assert_eq!(v["code"], "room_code_expired", "{v}");
+    }
+    req += 1;
+    let v = answer(&mut room, req, onsite(&keys.room_code(session, now()))).await;
+    assert_eq!(v["type"], "ack", "{v}");
+}
