@@ -509,3 +509,56 @@ async fn room_code_guesses_are_limited_per_address_and_session_and_the_room_stil
     let v = answer(&mut room, req, onsite(&keys.room_code(session, now()))).await;
     assert_eq!(v["type"], "ack", "{v}");
 }
+
+#[tokio::test]
+async fn names_a_spreadsheet_would_run_are_neutralised_in_turns_csv_from_the_api_and_the_cli() {
+    let app = spawn_app().await;
+    let s = app.create_session(json!({"title": "Spreadsheet"})).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let names = [
+        "=HYPERLINK(\"http://evil.example\",\"Ana\")",
+        "+1+cmd",
+        "-2+3",
+        "@SUM(A1)",
+    ];
+    for (turn, name) in names.iter().enumerate() {
+        chair
+            .ok(json!({"type": "add_proxy", "profile": {"name": name, "affiliation": "=1+1", "modality": "onsite"}}))
+            .await;
+        chair.ok(json!({"type": "grant", "seen": null})).await;
+        chair.ok(json!({"type": "end_turn", "seen": turn})).await;
+    }
+    let api = reqwest::Client::new()
+        .get(format!("{}/api/sessions/{}/turns.csv", app.url, s.id))
+        .bearer_auth(&s.chair)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+        .args(["export", &s.id, "--format", "csv", "--data-dir"])
+        .arg(app.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let cli = String::from_utf8(out.stdout).unwrap();
+    for csv in [&api, &cli] {
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows.len(), names.len());
+        for (row, name) in rows.iter().zip(names) {
+            assert_eq!(&row[1], format!("'{name}"), "the name, shown as typed");
+            assert_eq!(&row[2], "'=1+1");
+        }
+        // No cell of the file begins with a formula character.
+        for row in &rows {
+            for c in row {
+                assert!(!c.starts_with(['=', '+', '-', '@', '\t', '\r']), "{c}");
+            }
+        }
+    }
+}
