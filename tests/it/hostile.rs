@@ -562,3 +562,61 @@ async fn names_a_spreadsheet_would_run_are_neutralised_in_turns_csv_from_the_api
         }
     }
 }
+
+#[tokio::test]
+async fn second_round_names_are_refused_or_told_apart_on_the_wire() {
+    let app = spawn_app().await;
+    let s = app.create_session(json!({"title": "Names again"})).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let mut joiner = app.connect(&s.id, Some(&s.participant)).await;
+    let stacked = format!("A{}na", "\u{0301}".repeat(79));
+    for (name, affiliation, field) in [
+        ("ᴍoderator", "", "name"),
+        ("M0derator", "", "name"),
+        ("Ana\u{2028}Lima", "", "name"),
+        ("An\u{034F}a", "", "name"),
+        (stacked.as_str(), "", "name"),
+        ("Ana Lima", "Session Chair", "affiliation"),
+        ("Ana Lima", "IGF Secretariat", "affiliation"),
+    ] {
+        let v = joiner
+            .refused(
+                json!({"type": "join", "profile": {"name": name, "affiliation": affiliation}}),
+                "invalid",
+            )
+            .await;
+        let message = v["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("{field}:")), "{name:?}: {v}");
+    }
+    // Twins whose names differ only in spaces or an ignorable mark are told apart for everyone.
+    let mut first = app.connect(&s.id, Some(&s.participant)).await;
+    first.join("Ana Lima", "online").await;
+    first.ok(json!({"type": "raise_hand"})).await;
+    joiner.join("Ana  Lima", "online").await;
+    joiner.ok(json!({"type": "raise_hand"})).await;
+    let mut third = app.connect(&s.id, Some(&s.participant)).await;
+    third.join("ana\u{3000}lima", "online").await;
+    third.ok(json!({"type": "raise_hand"})).await;
+    let mut fourth = app.connect(&s.id, Some(&s.participant)).await;
+    fourth.join("Ana Lima\u{FE0F}", "online").await;
+    fourth.ok(json!({"type": "raise_hand"})).await;
+    chair.sync_to(fourth.seq).await;
+    let mut names: Vec<String> = chair
+        .view
+        .as_ref()
+        .unwrap()
+        .requests
+        .values()
+        .map(|r| r.who.name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "Ana Lima",
+            "Ana Lima (2)",
+            "Ana Lima\u{FE0F} (4)",
+            "ana lima (3)"
+        ],
+    );
+}

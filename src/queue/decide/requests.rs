@@ -200,7 +200,8 @@ impl Decision<'_> {
     ) -> Result<Profile, Refusal> {
         let mut profile = text::profile(profile)?;
         if !self.actor.is_moderator() {
-            names::check_not_reserved(&profile.name)?;
+            names::check_not_reserved("name", &profile.name)?;
+            names::check_not_reserved("affiliation", &profile.affiliation)?;
         }
         profile.name = names::distinct(profile.name, self.s.participants(), renaming);
         Ok(profile)
