@@ -36,6 +36,7 @@ pub async fn run(
     };
     let grace = settings.shutdown_grace;
     let api_limiter = crate::http::guard::api_limiter(&settings.http);
+    let join_limiter = crate::ws::join_limiter(&settings.ws);
     let room_attempts = crate::attempts::RoomAttempts::new(
         settings.ws.room_attempts_per_ip,
         settings.ws.room_attempts_per_session,
@@ -47,6 +48,7 @@ pub async fn run(
         connections: TaskTracker::new(),
         per_ip: Arc::default(),
         room_attempts,
+        join_limiter,
         api_limiter,
     });
     let router = crate::http::router(svc.clone());
@@ -60,6 +62,7 @@ pub async fn run(
                     () = cancel.cancelled() => break,
                     _ = tick.tick() => {
                         svc.api_limiter.retain_recent();
+                        svc.join_limiter.retain_recent();
                         svc.room_attempts.forget_old(svc.now().0);
                     }
                 }

@@ -303,6 +303,10 @@ pub struct ServeArgs {
     /// Seconds a new WebSocket has to say hello before it is closed with 1008.
     #[arg(long, env = "ROSTRUM_HELLO_TIMEOUT_SECS", default_value_t = 10)]
     pub hello_timeout_secs: u64,
+    /// Joins by newcomers one client address may make per minute (all of them at once, too); past
+    /// it, `too_many_joins` with `retry_after_ms`. A venue's Wi-Fi puts a room behind one address.
+    #[arg(long, env = "ROSTRUM_JOINS_PER_MINUTE_PER_IP", default_value_t = 120)]
+    pub joins_per_minute_per_ip: u32,
     /// Wrong room codes one client address may send per minute; past it, `too_many_attempts`
     /// until the minute ends.
     #[arg(long, env = "ROSTRUM_ROOM_ATTEMPTS_PER_IP", default_value_t = 10)]
@@ -345,6 +349,8 @@ pub struct WsLimits {
     pub max_connections_per_ip: u32,
     /// Wrong room codes per client address per minute.
     pub room_attempts_per_ip: u32,
+    /// Newcomers' joins per client address per minute (and at once).
+    pub joins_per_minute_per_ip: u32,
     /// Wrong room codes per session per minute, from every address together.
     pub room_attempts_per_session: u32,
     /// Origins allowed to open WebSockets (`scheme://host[:port]`, as browsers send them).
@@ -461,6 +467,7 @@ impl Settings {
                 message_burst: 20,
                 max_connections_per_ip: 1000,
                 room_attempts_per_ip: 10,
+                joins_per_minute_per_ip: 120,
                 room_attempts_per_session: 60,
                 allowed_origins: vec![origin],
             },
@@ -554,6 +561,7 @@ impl ServeArgs {
             || self.max_connections_per_ip == 0
             || self.max_tcp_per_ip == 0
             || self.room_attempts_per_ip == 0
+            || self.joins_per_minute_per_ip == 0
             || self.room_attempts_per_session == 0
         {
             bail!("rates, bursts and connection limits must be at least 1");
@@ -605,6 +613,7 @@ impl ServeArgs {
         s.ws.max_connections_per_ip = self.max_connections_per_ip;
         s.ws.hello_timeout = Duration::from_secs(self.hello_timeout_secs);
         s.ws.room_attempts_per_ip = self.room_attempts_per_ip;
+        s.ws.joins_per_minute_per_ip = self.joins_per_minute_per_ip;
         s.ws.room_attempts_per_session = self.room_attempts_per_session;
         s.ws.allowed_origins = origins;
         s.http = HttpLimits {

@@ -84,6 +84,11 @@ pub enum WireError {
     RoomCodeExpired,
     #[error("that is not the room's code: check the display")]
     WrongRoomCode,
+    #[error("too many joins from your address: try again in a moment")]
+    TooManyJoins {
+        /// Milliseconds until the address may join again.
+        retry_after_ms: u64,
+    },
     #[error("too many wrong room codes from your address: wait a minute")]
     TooManyAttempts {
         /// Milliseconds until the address may try again.
@@ -125,6 +130,7 @@ impl WireError {
             WireError::RoomCodeExpired => "room_code_expired",
             WireError::WrongRoomCode => "wrong_room_code",
             WireError::TooManyAttempts { .. } => "too_many_attempts",
+            WireError::TooManyJoins { .. } => "too_many_joins",
             WireError::ReadOnly => "forbidden",
             WireError::HelloFirst => "hello_first",
             WireError::HelloTwice => "hello_twice",
@@ -268,7 +274,8 @@ pub fn refusal(req: Option<u64>, r: &Refusal) -> String {
 /// An `error` frame for a wire error.
 pub fn wire_error(req: Option<u64>, e: &WireError) -> String {
     let retry_after_ms = match e {
-        WireError::TooManyAttempts { retry_after_ms } => Some(*retry_after_ms),
+        WireError::TooManyAttempts { retry_after_ms }
+        | WireError::TooManyJoins { retry_after_ms } => Some(*retry_after_ms),
         _ => None,
     };
     encode(&Outgoing::Error {

@@ -449,11 +449,32 @@ impl Conn {
                 ) {
                     (None, _) => refused(Some(req), &WireError::ReadOnly),
                     (_, Err(e)) => refused(Some(req), &e),
-                    (Some(actor), Ok(command)) => self.submit(actor, req, command).await,
+                    (Some(actor), Ok(command)) => match self.join_allowed(&command) {
+                        Ok(()) => self.submit(actor, req, command).await,
+                        Err(e) => refused(Some(req), &e),
+                    },
                 }
             }
         };
         self.send(Message::Text(reply.into())).await
+    }
+
+    /// A newcomer's join, within the joins allowed to this address.
+    fn join_allowed(&self, command: &Command) -> Result<(), WireError> {
+        if self.caller != Caller::Newcomer || !matches!(command, Command::Join { .. }) {
+            return Ok(());
+        }
+        self.svc
+            .join_limiter
+            .check_key(&self.ip)
+            .map_err(|not_until| {
+                let clock = governor::clock::DefaultClock::default();
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(&clock));
+                tracing::info!(session = %self.session, ip = %self.ip, "join refused: too many from one address");
+                WireError::TooManyJoins {
+                    retry_after_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                }
+            })
     }
 
     /// Check a room code typed (or scanned) to join as onsite, within the attempts allowed to

@@ -23,6 +23,16 @@ use crate::limits::client_ip;
 use crate::server::TcpSlot;
 use crate::service::Shared;
 
+/// Newcomers' joins per client address: a token bucket refilled at the configured rate per
+/// minute, as deep as a minute's worth, so a room behind one address can join at once.
+pub fn join_limiter(
+    limits: &crate::config::WsLimits,
+) -> governor::DefaultKeyedRateLimiter<std::net::IpAddr> {
+    let n = std::num::NonZeroU32::new(limits.joins_per_minute_per_ip)
+        .unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(n))
+}
+
 /// `GET /ws`: check the origin and the client's socket count before upgrading; then upgrade with
 /// a small read buffer and the configured message limit (axum's default of 64 MiB is a thousand
 /// times too large for this protocol). Clients send commands of a few hundred bytes, and

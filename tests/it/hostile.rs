@@ -472,10 +472,10 @@ async fn room_code_guesses_are_limited_per_address_and_session_and_the_room_stil
     // One address, spread over sockets: five wrong codes, then it is held back, even with
     // the right code (it learns nothing), and told how long to wait.
     let mut req = 0;
-    for n in 0..5 {
+    for code in &wrong[..5] {
         let mut ws = ws_from(&app, "127.0.0.1", &s.id, &s.participant).await;
         req += 1;
-        let v = answer(&mut ws, req, onsite(&wrong[n])).await;
+        let v = answer(&mut ws, req, onsite(code)).await;
         assert_eq!(v["code"], "wrong_room_code", "{v}");
     }
     let mut ws = ws_from(&app, "127.0.0.1", &s.id, &s.participant).await;
@@ -487,9 +487,9 @@ async fn room_code_guesses_are_limited_per_address_and_session_and_the_room_stil
 
     // Another address spends the rest of the session's budget and is held back in turn...
     let mut other = ws_from(&app, "127.0.0.2", &s.id, &s.participant).await;
-    for n in 5..8 {
+    for code in &wrong[5..8] {
         req += 1;
-        let v = answer(&mut other, req, onsite(&wrong[n])).await;
+        let v = answer(&mut other, req, onsite(code)).await;
         assert_eq!(v["code"], "wrong_room_code", "{v}");
     }
     req += 1;
@@ -618,5 +618,91 @@ async fn second_round_names_are_refused_or_told_apart_on_the_wire() {
             "Ana Lima\u{FE0F} (4)",
             "ana lima (3)"
         ],
+    );
+}
+
+#[tokio::test]
+async fn a_join_flood_is_slowed_per_address_and_the_chair_purges_it_in_bulk() {
+    let app = spawn_app_with(|s| s.ws.joins_per_minute_per_ip = 20).await;
+    let s = app.create_session(json!({"title": "Flooded"})).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    // A real participant, on another address, who raises a hand.
+    let mut ana = ws_from(&app, "127.0.0.2", &s.id, &s.participant).await;
+    let v = answer(
+        &mut ana,
+        1,
+        json!({"type": "join", "profile": {"name": "Ana"}}),
+    )
+    .await;
+    assert_eq!(v["type"], "ack", "{v}");
+    assert_eq!(
+        answer(&mut ana, 2, json!({"type": "raise_hand"})).await["type"],
+        "ack"
+    );
+    // The flood: one address, a socket per join. The first 20 get in, then it is told to wait.
+    let started = Instant::now();
+    let mut bots = Vec::new();
+    let mut refused = None;
+    for n in 0..30 {
+        let mut bot = ws_from(&app, "127.0.0.1", &s.id, &s.participant).await;
+        let v = answer(
+            &mut bot,
+            1,
+            json!({"type": "join", "profile": {"name": format!("Bot {n}")}}),
+        )
+        .await;
+        match v["type"].as_str() {
+            Some("ack") => bots.push(bot),
+            _ => {
+                refused.get_or_insert((n, v));
+            }
+        }
+    }
+    let (first_refused, v) = refused.expect("the flood is slowed");
+    assert_eq!(first_refused, 20);
+    assert_eq!(v["code"], "too_many_joins", "{v}");
+    assert!(v["retry_after_ms"].as_u64().unwrap() > 0);
+    println!(
+        "30 joins from one address in {:.2} s: {} accepted",
+        started.elapsed().as_secs_f64(),
+        bots.len()
+    );
+    // Another address still joins.
+    let mut late = ws_from(&app, "127.0.0.3", &s.id, &s.participant).await;
+    let v = answer(
+        &mut late,
+        1,
+        json!({"type": "join", "profile": {"name": "Bo"}}),
+    )
+    .await;
+    assert_eq!(v["type"], "ack", "{v}");
+    // The chair removes everyone who joined and never raised a hand: the bots, and Bo.
+    let v = chair
+        .ok(json!({"type": "remove_silent", "since": null, "reason": "join flood"}))
+        .await;
+    assert_eq!(v["type"], "ack");
+    for bot in &mut bots {
+        use futures_util::StreamExt;
+        let mut closed_by = None;
+        while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(5), bot.next()).await {
+            if let tokio_tungstenite::tungstenite::Message::Close(Some(f)) = m {
+                closed_by = Some(f.reason.to_string());
+                break;
+            }
+        }
+        assert_eq!(closed_by.as_deref(), Some("revoked"));
+    }
+    // Ana, who raised her hand, stays and keeps her place.
+    chair.sync_to(chair.seq).await;
+    let queue = &chair.view.as_ref().unwrap().queue;
+    assert_eq!(queue.len(), 1);
+    assert_eq!(
+        answer(
+            &mut ana,
+            3,
+            json!({"type": "update_profile", "profile": {"name": "Ana"}})
+        )
+        .await["type"],
+        "ack"
     );
 }

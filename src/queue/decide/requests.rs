@@ -18,6 +18,12 @@ impl Decision<'_> {
                 });
             }
         }
+        let present = self.s.participants().iter().filter(|p| !p.removed).count();
+        if present >= super::super::PARTICIPANTS_MAX {
+            return Err(Refusal::SessionFull {
+                max: super::super::PARTICIPANTS_MAX,
+            });
+        }
         let profile = self.profile(profile, None)?;
         self.one(Fact::ParticipantJoined {
             participant: ParticipantId(next_id(self.s.participants().len())),
