@@ -47,6 +47,7 @@ pub async fn serve(
     stop: CancellationToken,
     grace: Duration,
 ) {
+    warn_if_few_files(limits.max_tcp_per_ip);
     let counts = Arc::new(ConnectionCounts::default());
     let refusing = Arc::new(Semaphore::new(REFUSING_AT_ONCE));
     let tracker = TaskTracker::new();
@@ -143,6 +144,30 @@ fn tune(tcp: &TcpStream) {
     }
     if let Err(e) = socket2::SockRef::from(tcp).set_send_buffer_size(SEND_BUFFER) {
         tracing::debug!(error = %e, "could not set SO_SNDBUF");
+    }
+}
+
+/// Warn when the process may open too few files for one address's allowance and everyone else:
+/// a soft limit of 1,024 (a common default) lets 1,000 idle connections from one address starve
+/// the rest until they time out.
+fn warn_if_few_files(per_ip: u32) {
+    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
+        return;
+    };
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse::<u64>().ok());
+    let wanted = 2 * u64::from(per_ip) + 256;
+    if let Some(soft) = soft
+        && soft < wanted
+    {
+        tracing::warn!(
+            open_files = soft,
+            wanted,
+            "the open-files limit is low for --max-tcp-per-ip: one address could use most of it (raise it: LimitNOFILE, ulimit -n)"
+        );
     }
 }
 
