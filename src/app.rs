@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -14,9 +13,6 @@ use crate::hub::Hub;
 use crate::service::Service;
 use crate::session::Runtime;
 use crate::store::{EventLog, MemoryLog, NatsLog, SqliteLog};
-
-/// Each socket's kernel send buffer, as asked (Linux doubles it).
-const SEND_BUFFER: usize = 24 * 1024;
 
 /// Serve on `listener` until `shutdown` completes. Tests bind port 0 and pick the signal.
 pub async fn run(
@@ -40,12 +36,19 @@ pub async fn run(
     };
     let grace = settings.shutdown_grace;
     let api_limiter = crate::http::guard::api_limiter(&settings.http);
+    let join_limiter = crate::ws::join_limiter(&settings.ws);
+    let room_attempts = crate::attempts::RoomAttempts::new(
+        settings.ws.room_attempts_per_ip,
+        settings.ws.room_attempts_per_session,
+    );
     let svc = Arc::new(Service {
         hub: Hub::new(rt),
         settings,
         cancel: cancel.clone(),
         connections: TaskTracker::new(),
         per_ip: Arc::default(),
+        room_attempts,
+        join_limiter,
         api_limiter,
     });
     let router = crate::http::router(svc.clone());
@@ -57,37 +60,28 @@ pub async fn run(
             loop {
                 tokio::select! {
                     () = cancel.cancelled() => break,
-                    _ = tick.tick() => svc.api_limiter.retain_recent(),
+                    _ = tick.tick() => {
+                        svc.api_limiter.retain_recent();
+                        svc.join_limiter.retain_recent();
+                        svc.room_attempts.forget_old(svc.now().0);
+                    }
                 }
             }
         }
     });
     tracing::info!(addr = %listener.local_addr()?, url = %svc.settings.public_url, "rostrum serving");
-    let stop = cancel.clone();
-    // Updates are small and latency matters more than packing: no Nagle delay. The send buffer
-    // is fixed (Linux doubles the value: 48 KiB), so that a client that stops reading blocks our
-    // writes soon and is dropped after the write timeout, instead of the kernel growing its
-    // buffer to megabytes; 48 KiB is still dozens of updates, and seconds of them.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-        if let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER) {
-            tracing::debug!(error = %e, "could not set SO_SNDBUF");
+    // The shutdown signal cancels everything: the accept loop stops, HTTP connections finish
+    // their request, and sockets and actors (which hyper does not track) are waited for below.
+    tokio::spawn({
+        let cancel = cancel.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            cancel.cancel();
         }
     });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        tracing::info!("shutting down");
-        stop.cancel();
-    })
-    .await?;
-    // axum's graceful shutdown does not wait for upgraded WebSockets: they and the session
-    // actors listen to `cancel` and are waited for here.
+    crate::server::serve(listener, router, &svc.settings.http, cancel.clone(), grace).await;
+    // Upgraded WebSockets and the session actors listen to `cancel` and are waited for here.
     cancel.cancel();
     svc.connections.close();
     sessions.close();

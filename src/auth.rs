@@ -295,6 +295,38 @@ impl Keys {
     }
 }
 
+/// What a typed room code is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomCode {
+    /// This period's code or the last one's: the person was in the room.
+    Current,
+    /// A code the display showed within the last hour: the person was in the room, a while ago.
+    Expired,
+    /// No code the display showed lately: mistyped, or guessed.
+    Wrong,
+}
+
+/// Periods an old code is still told apart as expired rather than wrong (an hour).
+const ROOM_CODE_REMEMBERED: u64 = 60;
+
+impl Keys {
+    /// What `code` is for `session` at `now_ms` (see [`RoomCode`]).
+    pub fn room_code_check(&self, session: SessionId, code: &str, now_ms: u64) -> RoomCode {
+        if self.room_code_valid(session, code, now_ms) {
+            return RoomCode::Current;
+        }
+        let expired = (2..=ROOM_CODE_REMEMBERED).any(|back| {
+            let t = now_ms.saturating_sub(back * ROOM_CODE_PERIOD_MS);
+            secret_matches(&self.room_code(session, t), code.trim())
+        });
+        if expired {
+            RoomCode::Expired
+        } else {
+            RoomCode::Wrong
+        }
+    }
+}
+
 /// Whether `given` equals the secret `expected` (the admin token, a room code), compared in
 /// constant time over SHA-256 digests, so lengths leak nothing either.
 pub fn secret_matches(expected: &str, given: &str) -> bool {
@@ -455,6 +487,27 @@ mod tests {
             "an empty admin token opens nothing"
         );
         assert_ne!(random_token(), random_token());
+    }
+
+    #[test]
+    fn old_codes_are_expired_and_others_wrong() {
+        let keys = Keys::generate();
+        let s = SessionId::random();
+        let t0 = 1_700_000_000_000;
+        let now = keys.room_code(s, t0);
+        let old = keys.room_code(s, t0 - 10 * ROOM_CODE_PERIOD_MS);
+        assert_eq!(keys.room_code_check(s, &now, t0), RoomCode::Current);
+        if old != now {
+            assert_eq!(keys.room_code_check(s, &old, t0), RoomCode::Expired);
+        }
+        let other = (0..1_000_000)
+            .map(|n| format!("{n:06}"))
+            .find(|c| {
+                (0..=ROOM_CODE_REMEMBERED)
+                    .all(|b| *c != keys.room_code(s, t0 - b * ROOM_CODE_PERIOD_MS))
+            })
+            .unwrap();
+        assert_eq!(keys.room_code_check(s, &other, t0), RoomCode::Wrong);
     }
 
     #[test]

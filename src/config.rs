@@ -30,6 +30,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once at start: the size of the serve variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Serve the hub, the API and the consoles.
@@ -241,8 +243,9 @@ pub struct ServeArgs {
     /// The link-signing secret, hex (at least 32 bytes); generated at first start when not given.
     #[arg(long, env = "ROSTRUM_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
-    /// Largest WebSocket message accepted, in bytes; larger closes the connection with 1009.
-    #[arg(long, env = "ROSTRUM_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024)]
+    /// Largest WebSocket message accepted, in bytes; larger closes the connection with 1009. At
+    /// least the longest text the core accepts at four bytes a character (41,024).
+    #[arg(long, env = "ROSTRUM_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
     pub max_message_bytes: usize,
     /// Updates each session keeps for clients that reconnect.
     #[arg(long, env = "ROSTRUM_RESUME_WINDOW", default_value_t = 1024)]
@@ -285,6 +288,33 @@ pub struct ServeArgs {
     /// behind one address).
     #[arg(long, env = "ROSTRUM_MAX_CONNECTIONS_PER_IP", default_value_t = 1000)]
     pub max_connections_per_ip: u32,
+    /// TCP connections per client address, plain HTTP and WebSockets together; past it, 429
+    /// `too_many_connections` and close. Not applied with `--trust-proxy-headers`: every
+    /// connection then comes from the proxy, which is where clients are counted.
+    #[arg(long, env = "ROSTRUM_MAX_TCP_PER_IP", default_value_t = 1000)]
+    pub max_tcp_per_ip: u32,
+    /// Seconds a client has to send a request's headers, and the longest an idle keep-alive
+    /// connection is kept open.
+    #[arg(long, env = "ROSTRUM_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take to be read and answered (a slow body included); past it, 408.
+    #[arg(long, env = "ROSTRUM_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Seconds a new WebSocket has to say hello before it is closed with 1008.
+    #[arg(long, env = "ROSTRUM_HELLO_TIMEOUT_SECS", default_value_t = 10)]
+    pub hello_timeout_secs: u64,
+    /// Joins by newcomers one client address may make per minute (all of them at once, too); past
+    /// it, `too_many_joins` with `retry_after_ms`. A venue's Wi-Fi puts a room behind one address.
+    #[arg(long, env = "ROSTRUM_JOINS_PER_MINUTE_PER_IP", default_value_t = 120)]
+    pub joins_per_minute_per_ip: u32,
+    /// Wrong room codes one client address may send per minute; past it, `too_many_attempts`
+    /// until the minute ends.
+    #[arg(long, env = "ROSTRUM_ROOM_ATTEMPTS_PER_IP", default_value_t = 10)]
+    pub room_attempts_per_ip: u32,
+    /// Wrong room codes per session per minute from every address together; past it, addresses
+    /// that already sent a wrong code wait for the next minute (the others are not held back).
+    #[arg(long, env = "ROSTRUM_ROOM_ATTEMPTS_PER_SESSION", default_value_t = 60)]
+    pub room_attempts_per_session: u32,
     /// API requests per second per client address, on average.
     #[arg(long, env = "ROSTRUM_API_PER_SEC", default_value_t = 10)]
     pub api_per_sec: u32,
@@ -317,6 +347,12 @@ pub struct WsLimits {
     pub message_burst: u32,
     /// Open connections per client address.
     pub max_connections_per_ip: u32,
+    /// Wrong room codes per client address per minute.
+    pub room_attempts_per_ip: u32,
+    /// Newcomers' joins per client address per minute (and at once).
+    pub joins_per_minute_per_ip: u32,
+    /// Wrong room codes per session per minute, from every address together.
+    pub room_attempts_per_session: u32,
     /// Origins allowed to open WebSockets (`scheme://host[:port]`, as browsers send them).
     pub allowed_origins: Vec<String>,
 }
@@ -330,6 +366,12 @@ pub struct HttpLimits {
     pub api_burst: u32,
     /// Trust `X-Real-IP` / `X-Forwarded-For` for the client address.
     pub trust_proxy_headers: bool,
+    /// TCP connections per peer address (not applied behind a trusted proxy).
+    pub max_tcp_per_ip: u32,
+    /// Time to send a request's headers; also the longest idle keep-alive.
+    pub header_timeout: Duration,
+    /// Time to read and answer a request.
+    pub request_timeout: Duration,
     /// The CSP `frame-ancestors` source list.
     pub frame_ancestors: String,
     /// The token `/metrics` asks for (the admin token when none is set).
@@ -417,19 +459,25 @@ impl Settings {
             admin_token: admin_token.to_owned(),
             keys: Keys::generate(),
             ws: WsLimits {
-                max_message_bytes: 16 * 1024,
+                max_message_bytes: 64 * 1024,
                 hello_timeout: Duration::from_secs(10),
                 ping_every: Duration::from_secs(30),
                 write_timeout: Duration::from_secs(10),
                 messages_per_sec: 10,
                 message_burst: 20,
                 max_connections_per_ip: 1000,
+                room_attempts_per_ip: 10,
+                joins_per_minute_per_ip: 120,
+                room_attempts_per_session: 60,
                 allowed_origins: vec![origin],
             },
             http: HttpLimits {
                 api_per_sec: 10,
                 api_burst: 50,
                 trust_proxy_headers: false,
+                max_tcp_per_ip: 1000,
+                header_timeout: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(30),
                 metrics_token: None,
                 frame_ancestors: "'none'".into(),
                 connect_src: String::new(),
@@ -465,14 +513,21 @@ struct Secrets {
 impl ServeArgs {
     /// Validate and resolve (reading or creating the data directory's secrets).
     pub fn settings(&self) -> anyhow::Result<Settings> {
-        if !(1024..=1024 * 1024).contains(&self.max_message_bytes) {
-            bail!("--max-message-bytes must be between 1 KiB and 1 MiB");
+        let least = crate::queue::text::MESSAGE_MIN_BYTES;
+        if !(least..=1024 * 1024).contains(&self.max_message_bytes) {
+            bail!(
+                "--max-message-bytes must be between {least} (the longest text the core accepts, in any script) and 1 MiB"
+            );
         }
         if self.resume_window == 0 || self.lag_capacity == 0 {
             bail!("--resume-window and --lag-capacity must be at least 1");
         }
-        if self.ping_secs == 0 {
-            bail!("--ping-secs must be at least 1");
+        if self.ping_secs == 0
+            || self.header_timeout_secs == 0
+            || self.request_timeout_secs == 0
+            || self.hello_timeout_secs == 0
+        {
+            bail!("--ping-secs and the timeouts must be at least 1 s");
         }
         let public_url = self
             .public_url
@@ -504,6 +559,10 @@ impl ServeArgs {
             || self.api_per_sec == 0
             || self.api_burst == 0
             || self.max_connections_per_ip == 0
+            || self.max_tcp_per_ip == 0
+            || self.room_attempts_per_ip == 0
+            || self.joins_per_minute_per_ip == 0
+            || self.room_attempts_per_session == 0
         {
             bail!("rates, bursts and connection limits must be at least 1");
         }
@@ -552,11 +611,18 @@ impl ServeArgs {
         s.ws.messages_per_sec = self.messages_per_sec;
         s.ws.message_burst = self.message_burst;
         s.ws.max_connections_per_ip = self.max_connections_per_ip;
+        s.ws.hello_timeout = Duration::from_secs(self.hello_timeout_secs);
+        s.ws.room_attempts_per_ip = self.room_attempts_per_ip;
+        s.ws.joins_per_minute_per_ip = self.joins_per_minute_per_ip;
+        s.ws.room_attempts_per_session = self.room_attempts_per_session;
         s.ws.allowed_origins = origins;
         s.http = HttpLimits {
             api_per_sec: self.api_per_sec,
             api_burst: self.api_burst,
             trust_proxy_headers: self.trust_proxy_headers,
+            max_tcp_per_ip: self.max_tcp_per_ip,
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
             metrics_token: self.metrics_token.clone(),
             frame_ancestors: frame_ancestors.to_owned(),
             connect_src,

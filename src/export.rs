@@ -36,6 +36,18 @@ fn label<T: serde::Serialize>(v: T) -> String {
         .unwrap_or_default()
 }
 
+/// A typed text as a spreadsheet cell: one that begins with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be read as a formula by Excel, LibreOffice or Google Sheets (a name like
+/// `=HYPERLINK(...)` becomes a link, or worse), so it is prefixed with `'`, as OWASP's "CSV
+/// injection" page advises; spreadsheets show the text as typed. Quotes and commas are the csv
+/// writer's to quote.
+fn cell(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
+    }
+}
+
 /// One row per turn, in order. A turn still running has no `spoke` yet.
 pub fn turns_csv(events: &[Event]) -> String {
     let state = State::replay(events);
@@ -60,8 +72,8 @@ pub fn turns_csv(events: &[Event]) -> String {
         let kind: RequestKind = t.kind;
         w.write_record([
             (t.id.0 + 1).to_string(),
-            p.name.clone(),
-            p.affiliation.clone(),
+            cell(&p.name),
+            cell(&p.affiliation),
             label(modality),
             label(kind),
             time(r.requested_at),
@@ -112,6 +124,16 @@ mod tests {
             &rows[0][5]
         );
         assert_eq!(&rows[1][8], "", "still speaking");
+    }
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_neutralised() {
+        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(cell(bad), format!("'{bad}"));
+        }
+        for fine in ["Ana", "Ana-Maria", "1+1", "", "'quoted"] {
+            assert_eq!(cell(fine), fine);
+        }
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //! - [`hub`] is the registry of live sessions; it starts an actor by replaying its log.
 //! - [`auth`] signs and checks the capability tokens of role links.
 //! - [`ws`] is the per-connection task; [`http`] the routes; [`service`] what they share;
-//!   [`limits`] who a client is and how many sockets it holds.
+//!   [`limits`] who a client is and how many sockets it holds; [`server`] the accept loop
+//!   (connections per address, header and idle timeouts); [`attempts`] counts wrong room
+//!   codes per address and per session.
 //! - [`export`] turns a log into NDJSON and a CSV of turns; [`report`] into the session report;
 //!   [`simulate`] plays synthetic sessions under each policy through the same core.
 //! - [`config`] is the command line and its validated settings; [`app`] wires it all and
@@ -21,6 +23,7 @@
 //!   running server's API.
 
 pub mod app;
+pub mod attempts;
 pub mod auth;
 pub mod bench;
 pub mod config;
@@ -33,6 +36,7 @@ pub mod organizer;
 pub mod protocol;
 pub mod queue;
 pub mod report;
+pub mod server;
 pub mod service;
 pub mod session;
 pub mod simulate;

@@ -24,6 +24,10 @@ pub struct Service {
     pub connections: TaskTracker,
     /// Open sockets per client address.
     pub per_ip: Arc<ConnectionCounts>,
+    /// Wrong room codes per client address and per session.
+    pub room_attempts: crate::attempts::RoomAttempts,
+    /// Newcomers' joins per client address.
+    pub join_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// The API's rate limit per client address.
     pub api_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
 }

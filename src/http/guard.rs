@@ -1,5 +1,5 @@
-//! Middleware every request passes: the security headers, limits on request headers, and the
-//! per-address rate limit of the API.
+//! Middleware every request passes: the security headers, limits on request headers, the
+//! request timeout, and the per-address rate limit of the API.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -78,6 +78,27 @@ pub async fn header_limits(req: Request, next: Next) -> Response {
         .into_response();
     }
     next.run(req).await
+}
+
+/// Give up on a request that takes longer than the request timeout to read and answer (a body
+/// trickled a byte at a time, say): 408 `request_timeout`, and the connection is closed. A
+/// WebSocket upgrade is answered at once, so its socket is not limited by this.
+pub async fn request_timeout(State(svc): State<Shared>, req: Request, next: Next) -> Response {
+    let limit = svc.settings.http.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let mut resp = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!("the request took longer than {} s", limit.as_secs()),
+            )
+            .into_response();
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
 }
 
 /// The API's per-address rate limit: past it, 429 with `Retry-After`.

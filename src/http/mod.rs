@@ -53,6 +53,10 @@ pub fn router(svc: Shared) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             svc.clone(),
+            guard::request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            svc.clone(),
             guard::security_headers,
         ))
         .layer(axum::middleware::from_fn(guard::header_limits))

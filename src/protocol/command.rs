@@ -230,6 +230,12 @@ pub enum WireCommand {
         #[serde(default)]
         reason: Option<String>,
     },
+    RemoveSilent {
+        #[serde(default)]
+        since: Option<u64>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
     EndSession,
     SetTakeaways {
         text: String,
@@ -355,6 +361,10 @@ impl WireCommand {
                 reason,
             } => Command::RemoveParticipant {
                 participant: ParticipantId(participant),
+                reason,
+            },
+            WireCommand::RemoveSilent { since, reason } => Command::RemoveSilent {
+                since: since.map(crate::queue::Timestamp),
                 reason,
             },
             WireCommand::EndSession => Command::EndSession,

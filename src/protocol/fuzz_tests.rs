@@ -404,6 +404,7 @@ mod props {
         ("remove_link", &["link"]),
         ("set_control", &["control", "on"]),
         ("remove_participant", &["participant", "reason"]),
+        ("remove_silent", &["since", "reason"]),
         ("end_session", &[]),
         ("set_takeaways", &["text"]),
     ];

@@ -83,6 +83,18 @@ pub enum WireError {
     OnsiteNeedsRoomCode,
     #[error("that room code has expired: scan the display again")]
     RoomCodeExpired,
+    #[error("that is not the room's code: check the display")]
+    WrongRoomCode,
+    #[error("too many joins from your address: try again in a moment")]
+    TooManyJoins {
+        /// Milliseconds until the address may join again.
+        retry_after_ms: u64,
+    },
+    #[error("too many wrong room codes from your address: wait a minute")]
+    TooManyAttempts {
+        /// Milliseconds until the address may try again.
+        retry_after_ms: u64,
+    },
     #[error("this link is read-only")]
     ReadOnly,
     #[error("the first message must be hello")]
@@ -117,6 +129,9 @@ impl WireError {
             WireError::NotJoined(_) => "not_joined",
             WireError::OnsiteNeedsRoomCode => "onsite_needs_room_code",
             WireError::RoomCodeExpired => "room_code_expired",
+            WireError::WrongRoomCode => "wrong_room_code",
+            WireError::TooManyAttempts { .. } => "too_many_attempts",
+            WireError::TooManyJoins { .. } => "too_many_joins",
             WireError::ReadOnly => "forbidden",
             WireError::HelloFirst => "hello_first",
             WireError::HelloTwice => "hello_twice",
@@ -260,12 +275,17 @@ pub fn refusal(req: Option<u64>, r: &Refusal) -> String {
 
 /// An `error` frame for a wire error.
 pub fn wire_error(req: Option<u64>, e: &WireError) -> String {
+    let retry_after_ms = match e {
+        WireError::TooManyAttempts { retry_after_ms }
+        | WireError::TooManyJoins { retry_after_ms } => Some(*retry_after_ms),
+        _ => None,
+    };
     encode(&Outgoing::Error {
         req,
         code: e.code(),
         message: &e.to_string(),
         floor: None,
-        retry_after_ms: None,
+        retry_after_ms,
     })
 }
 

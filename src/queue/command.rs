@@ -253,6 +253,16 @@ pub enum Command {
         /// Why.
         reason: Option<String>,
     },
+    /// Remove, at once, participants who joined by themselves and never raised a hand: a join
+    /// flood's aftermath. Those who joined at or after `since` (everyone, without it), at most
+    /// [`PURGE_MAX`](crate::queue::PURGE_MAX) a command (send it again for more). Each removal
+    /// is an ordinary `ParticipantRemoved`, so their links stop working.
+    RemoveSilent {
+        /// Only those who joined at or after this time.
+        since: Option<super::Timestamp>,
+        /// Why.
+        reason: Option<String>,
+    },
     /// Invalidate every role link of the session at once (new links are signed).
     RotateKeys,
     /// End the session for good: the floor is closed and everything becomes read-only.

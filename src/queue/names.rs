@@ -83,11 +83,68 @@ const RESERVED_WORDS: &[&str] = &[
 ];
 const RESERVED_ANYWHERE: &[&str] = &["主持人", "主席", "秘书处", "秘書處", "管理员", "主办方"];
 
-/// `s` folded for comparison.
+/// `s` folded for comparison: white space runs made one space, presentation selectors dropped.
 pub(crate) fn fold(s: &str) -> String {
-    let lower: String = s.nfkc().flat_map(char::to_lowercase).collect();
+    let lower: String = s
+        .nfkc()
+        .flat_map(char::to_lowercase)
+        .map(small_capital)
+        .filter(|c| !matches!(c, '\u{FE0E}' | '\u{FE0F}'))
+        .collect();
     let skel: String = skeleton(&lower).collect();
-    skel.nfd().filter(|c| !is_combining_mark(*c)).collect()
+    let bare: String = skel.nfd().filter(|c| !is_combining_mark(*c)).collect();
+    bare.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The Latin letter a small capital stands for. NFKC and the confusables table leave most of
+/// them alone, so "ᴍoderator" would otherwise pass for a name.
+fn small_capital(c: char) -> char {
+    match c {
+        '\u{1D00}' => 'a',
+        '\u{0299}' => 'b',
+        '\u{1D04}' => 'c',
+        '\u{1D05}' => 'd',
+        '\u{1D07}' => 'e',
+        '\u{A730}' => 'f',
+        '\u{0262}' => 'g',
+        '\u{029C}' => 'h',
+        '\u{026A}' => 'i',
+        '\u{1D0A}' => 'j',
+        '\u{1D0B}' => 'k',
+        '\u{029F}' => 'l',
+        '\u{1D0D}' => 'm',
+        '\u{0274}' => 'n',
+        '\u{1D0F}' => 'o',
+        '\u{1D18}' => 'p',
+        '\u{A7AF}' => 'q',
+        '\u{0280}' => 'r',
+        '\u{A731}' => 's',
+        '\u{1D1B}' => 't',
+        '\u{1D1C}' => 'u',
+        '\u{1D20}' => 'v',
+        '\u{1D21}' => 'w',
+        '\u{028F}' => 'y',
+        '\u{1D22}' => 'z',
+        c => c,
+    }
+}
+
+/// A text read the way a title could be written with digits and signs for letters
+/// ("M0derator", "Ch@ir", "H0$t"), with `one` standing for the digit 1 (it is an `i` in some
+/// titles, an `l` in others, so both readings are tried).
+fn letters_for_digits(folded: &str, one: char) -> String {
+    folded
+        .chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' | '|' | '!' => one,
+            '3' => 'e',
+            '4' | '@' => 'a',
+            '5' | '$' => 's',
+            '7' | '+' => 't',
+            c => c,
+        })
+        .collect()
 }
 
 /// The reserved titles, folded once.
@@ -98,30 +155,43 @@ static RESERVED: LazyLock<(HashSet<String>, Vec<String>)> = LazyLock::new(|| {
     )
 });
 
-/// Refuse a name that contains a reserved title. One fold of the name, then set lookups: cheap
-/// even for the longest name (a name check runs for every join anyone may send).
-pub(crate) fn check_not_reserved(name: &str) -> Result<(), Refusal> {
+/// Refuse a name (or an affiliation: `field`) that contains a reserved title. One fold of the
+/// text and its two digit-for-letter readings, then set lookups: cheap even for the longest
+/// name (a name check runs for every join anyone may send).
+pub(crate) fn check_not_reserved(field: &'static str, text: &str) -> Result<(), Refusal> {
+    let mut hit = reserved_in(&fold(text));
+    // The confusables table reads `0` as a capital O and leaves most digits alone: read digits
+    // and signs as letters before folding, only when there are any.
+    let wide: String = text.nfkc().collect();
+    if !hit && wide.contains(|c: char| "013457@$+|!".contains(c)) {
+        hit = ['i', 'l']
+            .iter()
+            .any(|&one| reserved_in(&fold(&letters_for_digits(&wide, one))));
+    }
+    if hit {
+        Err(Refusal::invalid(
+            field,
+            "a participant's name or affiliation may not include a title of the session's \
+             officials (moderator, chair, host, secretariat...)",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether folded text holds a reserved title.
+fn reserved_in(folded: &str) -> bool {
     let (words_reserved, anywhere) = &*RESERVED;
-    let folded = fold(name);
     let words: Vec<&str> = folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
     // Also join neighbours, so "co-chair" and "co host" read as "cochair" and "cohost".
-    let hit = words.iter().any(|w| words_reserved.contains(*w))
+    words.iter().any(|w| words_reserved.contains(*w))
         || words
             .windows(2)
             .any(|w| words_reserved.contains(&format!("{}{}", w[0], w[1])))
-        || anywhere.iter().any(|r| folded.contains(r.as_str()));
-    if hit {
-        Err(Refusal::invalid(
-            "name",
-            "names may not include a title of the session's officials (moderator, chair, host, \
-             secretariat...); put your role in your affiliation",
-        ))
-    } else {
-        Ok(())
-    }
+        || anywhere.iter().any(|r| folded.contains(r.as_str()))
 }
 
 /// `name`, or `name (2)`, `name (3)`... so that no other present participant's name folds to
@@ -171,9 +241,16 @@ mod tests {
             "المشرف",
             "会议主持人",
             "Ｍｏｄｅｒａｔｏｒ", // full width
+            "ᴍoderator",          // small capital M
+            "ᴍᴏᴅᴇʀᴀᴛᴏʀ",
+            "M0derator",
+            "Ch@ir",
+            "H0$T",
+            "0ff1c1al",
+            "Session Chair",
         ] {
             assert!(
-                check_not_reserved(name).is_err(),
+                check_not_reserved("name", name).is_err(),
                 "{name} should be refused"
             );
         }
@@ -184,8 +261,13 @@ mod tests {
             "محمد",
             "王伟",
             "Jean-Pierre",
+            "Room 101",
+            "Ana 2",
         ] {
-            assert!(check_not_reserved(name).is_ok(), "{name} should pass");
+            assert!(
+                check_not_reserved("name", name).is_ok(),
+                "{name} should pass"
+            );
         }
     }
 
@@ -195,5 +277,8 @@ mod tests {
         assert_eq!(fold("Ana"), fold("Аna")); // Cyrillic А
         assert_eq!(fold("José"), fold("Jose"));
         assert_ne!(fold("Ana"), fold("Anna"));
+        assert_eq!(fold("Ana  Lima"), fold("Ana Lima"));
+        assert_eq!(fold("Ana\u{3000}Lima"), fold("Ana Lima"));
+        assert_eq!(fold("ᴀna"), fold("Ana"));
     }
 }

@@ -64,6 +64,8 @@ pub enum Refusal {
     SessionEnded,
     #[error("the session is locked: no new participants")]
     SessionLocked,
+    #[error("the session has as many participants as it may hold ({max}); ask the chair")]
+    SessionFull { max: usize },
     #[error("participants' actions are suspended for now")]
     Suspended,
     #[error("the chair has locked renaming")]
@@ -106,6 +108,7 @@ impl Refusal {
             Refusal::RemoteWaiting { .. } => "remote_waiting",
             Refusal::SessionEnded => "session_ended",
             Refusal::SessionLocked => "session_locked",
+            Refusal::SessionFull { .. } => "session_full",
             Refusal::Suspended => "suspended",
             Refusal::RenamingLocked => "renaming_locked",
             Refusal::ParticipantRemoved(_) => "participant_removed",

@@ -4,6 +4,7 @@
 //! look the same are the same text.
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 use super::{Modality, Profile, Refusal};
 
@@ -21,6 +22,42 @@ pub const TITLE_MAX: usize = 200;
 pub const URL_MAX: usize = 2_048;
 /// Longest "key takeaways" text of the report.
 pub const TAKEAWAYS_MAX: usize = 10_000;
+/// Most bytes one accepted character takes in a JSON message: four for a character outside the
+/// Basic Multilingual Plane (an emoji, a rare Chinese character) sent as UTF-8, three for the
+/// rest of Chinese, two for Arabic or Russian, or for an escaped quote, backslash, tab or line
+/// break. (Other control characters, which JSON escapes in six bytes, are refused.)
+pub const WIRE_BYTES_PER_CHAR: usize = 4;
+
+/// Room for a message's JSON around its longest text: the type, `req`, field names.
+pub const ENVELOPE_BYTES: usize = 1024;
+
+/// The smallest WebSocket message limit that carries every text the core accepts, written in
+/// any script: the longest field, the takeaways, at four bytes a character, plus its envelope.
+/// The service refuses to start with a smaller `--max-message-bytes`, so no text that passes
+/// the core's limit (and the pages' `maxlength`, which are the same numbers, see
+/// [`PAGE_FIELDS`]) can close the socket.
+pub const MESSAGE_MIN_BYTES: usize = WIRE_BYTES_PER_CHAR * TAKEAWAYS_MAX + ENVELOPE_BYTES;
+
+/// The pages' text inputs (by element id) and the limit in characters each must carry as its
+/// `maxlength`: one table, checked against `web/pages` by a test. (`maxlength` counts UTF-16
+/// units, so a page never lets through more characters than the core accepts.)
+pub const PAGE_FIELDS: &[(&str, usize)] = &[
+    ("name", NAME_MAX),
+    ("relay-name", NAME_MAX),
+    ("proxy-name", NAME_MAX),
+    ("affiliation", AFFILIATION_MAX),
+    ("relay-aff", AFFILIATION_MAX),
+    ("proxy-aff", AFFILIATION_MAX),
+    ("note", NOTE_MAX),
+    ("proxy-note", NOTE_MAX),
+    ("relay-text", TEXT_MAX),
+    ("takeaways", TAKEAWAYS_MAX),
+    ("agenda-items", TAKEAWAYS_MAX),
+    ("link-title", TITLE_MAX),
+    ("title", TITLE_MAX),
+    ("link-url", URL_MAX),
+];
+
 /// Largest hub head count.
 pub const HEAD_COUNT_MAX: u32 = 100_000;
 
@@ -58,22 +95,63 @@ fn reorders(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Characters that show nothing: zero-width spaces, word joiners, byte-order marks, soft hyphens,
-/// direction marks and the like (format characters). The zero-width joiner and non-joiner stay:
-/// emoji, Persian and Indic names need them.
+/// Line and paragraph separators: they break a line where only `\n` may (and nowhere in a
+/// single-line text), so they are refused everywhere.
+fn separates(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Most combining marks on one character. Vietnamese stacks two, some Indic and Thai text three;
+/// more is "Zalgo" text drawn over the lines around it.
+pub const MARKS_MAX: usize = 4;
+
+/// Characters that show nothing: Unicode's default-ignorable code points (zero-width spaces, word
+/// joiners, the combining grapheme joiner, byte-order marks, soft hyphens, direction marks,
+/// Hangul fillers, unassigned format characters, variation selectors 1-14, tags). Some stay,
+/// because real names need them: the zero-width joiner and non-joiner (emoji, Persian, Indic),
+/// the emoji and text presentation selectors (U+FE0E, U+FE0F), the tags of flag emoji and the
+/// ideographic variation selectors of Japanese names' kanji.
 fn invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'
+            | '\u{034F}'
             | '\u{061C}'
             | '\u{115F}'
             | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
             | '\u{180E}'
             | '\u{200B}'
             | '\u{200E}'
             | '\u{200F}'
-            | '\u{2060}'..='\u{2064}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0D}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E001F}'
+            | '\u{E0080}'..='\u{E00FF}'
+            | '\u{E01F0}'..='\u{E0FFF}'
     )
+}
+
+/// Whether some character of `t` carries more than [`MARKS_MAX`] combining marks.
+fn overloaded(t: &str) -> bool {
+    let mut run = 0;
+    t.chars().any(|c| {
+        run = if is_combining_mark(c) { run + 1 } else { 0 };
+        run > MARKS_MAX
+    })
+}
+
+/// `t` with every run of white space (spaces, tabs, no-break and ideographic spaces) made one
+/// space: "Ana  Lima" is "Ana Lima".
+fn one_space(t: &str) -> String {
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn checked(field: &'static str, t: &str, max: usize) -> Result<String, Refusal> {
@@ -98,6 +176,18 @@ fn checked_allowing(
         return Err(Refusal::invalid(
             field,
             "direction-override characters are not allowed",
+        ));
+    }
+    if t.chars().any(separates) {
+        return Err(Refusal::invalid(
+            field,
+            "line and paragraph separators are not allowed",
+        ));
+    }
+    if overloaded(t) {
+        return Err(Refusal::invalid(
+            field,
+            "at most 4 accents or marks on one letter",
         ));
     }
     if t.chars().count() > max {
@@ -126,7 +216,7 @@ pub(crate) fn profile(p: &Profile) -> Result<Profile, Refusal> {
         }
         Some(_) => return Err(Refusal::invalid("language", "not a language tag")),
     };
-    let name = required("name", &p.name, NAME_MAX)?;
+    let name = one_space(&required("name", &p.name, NAME_MAX)?);
     if name.chars().any(invisible) {
         return Err(Refusal::invalid(
             "name",
@@ -139,6 +229,7 @@ pub(crate) fn profile(p: &Profile) -> Result<Profile, Refusal> {
     Ok(Profile {
         name,
         affiliation: optional("affiliation", Some(&p.affiliation), AFFILIATION_MAX)?
+            .map(|a| one_space(&a))
             .unwrap_or_default(),
         modality: p.modality,
         head_count,
@@ -164,6 +255,28 @@ pub(crate) fn url(s: &str) -> Result<String, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_close_the_second_rounds_holes() {
+        let p = |name: &str| Profile::new(name, "", Modality::Online);
+        // A line separator anywhere, a combining grapheme joiner (and other default-ignorables)
+        // in names, and a letter under more than four marks are refused.
+        for bad in [
+            "Ana\u{2028}Lima",
+            "An\u{034F}a",
+            "Ana\u{FE00}",
+            "Ana\u{E0001}",
+            &format!("A{}na", "\u{0301}".repeat(79)),
+        ] {
+            assert_eq!(profile(&p(bad)).unwrap_err().code(), "invalid", "{bad:?}");
+        }
+        assert!(required("note", "x\u{2029}y", 100).is_err());
+        // White space runs become one space; Vietnamese marks and emoji stay.
+        assert_eq!(profile(&p("Ana \u{3000} Lima")).unwrap().name, "Ana Lima");
+        for fine in ["Nguyễn Thị Ánh", "Ana ❤\u{FE0F}", "Zoë", "علی\u{200C}رضا"] {
+            assert!(profile(&p(fine)).is_ok(), "{fine}");
+        }
+    }
 
     #[test]
     fn text_is_trimmed_and_checked() {

@@ -1,6 +1,7 @@
 //! One connection's life: hello, then a loop over the socket, the session's updates, pings
 //! and shutdown.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,19 +14,21 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{MissedTickBehavior, interval, timeout};
 
-use crate::auth::{Capability, Role, SessionId};
+use crate::auth::{Capability, Role, RoomCode, SessionId};
 use crate::metrics;
 use crate::protocol::{
     self, Audience, Caller, Hello, Incoming, Outgoing, Resume, VERSION, WireCommand, WireError,
     encode,
 };
-use crate::queue::{Actor, Command};
+use crate::queue::{Actor, Command, Modality};
 use crate::service::Shared;
 use crate::session::{Answer, Frame, Gate, SessionHandle, Subscription};
 use crate::store::StoreError;
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
+const PROTOCOL: u16 = 1002;
+const INVALID_DATA: u16 = 1007;
 const POLICY: u16 = 1008;
 const TOO_BIG: u16 = 1009;
 const INTERNAL: u16 = 1011;
@@ -39,7 +42,7 @@ const BATCH: usize = 32;
 /// The socket failed or the peer went away: end the connection.
 struct Closed;
 
-pub(super) async fn run(mut socket: WebSocket, svc: Shared) {
+pub(super) async fn run(mut socket: WebSocket, svc: Shared, ip: IpAddr) {
     let cancel = svc.cancel.clone();
     let waited = tokio::select! {
         waited = timeout(svc.settings.ws.hello_timeout, Box::pin(await_hello(&mut socket, &svc))) => waited,
@@ -59,7 +62,7 @@ pub(super) async fn run(mut socket: WebSocket, svc: Shared) {
     };
     // The hello's and the commands' futures are boxed: they run once or rarely, and unboxed
     // they would size every idle connection's task for their largest moment.
-    let mut conn = match Box::pin(Conn::start(socket, svc, hello)).await {
+    let mut conn = match Box::pin(Conn::start(socket, svc, hello, ip)).await {
         Ok(conn) => conn,
         Err(()) => return,
     };
@@ -77,7 +80,14 @@ async fn await_hello(socket: &mut WebSocket, svc: &Shared) -> Option<Hello> {
                 metrics::hot().frames_in.increment(1);
                 t
             }
-            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(Message::Close(_)) => {
+                echo_close(socket).await;
+                return None;
+            }
+            Err(e) => {
+                fail(socket, e, svc).await;
+                return None;
+            }
             Ok(_) => continue,
         };
         if allowed == 0 {
@@ -136,6 +146,8 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), ax
 struct Conn {
     socket: WebSocket,
     svc: Shared,
+    /// The client's address (the peer's, or a trusted proxy's report).
+    ip: IpAddr,
     session: SessionId,
     handle: SessionHandle,
     caller: Caller,
@@ -157,7 +169,12 @@ struct Conn {
 
 impl Conn {
     /// Check the hello and subscribe; on failure the client is told why and the socket closed.
-    async fn start(mut socket: WebSocket, svc: Shared, hello: Hello) -> Result<Self, ()> {
+    async fn start(
+        mut socket: WebSocket,
+        svc: Shared,
+        hello: Hello,
+        ip: IpAddr,
+    ) -> Result<Self, ()> {
         match admit(&svc, &hello).await {
             Ok((session, handle, caller, link_epoch)) => {
                 let audience = match caller {
@@ -197,6 +214,7 @@ impl Conn {
                     _counted: metrics::ConnectionGauge::open(role),
                     socket,
                     svc,
+                    ip,
                     session,
                     handle,
                     caller,
@@ -288,11 +306,13 @@ impl Conn {
                             self.send(Message::Text(protocol::wire_error(None, &e).into())).await?;
                         }
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                        Some(Ok(Message::Close(_))) | None => return Ok(()),
+                        Some(Ok(Message::Close(_))) => {
+                            echo_close(&mut self.socket).await;
+                            return Ok(());
+                        }
+                        None => return Ok(()),
                         Some(Err(e)) => {
-                            if too_big(e) {
-                                let _ = close(&mut self.socket, TOO_BIG, "message too big").await;
-                            }
+                            fail(&mut self.socket, e, &self.svc).await;
                             return Err(Closed);
                         }
                     }
@@ -413,13 +433,17 @@ impl Conn {
             Ok(Incoming::Command { req, command }) => {
                 let in_room = match &command {
                     WireCommand::Join {
-                        room: Some(code), ..
-                    } => {
-                        let now = self.svc.now().0;
-                        self.svc
-                            .settings
-                            .keys
-                            .room_code_valid(self.session, code, now)
+                        room: Some(code),
+                        profile,
+                    } if self.caller == Caller::Newcomer
+                        && profile.modality == Modality::Onsite =>
+                    {
+                        if let Err(e) = self.room_code(code) {
+                            return self
+                                .send(Message::Text(refused(Some(req), &e).into()))
+                                .await;
+                        }
+                        true
                     }
                     _ => false,
                 };
@@ -429,11 +453,56 @@ impl Conn {
                 ) {
                     (None, _) => refused(Some(req), &WireError::ReadOnly),
                     (_, Err(e)) => refused(Some(req), &e),
-                    (Some(actor), Ok(command)) => self.submit(actor, req, command).await,
+                    (Some(actor), Ok(command)) => match self.join_allowed(&command) {
+                        Ok(()) => self.submit(actor, req, command).await,
+                        Err(e) => refused(Some(req), &e),
+                    },
                 }
             }
         };
         self.send(Message::Text(reply.into())).await
+    }
+
+    /// A newcomer's join, within the joins allowed to this address.
+    fn join_allowed(&self, command: &Command) -> Result<(), WireError> {
+        if self.caller != Caller::Newcomer || !matches!(command, Command::Join { .. }) {
+            return Ok(());
+        }
+        self.svc
+            .join_limiter
+            .check_key(&self.ip)
+            .map_err(|not_until| {
+                let clock = governor::clock::DefaultClock::default();
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(&clock));
+                tracing::info!(session = %self.session, ip = %self.ip, "join refused: too many from one address");
+                WireError::TooManyJoins {
+                    retry_after_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                }
+            })
+    }
+
+    /// Check a room code typed (or scanned) to join as onsite, within the attempts allowed to
+    /// this address for this session; only wrong codes are counted (an expired one was seen).
+    fn room_code(&self, code: &str) -> Result<(), WireError> {
+        let now = self.svc.now().0;
+        let attempts = &self.svc.room_attempts;
+        attempts
+            .admit(self.ip, self.session, now)
+            .map_err(|retry_after_ms| WireError::TooManyAttempts { retry_after_ms })?;
+        match self
+            .svc
+            .settings
+            .keys
+            .room_code_check(self.session, code, now)
+        {
+            RoomCode::Current => Ok(()),
+            RoomCode::Expired => Err(WireError::RoomCodeExpired),
+            RoomCode::Wrong => {
+                attempts.wrong(self.ip, self.session, now);
+                tracing::info!(session = %self.session, ip = %self.ip, "wrong room code");
+                Err(WireError::WrongRoomCode)
+            }
+        }
     }
 
     /// Submit a command and phrase the answer; a `join` turns a newcomer into a participant
@@ -580,9 +649,46 @@ fn nonzero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
-/// Whether a read failed because the message was over the limit.
-fn too_big(e: axum::Error) -> bool {
-    e.into_inner()
-        .downcast_ref::<tungstenite::Error>()
-        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+/// The close code (RFC 6455, section 7.4.1) for a read that failed on the client's bytes: 1009
+/// for a message or a single frame over the limit, 1007 for a text message that is not UTF-8,
+/// 1002 for a broken frame (reserved bits or opcodes, an unmasked frame, a fragmented or long
+/// control frame...). None when the connection itself failed: nobody is left to tell.
+fn close_code(e: &tungstenite::Error) -> Option<(u16, &'static str)> {
+    use tungstenite::error::ProtocolError as P;
+    match e {
+        tungstenite::Error::Capacity(_) => Some((TOO_BIG, "message too big")),
+        tungstenite::Error::Utf8(_) => Some((INVALID_DATA, "text is not UTF-8")),
+        tungstenite::Error::Protocol(
+            P::ResetWithoutClosingHandshake | P::SendAfterClosing | P::ReceivedAfterClosing,
+        ) => None,
+        tungstenite::Error::Protocol(_) => Some((PROTOCOL, "protocol error")),
+        _ => None,
+    }
+}
+
+/// Fail the connection after a bad read: close with the code that says why, then keep the
+/// socket open (without reading) for the close grace, so the client reads our close before the
+/// socket is dropped. A frame over the limit is refused from its header, its payload unread; a
+/// socket dropped at once with unread bytes sends a reset, which may reach the client before
+/// our close does. Reading the payload to drain it would buffer all of it, so we wait instead.
+async fn fail(socket: &mut WebSocket, e: axum::Error, svc: &Shared) {
+    let Some(e) = e.into_inner().downcast::<tungstenite::Error>().ok() else {
+        return;
+    };
+    let Some((code, reason)) = close_code(&e) else {
+        return;
+    };
+    tracing::debug!(code, error = %e, "failing a connection on a bad frame");
+    if close(socket, code, reason).await.is_ok() {
+        tokio::select! {
+            () = tokio::time::sleep(CLOSE_GRACE) => {}
+            () = svc.cancel.cancelled() => {}
+        }
+    }
+}
+
+/// Send the answer to the client's close (tungstenite queues it when the close is read, and
+/// writes it on the next write or flush).
+async fn echo_close(socket: &mut WebSocket) {
+    let _ = timeout(CLOSE_GRACE, socket.flush()).await;
 }

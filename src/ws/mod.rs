@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tracing::Instrument;
 
+use axum::Extension;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -19,7 +20,18 @@ use axum::response::{IntoResponse, Response};
 
 use crate::http::ApiError;
 use crate::limits::client_ip;
+use crate::server::TcpSlot;
 use crate::service::Shared;
+
+/// Newcomers' joins per client address: a token bucket refilled at the configured rate per
+/// minute, as deep as a minute's worth, so a room behind one address can join at once.
+pub fn join_limiter(
+    limits: &crate::config::WsLimits,
+) -> governor::DefaultKeyedRateLimiter<std::net::IpAddr> {
+    let n = std::num::NonZeroU32::new(limits.joins_per_minute_per_ip)
+        .unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(n))
+}
 
 /// `GET /ws`: check the origin and the client's socket count before upgrading; then upgrade with
 /// a small read buffer and the configured message limit (axum's default of 64 MiB is a thousand
@@ -30,6 +42,7 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(svc): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    tcp: Option<Extension<TcpSlot>>,
     headers: HeaderMap,
 ) -> Response {
     let limits = &svc.settings.ws;
@@ -77,8 +90,8 @@ pub async fn upgrade(
             let tracker = svc.connections.clone();
             tracker.track_future(Instrument::instrument(
                 async move {
-                    connection::run(socket, svc).await;
-                    drop(slot);
+                    connection::run(socket, svc, ip).await;
+                    drop((slot, tcp));
                 },
                 span,
             ))

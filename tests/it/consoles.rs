@@ -112,7 +112,7 @@ async fn the_display_shows_a_room_code_that_lets_people_join_as_onsite() {
     let mut p = app.connect(&s.id, Some(&s.participant)).await;
     let onsite = |room: &str| json!({"type": "join", "room": room, "profile": {"name": "In the room", "modality": "onsite"}});
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    p.refused(onsite(wrong), "room_code_expired").await;
+    p.refused(onsite(wrong), "wrong_room_code").await;
     let ack = p.ok(onsite(&code)).await;
     let me = ack["participant"].as_u64().unwrap();
     p.ok(json!({"type": "raise_hand"})).await;

@@ -315,7 +315,7 @@ async fn a_frame_over_the_limit_closes_with_1009() {
     let app = spawn_app().await;
     let s = app.create_session(new_session("Big")).await;
     let mut chair = app.connect(&s.id, Some(&s.chair)).await;
-    let note = "x".repeat(17 * 1024);
+    let note = "x".repeat(65 * 1024);
     chair
         .send_raw(Message::text(
             json!({"type": "raise_for", "req": 1, "participant": 0, "note": note}).to_string(),

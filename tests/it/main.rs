@@ -5,6 +5,7 @@ mod bench;
 mod cluster;
 mod consoles;
 mod durable;
+mod hostile;
 mod hub;
 mod observability;
 mod operations;

@@ -162,7 +162,7 @@ function renderFairness(ctx) {
   }));
 }
 
-/** Lock, pause participants, lock names, renew every link, end the session. */
+/** Lock, pause participants, lock names, remove a join flood, renew every link, end the session. */
 function controlForms(ctx) {
   const toggle = (id, control) =>
     $(id)?.addEventListener("click", () => {
@@ -174,6 +174,16 @@ function controlForms(ctx) {
   toggle("rename-toggle", "rename_lock");
   $("end-session")?.addEventListener("click", async () => {
     if (await confirmDialog(ctx, "confirm.end_session")) ctx.send({ type: "end_session" }).catch(() => {});
+  });
+  $("purge-silent")?.addEventListener("click", async () => {
+    if (!(await confirmDialog(ctx, "confirm.purge_silent"))) return;
+    // The server removes 500 at a time: again until the seq stops moving.
+    let seq = null;
+    for (let i = 0; i < 20; i++) {
+      const ack = await ctx.send({ type: "remove_silent", reason: "join flood" }).catch(() => null);
+      if (!ack || ack.seq === seq) break;
+      seq = ack.seq;
+    }
   });
   $("rotate")?.addEventListener("click", async () => {
     if (!(await confirmDialog(ctx, "confirm.rotate"))) return;

@@ -111,6 +111,9 @@ export class Connection extends EventTarget {
     this.#ws = null;
     this.#setStatus("offline");
     if (this.#stopped || this.#fatal) return;
+    // 1009: a command was larger than the server takes. It is the largest one waiting; it is
+    // refused here and never sent again (resending it on every reconnect would loop forever).
+    if (e?.code === 1009) this.#dropLargest();
     // 1008 is a refused link, unless the server said the page sent too much too fast: then
     // reconnecting (after the backoff) is the cure.
     if (e?.code === 1008 && this.#lastError !== "too_many_messages") {
@@ -122,6 +125,18 @@ export class Connection extends EventTarget {
     this.#attempt += 1;
     this.#at = (this.#at + 1) % this.#urls.length;
     this.#timer = this._io.setT(() => this.#open(), delay);
+  }
+
+  #dropLargest() {
+    let largest = null;
+    let size = -1;
+    for (const [req, { msg }] of this.#pending) {
+      const n = new TextEncoder().encode(JSON.stringify(msg)).length;
+      if (n > size) [largest, size] = [req, n];
+    }
+    if (largest != null) {
+      this.#answer({ req: largest, code: "message_too_big", message: `${size} bytes is more than the server takes` }, true);
+    }
   }
 
   #resync() {

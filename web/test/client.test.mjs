@@ -186,3 +186,20 @@ test("a single node's welcome names no nodes: reconnects stay on the one URL", (
     assert.equal(socket().url, "ws://x/ws");
   }
 });
+
+test("a command closed with 1009 is refused, never resent; the others are resent", async () => {
+  const { conn, socket, timers } = setup();
+  socket().open();
+  socket().deliver(welcome());
+  socket().deliver({ type: "snapshot", epoch: 1, seq: 5, view });
+  const big = conn.send({ type: "set_takeaways", text: "长".repeat(30000) });
+  const small = conn.send({ type: "raise_hand" });
+  socket().drop(1009);
+  await assert.rejects(big, (e) => e.code === "message_too_big");
+  timers.at(-1).f();
+  socket().open();
+  socket().deliver(welcome({ recovered: true }));
+  assert.deepEqual(socket().sent.slice(1), [{ type: "raise_hand", req: 2 }], "only the small one again");
+  socket().deliver({ type: "ack", req: 2, seq: 6 });
+  assert.equal((await small).seq, 6);
+});

@@ -2,9 +2,11 @@
 //! limits, the agenda, shared links; the session controls, removing people, rotating links and
 //! ending the session.
 
+use std::collections::HashSet;
+
 use super::super::{
-    AgendaItem, Control, Ending, Event, Fact, LinkId, Order, ParticipantId, Policy, Refusal,
-    RequestId, RequestKind, RequestState, Side, TimeLimits, text,
+    Actor, AgendaItem, Control, Ending, Event, Fact, LinkId, Order, ParticipantId, Policy, Refusal,
+    RequestId, RequestKind, RequestState, Side, TimeLimits, Timestamp, text,
 };
 use super::{Decided, Decision, next_id};
 
@@ -310,6 +312,32 @@ impl Decision<'_> {
             reason,
         }));
         Ok(events)
+    }
+
+    pub(super) fn remove_silent(&self, since: Option<Timestamp>, reason: Option<&str>) -> Decided {
+        self.chair("remove participants in bulk")?;
+        let reason = text::optional("reason", reason, text::TITLE_MAX)?;
+        let raised: HashSet<ParticipantId> =
+            self.s.requests().iter().map(|r| r.participant).collect();
+        Ok(self
+            .s
+            .participants()
+            .iter()
+            .filter(|p| {
+                !p.removed
+                    && p.joined_by == Actor::Newcomer
+                    && since.is_none_or(|t| p.joined_at >= t)
+                    && p.turns == 0
+                    && !raised.contains(&p.id)
+            })
+            .take(super::super::PURGE_MAX)
+            .map(|p| {
+                self.event(Fact::ParticipantRemoved {
+                    participant: p.id,
+                    reason: reason.clone(),
+                })
+            })
+            .collect())
     }
 
     pub(super) fn set_takeaways(&self, text: &str) -> Decided {

@@ -97,6 +97,7 @@ pub fn decide(
             participant,
             reason,
         } => d.remove_participant(participant, reason.as_deref()),
+        Command::RemoveSilent { since, reason } => d.remove_silent(since, reason.as_deref()),
         Command::RotateKeys => d.rotate_keys(),
         Command::EndSession => d.end_session(),
     }

@@ -18,6 +18,12 @@ impl Decision<'_> {
                 });
             }
         }
+        let present = self.s.participants().iter().filter(|p| !p.removed).count();
+        if present >= super::super::PARTICIPANTS_MAX {
+            return Err(Refusal::SessionFull {
+                max: super::super::PARTICIPANTS_MAX,
+            });
+        }
         let profile = self.profile(profile, None)?;
         self.one(Fact::ParticipantJoined {
             participant: ParticipantId(next_id(self.s.participants().len())),
@@ -200,7 +206,8 @@ impl Decision<'_> {
     ) -> Result<Profile, Refusal> {
         let mut profile = text::profile(profile)?;
         if !self.actor.is_moderator() {
-            names::check_not_reserved(&profile.name)?;
+            names::check_not_reserved("name", &profile.name)?;
+            names::check_not_reserved("affiliation", &profile.affiliation)?;
         }
         profile.name = names::distinct(profile.name, self.s.participants(), renaming);
         Ok(profile)

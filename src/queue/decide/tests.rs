@@ -1146,3 +1146,67 @@ fn names_cannot_claim_an_office_and_twins_are_told_apart() {
     sim.ok(CHAIR, rename(a, "Ana S."));
     sim.check_replay();
 }
+
+#[test]
+fn a_session_holds_at_most_its_cap_and_the_chair_purges_silent_joiners() {
+    let mut sim = Sim::new(Order::Fifo);
+    let join = |name: String| Command::Join {
+        profile: profile(&name, Online),
+    };
+    let speaker = sim.join("Speaker", Online);
+    sim.raise(speaker, RequestKind::Intervention);
+    let walk_in = sim.ok(
+        Actor::Chair,
+        Command::Join {
+            profile: profile("Walk-in", Onsite),
+        },
+    );
+    assert_eq!(walk_in.len(), 1);
+    sim.tick(1_000);
+    let flood_from = sim.at();
+    // Decided and applied directly: `Sim::run` clones the state to check refusals, which would
+    // make five thousand joins quadratic.
+    for n in 2..crate::queue::PARTICIPANTS_MAX {
+        let events = decide(&sim.s, Actor::Newcomer, join(format!("Bot {n}")), sim.at()).unwrap();
+        for e in &events {
+            sim.s.apply(e);
+        }
+        sim.log.extend(events);
+    }
+    assert_eq!(
+        sim.refused(Actor::Newcomer, join("One more".into())),
+        "session_full"
+    );
+    let purge = |since| Command::RemoveSilent {
+        since,
+        reason: Some("join flood".into()),
+    };
+    // Only the chair, and at most PURGE_MAX at a time; never someone who raised a hand or
+    // whom a moderator added, nor anyone who joined before `since`.
+    assert_eq!(
+        sim.refused(Actor::Participant(speaker), purge(None)),
+        "forbidden"
+    );
+    let first = sim.ok(Actor::Chair, purge(Some(flood_from)));
+    assert_eq!(first.len(), crate::queue::PURGE_MAX);
+    let mut removed = first.len();
+    loop {
+        let more = sim.ok(Actor::Chair, purge(Some(flood_from)));
+        if more.is_empty() {
+            break;
+        }
+        removed += more.len();
+    }
+    assert_eq!(removed, crate::queue::PARTICIPANTS_MAX - 2);
+    let present: Vec<_> = sim
+        .s
+        .participants()
+        .iter()
+        .filter(|p| !p.removed)
+        .map(|p| p.profile.name.clone())
+        .collect();
+    assert_eq!(present, ["Speaker", "Walk-in"]);
+    // Room again for newcomers.
+    sim.ok(Actor::Newcomer, join("Late but real".into()));
+    sim.check_replay();
+}
