@@ -209,7 +209,20 @@ impl SessionActor {
             };
             let this = this.expect("decided again only with a follower");
             let events = match decide(&self.state, actor, this, now) {
-                Err(refusal) => break Answer::Refused(refusal),
+                // On a shared log this node's copy may be behind the log: the command may be
+                // the resend of one another node stored and died before answering, refused
+                // here only because that append has not arrived yet (the partition test
+                // caught an `end_turn` refused as `conflict` that was in the log). A refusal
+                // is confirmed at the log's head, one read, before it is given.
+                Err(refusal) => {
+                    if taken.elapsed() < CONTENDED && self.behind_the_log().await {
+                        if let Some(answer) = self.answered(sender.as_ref(), req) {
+                            return answer;
+                        }
+                        continue;
+                    }
+                    break Answer::Refused(refusal);
+                }
                 Ok(events) if events.is_empty() => {
                     break Answer::Ack {
                         seq: self.state.seq(),
@@ -264,6 +277,18 @@ impl SessionActor {
             self.answers.remember(s, req, answer.clone(), self.now());
         }
         answer
+    }
+
+    /// Whether a shared log holds appends this node had not applied; if so, they are applied
+    /// now. False for a log only this process writes, and when the head cannot be read.
+    async fn behind_the_log(&mut self) -> bool {
+        if self.follower.is_none() {
+            return false;
+        }
+        match self.rt.store.head(self.meta.id).await {
+            Ok(Some(head)) if head > self.state.seq() => self.catch_up(head).await,
+            _ => false,
+        }
     }
 
     /// The answer already given to `sender`'s `req`, if any (and still in its window).

@@ -193,6 +193,12 @@ pub trait EventLog: Send + Sync + 'static {
     fn shared(&self) -> bool {
         false
     }
+    /// The last seq of session `id` as the log holds it now; `None` for a log only this
+    /// process writes (the default), whose live session is always at its head.
+    fn head(&self, id: SessionId) -> StoreFuture<'_, Option<u64>> {
+        let _ = id;
+        Box::pin(std::future::ready(Ok(None)))
+    }
     /// Every append to session `id` after seq `after`, by any process, as it happens; `None`
     /// for a log only this process writes (the default).
     fn follow(&self, id: SessionId, after: u64) -> StoreFuture<'_, Option<Follower>> {

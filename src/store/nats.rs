@@ -469,6 +469,10 @@ impl EventLog for NatsLog {
         true
     }
 
+    fn head(&self, id: SessionId) -> StoreFuture<'_, Option<u64>> {
+        Box::pin(async move { Ok(Some(self.last(id).await?.0.seq)) })
+    }
+
     fn follow(&self, id: SessionId, after: u64) -> StoreFuture<'_, Option<Follower>> {
         Box::pin(async move {
             // Start right after the append `after` ends with, when this node read it; otherwise
