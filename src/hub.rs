@@ -29,8 +29,9 @@ pub enum CreateError {
     Store(#[from] StoreError),
 }
 
-/// What a new session starts with.
+/// What a new session starts with (`POST /api/sessions`; unknown fields are refused).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewSession {
     /// Title.
     pub title: String,

@@ -108,10 +108,11 @@ pub async fn create_session(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     require_admin(&svc, &headers)?;
     let Json(new) = body.map_err(|e| {
-        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            "body_too_large"
-        } else {
-            "bad_json"
+        let code = match e {
+            _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            // Well-formed JSON of the wrong shape: a missing, invalid or unknown field (named).
+            JsonRejection::JsonDataError(_) => "bad_field",
+            _ => "bad_json",
         };
         ApiError::new(e.status(), code, e.body_text())
     })?;

@@ -39,8 +39,9 @@ impl Caller {
     }
 }
 
-/// A profile as a client sends it. Omitted fields take their defaults.
+/// A profile as a client sends it. Omitted fields take their defaults; unknown ones are refused.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProfileIn {
     /// Display name.
     pub name: String,
@@ -99,9 +100,11 @@ fn seen<'de, D: Deserializer<'de>>(d: D) -> Result<FloorSeen, D::Error> {
     })
 }
 
-/// Every command a client can send, by its `type`.
+/// Every command a client can send, by its `type`. A field the command does not have is refused
+/// (`bad_field` naming it), so a client never believes something was taken that was dropped.
+/// Commands without fields are written `{}`: serde lets unit variants through with any fields.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(missing_docs)] // documented in docs/protocol.md, field by field
 pub enum WireCommand {
     Join {
@@ -158,12 +161,14 @@ pub enum WireCommand {
         force: bool,
         #[serde(deserialize_with = "seen")]
         seen: FloorSeen,
+        #[serde(default)]
+        reason: Option<String>,
     },
     EndTurn {
         #[serde(deserialize_with = "seen")]
         seen: FloorSeen,
     },
-    Yield,
+    Yield {},
     Pause {
         #[serde(deserialize_with = "seen")]
         seen: FloorSeen,
@@ -197,7 +202,7 @@ pub enum WireCommand {
         #[serde(default)]
         confirm: bool,
     },
-    ReopenList,
+    ReopenList {},
     SetPolicy {
         policy: Policy,
     },
@@ -230,7 +235,7 @@ pub enum WireCommand {
         #[serde(default)]
         reason: Option<String>,
     },
-    EndSession,
+    EndSession {},
     SetTakeaways {
         text: String,
     },
@@ -311,13 +316,15 @@ impl WireCommand {
                 request,
                 force,
                 seen,
+                reason,
             } => Command::GrantFloor {
                 target: request.map_or(Target::Next, |r| Target::Request(RequestId(r))),
                 force,
                 seen,
+                reason,
             },
             WireCommand::EndTurn { seen } => Command::EndTurn { seen },
-            WireCommand::Yield => {
+            WireCommand::Yield {} => {
                 mine("yield the floor")?;
                 Command::Yield
             }
@@ -339,7 +346,7 @@ impl WireCommand {
             },
             WireCommand::ReaddLast { reason } => Command::ReaddLastSpeaker { reason },
             WireCommand::CloseList { confirm } => Command::CloseList { confirm },
-            WireCommand::ReopenList => Command::ReopenList,
+            WireCommand::ReopenList {} => Command::ReopenList,
             WireCommand::SetPolicy { policy } => Command::SetPolicy { policy },
             WireCommand::SetTimeLimits { limits } => Command::SetTimeLimits { limits },
             WireCommand::SetModeratorScope { remote_only } => {
@@ -357,7 +364,7 @@ impl WireCommand {
                 participant: ParticipantId(participant),
                 reason,
             },
-            WireCommand::EndSession => Command::EndSession,
+            WireCommand::EndSession {} => Command::EndSession,
             WireCommand::SetTakeaways { text } => Command::SetTakeaways { text },
         })
     }

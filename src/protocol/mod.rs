@@ -25,6 +25,7 @@ pub const VERSION: u32 = 1;
 
 /// Where a client left off: the log's epoch and the last seq it applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Resume {
     /// The session log's epoch.
     pub epoch: u32,
@@ -32,8 +33,9 @@ pub struct Resume {
     pub seq: u64,
 }
 
-/// The first message on every connection.
+/// The first message on every connection (unknown fields are refused).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Hello {
     /// Protocol version.
     pub v: u32,
@@ -150,10 +152,19 @@ pub fn parse(text: &str) -> Result<Incoming, (Option<u64>, WireError)> {
         _ => return Err((req, WireError::BadField("type: missing".into()))),
     };
     match kind.as_str() {
-        "hello" => serde_json::from_value(value)
-            .map(Incoming::Hello)
-            .map_err(|e| (req, WireError::BadField(e.to_string()))),
-        "resync" => Ok(Incoming::Resync),
+        "hello" => {
+            obj.remove("type");
+            serde_json::from_value(value)
+                .map(Incoming::Hello)
+                .map_err(|e| (req, WireError::BadField(e.to_string())))
+        }
+        "resync" => match obj.keys().find(|k| *k != "type") {
+            Some(k) => Err((
+                req,
+                WireError::BadField(format!("unknown field `{k}`: resync has no fields")),
+            )),
+            None => Ok(Incoming::Resync),
+        },
         _ => {
             let command = serde_json::from_value(value).map_err(|e| {
                 let msg = e.to_string();

@@ -7,6 +7,7 @@ use super::{Actor, Profile, Timestamp};
 /// One agenda item, optionally with a prepared roster of speakers (the panelists' introductory
 /// round) that the chair walks through, in order, before the floor opens to everyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AgendaItem {
     /// The item's title or policy question.
     pub title: String,

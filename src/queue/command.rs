@@ -148,6 +148,8 @@ pub enum Command {
         force: bool,
         /// What the moderator saw on the floor.
         seen: FloorSeen,
+        /// Why, when this is an override: reported with the other overrides.
+        reason: Option<String>,
     },
     /// End the current turn.
     EndTurn {

@@ -80,6 +80,7 @@ pub enum Gender {
 
 /// What a participant says about themselves when joining (or what a moderator enters for them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Display name.
     pub name: String,

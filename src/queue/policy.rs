@@ -25,7 +25,13 @@ pub enum Order {
 }
 
 /// A session's ordering policy.
+///
+/// On the wire it is one flat object, `{"order", "room"?, "remote"?, "starvation_ms"?}`: an
+/// omitted `starvation_ms` is the default guard ([`Policy::DEFAULT_STARVATION_MS`]) and `null`
+/// turns it off, wherever a policy is given (the API, the CLI, `set_policy`). Unknown fields are
+/// refused; serde's `flatten` cannot refuse them, hence [`PolicyFields`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PolicyFields")]
 pub struct Policy {
     /// The ordering of ordinary requests.
     #[serde(flatten)]
@@ -39,12 +45,62 @@ impl Default for Policy {
     fn default() -> Self {
         Self {
             order: Order::Fifo,
-            starvation_ms: Some(15 * 60_000),
+            starvation_ms: Some(Policy::DEFAULT_STARVATION_MS),
         }
     }
 }
 
+/// The names of the orders, for [`PolicyFields`].
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OrderName {
+    Fifo,
+    Alternate,
+    FirstTimeFirst,
+}
+
+/// A policy as it is read: every field it may have, and no other.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFields {
+    order: OrderName,
+    #[serde(default)]
+    room: Option<u8>,
+    #[serde(default)]
+    remote: Option<u8>,
+    #[serde(default = "default_guard")]
+    starvation_ms: Option<u64>,
+}
+
+fn default_guard() -> Option<u64> {
+    Some(Policy::DEFAULT_STARVATION_MS)
+}
+
+impl TryFrom<PolicyFields> for Policy {
+    type Error = String;
+
+    fn try_from(f: PolicyFields) -> Result<Self, String> {
+        let order = match (f.order, f.room, f.remote) {
+            (OrderName::Alternate, Some(room), Some(remote)) => Order::Alternate { room, remote },
+            (OrderName::Alternate, _, _) => {
+                return Err("order `alternate` needs `room` and `remote`".into());
+            }
+            (_, Some(_), _) | (_, _, Some(_)) => {
+                return Err("`room` and `remote` belong to order `alternate` only".into());
+            }
+            (OrderName::Fifo, None, None) => Order::Fifo,
+            (OrderName::FirstTimeFirst, None, None) => Order::FirstTimeFirst,
+        };
+        Ok(Policy {
+            order,
+            starvation_ms: f.starvation_ms,
+        })
+    }
+}
+
 impl Policy {
+    /// The starvation guard when none is given: 15 minutes.
+    pub const DEFAULT_STARVATION_MS: u64 = 15 * 60_000;
     /// Shortest starvation guard accepted (30 s).
     pub const MIN_STARVATION_MS: u64 = 30_000;
     /// Longest starvation guard accepted (four hours).

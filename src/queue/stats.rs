@@ -160,6 +160,7 @@ impl Stats {
                 turn,
                 grant,
                 forced,
+                reason,
                 ..
             } => {
                 let t = &s.turns()[turn.0 as usize];
@@ -167,10 +168,10 @@ impl Stats {
                 self.by_modality.entry(m).or_default().turns += 1;
                 samples.entry(m).or_default().waits.push(t.waited_ms);
                 if matches!(grant, Grant::Chosen { .. }) {
-                    record("granted_out_of_order", &None);
+                    record("granted_out_of_order", reason);
                 }
                 if *forced {
-                    record("forced_not_ready", &None);
+                    record("forced_not_ready", reason);
                 }
             }
             Fact::TurnEnded { turn, .. } => {

@@ -99,6 +99,7 @@ impl Turn {
 
 /// Speaking-time limits: a session default and optional per-kind limits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TimeLimits {
     /// The default limit for a turn.
     pub default_ms: u64,

@@ -310,6 +310,103 @@ async fn bad_input_gets_an_error_and_the_connection_stays_open() {
     assert_eq!(chair.seq, seq + 2, "errors recorded nothing");
 }
 
+/// A field the server does not know is refused, naming it, at every depth and over HTTP: a client
+/// never believes something was taken that was dropped (a `reason` on `grant` once was).
+#[tokio::test]
+async fn unknown_fields_are_refused_by_name() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Unknown fields")).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let seq = chair.seq;
+    for (cmd, field) in [
+        (json!({"type": "end_session", "confirm": true}), "confirm"),
+        (
+            json!({"type": "raise_for", "participant": 0, "urgent": true}),
+            "urgent",
+        ),
+        (
+            json!({"type": "add_proxy", "profile": {"name": "A", "modality": "onsite", "country": "Chad"}}),
+            "country",
+        ),
+        (
+            json!({"type": "set_policy", "policy": {"order": "fifo", "starvation": 60000}}),
+            "starvation",
+        ),
+        (
+            json!({"type": "set_time_limits", "limits": {"default_ms": 60000, "per_kind": {}, "warning_ms": 10000, "hard": true}}),
+            "hard",
+        ),
+        (
+            json!({"type": "set_agenda", "items": [{"title": "Norms", "minutes": 30}]}),
+            "minutes",
+        ),
+    ] {
+        let v = chair.refused(cmd.clone(), "bad_field").await;
+        let message = v["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("`{field}`")),
+            "{cmd} -> {message}"
+        );
+    }
+    chair
+        .send_raw(Message::text(r#"{"type":"resync","since":3}"#))
+        .await;
+    let v = chair.recv().await;
+    assert_eq!(v["code"], "bad_field");
+    assert!(v["message"].as_str().unwrap().contains("`since`"), "{v}");
+    assert_eq!(chair.seq, seq, "nothing was recorded");
+
+    let mut c = Client::open(&app.ws_url).await;
+    c.send_json(&json!({"type": "hello", "v": 1, "session": s.id, "secret": "x"}))
+        .await;
+    let v = c.recv().await;
+    assert_eq!(v["code"], "bad_field");
+    assert!(v["message"].as_str().unwrap().contains("`secret`"), "{v}");
+
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/sessions", app.url))
+        .bearer_auth(ADMIN)
+        .json(&json!({"title": "T", "limit": 3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["code"], "bad_field");
+    assert!(v["message"].as_str().unwrap().contains("`limit`"), "{v}");
+}
+
+/// One starvation-guard default, 15 minutes, whether the policy is omitted or given without it
+/// (through the API or `set_policy`); `null` turns the guard off.
+#[tokio::test]
+async fn the_starvation_guard_has_one_default() {
+    let app = spawn_app().await;
+    let policy_of = |c: &Client| c.view.as_ref().unwrap().session.policy.starvation_ms;
+    for body in [
+        json!({"title": "No policy"}),
+        json!({"title": "Policy without a guard", "policy": {"order": "first_time_first"}}),
+    ] {
+        let s = app.create_session(body).await;
+        let chair = app.connect(&s.id, Some(&s.chair)).await;
+        assert_eq!(policy_of(&chair), Some(900_000));
+    }
+    let s = app
+        .create_session(json!({"title": "Off", "policy": {"order": "fifo", "starvation_ms": null}}))
+        .await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    assert_eq!(policy_of(&chair), None);
+    chair
+        .ok(json!({"type": "set_policy", "policy": {"order": "alternate", "room": 2, "remote": 1}}))
+        .await;
+    assert_eq!(policy_of(&chair), Some(900_000));
+    chair
+        .refused(
+            json!({"type": "set_policy", "policy": {"order": "alternate", "room": 2}}),
+            "bad_field",
+        )
+        .await;
+}
+
 #[tokio::test]
 async fn a_frame_over_the_limit_closes_with_1009() {
     let app = spawn_app().await;
