@@ -30,7 +30,7 @@ pub enum CreateError {
 }
 
 /// What a new session starts with (`POST /api/sessions`; unknown fields are refused).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewSession {
     /// Title.

@@ -40,7 +40,7 @@ impl Caller {
 }
 
 /// A profile as a client sends it. Omitted fields take their defaults; unknown ones are refused.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileIn {
     /// Display name.
@@ -100,10 +100,19 @@ fn seen<'de, D: Deserializer<'de>>(d: D) -> Result<FloorSeen, D::Error> {
     })
 }
 
+/// `seen`'s schema: required, and a turn id or `null`.
+fn seen_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The floor's `turn` as the moderator saw it, or null if nobody had the floor.",
+        "type": ["integer", "null"],
+        "minimum": 0
+    })
+}
+
 /// Every command a client can send, by its `type`. A field the command does not have is refused
 /// (`bad_field` naming it), so a client never believes something was taken that was dropped.
 /// Commands without fields are written `{}`: serde lets unit variants through with any fields.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(missing_docs)] // documented in docs/protocol.md, field by field
 pub enum WireCommand {
@@ -160,27 +169,32 @@ pub enum WireCommand {
         #[serde(default)]
         force: bool,
         #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
         #[serde(default)]
         reason: Option<String>,
     },
     EndTurn {
         #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
     Yield {},
     Pause {
         #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
     ResumeClock {
         #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
     Extend {
         #[serde(default = "thirty_seconds")]
         by_ms: u64,
         #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
     Move {

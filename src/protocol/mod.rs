@@ -24,7 +24,7 @@ use crate::queue::{Event, Fact, Refusal, Timestamp};
 pub const VERSION: u32 = 1;
 
 /// Where a client left off: the log's epoch and the last seq it applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Resume {
     /// The session log's epoch.
@@ -34,7 +34,7 @@ pub struct Resume {
 }
 
 /// The first message on every connection (unknown fields are refused).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Hello {
     /// Protocol version.
@@ -104,8 +104,6 @@ pub enum WireError {
     Revoked,
     #[error("too many messages: slow down")]
     TooManyMessages,
-    #[error("too many connections from your address")]
-    TooManyConnections,
 }
 
 impl WireError {
@@ -128,7 +126,6 @@ impl WireError {
             WireError::Damaged => "damaged",
             WireError::Revoked => "revoked",
             WireError::TooManyMessages => "too_many_messages",
-            WireError::TooManyConnections => "too_many_connections",
         }
     }
 }
@@ -189,7 +186,7 @@ pub fn parse(text: &str) -> Result<Incoming, (Option<u64>, WireError)> {
 }
 
 /// A server message, serialized by [`encode`].
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[allow(missing_docs)] // documented in docs/protocol.md
 pub enum Outgoing<'a> {

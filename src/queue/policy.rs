@@ -29,7 +29,7 @@ pub enum Order {
 /// On the wire it is one flat object, `{"order", "room"?, "remote"?, "starvation_ms"?}`: an
 /// omitted `starvation_ms` is the default guard ([`Policy::DEFAULT_STARVATION_MS`]) and `null`
 /// turns it off, wherever a policy is given (the API, the CLI, `set_policy`). Unknown fields are
-/// refused; serde's `flatten` cannot refuse them, hence [`PolicyFields`].
+/// refused; serde's `flatten` cannot refuse them, hence a private struct of its fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "PolicyFields")]
 pub struct Policy {
@@ -47,6 +47,36 @@ impl Default for Policy {
             order: Order::Fifo,
             starvation_ms: Some(Policy::DEFAULT_STARVATION_MS),
         }
+    }
+}
+
+impl schemars::JsonSchema for Policy {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Policy".into()
+    }
+
+    /// What the private `PolicyFields` reads, said per order (the derive cannot see `try_from`'s rules).
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let guard = schemars::json_schema!({
+            "description": "No ordinary request is passed over once it has waited this long (ms); omitted: 900000, null: no guard.",
+            "type": ["integer", "null"],
+            "minimum": Policy::MIN_STARVATION_MS,
+            "maximum": Policy::MAX_STARVATION_MS
+        });
+        let ratio =
+            schemars::json_schema!({"type": "integer", "minimum": 1, "maximum": Policy::MAX_RATIO});
+        schemars::json_schema!({
+            "description": "How ordinary requests are ordered, and the starvation guard.",
+            "oneOf": [
+                {"type": "object", "additionalProperties": false, "required": ["order"],
+                 "properties": {"order": {"const": "fifo"}, "starvation_ms": guard}},
+                {"type": "object", "additionalProperties": false, "required": ["order"],
+                 "properties": {"order": {"const": "first_time_first"}, "starvation_ms": guard}},
+                {"type": "object", "additionalProperties": false, "required": ["order", "room", "remote"],
+                 "properties": {"order": {"const": "alternate"}, "room": ratio, "remote": ratio,
+                                "starvation_ms": guard}}
+            ]
+        })
     }
 }
 
@@ -151,7 +181,7 @@ impl Alternation {
 }
 
 /// Why an entry stands where it stands: structured, so every console can translate it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Reason {
     /// A point of order goes ahead of everything.

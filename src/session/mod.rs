@@ -118,7 +118,7 @@ pub struct Sender {
 }
 
 /// Public facts about a session.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, serde::Serialize)]
 pub struct Info {
     /// Title.
     pub title: String,

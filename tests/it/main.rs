@@ -4,6 +4,7 @@
 mod bench;
 mod cluster;
 mod consoles;
+mod contract;
 mod durable;
 mod hub;
 mod observability;
