@@ -6,6 +6,7 @@ mod cluster;
 mod consoles;
 mod contract;
 mod durable;
+mod example_client;
 mod hub;
 mod observability;
 mod operations;
