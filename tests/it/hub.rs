@@ -728,3 +728,59 @@ async fn a_client_that_stops_reading_slows_nobody_else_and_is_cut_off() {
         "the stalled client was dropped ({updates} updates got through)"
     );
 }
+
+/// Readiness as docs/protocol.md states it: a plain `grant` is refused with `not_ready` when the
+/// head is an unready remote request, a remote point of order and an online roster entry
+/// included; a text intervention and an onsite request need no readiness.
+#[tokio::test]
+async fn a_plain_grant_waits_for_an_unready_remote_head() {
+    let app = spawn_app().await;
+    let roster = json!([{"name": "Remote panelist", "affiliation": "EuroDIG", "modality": "online", "head_count": 1}]);
+    let s = app
+        .create_session(json!({"title": "Readiness", "agenda": [{"title": "Opening"}, {"title": "Round", "roster": roster}]}))
+        .await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let grant = json!({"type": "grant", "seen": null});
+
+    // An online roster entry, queued when its item starts.
+    chair
+        .ok(json!({"type": "advance_agenda", "carry_over": true}))
+        .await;
+    let head = chair.view.as_ref().unwrap().queue[0].request;
+    chair.refused(grant.clone(), "not_ready").await;
+    chair
+        .ok(json!({"type": "mark_ready", "request": head, "ready": true}))
+        .await;
+    chair.ok(grant.clone()).await;
+    chair
+        .ok(json!({"type": "end_turn", "seen": chair.floor_turn()}))
+        .await;
+
+    // A remote point of order jumps the queue and still needs readiness (or force).
+    let mut ana = app.connect(&s.id, Some(&s.participant)).await;
+    ana.join("Ana", "online").await;
+    ana.ok(json!({"type": "raise_hand", "kind": "point_of_order"}))
+        .await;
+    chair.sync_to(ana.seq).await;
+    chair.refused(grant.clone(), "not_ready").await;
+    chair
+        .ok(json!({"type": "grant", "seen": null, "force": true}))
+        .await;
+    chair
+        .ok(json!({"type": "end_turn", "seen": chair.floor_turn()}))
+        .await;
+
+    // A text intervention is read out by the online moderator: no readiness.
+    ana.sync_to(chair.seq).await;
+    ana.ok(json!({"type": "raise_hand", "kind": "text_intervention", "note": "Read this out"}))
+        .await;
+    chair.sync_to(ana.seq).await;
+    chair.ok(grant.clone()).await;
+    // Nor does anyone in the room.
+    chair
+        .ok(json!({"type": "add_proxy", "profile": {"name": "Walk-in", "modality": "onsite"}}))
+        .await;
+    chair
+        .ok(json!({"type": "grant", "seen": chair.floor_turn()}))
+        .await;
+}
