@@ -116,20 +116,22 @@ fn seen_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(missing_docs)] // documented in docs/protocol.md, field by field
 pub enum WireCommand {
+    /// Register from the shared participant link; the ack carries the participant id and their own token. Onsite needs `room`, the display's code.
     Join {
         profile: ProfileIn,
         #[serde(default)]
         room: Option<String>,
     },
-    UpdateProfile {
-        profile: ProfileIn,
-    },
+    /// Change one's own profile.
+    UpdateProfile { profile: ProfileIn },
+    /// Ask for the floor (one open request per participant).
     RaiseHand {
         #[serde(default = "intervention")]
         kind: RequestKind,
         #[serde(default)]
         note: Option<String>,
     },
+    /// A moderator raises a hand for a participant (the online moderator relaying the chat).
     RaiseFor {
         participant: u32,
         #[serde(default = "intervention")]
@@ -137,6 +139,7 @@ pub enum WireCommand {
         #[serde(default)]
         note: Option<String>,
     },
+    /// A moderator adds someone without a device and queues them.
     AddProxy {
         profile: ProfileIn,
         #[serde(default = "intervention")]
@@ -144,25 +147,22 @@ pub enum WireCommand {
         #[serde(default)]
         note: Option<String>,
     },
+    /// Change a request's kind or note.
     ChangeRequest {
         request: u32,
         kind: RequestKind,
         #[serde(default)]
         note: Option<String>,
     },
-    LowerHand {
-        request: u32,
-    },
-    DeclineForNow {
-        request: u32,
-    },
-    Rejoin {
-        request: u32,
-    },
-    MarkReady {
-        request: u32,
-        ready: bool,
-    },
+    /// Withdraw one's request.
+    LowerHand { request: u32 },
+    /// Park one's request ("not now"); `rejoin` puts it back at the end.
+    DeclineForNow { request: u32 },
+    /// Put a parked request back in the queue, at the end.
+    Rejoin { request: u32 },
+    /// Mark a remote speaker's audio checked (or not): a remote request needs it to be granted without `force`.
+    MarkReady { request: u32, ready: bool },
+    /// Give the floor: to the head of the queue, or to `request` ("grant this", an override out of order, with its `reason`). Refused with `not_ready` for an unready remote speaker unless `force`.
     Grant {
         #[serde(default)]
         request: Option<u32>,
@@ -174,22 +174,27 @@ pub enum WireCommand {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// End the current turn.
     EndTurn {
         #[serde(deserialize_with = "seen")]
         #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
+    /// The speaker says "I am done".
     Yield {},
+    /// Stop the speaker's clock.
     Pause {
         #[serde(deserialize_with = "seen")]
         #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
+    /// Restart the speaker's clock.
     ResumeClock {
         #[serde(deserialize_with = "seen")]
         #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
+    /// Give the speaker more time (1 s to 10 min; default 30 s).
     Extend {
         #[serde(default = "thirty_seconds")]
         by_ms: u64,
@@ -197,62 +202,62 @@ pub enum WireCommand {
         #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
+    /// Move a waiting entry to a one-based position, pinned there, with a reason.
     Move {
         request: u32,
         position: u32,
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Take an entry out of the queue, with a reason.
     Remove {
         request: u32,
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Put the last speaker back at the top, with a reason.
     ReaddLast {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Close the speakers' list: no new requests. Refused with `remote_waiting` while remote
+    /// requests wait, unless `confirm` (so the room does not close on the remote side unseen).
     CloseList {
         #[serde(default)]
         confirm: bool,
     },
+    /// Reopen the speakers' list.
     ReopenList {},
-    SetPolicy {
-        policy: Policy,
-    },
-    SetTimeLimits {
-        limits: TimeLimits,
-    },
-    SetModeratorScope {
-        remote_only: bool,
-    },
-    SetAgenda {
-        items: Vec<AgendaItem>,
-    },
-    AdvanceAgenda {
-        carry_over: bool,
-    },
+    /// Change the ordering policy; an omitted `starvation_ms` is the default guard, 900000.
+    SetPolicy { policy: Policy },
+    /// Change the speaking-time limits (all three fields).
+    SetTimeLimits { limits: TimeLimits },
+    /// Limit the online moderator to remote speakers (chair only).
+    SetModeratorScope { remote_only: bool },
+    /// Replace the agenda (items are objects: `{title, roster?}`).
+    SetAgenda { items: Vec<AgendaItem> },
+    /// Start the next agenda item; refused while someone speaks. `carry_over: false` removes the waiting and parked requests.
+    AdvanceAgenda { carry_over: bool },
+    /// Share a link with everyone.
     PostLink {
         #[serde(default)]
         title: String,
         url: String,
     },
-    RemoveLink {
-        link: u32,
-    },
-    SetControl {
-        control: Control,
-        on: bool,
-    },
+    /// Take a shared link down.
+    RemoveLink { link: u32 },
+    /// Lock the session, suspend participants, or lock renaming (chair only for renaming).
+    SetControl { control: Control, on: bool },
+    /// Remove a participant: their request closes, their sockets close, their link stops working.
     RemoveParticipant {
         participant: u32,
         #[serde(default)]
         reason: Option<String>,
     },
+    /// End the session for good (chair only).
     EndSession {},
-    SetTakeaways {
-        text: String,
-    },
+    /// Write the report's key takeaways (also after the end).
+    SetTakeaways { text: String },
 }
 
 impl WireCommand {

@@ -190,6 +190,7 @@ pub fn parse(text: &str) -> Result<Incoming, (Option<u64>, WireError)> {
 #[serde(tag = "type", rename_all = "snake_case")]
 #[allow(missing_docs)] // documented in docs/protocol.md
 pub enum Outgoing<'a> {
+    /// The answer to `hello`: the role, the participant (if any), and where the log stands.
     Welcome {
         v: u32,
         session: &'a str,
@@ -201,26 +202,31 @@ pub enum Outgoing<'a> {
         #[serde(skip_serializing_if = "<[String]>::is_empty")]
         nodes: &'a [String],
     },
+    /// The whole view for the client's audience.
     Snapshot {
         epoch: u32,
         seq: u64,
         server_time: Timestamp,
         view: &'a View,
     },
+    /// One change: the events the audience may see and the patch that moves the view along.
     Update {
         /// The `req` of the command that caused it (first, so a load generator finds it fast).
         req: u64,
         from: u64,
         seq: u64,
         server_time: Timestamp,
+        #[schemars(schema_with = "events_schema")]
         events: &'a [Value],
         patch: &'a Patch,
     },
+    /// The whole queue, when it changed with no event (the starvation guard).
     Order {
         seq: u64,
         server_time: Timestamp,
         queue: &'a [Slot],
     },
+    /// A command was recorded (durable); `seq` is the session's after it.
     Ack {
         req: u64,
         seq: u64,
@@ -229,6 +235,7 @@ pub enum Outgoing<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         token: Option<&'a str>,
     },
+    /// A command or frame was refused; nothing changed.
     Error {
         req: Option<u64>,
         code: &'a str,
@@ -238,6 +245,26 @@ pub enum Outgoing<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
     },
+}
+
+/// The schema of an update's `events`: flat objects, each with its seq, time, actor and type;
+/// the other fields are the event's own (see `queue::Fact`).
+fn events_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["seq", "at", "actor", "type"],
+            "properties": {
+                "seq": {"type": "integer", "minimum": 1},
+                "at": {"type": "integer", "minimum": 0, "description": "Server ms."},
+                "actor": {"type": "object", "required": ["role"], "properties": {
+                    "role": {"enum": ["organizer", "chair", "online_moderator", "participant", "newcomer"]},
+                    "participant": {"type": "integer", "minimum": 0}}},
+                "type": {"type": "string", "description": "The event, past tense: `hand_raised`, `floor_granted`..."}
+            }
+        }
+    })
 }
 
 /// Serialize a server message.
