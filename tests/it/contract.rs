@@ -42,7 +42,10 @@ fn the_checked_in_contracts_are_the_generated_ones() {
         for (path, text) in &generated {
             let file = docs().join(path);
             std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-            std::fs::write(&file, text).unwrap();
+            // Atomically: the other contract tests may be reading these files meanwhile.
+            let part = file.with_extension("json.part");
+            std::fs::write(&part, text).unwrap();
+            std::fs::rename(&part, &file).unwrap();
         }
         return;
     }
