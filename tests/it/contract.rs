@@ -245,3 +245,129 @@ fn every_error_code_is_in_the_docs_and_every_documented_code_exists() {
         );
     }
 }
+
+/// Every `$ref` of a document points at something in it.
+fn assert_refs_resolve(doc: &Value, v: &Value, name: &str) {
+    match v {
+        Value::Object(o) => {
+            if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                let pointer = r
+                    .strip_prefix('#')
+                    .unwrap_or_else(|| panic!("{name}: a foreign $ref {r}"));
+                assert!(
+                    doc.pointer(pointer).is_some(),
+                    "{name}: {r} points at nothing"
+                );
+            }
+            o.values().for_each(|x| assert_refs_resolve(doc, x, name));
+        }
+        Value::Array(a) => a.iter().for_each(|x| assert_refs_resolve(doc, x, name)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_in_the_contracts_resolves() {
+    for (path, text) in documents() {
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_refs_resolve(&doc, &doc, &path);
+    }
+}
+
+/// The real API's answers against the OpenAPI document's schemas, request and error bodies too.
+#[tokio::test]
+async fn the_http_answers_match_the_openapi_schemas() {
+    let openapi = rostrum::contract::openapi();
+    let valid = |name: &str, body: &Value| -> Result<(), String> {
+        let mut root = openapi.clone();
+        root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+        root["$ref"] = json!(format!("#/components/schemas/{name}"));
+        let validator = jsonschema::draft202012::new(&root).unwrap();
+        validator
+            .validate(body)
+            .map_err(|e| format!("{e} (at {})", e.instance_path()))
+    };
+    let check = |name: &str, body: &Value| {
+        if let Err(e) = valid(name, body) {
+            panic!("{name} does not match its schema: {e}\n{body}");
+        }
+    };
+    // Not a vacuous check: the schemas refuse what the server refuses.
+    for wrong in [
+        json!({"title": 5}),
+        json!({"title": "T", "agenda": ["Norms"]}),
+        json!({"title": "T", "limit": 3}),
+    ] {
+        assert!(
+            valid("NewSession", &wrong).is_err(),
+            "the NewSession schema takes {wrong}"
+        );
+    }
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let request = json!({"title": "Contract", "policy": {"order": "alternate", "room": 2, "remote": 1},
+                         "agenda": [{"title": "One", "roster": [{"name": "P", "affiliation": "A", "modality": "online", "head_count": 1}]}]});
+    check("NewSession", &request);
+    let created: Value = http
+        .post(format!("{}/api/sessions", app.url))
+        .bearer_auth(support::ADMIN)
+        .json(&request)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    check("Created", &created);
+    let id = created["id"].as_str().unwrap();
+    let chair = support::fragment(&created["links"]["chair"]);
+    let display = support::fragment(&created["links"]["display"]);
+    // Some activity, so the report and the list have figures.
+    let mut c = app.connect(id, Some(&chair)).await;
+    c.ok(json!({"type": "add_proxy", "profile": {"name": "Walk-in", "modality": "onsite"}}))
+        .await;
+    c.ok(json!({"type": "grant", "seen": null, "force": true}))
+        .await;
+    let get = |path: String, token: String| {
+        let http = http.clone();
+        async move {
+            let resp = http.get(path).bearer_auth(token).send().await.unwrap();
+            assert!(resp.status().is_success(), "{}", resp.status());
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    let base = format!("{}/api/sessions", app.url);
+    let admin = support::ADMIN.to_owned();
+    check("SessionList", &get(base.clone(), admin.clone()).await);
+    check(
+        "PublicInfo",
+        &get(format!("{base}/{id}"), String::new()).await,
+    );
+    check(
+        "Handout",
+        &get(format!("{base}/{id}/links"), chair.clone()).await,
+    );
+    check("RoomCode", &get(format!("{base}/{id}/room"), display).await);
+    check(
+        "Report",
+        &get(format!("{base}/{id}/report"), chair.clone()).await,
+    );
+    let ended: Value = http
+        .post(format!("{base}/{id}/end"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    check("Ended", &ended);
+    let refused = http
+        .post(format!("{base}/{id}/end"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 409);
+    check("ErrorBody", &refused.json().await.unwrap());
+}
