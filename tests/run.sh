@@ -10,7 +10,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 # The cluster tests start real NATS servers (Debian's package).
 command -v nats-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null; }
 # examples/client.py, run by the integration tests, needs Python's `websockets`.
-python3 -c 'import websockets' 2>/dev/null || pip install --quiet websockets
+python3 -c 'import websockets' 2>/dev/null || python3 -m pip install --quiet websockets
 cargo test --locked
 
 # The deployment files for real: rostrum behind nginx and Caddy over TLS (installs them if missing).
