@@ -127,6 +127,7 @@ impl Bench {
             target: Target::Next,
             force: true,
             seen: FloorSeen::Any,
+            reason: None,
         };
         self.run(Actor::Chair, grant);
         let speaker = self.s.floor().expect("granted").participant.0;

@@ -39,6 +39,7 @@ fn command(i: u64) -> Command {
             target: Target::Next,
             force: true,
             seen: FloorSeen::Any,
+            reason: None,
         },
         _ => Command::EndTurn {
             seen: FloorSeen::Any,

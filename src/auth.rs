@@ -56,6 +56,20 @@ impl<'de> Deserialize<'de> for SessionId {
     }
 }
 
+impl schemars::JsonSchema for SessionId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SessionId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A session's id: 32 lowercase hex digits.",
+            "type": "string",
+            "pattern": "^[0-9a-f]{32}$"
+        })
+    }
+}
+
 /// The roles a link can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -36,8 +36,9 @@ pub enum CreateError {
     Store(#[from] StoreError),
 }
 
-/// What a new session starts with.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+/// What a new session starts with (`POST /api/sessions`; unknown fields are refused).
+#[derive(schemars::JsonSchema, Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewSession {
     /// Title.
     pub title: String,

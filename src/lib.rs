@@ -18,6 +18,8 @@
 //!   codes per address and per session.
 //! - [`export`] turns a log into NDJSON and a CSV of turns; [`report`] into the session report;
 //!   [`simulate`] plays synthetic sessions under each policy through the same core.
+//! - [`contract`] generates the machine-readable contracts (JSON Schema per frame, AsyncAPI,
+//!   OpenAPI) from the wire types.
 //! - [`config`] is the command line and its validated settings; [`app`] wires it all and
 //!   shuts it down in order; [`organizer`] is the `rostrum session` commands, a client of a
 //!   running server's API.
@@ -27,6 +29,7 @@ pub mod attempts;
 pub mod auth;
 pub mod bench;
 pub mod config;
+pub mod contract;
 pub mod export;
 pub mod http;
 pub mod hub;

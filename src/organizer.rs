@@ -76,8 +76,8 @@ pub async fn create(args: CreateArgs) -> anyhow::Result<()> {
         "first_time_first" => json!({"order": "first_time_first"}),
         other => bail!("unknown policy {other:?}: use fifo, alternate or first_time_first"),
     };
-    let mut policy = order;
-    policy["starvation_ms"] = json!(15 * 60_000);
+    // The starvation guard is the server's default (`Policy::DEFAULT_STARVATION_MS`).
+    let policy = order;
     let body = json!({
         "title": args.title,
         "policy": policy,

@@ -18,7 +18,7 @@ use crate::queue::{
 };
 
 /// People taking part, per modality.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Attendance {
     /// Participants known to the session (hubs count once).
     pub participants: usize,
@@ -27,7 +27,7 @@ pub struct Attendance {
 }
 
 /// A remote hub and the people it spoke for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hub {
     /// Its name.
     pub name: String,
@@ -38,7 +38,7 @@ pub struct Hub {
 }
 
 /// How one moderator role took part.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Moderation {
     /// `chair`, `online_moderator` or `organizer`.
     pub role: &'static str,
@@ -48,7 +48,7 @@ pub struct Moderation {
 
 /// Counts split four ways. Keys are the wire's snake_case names; `undeclared` where a
 /// participant did not say.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Breakdown {
     /// In all.
     pub total: usize,
@@ -63,7 +63,7 @@ pub struct Breakdown {
 }
 
 /// Requests nobody served: still waiting when the session ended (or at its last event).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Unserved {
     /// How many.
     pub count: usize,
@@ -74,7 +74,7 @@ pub struct Unserved {
 }
 
 /// A session's report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// The session.
     pub session: SessionId,

@@ -425,6 +425,7 @@ impl Session {
             target,
             force: true,
             seen: FloorSeen::Any,
+            reason: None,
         };
         self.command(Actor::Chair, grant, at).ok()?;
         let half = self.mean_turn_ms / 2.0;

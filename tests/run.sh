@@ -13,6 +13,8 @@ command -v ip >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteracti
 PATH="$(tests/tools/nats-server.sh):$PATH"
 export PATH
 nats-server --version
+# examples/client.py, run by the integration tests, needs Python's `websockets`.
+python3 -c 'import websockets' 2>/dev/null || python3 -m pip install --quiet websockets
 cargo test --locked
 
 # The deployment files for real: rostrum behind nginx and Caddy over TLS (installs them if missing).

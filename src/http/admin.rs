@@ -17,7 +17,7 @@ use crate::session::{Answer, Summary};
 use crate::store::StoreError;
 
 /// One session in the organizer's list.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct ListedSession {
     /// Its id.
     pub id: SessionId,
@@ -34,7 +34,7 @@ pub struct ListedSession {
 }
 
 /// Where a damaged session's log stops checking out.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct Damage {
     /// The first record that does not check out.
     pub seq: u64,
@@ -43,7 +43,7 @@ pub struct Damage {
 }
 
 /// The answer of `GET /api/sessions`.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct SessionList {
     /// Every session in the store, oldest first.
     pub sessions: Vec<ListedSession>,
@@ -80,7 +80,7 @@ pub async fn list_sessions(
 }
 
 /// A session's role links, as the organizer hands them out.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct Handout {
     /// The session.
     pub id: SessionId,
@@ -122,7 +122,7 @@ pub async fn session_links(
 }
 
 /// The answer of `POST /api/sessions/{id}/end`.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct Ended {
     /// The session.
     pub id: SessionId,

@@ -16,7 +16,7 @@ use crate::store::StoreError;
 
 /// The role links of a session. The capability rides in the URL fragment, which browsers never
 /// send to servers, so it stays out of access logs.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct Links {
     /// The onsite moderator's console.
     pub chair: String,
@@ -31,7 +31,7 @@ pub struct Links {
 }
 
 /// A created session.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct Created {
     /// Its id.
     pub id: SessionId,
@@ -108,10 +108,11 @@ pub async fn create_session(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     require_admin(&svc, &headers)?;
     let Json(new) = body.map_err(|e| {
-        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            "body_too_large"
-        } else {
-            "bad_json"
+        let code = match e {
+            _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            // Well-formed JSON of the wrong shape: a missing, invalid or unknown field (named).
+            JsonRejection::JsonDataError(_) => "bad_field",
+            _ => "bad_json",
         };
         ApiError::new(e.status(), code, e.body_text())
     })?;
@@ -139,7 +140,7 @@ pub async fn create_session(
 }
 
 /// A session's public facts.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct PublicInfo {
     /// Its id.
     pub id: SessionId,
@@ -317,7 +318,7 @@ pub async fn rotate_links(
 }
 
 /// The room's current code, for the display.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct RoomCode {
     /// Six digits, shown large.
     pub code: String,

@@ -1,8 +1,8 @@
 //! HTTP routes: the organizer API, session info, health, and the WebSocket upgrade. Every
 //! error is one JSON shape, `{"code", "message"}`, with its status.
 
-mod admin;
-mod api;
+pub(crate) mod admin;
+pub(crate) mod api;
 pub mod guard;
 mod pages;
 
@@ -47,6 +47,7 @@ pub fn router(svc: Shared) -> Router {
         .route("/s/{id}", get(pages::page))
         .route("/s/{id}/{role}", get(pages::page))
         .route("/assets/{*path}", get(pages::asset))
+        .route("/api/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -92,6 +93,17 @@ async fn metrics(State(svc): State<Shared>, headers: axum::http::HeaderMap) -> R
 }
 
 /// Ready while not shutting down (a load balancer stops sending new clients first).
+/// `GET /api/openapi.json`: the HTTP API as OpenAPI 3.1, generated once.
+async fn openapi() -> Response {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(|| crate::contract::openapi().to_string());
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        doc.as_str(),
+    )
+        .into_response()
+}
+
 async fn readyz(State(svc): State<Shared>) -> Response {
     if svc.cancel.is_cancelled() {
         ApiError::new(
@@ -124,9 +136,21 @@ impl ApiError {
     }
 }
 
+/// The body of every API error.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// The stable code (see docs/api.md).
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "code": self.code, "message": self.message });
+        let body = ErrorBody {
+            code: self.code.to_owned(),
+            message: self.message,
+        };
         (self.status, axum::Json(body)).into_response()
     }
 }

@@ -62,6 +62,7 @@ fn command(actor: Actor, what: u8, req: u64) -> Command {
             target: Target::Next,
             force: true,
             seen: FloorSeen::Any,
+            reason: None,
         },
         4 => Command::EndTurn {
             seen: FloorSeen::Any,

@@ -39,8 +39,9 @@ impl Caller {
     }
 }
 
-/// A profile as a client sends it. Omitted fields take their defaults.
-#[derive(Debug, Clone, Deserialize)]
+/// A profile as a client sends it. Omitted fields take their defaults; unknown ones are refused.
+#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProfileIn {
     /// Display name.
     pub name: String,
@@ -99,25 +100,38 @@ fn seen<'de, D: Deserializer<'de>>(d: D) -> Result<FloorSeen, D::Error> {
     })
 }
 
-/// Every command a client can send, by its `type`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// `seen`'s schema: required, and a turn id or `null`.
+fn seen_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The floor's `turn` as the moderator saw it, or null if nobody had the floor.",
+        "type": ["integer", "null"],
+        "minimum": 0
+    })
+}
+
+/// Every command a client can send, by its `type`. A field the command does not have is refused
+/// (`bad_field` naming it), so a client never believes something was taken that was dropped.
+/// Commands without fields are written `{}`: serde lets unit variants through with any fields.
+#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(missing_docs)] // documented in docs/protocol.md, field by field
 pub enum WireCommand {
+    /// Register from the shared participant link; the ack carries the participant id and their own token. Onsite needs `room`, the display's code.
     Join {
         profile: ProfileIn,
         #[serde(default)]
         room: Option<String>,
     },
-    UpdateProfile {
-        profile: ProfileIn,
-    },
+    /// Change one's own profile.
+    UpdateProfile { profile: ProfileIn },
+    /// Ask for the floor (one open request per participant).
     RaiseHand {
         #[serde(default = "intervention")]
         kind: RequestKind,
         #[serde(default)]
         note: Option<String>,
     },
+    /// A moderator raises a hand for a participant (the online moderator relaying the chat).
     RaiseFor {
         participant: u32,
         #[serde(default = "intervention")]
@@ -125,6 +139,7 @@ pub enum WireCommand {
         #[serde(default)]
         note: Option<String>,
     },
+    /// A moderator adds someone without a device and queues them.
     AddProxy {
         profile: ProfileIn,
         #[serde(default = "intervention")]
@@ -132,114 +147,124 @@ pub enum WireCommand {
         #[serde(default)]
         note: Option<String>,
     },
+    /// Change a request's kind or note.
     ChangeRequest {
         request: u32,
         kind: RequestKind,
         #[serde(default)]
         note: Option<String>,
     },
-    LowerHand {
-        request: u32,
-    },
-    DeclineForNow {
-        request: u32,
-    },
-    Rejoin {
-        request: u32,
-    },
-    MarkReady {
-        request: u32,
-        ready: bool,
-    },
+    /// Withdraw one's request.
+    LowerHand { request: u32 },
+    /// Park one's request ("not now"); `rejoin` puts it back at the end.
+    DeclineForNow { request: u32 },
+    /// Put a parked request back in the queue, at the end.
+    Rejoin { request: u32 },
+    /// Mark a remote speaker's audio checked (or not): a remote request needs it to be granted without `force`.
+    MarkReady { request: u32, ready: bool },
+    /// Give the floor: to the head of the queue, or to `request` ("grant this", an override out of order, with its `reason`). Refused with `not_ready` for an unready remote speaker unless `force`.
     Grant {
         #[serde(default)]
         request: Option<u32>,
         #[serde(default)]
         force: bool,
         #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
+        #[serde(default)]
+        reason: Option<String>,
     },
+    /// End the current turn.
     EndTurn {
         #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
-    Yield,
+    /// The speaker says "I am done".
+    Yield {},
+    /// Stop the speaker's clock.
     Pause {
         #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
+    /// Restart the speaker's clock.
     ResumeClock {
         #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
+    /// Give the speaker more time (1 s to 10 min; default 30 s).
     Extend {
         #[serde(default = "thirty_seconds")]
         by_ms: u64,
         #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
     },
+    /// Move a waiting entry to a one-based position, pinned there, with a reason.
     Move {
         request: u32,
         position: u32,
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Take an entry out of the queue, with a reason.
     Remove {
         request: u32,
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Put the last speaker back at the top, with a reason.
     ReaddLast {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Close the speakers' list: no new requests. Refused with `remote_waiting` while remote
+    /// requests wait, unless `confirm` (so the room does not close on the remote side unseen).
     CloseList {
         #[serde(default)]
         confirm: bool,
     },
-    ReopenList,
-    SetPolicy {
-        policy: Policy,
-    },
-    SetTimeLimits {
-        limits: TimeLimits,
-    },
-    SetModeratorScope {
-        remote_only: bool,
-    },
-    SetAgenda {
-        items: Vec<AgendaItem>,
-    },
-    AdvanceAgenda {
-        carry_over: bool,
-    },
+    /// Reopen the speakers' list.
+    ReopenList {},
+    /// Change the ordering policy; an omitted `starvation_ms` is the default guard, 900000.
+    SetPolicy { policy: Policy },
+    /// Change the speaking-time limits (all three fields).
+    SetTimeLimits { limits: TimeLimits },
+    /// Limit the online moderator to remote speakers (chair only).
+    SetModeratorScope { remote_only: bool },
+    /// Replace the agenda (items are objects: `{title, roster?}`).
+    SetAgenda { items: Vec<AgendaItem> },
+    /// Start the next agenda item; refused while someone speaks. `carry_over: false` removes the waiting and parked requests.
+    AdvanceAgenda { carry_over: bool },
+    /// Share a link with everyone.
     PostLink {
         #[serde(default)]
         title: String,
         url: String,
     },
-    RemoveLink {
-        link: u32,
-    },
-    SetControl {
-        control: Control,
-        on: bool,
-    },
+    /// Take a shared link down.
+    RemoveLink { link: u32 },
+    /// Lock the session, suspend participants, or lock renaming (chair only for renaming).
+    SetControl { control: Control, on: bool },
+    /// Remove a participant: their request closes, their sockets close, their link stops working.
     RemoveParticipant {
         participant: u32,
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Remove, in bulk, people who joined by themselves and never raised a hand (chair only).
     RemoveSilent {
         #[serde(default)]
         since: Option<u64>,
         #[serde(default)]
         reason: Option<String>,
     },
-    EndSession,
-    SetTakeaways {
-        text: String,
-    },
+    /// End the session for good (chair only).
+    EndSession {},
+    /// Write the report's key takeaways (also after the end).
+    SetTakeaways { text: String },
 }
 
 impl WireCommand {
@@ -317,13 +342,15 @@ impl WireCommand {
                 request,
                 force,
                 seen,
+                reason,
             } => Command::GrantFloor {
                 target: request.map_or(Target::Next, |r| Target::Request(RequestId(r))),
                 force,
                 seen,
+                reason,
             },
             WireCommand::EndTurn { seen } => Command::EndTurn { seen },
-            WireCommand::Yield => {
+            WireCommand::Yield {} => {
                 mine("yield the floor")?;
                 Command::Yield
             }
@@ -345,7 +372,7 @@ impl WireCommand {
             },
             WireCommand::ReaddLast { reason } => Command::ReaddLastSpeaker { reason },
             WireCommand::CloseList { confirm } => Command::CloseList { confirm },
-            WireCommand::ReopenList => Command::ReopenList,
+            WireCommand::ReopenList {} => Command::ReopenList,
             WireCommand::SetPolicy { policy } => Command::SetPolicy { policy },
             WireCommand::SetTimeLimits { limits } => Command::SetTimeLimits { limits },
             WireCommand::SetModeratorScope { remote_only } => {
@@ -367,7 +394,7 @@ impl WireCommand {
                 since: since.map(crate::queue::Timestamp),
                 reason,
             },
-            WireCommand::EndSession => Command::EndSession,
+            WireCommand::EndSession {} => Command::EndSession,
             WireCommand::SetTakeaways { text } => Command::SetTakeaways { text },
         })
     }

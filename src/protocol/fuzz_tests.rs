@@ -148,6 +148,7 @@ fn build_realistic() -> Live {
             target: Target::Next,
             force: true,
             seen: FloorSeen::Any,
+            reason: None,
         },
     );
     l.ok(

@@ -24,7 +24,8 @@ use crate::queue::{Event, Fact, Refusal, Timestamp};
 pub const VERSION: u32 = 1;
 
 /// Where a client left off: the log's epoch and the last seq it applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Resume {
     /// The session log's epoch.
     pub epoch: u32,
@@ -32,8 +33,9 @@ pub struct Resume {
     pub seq: u64,
 }
 
-/// The first message on every connection.
-#[derive(Debug, Clone, Deserialize)]
+/// The first message on every connection (unknown fields are refused).
+#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Hello {
     /// Protocol version.
     pub v: u32,
@@ -115,8 +117,6 @@ pub enum WireError {
     Revoked,
     #[error("too many messages: slow down")]
     TooManyMessages,
-    #[error("too many connections from your address")]
-    TooManyConnections,
 }
 
 impl WireError {
@@ -142,7 +142,6 @@ impl WireError {
             WireError::Damaged => "damaged",
             WireError::Revoked => "revoked",
             WireError::TooManyMessages => "too_many_messages",
-            WireError::TooManyConnections => "too_many_connections",
         }
     }
 }
@@ -166,10 +165,19 @@ pub fn parse(text: &str) -> Result<Incoming, (Option<u64>, WireError)> {
         _ => return Err((req, WireError::BadField("type: missing".into()))),
     };
     match kind.as_str() {
-        "hello" => serde_json::from_value(value)
-            .map(Incoming::Hello)
-            .map_err(|e| (req, WireError::BadField(e.to_string()))),
-        "resync" => Ok(Incoming::Resync),
+        "hello" => {
+            obj.remove("type");
+            serde_json::from_value(value)
+                .map(Incoming::Hello)
+                .map_err(|e| (req, WireError::BadField(e.to_string())))
+        }
+        "resync" => match obj.keys().find(|k| *k != "type") {
+            Some(k) => Err((
+                req,
+                WireError::BadField(format!("unknown field `{k}`: resync has no fields")),
+            )),
+            None => Ok(Incoming::Resync),
+        },
         _ => {
             let command = serde_json::from_value(value).map_err(|e| {
                 let msg = e.to_string();
@@ -194,10 +202,11 @@ pub fn parse(text: &str) -> Result<Incoming, (Option<u64>, WireError)> {
 }
 
 /// A server message, serialized by [`encode`].
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[allow(missing_docs)] // documented in docs/protocol.md
 pub enum Outgoing<'a> {
+    /// The answer to `hello`: the role, the participant (if any), and where the log stands.
     Welcome {
         v: u32,
         session: &'a str,
@@ -210,26 +219,31 @@ pub enum Outgoing<'a> {
         #[serde(skip_serializing_if = "<[String]>::is_empty")]
         nodes: &'a [String],
     },
+    /// The whole view for the client's audience.
     Snapshot {
         epoch: u32,
         seq: u64,
         server_time: Timestamp,
         view: &'a View,
     },
+    /// One change: the events the audience may see and the patch that moves the view along.
     Update {
         /// The `req` of the command that caused it (first, so a load generator finds it fast).
         req: u64,
         from: u64,
         seq: u64,
         server_time: Timestamp,
+        #[schemars(schema_with = "events_schema")]
         events: &'a [Value],
         patch: &'a Patch,
     },
+    /// The whole queue, when it changed with no event (the starvation guard).
     Order {
         seq: u64,
         server_time: Timestamp,
         queue: &'a [Slot],
     },
+    /// A command was recorded (durable); `seq` is the session's after it.
     Ack {
         req: u64,
         seq: u64,
@@ -238,6 +252,7 @@ pub enum Outgoing<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         token: Option<&'a str>,
     },
+    /// A command or frame was refused; nothing changed.
     Error {
         req: Option<u64>,
         code: &'a str,
@@ -247,6 +262,26 @@ pub enum Outgoing<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
     },
+}
+
+/// The schema of an update's `events`: flat objects, each with its seq, time, actor and type;
+/// the other fields are the event's own (see `queue::Fact`).
+fn events_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["seq", "at", "actor", "type"],
+            "properties": {
+                "seq": {"type": "integer", "minimum": 1},
+                "at": {"type": "integer", "minimum": 0, "description": "Server ms."},
+                "actor": {"type": "object", "required": ["role"], "properties": {
+                    "role": {"enum": ["organizer", "chair", "online_moderator", "participant", "newcomer"]},
+                    "participant": {"type": "integer", "minimum": 0}}},
+                "type": {"type": "string", "description": "The event, past tense: `hand_raised`, `floor_granted`..."}
+            }
+        }
+    })
 }
 
 /// Serialize a server message.

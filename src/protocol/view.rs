@@ -26,7 +26,7 @@ pub enum Audience {
 }
 
 /// A participant as shown beside their request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Who {
     /// Display name.
     pub name: String,
@@ -45,7 +45,7 @@ pub struct Who {
 }
 
 /// An open request (waiting, ready, parked or speaking).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestView {
     /// Request id.
     pub id: u32,
@@ -71,7 +71,7 @@ pub struct RequestView {
 }
 
 /// One place in the queue; its position is its index plus one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slot {
     /// Request id.
     pub request: u32,
@@ -81,7 +81,7 @@ pub struct Slot {
 }
 
 /// The floor: who speaks and the clock as data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FloorView {
     /// Turn id (moderators send it back as `seen`).
     pub turn: u32,
@@ -106,7 +106,7 @@ pub struct FloorView {
 }
 
 /// A shared link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkView {
     /// Link id.
     pub id: u32,
@@ -117,7 +117,7 @@ pub struct LinkView {
 }
 
 /// Session-wide settings and lists: small, sent whole when any of it changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionView {
     /// Title.
     pub title: String,
@@ -145,7 +145,9 @@ pub struct SessionView {
 }
 
 /// The remote side's questions, for the online moderator.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    schemars::JsonSchema, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize,
+)]
 pub struct RemoteCounts {
     /// Remote questions and text interventions asked.
     pub asked: u32,
@@ -196,7 +198,7 @@ impl RemoteCounts {
 }
 
 /// Everything a console shows, for one audience.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct View {
     /// Settings and lists.
     pub session: SessionView,
@@ -356,7 +358,7 @@ impl View {
 }
 
 /// Changes from one view to the next. Absent fields did not change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Patch {
     /// The settings, when they changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -400,7 +402,7 @@ impl Patch {
 
 /// How the queue's order changed: remove `remove`, then insert each of `insert` at its index in
 /// ascending order, then update `reasons`. The result has `len` entries.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderPatch {
     /// Requests to take out (gone, or moved).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

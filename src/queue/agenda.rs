@@ -6,7 +6,8 @@ use super::{Actor, Profile, Timestamp};
 
 /// One agenda item, optionally with a prepared roster of speakers (the panelists' introductory
 /// round) that the chair walks through, in order, before the floor opens to everyone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AgendaItem {
     /// The item's title or policy question.
     pub title: String,
@@ -16,7 +17,19 @@ pub struct AgendaItem {
 }
 
 /// A shared link's number within its session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+)]
 #[serde(transparent)]
 pub struct LinkId(pub u32);
 

@@ -10,7 +10,19 @@ use super::{
 
 /// Who issues a command. Moderators act through their role's console; participants act as
 /// themselves. Every event records its actor, so every change is attributed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+)]
 #[serde(tag = "role", content = "participant", rename_all = "snake_case")]
 pub enum Actor {
     /// The organizer (the admin API): may do whatever the chair may.
@@ -148,6 +160,8 @@ pub enum Command {
         force: bool,
         /// What the moderator saw on the floor.
         seen: FloorSeen,
+        /// Why, when this is an override: reported with the other overrides.
+        reason: Option<String>,
     },
     /// End the current turn.
     EndTurn {

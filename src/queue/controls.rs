@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A switch a moderator can turn on and off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Control {
     /// No new participants may join by themselves (moderators can still add people).
@@ -16,7 +16,9 @@ pub enum Control {
 }
 
 /// The controls' current settings, and whether the session has ended.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    schemars::JsonSchema, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize,
+)]
 pub struct Controls {
     /// No new participants.
     pub locked: bool,

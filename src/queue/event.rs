@@ -73,6 +73,9 @@ pub enum Fact {
         limit_ms: u64,
         grant: Grant,
         forced: bool,
+        /// The moderator's reason, for an override (a chosen entry, or a forced grant).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// A turn ended.
     TurnEnded { turn: TurnId, ending: Ending },

@@ -328,6 +328,7 @@ impl Model {
                         target,
                         force,
                         seen,
+                        reason: None,
                     },
                 )
             }

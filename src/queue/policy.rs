@@ -25,7 +25,13 @@ pub enum Order {
 }
 
 /// A session's ordering policy.
+///
+/// On the wire it is one flat object, `{"order", "room"?, "remote"?, "starvation_ms"?}`: an
+/// omitted `starvation_ms` is the default guard ([`Policy::DEFAULT_STARVATION_MS`]) and `null`
+/// turns it off, wherever a policy is given (the API, the CLI, `set_policy`). Unknown fields are
+/// refused; serde's `flatten` cannot refuse them, hence a private struct of its fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PolicyFields")]
 pub struct Policy {
     /// The ordering of ordinary requests.
     #[serde(flatten)]
@@ -39,12 +45,92 @@ impl Default for Policy {
     fn default() -> Self {
         Self {
             order: Order::Fifo,
-            starvation_ms: Some(15 * 60_000),
+            starvation_ms: Some(Policy::DEFAULT_STARVATION_MS),
         }
     }
 }
 
+impl schemars::JsonSchema for Policy {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Policy".into()
+    }
+
+    /// What the private `PolicyFields` reads, said per order (the derive cannot see `try_from`'s rules).
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let guard = schemars::json_schema!({
+            "description": "No ordinary request is passed over once it has waited this long (ms); omitted: 900000, null: no guard.",
+            "type": ["integer", "null"],
+            "minimum": Policy::MIN_STARVATION_MS,
+            "maximum": Policy::MAX_STARVATION_MS
+        });
+        let ratio =
+            schemars::json_schema!({"type": "integer", "minimum": 1, "maximum": Policy::MAX_RATIO});
+        schemars::json_schema!({
+            "description": "How ordinary requests are ordered, and the starvation guard.",
+            "oneOf": [
+                {"type": "object", "additionalProperties": false, "required": ["order"],
+                 "properties": {"order": {"const": "fifo"}, "starvation_ms": guard}},
+                {"type": "object", "additionalProperties": false, "required": ["order"],
+                 "properties": {"order": {"const": "first_time_first"}, "starvation_ms": guard}},
+                {"type": "object", "additionalProperties": false, "required": ["order", "room", "remote"],
+                 "properties": {"order": {"const": "alternate"}, "room": ratio, "remote": ratio,
+                                "starvation_ms": guard}}
+            ]
+        })
+    }
+}
+
+/// The names of the orders, for [`PolicyFields`].
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OrderName {
+    Fifo,
+    Alternate,
+    FirstTimeFirst,
+}
+
+/// A policy as it is read: every field it may have, and no other.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFields {
+    order: OrderName,
+    #[serde(default)]
+    room: Option<u8>,
+    #[serde(default)]
+    remote: Option<u8>,
+    #[serde(default = "default_guard")]
+    starvation_ms: Option<u64>,
+}
+
+fn default_guard() -> Option<u64> {
+    Some(Policy::DEFAULT_STARVATION_MS)
+}
+
+impl TryFrom<PolicyFields> for Policy {
+    type Error = String;
+
+    fn try_from(f: PolicyFields) -> Result<Self, String> {
+        let order = match (f.order, f.room, f.remote) {
+            (OrderName::Alternate, Some(room), Some(remote)) => Order::Alternate { room, remote },
+            (OrderName::Alternate, _, _) => {
+                return Err("order `alternate` needs `room` and `remote`".into());
+            }
+            (_, Some(_), _) | (_, _, Some(_)) => {
+                return Err("`room` and `remote` belong to order `alternate` only".into());
+            }
+            (OrderName::Fifo, None, None) => Order::Fifo,
+            (OrderName::FirstTimeFirst, None, None) => Order::FirstTimeFirst,
+        };
+        Ok(Policy {
+            order,
+            starvation_ms: f.starvation_ms,
+        })
+    }
+}
+
 impl Policy {
+    /// The starvation guard when none is given: 15 minutes.
+    pub const DEFAULT_STARVATION_MS: u64 = 15 * 60_000;
     /// Shortest starvation guard accepted (30 s).
     pub const MIN_STARVATION_MS: u64 = 30_000;
     /// Longest starvation guard accepted (four hours).
@@ -95,7 +181,7 @@ impl Alternation {
 }
 
 /// Why an entry stands where it stands: structured, so every console can translate it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Reason {
     /// A point of order goes ahead of everything.

@@ -307,6 +307,7 @@ impl State {
                 limit_ms,
                 grant,
                 forced,
+                ..
             } => self.grant(*turn, *request, *limit_ms, grant.clone(), *forced, at),
             Fact::TurnEnded { turn, ending } => {
                 let t = &mut self.turns[turn.0 as usize];

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{Actor, Event, Fact, Grant, Modality, State, Timestamp};
 
 /// Mean, median and 90th percentile of a list of durations, in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Figures {
     /// How many values.
     pub count: usize,
@@ -47,7 +47,9 @@ impl Figures {
 
 /// Running totals of one modality, kept by [`State`] as events apply (O(1) each), for the
 /// consoles' live fairness panel.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    schemars::JsonSchema, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize,
+)]
 pub struct Tally {
     /// Requests made (raised, proxied, relayed or re-added).
     pub requests: u32,
@@ -77,7 +79,7 @@ pub struct SideStats {
 }
 
 /// A moderator override, as the record shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Override {
     /// When.
     pub at: Timestamp,
@@ -160,6 +162,7 @@ impl Stats {
                 turn,
                 grant,
                 forced,
+                reason,
                 ..
             } => {
                 let t = &s.turns()[turn.0 as usize];
@@ -167,10 +170,10 @@ impl Stats {
                 self.by_modality.entry(m).or_default().turns += 1;
                 samples.entry(m).or_default().waits.push(t.waited_ms);
                 if matches!(grant, Grant::Chosen { .. }) {
-                    record("granted_out_of_order", &None);
+                    record("granted_out_of_order", reason);
                 }
                 if *forced {
-                    record("forced_not_ready", &None);
+                    record("forced_not_ready", reason);
                 }
             }
             Fact::TurnEnded { turn, .. } => {

@@ -145,6 +145,7 @@ impl Sim {
                 target: Target::Next,
                 force: true,
                 seen: FloorSeen::Any,
+                reason: None,
             },
         );
         match e.last().map(|e| &e.fact) {

@@ -11,7 +11,19 @@ use serde::{Deserialize, Serialize};
 use super::{ParticipantId, Reason, RequestId, RequestKind, Side, Timestamp};
 
 /// A turn's number within its session, assigned in order from zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+)]
 #[serde(transparent)]
 pub struct TurnId(pub u32);
 
@@ -98,7 +110,8 @@ impl Turn {
 }
 
 /// Speaking-time limits: a session default and optional per-kind limits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TimeLimits {
     /// The default limit for a turn.
     pub default_ms: u64,

@@ -146,7 +146,7 @@ impl Sender {
 }
 
 /// Public facts about a session.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, serde::Serialize)]
 pub struct Info {
     /// Title.
     pub title: String,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::queue::{Modality, Policy, State, Timestamp};
 
 /// What the organizer's list shows of one session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Title.
     pub title: String,
@@ -28,7 +28,7 @@ pub struct Summary {
 }
 
 /// The person speaking now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Speaker {
     /// Their name.
     pub name: String,

@@ -306,3 +306,32 @@ test("a disrupted session: an official's name refused, a spammer removed, the ro
   assert.deepEqual(cspViolations, [], "the strict CSP blocks nothing the pages need");
   for (const p of [chair, display, ana, spam, late, pub, report]) await p.context.close();
 });
+
+test("granting an entry out of order asks for the reason, which the report keeps", async () => {
+  const s = await createSession("Grant this");
+  const chair = await open(s.links.chair, "laptop", { name: "chair-grant" });
+  for (const name of ["First in line", "Second in line"]) {
+    await chair.page.fill("#proxy-name", name);
+    await chair.page.selectOption("#proxy-modality", "onsite");
+    await chair.page.click("#proxy-form button[type=submit]");
+    await chair.page.locator("#queue .entry .name", { hasText: name }).waitFor();
+  }
+  // The second entry is not the head: granting it is an override, so the console asks why.
+  await chair.page.click(`#queue [data-request]:has-text("Second in line") [data-action=grant]`);
+  await chair.page.fill("#ask-input", "has a flight to catch");
+  await chair.page.click("dialog.ask button[value=ok]");
+  await chair.page.locator(".floor-name", { hasText: "Second in line" }).waitFor();
+  // The head needs no reason: it is granted at once.
+  await chair.page.click(`#queue [data-request]:has-text("First in line") [data-action=grant]`);
+  await chair.page.locator(".floor-name", { hasText: "First in line" }).waitFor();
+  assert.equal(await chair.page.locator("dialog.ask").count(), 0);
+
+  const token = new URL(s.links.chair).hash.slice("#t=".length).split("&")[0];
+  const report = await (await fetch(`${base}/api/sessions/${s.id}/report`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  assert.deepEqual(
+    report.overrides.map((o) => [o.action, o.reason]),
+    [["granted_out_of_order", "has a flight to catch"]],
+  );
+  assert.deepEqual(cspViolations, []);
+  await chair.context.close();
+});

@@ -310,6 +310,103 @@ async fn bad_input_gets_an_error_and_the_connection_stays_open() {
     assert_eq!(chair.seq, seq + 2, "errors recorded nothing");
 }
 
+/// A field the server does not know is refused, naming it, at every depth and over HTTP: a client
+/// never believes something was taken that was dropped (a `reason` on `grant` once was).
+#[tokio::test]
+async fn unknown_fields_are_refused_by_name() {
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Unknown fields")).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let seq = chair.seq;
+    for (cmd, field) in [
+        (json!({"type": "end_session", "confirm": true}), "confirm"),
+        (
+            json!({"type": "raise_for", "participant": 0, "urgent": true}),
+            "urgent",
+        ),
+        (
+            json!({"type": "add_proxy", "profile": {"name": "A", "modality": "onsite", "country": "Chad"}}),
+            "country",
+        ),
+        (
+            json!({"type": "set_policy", "policy": {"order": "fifo", "starvation": 60000}}),
+            "starvation",
+        ),
+        (
+            json!({"type": "set_time_limits", "limits": {"default_ms": 60000, "per_kind": {}, "warning_ms": 10000, "hard": true}}),
+            "hard",
+        ),
+        (
+            json!({"type": "set_agenda", "items": [{"title": "Norms", "minutes": 30}]}),
+            "minutes",
+        ),
+    ] {
+        let v = chair.refused(cmd.clone(), "bad_field").await;
+        let message = v["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("`{field}`")),
+            "{cmd} -> {message}"
+        );
+    }
+    chair
+        .send_raw(Message::text(r#"{"type":"resync","since":3}"#))
+        .await;
+    let v = chair.recv().await;
+    assert_eq!(v["code"], "bad_field");
+    assert!(v["message"].as_str().unwrap().contains("`since`"), "{v}");
+    assert_eq!(chair.seq, seq, "nothing was recorded");
+
+    let mut c = Client::open(&app.ws_url).await;
+    c.send_json(&json!({"type": "hello", "v": 1, "session": s.id, "secret": "x"}))
+        .await;
+    let v = c.recv().await;
+    assert_eq!(v["code"], "bad_field");
+    assert!(v["message"].as_str().unwrap().contains("`secret`"), "{v}");
+
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/sessions", app.url))
+        .bearer_auth(ADMIN)
+        .json(&json!({"title": "T", "limit": 3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["code"], "bad_field");
+    assert!(v["message"].as_str().unwrap().contains("`limit`"), "{v}");
+}
+
+/// One starvation-guard default, 15 minutes, whether the policy is omitted or given without it
+/// (through the API or `set_policy`); `null` turns the guard off.
+#[tokio::test]
+async fn the_starvation_guard_has_one_default() {
+    let app = spawn_app().await;
+    let policy_of = |c: &Client| c.view.as_ref().unwrap().session.policy.starvation_ms;
+    for body in [
+        json!({"title": "No policy"}),
+        json!({"title": "Policy without a guard", "policy": {"order": "first_time_first"}}),
+    ] {
+        let s = app.create_session(body).await;
+        let chair = app.connect(&s.id, Some(&s.chair)).await;
+        assert_eq!(policy_of(&chair), Some(900_000));
+    }
+    let s = app
+        .create_session(json!({"title": "Off", "policy": {"order": "fifo", "starvation_ms": null}}))
+        .await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    assert_eq!(policy_of(&chair), None);
+    chair
+        .ok(json!({"type": "set_policy", "policy": {"order": "alternate", "room": 2, "remote": 1}}))
+        .await;
+    assert_eq!(policy_of(&chair), Some(900_000));
+    chair
+        .refused(
+            json!({"type": "set_policy", "policy": {"order": "alternate", "room": 2}}),
+            "bad_field",
+        )
+        .await;
+}
+
 #[tokio::test]
 async fn a_frame_over_the_limit_closes_with_1009() {
     let app = spawn_app().await;
@@ -630,4 +727,60 @@ async fn a_client_that_stops_reading_slows_nobody_else_and_is_cut_off() {
         updates < 100,
         "the stalled client was dropped ({updates} updates got through)"
     );
+}
+
+/// Readiness as docs/protocol.md states it: a plain `grant` is refused with `not_ready` when the
+/// head is an unready remote request, a remote point of order and an online roster entry
+/// included; a text intervention and an onsite request need no readiness.
+#[tokio::test]
+async fn a_plain_grant_waits_for_an_unready_remote_head() {
+    let app = spawn_app().await;
+    let roster = json!([{"name": "Remote panelist", "affiliation": "EuroDIG", "modality": "online", "head_count": 1}]);
+    let s = app
+        .create_session(json!({"title": "Readiness", "agenda": [{"title": "Opening"}, {"title": "Round", "roster": roster}]}))
+        .await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let grant = json!({"type": "grant", "seen": null});
+
+    // An online roster entry, queued when its item starts.
+    chair
+        .ok(json!({"type": "advance_agenda", "carry_over": true}))
+        .await;
+    let head = chair.view.as_ref().unwrap().queue[0].request;
+    chair.refused(grant.clone(), "not_ready").await;
+    chair
+        .ok(json!({"type": "mark_ready", "request": head, "ready": true}))
+        .await;
+    chair.ok(grant.clone()).await;
+    chair
+        .ok(json!({"type": "end_turn", "seen": chair.floor_turn()}))
+        .await;
+
+    // A remote point of order jumps the queue and still needs readiness (or force).
+    let mut ana = app.connect(&s.id, Some(&s.participant)).await;
+    ana.join("Ana", "online").await;
+    ana.ok(json!({"type": "raise_hand", "kind": "point_of_order"}))
+        .await;
+    chair.sync_to(ana.seq).await;
+    chair.refused(grant.clone(), "not_ready").await;
+    chair
+        .ok(json!({"type": "grant", "seen": null, "force": true}))
+        .await;
+    chair
+        .ok(json!({"type": "end_turn", "seen": chair.floor_turn()}))
+        .await;
+
+    // A text intervention is read out by the online moderator: no readiness.
+    ana.sync_to(chair.seq).await;
+    ana.ok(json!({"type": "raise_hand", "kind": "text_intervention", "note": "Read this out"}))
+        .await;
+    chair.sync_to(ana.seq).await;
+    chair.ok(grant.clone()).await;
+    // Nor does anyone in the room.
+    chair
+        .ok(json!({"type": "add_proxy", "profile": {"name": "Walk-in", "modality": "onsite"}}))
+        .await;
+    chair
+        .ok(json!({"type": "grant", "seen": chair.floor_turn()}))
+        .await;
 }

@@ -4,7 +4,9 @@
 mod bench;
 mod cluster;
 mod consoles;
+mod contract;
 mod durable;
+mod example_client;
 mod hostile;
 mod hub;
 mod observability;

@@ -139,7 +139,8 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
         .unwrap();
     declared.insert(relayed, relay);
 
-    // The floor: grants, a pause, a move and a removal with reasons, a chosen grant, a re-add.
+    // The floor: grants, a pause, a move and a removal with reasons, a chosen grant with its reason,
+    // a re-add.
     chair.sync_to(om.seq).await;
     pause().await;
     chair
@@ -180,7 +181,7 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
         .map(|q| &q.request)
         .unwrap();
     chair
-        .ok(json!({"type": "grant", "request": last, "seen": chair.floor_turn(), "force": true}))
+        .ok(json!({"type": "grant", "request": last, "seen": chair.floor_turn(), "force": true, "reason": "has a flight to catch"}))
         .await;
     pause().await;
     chair
@@ -390,6 +391,18 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
             .unwrap()
             .iter()
             .any(|o| o["reason"] == "the panel asked")
+    );
+    // A chosen grant's reason is reported with it, not as "no reason given".
+    assert!(
+        report["overrides"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(
+                |o| o["action"] == "granted_out_of_order" && o["reason"] == "has a flight to catch"
+            ),
+        "{}",
+        report["overrides"]
     );
     assert_eq!(report["takeaways"], takeaways);
     let mut unserved: BTreeMap<String, Value> = BTreeMap::new();

@@ -1,5 +1,7 @@
 //! `spawn_app()` and a WebSocket test client that holds the view a console would.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -14,6 +16,44 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 pub const ADMIN: &str = "test-admin-token";
+
+/// The checked-in frame schemas (`docs/schema/{client,server}/TYPE.json`), compiled once.
+fn validators() -> &'static HashMap<(String, String), jsonschema::Validator> {
+    static ALL: OnceLock<HashMap<(String, String), jsonschema::Validator>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema");
+        let mut all = HashMap::new();
+        for side in ["client", "server"] {
+            for entry in std::fs::read_dir(root.join(side)).expect("docs/schema is checked in") {
+                let path = entry.unwrap().path();
+                let schema: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                let kind = path.file_stem().unwrap().to_string_lossy().into_owned();
+                let validator = jsonschema::draft202012::new(&schema)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                all.insert((side.to_owned(), kind), validator);
+            }
+        }
+        all
+    })
+}
+
+/// Check a frame against the schema of its `type` (`side` is `client` or `server`).
+pub fn validate(side: &str, frame: &Value) -> Result<(), String> {
+    let kind = frame["type"].as_str().ok_or("a frame without a type")?;
+    let v = validators()
+        .get(&(side.to_owned(), kind.to_owned()))
+        .ok_or_else(|| format!("no schema for the {side} frame `{kind}`"))?;
+    v.validate(frame)
+        .map_err(|e| format!("{e} (at {})", e.instance_path()))
+}
+
+/// A server frame must match its schema.
+fn assert_served(frame: &Value) {
+    if let Err(e) = validate("server", frame) {
+        panic!("the server sent a frame its schema refuses: {e}\n{frame}");
+    }
+}
 const WAIT: Duration = Duration::from_secs(10);
 
 pub struct App {
@@ -259,6 +299,7 @@ impl Client {
             match self.next_message().await {
                 Some(Message::Text(t)) => {
                     let v: Value = serde_json::from_str(&t).unwrap();
+                    assert_served(&v);
                     self.absorb(&v);
                     return v;
                 }
@@ -275,6 +316,7 @@ impl Client {
             match self.next_message().await? {
                 Message::Text(t) => {
                     let v: Value = serde_json::from_str(&t).unwrap();
+                    assert_served(&v);
                     self.absorb(&v);
                     return Some(v);
                 }
@@ -330,6 +372,9 @@ impl Client {
             hello["resume"] = json!({"epoch": epoch, "seq": seq});
         }
         self.updates_seen.clear();
+        if let Err(e) = validate("client", &hello) {
+            panic!("the test client's hello does not match its schema: {e}\n{hello}");
+        }
         self.send_json(&hello).await;
         let welcome = self.recv().await;
         assert_eq!(welcome["type"], "welcome", "{welcome}");
@@ -363,11 +408,23 @@ impl Client {
     /// Send a command that already carries its `req` and wait for the answer.
     pub async fn command_with_req(&mut self, cmd: Value) -> Value {
         let req = cmd["req"].as_u64().unwrap();
+        let valid = validate("client", &cmd);
         self.send_json(&cmd).await;
         loop {
             let v = self.recv().await;
             if matches!(v["type"].as_str(), Some("ack" | "error")) && v["req"].as_u64() == Some(req)
             {
+                // The schema and the server agree on the command's shape both ways: what the
+                // server takes, the schema takes; what it refuses as malformed, the schema refuses.
+                match (v["type"].as_str(), v["code"].as_str(), &valid) {
+                    (Some("ack"), _, Err(e)) => {
+                        panic!("the server took a command its schema refuses: {e}\n{cmd}")
+                    }
+                    (_, Some("bad_field" | "unknown_type" | "bad_json"), Ok(())) => {
+                        panic!("the schema takes a command the server refuses: {v}\n{cmd}")
+                    }
+                    _ => {}
+                }
                 // The ack may overtake its update: hold the view the ack speaks of.
                 if let Some(seq) = v["seq"].as_u64().filter(|_| v["type"] == "ack") {
                     self.sync_to(seq).await;

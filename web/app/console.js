@@ -9,9 +9,10 @@ import { boot, h, renderQueue, renderFloor, tickFloor, tickWaits, announceEvents
 const $ = (id) => document.getElementById(id);
 const seen = (ctx) => ctx.view.floor?.turn ?? null;
 
-async function grant(ctx, request) {
+async function grant(ctx, request, reason = null) {
   const cmd = { type: "grant", seen: seen(ctx) };
   if (request != null) cmd.request = request;
+  if (reason) cmd.reason = reason;
   try {
     await ctx.send(cmd, ["not_ready"]);
   } catch (err) {
@@ -30,7 +31,11 @@ function entryActions(ctx, chair) {
     const b = (action, key, onclick, extra = {}) =>
       h("button", { type: "button", "data-action": action, onclick, ...extra }, ctx.t(key));
     return [
-      b("grant", "action.grant_this", () => grant(ctx, r.id)),
+      b("grant", "action.grant_this", async () => {
+        // Out of order is an override, reported with its reason: ask for it as `move` does.
+        const a = index > 0 ? await ask(ctx, "dialog.grant_title") : { reason: null };
+        if (a) grant(ctx, r.id, a.reason);
+      }),
       remote && r.kind !== "text_intervention"
         ? b("ready", r.state === "ready" ? "action.unready" : "action.ready", () =>
             ctx.send({ type: "mark_ready", request: r.id, ready: r.state !== "ready" }).catch(() => {}), { "aria-pressed": r.state === "ready" ? "true" : "false" })

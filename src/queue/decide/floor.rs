@@ -1,6 +1,6 @@
 //! The floor and its clock: grant, end, yield, pause, resume, extend.
 
-use super::super::{Actor, Ending, Fact, FloorSeen, Grant, Refusal, Target, Turn, TurnId};
+use super::super::{Actor, Ending, Fact, FloorSeen, Grant, Refusal, Target, Turn, TurnId, text};
 use super::{Decided, Decision, next_id};
 
 /// Smallest and largest extension accepted.
@@ -11,9 +11,18 @@ impl Decision<'_> {
         self.s.floor().ok_or(Refusal::NoSpeaker)
     }
 
-    pub(super) fn grant(&self, target: Target, force: bool, seen: FloorSeen) -> Decided {
+    /// Give the floor. A `reason` is recorded with the grant; the report lists it with the
+    /// overrides (an entry chosen out of order, a remote speaker not marked ready).
+    pub(super) fn grant(
+        &self,
+        target: Target,
+        force: bool,
+        seen: FloorSeen,
+        reason: Option<&str>,
+    ) -> Decided {
         self.moderator("run the floor")?;
         self.seen(seen)?;
+        let reason = text::optional("reason", reason, text::TITLE_MAX)?;
         let (id, grant) = match target {
             Target::Next => {
                 let (id, reason) = self.s.head(self.now).ok_or(Refusal::QueueEmpty)?;
@@ -59,6 +68,7 @@ impl Decision<'_> {
             limit_ms: self.s.limits().for_kind(r.kind),
             grant,
             forced: r.needs_ready(),
+            reason,
         }));
         Ok(events)
     }

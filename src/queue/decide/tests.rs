@@ -13,6 +13,7 @@ fn grant(target: Target, force: bool, seen: FloorSeen) -> Command {
         target,
         force,
         seen,
+        reason: None,
     }
 }
 
