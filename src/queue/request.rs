@@ -159,10 +159,12 @@ impl Request {
     }
 
     /// Whether granting it needs the online moderator's "ready" first: a remote speaker whose
-    /// audio has to be checked. Text interventions are read out by the online moderator.
+    /// audio has to be checked. Text interventions, and anything the online moderator relayed
+    /// from the chat, are read out by the online moderator: no audio to check, and no override.
     pub fn needs_ready(&self) -> bool {
         self.side == Side::Remote
             && self.kind != RequestKind::TextIntervention
+            && self.origin != Origin::Relay
             && self.state != RequestState::Ready
     }
 }

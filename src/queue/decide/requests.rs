@@ -75,7 +75,9 @@ impl Decision<'_> {
             return Err(Refusal::AlreadyQueued { request, state });
         }
         if origin == Origin::SelfRaised {
-            if !self.s.list_open() {
+            // A closed list stops new speakers, not the rules of debate: a point of order is
+            // about the meeting itself and must always be possible.
+            if !self.s.list_open() && kind != RequestKind::PointOfOrder {
                 return Err(Refusal::ListClosed);
             }
             self.throttle(p)?;
@@ -161,7 +163,13 @@ impl Decision<'_> {
 
     pub(super) fn rejoin(&self, id: RequestId) -> Decided {
         let r = self.request(id)?;
-        self.owns(r, "rejoin for someone else")?;
+        // A moderator may bring back anyone parked on their side ("back in" on the consoles):
+        // the person declined for now, not for good, and rejoining only puts them at the back.
+        if self.actor.is_moderator() {
+            self.manages(r.side, "bring back someone parked on the other side")?;
+        } else {
+            self.owns(r, "rejoin for someone else")?;
+        }
         if r.state != RequestState::Parked {
             return Err(Refusal::NotParked {
                 request: id,

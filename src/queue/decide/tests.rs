@@ -1146,3 +1146,91 @@ fn names_cannot_claim_an_office_and_twins_are_told_apart() {
     sim.ok(CHAIR, rename(a, "Ana S."));
     sim.check_replay();
 }
+
+#[test]
+fn a_relayed_question_is_read_out_so_needs_no_audio_check_and_is_no_override() {
+    let mut sim = Sim::new(Order::Fifo);
+    let e = sim.ok(
+        OM,
+        Command::AddProxy {
+            profile: profile("From chat", Online),
+            kind: Question,
+            note: Some("What about small CERTs?".into()),
+        },
+    );
+    let Fact::HandRaised { request, .. } = e[1].fact else {
+        unreachable!()
+    };
+    let e = sim.ok(CHAIR, grant(Target::Next, false, FloorSeen::Empty));
+    assert!(matches!(
+        e[0].fact,
+        Fact::FloorGranted { request: r, forced: false, .. } if r == request
+    ));
+    sim.end();
+    // A remote person who raised their own hand still needs the check.
+    let (_, a) = sim.queue_up("Ana", Online);
+    assert_eq!(
+        sim.refused(CHAIR, grant(Target::Request(a), false, FloorSeen::Empty)),
+        "not_ready"
+    );
+    sim.check_replay();
+}
+
+#[test]
+fn a_moderator_brings_a_parked_person_back_in_at_the_back() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (pa, a) = sim.queue_up("Ana", Online);
+    let (pb, b) = sim.queue_up("Bo", Onsite);
+    let (_, c) = sim.queue_up("Chen", Onsite);
+    sim.ok(
+        Actor::Participant(pa),
+        Command::DeclineForNow { request: a },
+    );
+    sim.ok(
+        Actor::Participant(pb),
+        Command::DeclineForNow { request: b },
+    );
+    assert_eq!(
+        sim.refused(OM, Command::Rejoin { request: b }),
+        "forbidden",
+        "the online moderator manages the remote side only"
+    );
+    assert_eq!(
+        sim.refused(OM, Command::Rejoin { request: c }),
+        "forbidden"
+    );
+    sim.ok(OM, Command::Rejoin { request: a });
+    sim.ok(CHAIR, Command::Rejoin { request: b });
+    assert_eq!(sim.order(), [c, a, b]);
+    assert_eq!(
+        sim.refused(CHAIR, Command::Rejoin { request: b }),
+        "not_parked"
+    );
+    sim.check_replay();
+}
+
+#[test]
+fn a_point_of_order_is_possible_while_the_list_is_closed() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, a) = sim.queue_up("Ana", Onsite);
+    sim.ok(CHAIR, Command::CloseList { confirm: false });
+    let pb = sim.join("Bo", Online);
+    let raise = |kind| Command::RaiseHand {
+        participant: pb,
+        kind,
+        note: None,
+    };
+    assert_eq!(
+        sim.refused(Actor::Participant(pb), raise(Intervention)),
+        "list_closed"
+    );
+    assert_eq!(
+        sim.refused(Actor::Participant(pb), raise(DirectReply)),
+        "list_closed"
+    );
+    sim.ok(Actor::Participant(pb), raise(PointOfOrder));
+    let order = sim.order();
+    assert_eq!(order.len(), 2);
+    assert_eq!(order[1], a, "the point of order goes first");
+    sim.check_replay();
+}
