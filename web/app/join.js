@@ -1,11 +1,14 @@
 // The participant's page (mobile first): join once (remembered on this device), then raise or
 // lower a hand, see the position and why, be told "you're next" and "you have the floor".
 
-import { boot, h, renderQueue, renderFloor, tickFloor, tickWaits, announce, announceEvents, reasonText, showError } from "/assets/app/common.js";
+import { boot, h, renderQueue, renderFloor, tickFloor, tickWaits, announce, announceEvents, reasonText, confirmDialog, showError } from "/assets/app/common.js";
 
 const $ = (id) => document.getElementById(id);
 const tokenKey = (session) => `rostrum:${session}:token`;
 let alerted = { next: null, floor: null };
+// Where the reader stood last time, to say why they moved back: { request, index, ahead }.
+let place = null;
+let pushed = null;
 
 function me(ctx) {
   return ctx.participant ?? null;
@@ -18,8 +21,8 @@ function myRequest(ctx) {
 }
 
 /** Sound, vibration, a flashing title and a notification: for "you're next" and "you have the floor". */
-function alertUser(ctx, key) {
-  const text = ctx.t(key);
+function alertUser(ctx, key, said = null) {
+  const text = said ?? ctx.t(key);
   announce(text);
   navigator.vibrate?.([200, 100, 200]);
   try {
@@ -64,12 +67,20 @@ function renderMe(ctx) {
   const floor = ctx.view.floor;
   const speaking = floor && floor.participant === me(ctx);
   $("raise-form").hidden = !!r || !ctx.view.session.list_open || suspended || ended;
-  $("list-closed").hidden = !!r || ctx.view.session.list_open || ended;
+  // A closed list stops new speakers, not points of order (the core lets those through).
+  $("list-closed").hidden = !!r || ctx.view.session.list_open || suspended || ended;
   const status = $("my-status");
   const actions = $("my-actions");
   actions.replaceChildren();
   const button = (key, onclick, cls = "") => h("button", { type: "button", class: cls, onclick }, ctx.t(key));
-  if (speaking) {
+  if (speaking && floor.kind === "text_intervention") {
+    // Text is read out by the moderator: nothing for the writer to do, and no "I'm done".
+    status.replaceChildren(h("p", { class: "big" }, ctx.t("me.floor")), h("p", {}, ctx.t("me.read_out")));
+    if (alerted.floor !== floor.turn) {
+      alerted.floor = floor.turn;
+      alertUser(ctx, "me.read_out");
+    }
+  } else if (speaking) {
     status.replaceChildren(h("p", { class: "big" }, ctx.t("me.floor")));
     actions.append(button("action.done", () => ctx.send({ type: "yield" }).catch(() => {}), "primary"));
     if (alerted.floor !== floor.turn) {
@@ -81,13 +92,22 @@ function renderMe(ctx) {
     const slot = ctx.view.queue[index];
     const ahead = index;
     const minutes = Math.max(1, Math.round((ahead * ctx.view.session.limits.default_ms) / 60000));
+    const lostNext = movedBack(ctx, r, index);
     const lines = [h("p", { class: "big" }, index === 0 ? ctx.t("me.next") : ctx.t("me.position", { position: index + 1 }))];
-    if (ahead > 0) lines.push(h("p", {}, ctx.t("me.ahead", { count: ahead })), h("p", {}, ctx.t("me.estimate", { minutes })));
+    if (pushed?.request === r.id) lines.push(h("p", { class: "pushed", role: "status" }, pushed.text));
+    if (ahead > 0) lines.push(h("p", {}, ctx.t("me.ahead", { count: ahead })), h("p", {}, ctx.t("me.estimate", { minutes, count: minutes })));
     if (slot) lines.push(h("p", { class: "reason" }, reasonText(ctx, slot)));
     status.replaceChildren(...lines);
+    if (lostNext) {
+      alerted.next = null; // "you're next" again later is news again
+      alertUser(ctx, "me.lost_next", `${ctx.t("me.lost_next")}: ${pushed.text}`);
+    }
     actions.append(
       button("action.lower", () => ctx.send({ type: "lower_hand", request: r.id }).catch(() => {})),
-      button("action.decline", () => ctx.send({ type: "decline_for_now", request: r.id }).catch(() => {})),
+      // Said before, not after: stepping out gives up the place.
+      button("action.decline", async () => {
+        if (await confirmDialog(ctx, "confirm.decline")) ctx.send({ type: "decline_for_now", request: r.id }).catch(() => {});
+      }),
     );
     if (index === 0 && alerted.next !== r.id) {
       alerted.next = r.id;
@@ -102,6 +122,26 @@ function renderMe(ctx) {
   } else {
     status.replaceChildren(h("p", {}, ctx.t("me.idle")));
   }
+}
+
+/**
+ * Notice being pushed back (someone went ahead: a direct reply, a point of order, a move) and
+ * keep a sentence saying who and why; true when that cost the reader "you're next".
+ */
+function movedBack(ctx, r, index) {
+  const ahead = ctx.view.queue.slice(0, index).map((s) => s.request);
+  const before = place?.request === r.id ? place : null;
+  place = { request: r.id, index, ahead };
+  if (!before || index <= before.index) {
+    if (pushed?.request === r.id && before && index < before.index) pushed = null;
+    return false;
+  }
+  const known = new Set(before.ahead);
+  const jumped = ctx.view.queue.slice(0, index).find((s) => !known.has(s.request));
+  if (!jumped) return false; // moved back only because of a change we cannot name
+  const who = ctx.view.requests[jumped.request]?.who?.name ?? "";
+  pushed = { request: r.id, text: ctx.t("me.pushed", { from: before.index + 1, to: index + 1, name: who, why: reasonText(ctx, jumped) }) };
+  return before.index === 0;
 }
 
 function render(ctx) {
@@ -156,11 +196,25 @@ boot({
     else if (typing()) cmd.room = String(f.get("room") ?? "").replace(/\D/g, "");
     await ctx.send(cmd).catch(() => {});
   });
-  $("raise-form").addEventListener("submit", (e) => {
+  const raise = $("raise-form");
+  const textKind = () => raise.elements.kind.value === "text_intervention";
+  const syncKind = () => {
+    $("text-row").hidden = !textKind();
+    $("note-row").hidden = textKind();
+    raise.elements.text.required = textKind();
+  };
+  raise.elements.kind.addEventListener("change", syncKind);
+  syncKind();
+  raise.addEventListener("submit", (e) => {
     e.preventDefault();
-    const f = new FormData(e.target);
-    ctx.send({ type: "raise_hand", kind: f.get("kind"), note: f.get("note") || null }).then(() => e.target.reset(), () => {});
+    const f = new FormData(raise);
+    const note = textKind() ? f.get("text") : f.get("note");
+    ctx.send({ type: "raise_hand", kind: f.get("kind"), note: note || null }).then(() => {
+      raise.reset();
+      syncKind();
+    }, () => {});
   });
+  $("point-of-order").addEventListener("click", () => ctx.send({ type: "raise_hand", kind: "point_of_order", note: null }).catch(() => {}));
   const notify = $("notify");
   if (typeof Notification === "undefined" || Notification.permission !== "default") notify.hidden = true;
   notify.addEventListener("click", () => Notification.requestPermission().then(() => (notify.hidden = true)));

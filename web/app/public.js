@@ -1,6 +1,6 @@
 // The public view: the queue, read-only, for anyone with the session link.
 
-import { boot, renderQueue, renderFloor, tickFloor, tickWaits, counts, announceEvents, showError } from "/assets/app/common.js";
+import { boot, renderQueue, renderFloor, tickFloor, tickWaits, waitingText, announceEvents, showError } from "/assets/app/common.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -9,8 +9,7 @@ boot({
     $("session-title").textContent = ctx.view.session.title;
     renderFloor($("floor"), ctx);
     renderQueue($("queue"), ctx);
-    const c = counts(ctx.view);
-    $("counts").textContent = ctx.t("counts.waiting", c);
+    $("counts").textContent = waitingText(ctx);
   },
   tick: (ctx) => {
     tickFloor($("floor"), ctx);
