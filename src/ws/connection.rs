@@ -21,7 +21,7 @@ use crate::protocol::{
 };
 use crate::queue::{Actor, Command};
 use crate::service::Shared;
-use crate::session::{Answer, Frame, Gate, SessionHandle, Subscription};
+use crate::session::{Answer, Frame, Gate, PresenceGuard, SessionHandle, Subscription};
 use crate::store::StoreError;
 
 /// Close codes (RFC 6455).
@@ -145,6 +145,10 @@ struct Conn {
     audience: Audience,
     client: Option<String>,
     updates: tokio::sync::broadcast::Receiver<Arc<Frame>>,
+    /// Moderators: who is connected (each frame whole).
+    presence: Option<tokio::sync::broadcast::Receiver<Utf8Bytes>>,
+    /// A participant's connection reports itself present while it lives.
+    present: Option<PresenceGuard>,
     epoch: u32,
     /// The last seq this client was sent.
     seq: u64,
@@ -183,7 +187,12 @@ impl Conn {
                     seq,
                     initial,
                     updates,
+                    presence,
                 } = sub;
+                let present = match caller {
+                    Caller::Participant(p) => Some(handle.present(p)),
+                    _ => None,
+                };
                 let limits = &svc.settings.ws;
                 let quota = Quota::per_second(nonzero(limits.messages_per_sec))
                     .allow_burst(nonzero(limits.message_burst));
@@ -200,6 +209,8 @@ impl Conn {
                     audience,
                     client,
                     updates,
+                    presence,
+                    present,
                     epoch,
                     seq,
                 };
@@ -331,6 +342,12 @@ impl Conn {
                         Box::pin(self.resubscribe(Some(resume))).await?;
                     }
                 },
+                presence = next_presence(&mut self.presence) => match presence {
+                    Ok(bytes) => self.send(Message::Text(bytes)).await?,
+                    // Each presence frame is whole: a missed one is made good by the next.
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => self.presence = None,
+                },
                 Ok(()) = self.gate.changed() => {
                     if !self.admitted() {
                         return Box::pin(self.refuse(&WireError::Revoked)).await;
@@ -351,6 +368,10 @@ impl Conn {
     fn use_handle(&mut self, handle: SessionHandle) {
         self.gate = handle.gate();
         self.gate.mark_changed();
+        // A new actor starts with an empty presence book: report in to it.
+        if let Caller::Participant(p) = self.caller {
+            self.present = Some(handle.present(p));
+        }
         self.handle = handle;
     }
 
@@ -396,8 +417,9 @@ impl Conn {
             seq,
             initial,
             updates,
+            presence,
         } = sub;
-        (self.updates, self.epoch, self.seq) = (updates, epoch, seq);
+        (self.updates, self.presence, self.epoch, self.seq) = (updates, presence, epoch, seq);
         self.welcome(recovered, initial).await
     }
 
@@ -456,6 +478,7 @@ impl Conn {
                 let token = match participant.filter(|_| joining) {
                     Some(p) => {
                         self.caller = Caller::Participant(p);
+                        self.present = Some(self.handle.present(p));
                         let epoch = self.handle.key_epoch();
                         self.link_epoch = Some(epoch);
                         Some(self.svc.settings.keys.sign(&Capability {
@@ -581,4 +604,14 @@ fn too_big(e: axum::Error) -> bool {
     e.into_inner()
         .downcast_ref::<tungstenite::Error>()
         .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+}
+
+/// The next presence frame, for a moderator's connection; never, for anyone else's.
+async fn next_presence(
+    rx: &mut Option<tokio::sync::broadcast::Receiver<Utf8Bytes>>,
+) -> Result<Utf8Bytes, RecvError> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }

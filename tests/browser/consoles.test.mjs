@@ -90,6 +90,14 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   assert.ok(await entry(chair, "Jean Dupont").locator("[data-action=move]").isVisible(), "Enter opens the menu");
   await chair.page.keyboard.press("Enter"); // closes it again (focus is on the summary)
 
+  // 6. Presence, for moderators: Ana is connected; Bo's phone loses its network and both
+  // consoles show him reconnecting within the coalescing window; the public sees none of it.
+  await entry(chair, "Ana Lima").locator(".presence", { hasText: "Connected" }).waitFor();
+  await bo.context.setOffline(true);
+  for (const p of [chair, om]) await entry(p, "Bo Kim").locator(".presence-reconnecting", { hasText: "Reconnecting" }).waitFor({ timeout: 5000 });
+  assert.equal(await entry(chair, "Walk-in delegate").locator(".presence").count(), 0, "no device, no presence");
+  assert.equal(await display.page.locator(".presence").count(), 0);
+
   // 8. Relayed entries say so, everywhere.
   assert.equal(await entry(om, "Remote from chat").locator(".badge-origin").textContent(), "via chat");
   assert.equal(await entry(chair, "Priya from chat").locator(".badge-origin").textContent(), "via chat");
@@ -99,6 +107,8 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await shoot(chair, "chair-12-waiting-1366x768");
   await shoot(om, "moderator-12-waiting-1366x768");
   for (const p of [chair, om]) await axe(p);
+  await bo.context.setOffline(false);
+  await entry(chair, "Bo Kim").locator(".presence-connected").waitFor({ timeout: 20000 });
   // The open menu, checked by axe too.
   await entry(chair, "Kwame Mensah").locator("[data-action=menu]").click();
   await axe(chair);

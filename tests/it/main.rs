@@ -8,6 +8,7 @@ mod durable;
 mod hub;
 mod observability;
 mod operations;
+mod presence;
 mod readme;
 mod report;
 mod restart;

@@ -89,6 +89,10 @@ export async function boot({ render, tick = () => {}, onEvents = () => {}, token
     setStatus(ctx, conn.status); // "Ended" rather than "Live" once the session is over
     if (e.detail.events?.length) onEvents(e.detail.events, ctx);
   });
+  conn.addEventListener("presence", (e) => {
+    ctx.presence = e.detail;
+    if (ctx.view) render(ctx);
+  });
   conn.addEventListener("error", (e) => showError(ctx, e.detail.code, e.detail));
   conn.addEventListener("fatal", (e) => showError(ctx, e.detail?.code ?? e.detail, null, true));
   if (onJoined) conn.addEventListener("joined", (e) => onJoined(e.detail, ctx));
@@ -209,6 +213,7 @@ export function renderQueue(list, ctx, { actions, filter } = {}) {
           r.who.affiliation ? h("span", { class: "affiliation", dir: "auto" }, r.who.affiliation) : null,
           mine ? h("span", { class: "badge badge-mine" }, ctx.t("queue.you")) : null),
         h("div", { class: "meta" },
+          presenceBadge(ctx, r.participant),
           modalityBadge(ctx, r.who),
           originBadge(ctx, r),
           h("span", { class: "kind" }, ctx.t(`kind.${r.kind}`)),
@@ -229,6 +234,13 @@ export function renderQueue(list, ctx, { actions, filter } = {}) {
     const sel = focusedAction ? `[data-request="${focusedId}"] [data-action="${focusedAction}"]` : `[data-request="${focusedId}"]`;
     list.querySelector(sel)?.focus();
   }
+}
+
+/** A participant's connection, for moderators (people entered by a moderator have none). */
+export function presenceBadge(ctx, participant) {
+  const status = ctx.presence?.[participant];
+  if (!status) return null;
+  return h("span", { class: `presence presence-${status}` }, ctx.t(`presence.${status}`));
 }
 
 /** "via chat" or "added by the chair": an entry a moderator made, not one the person raised. */
@@ -261,7 +273,7 @@ export function renderFloor(box, ctx) {
   box.replaceChildren(
     h("p", { class: "floor-label" }, ctx.t("floor.speaking")),
     h("p", { class: "floor-name", dir: "auto" }, floor.who.name),
-    h("p", { class: "floor-affiliation" }, h("span", { dir: "auto" }, floor.who.affiliation), " ", modalityBadge(ctx, floor.who), " ", request ? originBadge(ctx, request) : null, " ", h("span", { class: "kind" }, ctx.t(`kind.${floor.kind}`))),
+    h("p", { class: "floor-affiliation" }, h("span", { dir: "auto" }, floor.who.affiliation), " ", presenceBadge(ctx, floor.participant), " ", modalityBadge(ctx, floor.who), " ", request ? originBadge(ctx, request) : null, " ", h("span", { class: "kind" }, ctx.t(`kind.${floor.kind}`))),
     ...(text ? [h("div", { class: "floor-text" }, h("p", { class: "floor-text-label" }, ctx.t("floor.read_out")), h("blockquote", { dir: "auto" }, text))] : []),
     h("p", { class: "countdown", role: "timer", "aria-live": "off" }, c.text),
     h("p", { class: "floor-phase" }, c.paused ? ctx.t("floor.paused") : c.phase === "overtime" ? ctx.t("floor.overtime") : c.phase === "warning" ? ctx.t("floor.warning") : ""),

@@ -97,6 +97,8 @@ function renderMe(ctx) {
     if (pushed?.request === r.id) lines.push(h("p", { class: "pushed", role: "status" }, pushed.text));
     if (ahead > 0) lines.push(h("p", {}, ctx.t("me.ahead", { count: ahead })), h("p", {}, ctx.t("me.estimate", { minutes, count: minutes })));
     if (slot) lines.push(h("p", { class: "reason" }, reasonText(ctx, slot)));
+    // The online moderator checked the audio: close the loop with the speaker.
+    if (r.state === "ready") lines.push(h("p", { class: "ready-note" }, ctx.t("me.ready")));
     status.replaceChildren(...lines);
     if (lostNext) {
       alerted.next = null; // "you're next" again later is news again

@@ -1195,10 +1195,7 @@ fn a_moderator_brings_a_parked_person_back_in_at_the_back() {
         "forbidden",
         "the online moderator manages the remote side only"
     );
-    assert_eq!(
-        sim.refused(OM, Command::Rejoin { request: c }),
-        "forbidden"
-    );
+    assert_eq!(sim.refused(OM, Command::Rejoin { request: c }), "forbidden");
     sim.ok(OM, Command::Rejoin { request: a });
     sim.ok(CHAIR, Command::Rejoin { request: b });
     assert_eq!(sim.order(), [c, a, b]);
