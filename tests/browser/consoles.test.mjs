@@ -164,6 +164,9 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await ana.page.locator("#queue .entry-mine", { hasText: "Ana Lima" }).waitFor(); // 15: her own entry
   await shoot(ana, "participant-pushed-back-phone");
   await axe(ana);
+  // 10. The audio loop closed: the online moderator marks her ready, and she is told.
+  await entry(om, "Ana Lima").locator("[data-action=ready]").click();
+  await ana.page.locator("#my-status .ready-note", { hasText: "Unmute when you get the floor" }).waitFor();
 
   // 5. Declining for now: Bo is told first where rejoining puts him; the consoles keep him in a
   // parked list, and "Back in" puts him at the back.
@@ -184,6 +187,23 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await chair.page.click("#readd-last");
   await chair.page.locator("dialog.ask h2", { hasText: "Put Remote from chat, the last speaker, back at the top" }).waitFor();
   await chair.page.click("dialog.ask button[value=cancel]");
+
+  // 16. A text intervention: a real text area, and "read out by the moderator" on the floor.
+  const dee = await env.open(s.links.participant, "phone", { name: "dee" });
+  await join(dee, "Dee Okafor", "Nigeria IGF");
+  await dee.page.selectOption("#kind", "text_intervention");
+  assert.equal(await dee.page.locator("#note").isHidden(), true);
+  await dee.page.fill("#text", "Two points from our hub:\n1. captions\n2. a second microphone");
+  await dee.page.click("#raise-form button[type=submit]");
+  await dee.page.locator("#my-status .big").waitFor();
+  await entry(chair, "Dee Okafor").locator("[data-action=grant]").click();
+  await dee.page.locator("#my-status", { hasText: "The moderator is reading your text out." }).waitFor();
+  assert.equal(await dee.page.locator("#my-actions button").count(), 0, "no 'I'm done' for text read out by someone else");
+  assert.equal(await om.page.locator("#floor .floor-text blockquote").textContent(), "Two points from our hub:\n1. captions\n2. a second microphone");
+  await axe(dee);
+  await chair.page.click("#end");
+  await chair.page.locator("#floor .floor-empty").waitFor();
+  await dee.context.close();
 
   // 7 and 12. Closing the list says what it does; the display stops inviting people to join.
   await chair.page.click("#list-toggle");

@@ -272,7 +272,9 @@ export function renderFloor(box, ctx) {
   const text = request?.note && (floor.kind === "text_intervention" || request.origin === "relay") ? request.note : null;
   box.replaceChildren(
     h("p", { class: "floor-label" }, ctx.t("floor.speaking")),
-    h("p", { class: "floor-name", dir: "auto" }, floor.who.name),
+    // The line keeps the page's direction (the name sits at the start edge in Arabic too); the
+    // name itself is isolated, so a Latin name in an Arabic page (or the reverse) reads right.
+    h("p", { class: "floor-name" }, h("bdi", {}, floor.who.name)),
     h("p", { class: "floor-affiliation" }, h("span", { dir: "auto" }, floor.who.affiliation), " ", presenceBadge(ctx, floor.participant), " ", modalityBadge(ctx, floor.who), " ", request ? originBadge(ctx, request) : null, " ", h("span", { class: "kind" }, ctx.t(`kind.${floor.kind}`))),
     ...(text ? [h("div", { class: "floor-text" }, h("p", { class: "floor-text-label" }, ctx.t("floor.read_out")), h("blockquote", { dir: "auto" }, text))] : []),
     h("p", { class: "countdown", role: "timer", "aria-live": "off" }, c.text),

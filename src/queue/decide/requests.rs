@@ -241,10 +241,15 @@ pub(super) fn proxy_origin(actor: Actor) -> Origin {
     }
 }
 
-/// A text intervention needs its text; other notes are short and optional.
+/// A text intervention needs its text, and may run to several lines (it is read out as
+/// written); other notes are one short optional line.
 fn checked_note(kind: RequestKind, note: Option<&str>) -> Result<Option<String>, Refusal> {
     if kind == RequestKind::TextIntervention {
-        text::required("note", note.unwrap_or(""), text::TEXT_MAX).map(Some)
+        let t = text::multiline("note", note.unwrap_or(""), text::TEXT_MAX)?;
+        if t.is_empty() {
+            return Err(Refusal::invalid("note", "must not be empty"));
+        }
+        Ok(Some(t))
     } else {
         text::optional("note", note, text::NOTE_MAX)
     }

@@ -1231,3 +1231,35 @@ fn a_point_of_order_is_possible_while_the_list_is_closed() {
     assert_eq!(order[1], a, "the point of order goes first");
     sim.check_replay();
 }
+
+#[test]
+fn a_text_to_read_out_keeps_its_lines_and_a_note_stays_one_line() {
+    let mut sim = Sim::new(Order::Fifo);
+    let pa = sim.join("Ana", Online);
+    let raise = |kind, note: &str| Command::RaiseHand {
+        participant: pa,
+        kind,
+        note: Some(note.into()),
+    };
+    assert_eq!(
+        sim.refused(Actor::Participant(pa), raise(Question, "one\ntwo")),
+        "invalid"
+    );
+    assert_eq!(
+        sim.refused(Actor::Participant(pa), raise(TextIntervention, " \n ")),
+        "invalid",
+        "a text intervention needs its text"
+    );
+    let e = sim.ok(
+        Actor::Participant(pa),
+        raise(TextIntervention, "Two points:\r\n1. captions\n2. a microphone\n"),
+    );
+    let Fact::HandRaised { note, .. } = &e[0].fact else {
+        unreachable!()
+    };
+    assert_eq!(
+        note.as_deref(),
+        Some("Two points:\n1. captions\n2. a microphone")
+    );
+    sim.check_replay();
+}
