@@ -39,7 +39,10 @@ fn every_server_example_on_the_page_has_a_known_type() {
         let v: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
         let t = v["type"].as_str().unwrap();
         assert!(
-            ["welcome", "snapshot", "update", "order", "presence", "ack", "error"].contains(&t),
+            [
+                "welcome", "snapshot", "update", "order", "presence", "ack", "error"
+            ]
+            .contains(&t),
             "{t}"
         );
         if t == "snapshot" {

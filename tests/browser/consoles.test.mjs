@@ -134,8 +134,8 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await chair.page.locator("#floor .countdown").waitFor();
   await new Promise((r) => setTimeout(r, 1200)); // the clock has ticked: the text is still there
   assert.equal(await om.page.locator("#floor .floor-text").count(), 1);
-  const report = await (await fetch(`${env.base}/api/sessions/${s.id}/report`, { headers: { Authorization: `Bearer ${new URL(s.links.chair).hash.replace(/^#(t=)?/, "")}` } })).json();
-  assert.equal(JSON.stringify(report).includes("forced_not_ready"), false, "no override recorded");
+  const record = await (await fetch(`${env.base}/api/sessions/${s.id}/report`, { headers: { Authorization: `Bearer ${new URL(s.links.chair).hash.replace(/^#(t=)?/, "")}` } })).json();
+  assert.equal(JSON.stringify(record).includes("forced_not_ready"), false, "no override recorded");
 
   // 11. The display from the back of the room: a relayed question on the floor, names twice
   // as large as before (20.8 px), the kind and the agenda item shown.
@@ -242,6 +242,16 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   assert.deepEqual(await chair.page.locator("#queue .wait").allTextContents(), waits, "wait timers stopped");
   await shoot(display, "display-ended-1920x1080");
   for (const p of [display, pub]) await axe(p);
+
+  // 21. The report names whose entry each override touched, and lists who spoke, in order.
+  const report = await env.open(new URL(await chair.page.getAttribute("#report-page", "href"), env.base).href, "laptop", { name: "report", live: false });
+  await report.page.locator("body[data-ready=true]").waitFor();
+  await report.page.locator("section li", { hasText: "given the floor out of order · Remote from chat" }).waitFor();
+  const spoke = report.page.locator("section:has(h2:text('Who spoke')) tbody tr");
+  assert.deepEqual((await spoke.locator("td:nth-of-type(2)").allTextContents()).slice(0, 2), ["Remote from chat", "Dee Okafor (Nigeria IGF)"]);
+  assert.match(await spoke.first().textContent(), /Online · via chat/);
+  await axe(report);
+  await report.context.close();
 
   assert.deepEqual(env.problems, [], "no CSP report and no page error");
   for (const p of [chair, om, display, ana, bo, cy, pub]) await p.context.close();

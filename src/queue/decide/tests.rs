@@ -1252,7 +1252,10 @@ fn a_text_to_read_out_keeps_its_lines_and_a_note_stays_one_line() {
     );
     let e = sim.ok(
         Actor::Participant(pa),
-        raise(TextIntervention, "Two points:\r\n1. captions\n2. a microphone\n"),
+        raise(
+            TextIntervention,
+            "Two points:\r\n1. captions\n2. a microphone\n",
+        ),
     );
     let Fact::HandRaised { note, .. } = &e[0].fact else {
         unreachable!()
