@@ -35,11 +35,12 @@ function render(ctx) {
   );
   $("session-title").textContent = s.title;
   // No invitation to join while joining is closed: ended, locked, paused, or the list closed.
-  const key = ended ? "state.ended" : locked ? "join.locked" : suspended ? "me.suspended" : !s.list_open ? "display.list_closed" : null;
+  // (Once ended, the floor box says so, large: nothing to repeat here.)
+  const key = ended ? null : locked ? "join.locked" : suspended ? "me.suspended" : !s.list_open ? "display.list_closed" : null;
   const closed = $("join-closed");
   closed.hidden = key == null;
   closed.textContent = key ? ctx.t(key) : "";
-  const inviting = key == null;
+  const inviting = key == null && !ended;
   $("join-h").hidden = !inviting;
   for (const id of ["qr", "room-code"]) $(id).hidden = !inviting;
   document.querySelector(".room-code-label").hidden = !inviting;
