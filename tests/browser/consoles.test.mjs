@@ -218,6 +218,11 @@ test("the chair and the online moderator run a twelve-person queue; the room and
 
   // 17. A point of order is still possible while the list is closed.
   const cy = await env.open(s.links.participant, "phone", { name: "cy" });
+  // 18. The join form asks, optionally and saying why, the stakeholder group and gender.
+  await cy.page.click("#about summary");
+  await cy.page.selectOption("#stakeholder", "civil_society");
+  await cy.page.selectOption("#gender", "woman");
+  await axe(cy);
   await join(cy, "Cy Dlamini", "South Africa");
   await cy.page.locator("#list-closed:not([hidden])", { hasText: "A point of order is still possible" }).waitFor();
   assert.equal(await cy.page.locator("#raise-form").isHidden(), true);
@@ -247,6 +252,8 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   const report = await env.open(new URL(await chair.page.getAttribute("#report-page", "href"), env.base).href, "laptop", { name: "report", live: false });
   await report.page.locator("body[data-ready=true]").waitFor();
   await report.page.locator("section li", { hasText: "given the floor out of order · Remote from chat" }).waitFor();
+  await report.page.locator("table tr", { hasText: "Civil society" }).waitFor();
+  await report.page.locator("table tr", { hasText: "Woman" }).waitFor();
   const spoke = report.page.locator("section:has(h2:text('Who spoke')) tbody tr");
   assert.deepEqual((await spoke.locator("td:nth-of-type(2)").allTextContents()).slice(0, 2), ["Remote from chat", "Dee Okafor (Nigeria IGF)"]);
   assert.match(await spoke.first().textContent(), /Online · via chat/);

@@ -193,6 +193,9 @@ boot({
     localStorage.setItem("rostrum:affiliation", f.get("affiliation"));
     const modality = ctx.room ? "onsite" : f.get("modality");
     const profile = { name: f.get("name"), affiliation: f.get("affiliation"), modality, head_count: modality === "hub" ? Number(f.get("head_count") || 2) : 1 };
+    // Optional, and only sent when given (the report counts the rest as undeclared).
+    if (f.get("stakeholder")) profile.stakeholder = f.get("stakeholder");
+    if (f.get("gender")) profile.gender = f.get("gender");
     const cmd = { type: "join", profile };
     if (ctx.room) cmd.room = ctx.room;
     else if (typing()) cmd.room = String(f.get("room") ?? "").replace(/\D/g, "");
