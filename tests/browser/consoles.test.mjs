@@ -194,8 +194,14 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await dee.page.selectOption("#kind", "text_intervention");
   assert.equal(await dee.page.locator("#note").isHidden(), true);
   await dee.page.fill("#text", "Two points from our hub:\n1. captions\n2. a second microphone");
+  // 15. Tapped while offline: the phone says it holds the hand, and sends it once back.
+  await dee.context.setOffline(true);
+  await dee.page.locator("#status[data-state=offline]").waitFor();
   await dee.page.click("#raise-form button[type=submit]");
-  await dee.page.locator("#my-status .big").waitFor();
+  await dee.page.locator("#my-status .pending", { hasText: "Your hand is raised on this phone" }).waitFor();
+  await axe(dee);
+  await dee.context.setOffline(false);
+  await dee.page.locator("#my-status", { hasText: "You are number" }).waitFor({ timeout: 20000 });
   await entry(chair, "Dee Okafor").locator("[data-action=grant]").click();
   await dee.page.locator("#my-status", { hasText: "The moderator is reading your text out." }).waitFor();
   assert.equal(await dee.page.locator("#my-actions button").count(), 0, "no 'I'm done' for text read out by someone else");

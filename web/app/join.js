@@ -6,6 +6,8 @@ import { boot, h, renderQueue, renderFloor, tickFloor, tickWaits, announce, anno
 const $ = (id) => document.getElementById(id);
 const tokenKey = (session) => `rostrum:${session}:token`;
 let alerted = { next: null, floor: null };
+// A hand raised while offline: kept on the phone (the connection resends it) until answered.
+let pending = null;
 // Where the reader stood last time, to say why they moved back: { request, index, ahead }.
 let place = null;
 let pushed = null;
@@ -66,7 +68,7 @@ function renderMe(ctx) {
   const r = myRequest(ctx);
   const floor = ctx.view.floor;
   const speaking = floor && floor.participant === me(ctx);
-  $("raise-form").hidden = !!r || !ctx.view.session.list_open || suspended || ended;
+  $("raise-form").hidden = !!r || !!pending || !ctx.view.session.list_open || suspended || ended;
   // A closed list stops new speakers, not points of order (the core lets those through).
   $("list-closed").hidden = !!r || ctx.view.session.list_open || suspended || ended;
   const status = $("my-status");
@@ -121,6 +123,8 @@ function renderMe(ctx) {
       button("action.rejoin", () => ctx.send({ type: "rejoin", request: r.id }).catch(() => {}), "primary"),
       button("action.lower", () => ctx.send({ type: "lower_hand", request: r.id }).catch(() => {})),
     );
+  } else if (pending) {
+    status.replaceChildren(h("p", { class: "big pending" }, ctx.t("me.pending")), h("p", {}, ctx.t("me.pending_note")));
   } else {
     status.replaceChildren(h("p", {}, ctx.t("me.idle")));
   }
@@ -214,10 +218,19 @@ boot({
     e.preventDefault();
     const f = new FormData(raise);
     const note = textKind() ? f.get("text") : f.get("note");
-    ctx.send({ type: "raise_hand", kind: f.get("kind"), note: note || null }).then(() => {
+    const sent = ctx.send({ type: "raise_hand", kind: f.get("kind"), note: note || null });
+    // Offline, the tap is not lost: say so until the server has it.
+    if (ctx.conn.status !== "online") {
+      pending = f.get("kind");
+      renderMe(ctx);
+    }
+    sent.then(() => {
       raise.reset();
       syncKind();
-    }, () => {});
+    }, () => {}).finally(() => {
+      pending = null;
+      if (ctx.view) renderMe(ctx);
+    });
   });
   $("point-of-order").addEventListener("click", () => ctx.send({ type: "raise_hand", kind: "point_of_order", note: null }).catch(() => {}));
   const notify = $("notify");
