@@ -144,6 +144,9 @@ pub enum WireCommand {
     DeclineForNow {
         request: u32,
     },
+    AudioFailed {
+        request: u32,
+    },
     Rejoin {
         request: u32,
     },
@@ -298,6 +301,9 @@ impl WireCommand {
                 request: RequestId(request),
             },
             WireCommand::DeclineForNow { request } => Command::DeclineForNow {
+                request: RequestId(request),
+            },
+            WireCommand::AudioFailed { request } => Command::AudioFailed {
                 request: RequestId(request),
             },
             WireCommand::Rejoin { request } => Command::Rejoin {

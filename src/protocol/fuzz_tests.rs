@@ -382,6 +382,7 @@ mod props {
         ("change_request", &["request", "kind", "note"]),
         ("lower_hand", &["request"]),
         ("decline_for_now", &["request"]),
+        ("audio_failed", &["request"]),
         ("rejoin", &["request"]),
         ("mark_ready", &["request", "ready"]),
         ("grant", &["request", "force", "seen"]),

@@ -128,6 +128,12 @@ pub enum Command {
         /// Which request.
         request: RequestId,
     },
+    /// The online moderator could not get a remote speaker's audio to work: park their request
+    /// (they are told why, and can rejoin once it works).
+    AudioFailed {
+        /// Which request.
+        request: RequestId,
+    },
     /// Put a parked request back in the queue, at the back.
     Rejoin {
         /// Which request.

@@ -51,6 +51,14 @@ pub enum Origin {
     Roster,
 }
 
+/// Why a request was parked, when it was not the person's own "decline for now".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParkReason {
+    /// The online moderator could not get the remote speaker's audio to work.
+    AudioFailed,
+}
+
 /// Where a request is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -143,6 +151,8 @@ pub struct Request {
     pub state: RequestState,
     /// A moderator's pin, if any.
     pub pin: Option<Pin>,
+    /// Why it is parked, when a moderator parked it (none: the person declined, or not parked).
+    pub parked_for: Option<ParkReason>,
     /// The agenda item current when it was raised.
     pub item: Option<u32>,
 }

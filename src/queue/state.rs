@@ -276,14 +276,17 @@ impl State {
                 }
             }
             Fact::HandLowered { request } => self.close(*request, RequestState::Withdrawn, at),
-            Fact::RequestParked { request } => {
+            Fact::RequestParked { request, reason } => {
                 self.leave_queue(*request, at);
-                self.requests[request.0 as usize].state = RequestState::Parked;
+                let r = &mut self.requests[request.0 as usize];
+                r.state = RequestState::Parked;
+                r.parked_for = *reason;
             }
             Fact::RequestRejoined { request } => {
                 let tier = self.tier(self.requests[request.0 as usize].participant);
                 let r = &mut self.requests[request.0 as usize];
                 r.state = RequestState::Waiting;
+                r.parked_for = None;
                 r.queued_at = at;
                 r.arrival = self.next_arrival;
                 r.tier = tier;
@@ -455,6 +458,7 @@ impl State {
             tier: self.tier(participant),
             state: RequestState::Waiting,
             pin: None,
+            parked_for: None,
             item: self.item,
         };
         self.next_arrival += 1;

@@ -183,6 +183,15 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await bo.page.locator("#my-status", { hasText: "You are number" }).waitFor();
   assert.equal(await chair.page.locator("#parked-section").isHidden(), true);
 
+  // 10. Audio that fails: the online moderator sets Bo aside with the reason; he is told what to
+  // do, the consoles show why he is parked, and he rejoins himself.
+  await menuAction(om, "Bo Kim", "audio-failed");
+  await bo.page.locator("#my-status", { hasText: "The moderator could not hear you. Check your microphone" }).waitFor();
+  await chair.page.locator("#parked .parked-entry", { hasText: "audio failed" }).waitFor();
+  await axe(bo);
+  await bo.page.click("#my-actions button >> text=Rejoin the queue");
+  await entry(chair, "Bo Kim").waitFor();
+
   // 7. Re-add names the last speaker.
   await chair.page.click("#readd-last");
   await chair.page.locator("dialog.ask h2", { hasText: "Put Remote from chat, the last speaker, back at the top" }).waitFor();

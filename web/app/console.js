@@ -46,6 +46,9 @@ function entryActions(ctx, chair) {
         const a = await ask(ctx, "dialog.move_to_title", { params: name, position: { value: index + 1, max: ctx.view.queue.length } });
         if (a) ctx.send({ type: "move", request: r.id, position: a.position, reason: a.reason }).catch(() => {});
       }) : null,
+      // The audio loop: park a remote speaker who cannot be heard, with the reason.
+      mine && checkAudio ? b("audio-failed", "action.audio_failed", () =>
+        ctx.send({ type: "audio_failed", request: r.id }).catch(() => {})) : null,
       mine ? b("remove", "action.remove", async () => {
         const a = await ask(ctx, "dialog.remove_title", { params: name });
         if (a) ctx.send({ type: "remove", request: r.id, reason: a.reason }).catch(() => {});
@@ -81,6 +84,7 @@ function renderParked(ctx, chair) {
       h("span", { class: "name", dir: "auto" }, r.who.name), " ",
       modalityBadge(ctx, r.who), " ",
       h("span", { class: "kind" }, ctx.t(`kind.${r.kind}`)),
+      r.parked ? h("span", { class: "badge badge-parked" }, ctx.t(`parked.${r.parked}`)) : null,
       may ? h("button", { type: "button", "data-action": "back-in", "aria-label": ctx.t("action.back_in_for", { name: r.who.name }),
         onclick: () => ctx.send({ type: "rejoin", request: r.id }).catch(() => {}) }, ctx.t("action.back_in")) : null);
   }));

@@ -118,7 +118,8 @@ function renderMe(ctx) {
       alertUser(ctx, "me.next");
     }
   } else if (r && r.state === "parked") {
-    status.replaceChildren(h("p", { class: "big" }, ctx.t("me.parked")));
+    // Parked by the moderator because the audio failed: say so, and what to do.
+    status.replaceChildren(h("p", { class: "big" }, ctx.t(r.parked === "audio_failed" ? "me.parked_audio" : "me.parked")));
     actions.append(
       button("action.rejoin", () => ctx.send({ type: "rejoin", request: r.id }).catch(() => {}), "primary"),
       button("action.lower", () => ctx.send({ type: "lower_hand", request: r.id }).catch(() => {})),

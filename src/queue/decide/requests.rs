@@ -1,8 +1,8 @@
 //! Joining and hands: join, profiles, raise, proxy, change, lower, decline for now, rejoin, ready.
 
 use super::super::{
-    Actor, Fact, Origin, Participant, ParticipantId, Profile, RAISE_BURST, RAISE_WINDOW_MS,
-    Refusal, RequestId, RequestKind, RequestState, names, text,
+    Actor, Fact, Origin, ParkReason, Participant, ParticipantId, Profile, RAISE_BURST,
+    RAISE_WINDOW_MS, Refusal, RequestId, RequestKind, RequestState, Side, names, text,
 };
 use super::{Decided, Decision, next_id};
 
@@ -158,7 +158,32 @@ impl Decision<'_> {
                 state: r.state,
             });
         }
-        self.one(Fact::RequestParked { request: id })
+        self.one(Fact::RequestParked {
+            request: id,
+            reason: None,
+        })
+    }
+
+    pub(super) fn audio_failed(&self, id: RequestId) -> Decided {
+        self.moderator("report a speaker's audio")?;
+        let r = self.request(id)?;
+        self.manages(r.side, "report a speaker's audio")?;
+        if r.side != Side::Remote {
+            return Err(Refusal::invalid(
+                "request",
+                "audio is checked for remote speakers only",
+            ));
+        }
+        if !r.state.is_queued() {
+            return Err(Refusal::NotWaiting {
+                request: id,
+                state: r.state,
+            });
+        }
+        self.one(Fact::RequestParked {
+            request: id,
+            reason: Some(ParkReason::AudioFailed),
+        })
     }
 
     pub(super) fn rejoin(&self, id: RequestId) -> Decided {

@@ -1266,3 +1266,39 @@ fn a_text_to_read_out_keeps_its_lines_and_a_note_stays_one_line() {
     );
     sim.check_replay();
 }
+
+#[test]
+fn audio_that_fails_parks_the_remote_request_with_the_reason_until_rejoined() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (pa, a) = sim.queue_up("Ana", Online);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    assert_eq!(
+        sim.refused(Actor::Participant(pa), Command::AudioFailed { request: a }),
+        "forbidden"
+    );
+    assert_eq!(
+        sim.refused(OM, Command::AudioFailed { request: b }),
+        "forbidden",
+        "the online moderator manages the remote side"
+    );
+    assert_eq!(
+        sim.refused(CHAIR, Command::AudioFailed { request: b }),
+        "invalid",
+        "nobody checks a room speaker's audio"
+    );
+    sim.ok(OM, Command::AudioFailed { request: a });
+    let r = sim.s.request(a).unwrap();
+    assert_eq!(
+        (r.state, r.parked_for),
+        (RequestState::Parked, Some(ParkReason::AudioFailed))
+    );
+    assert_eq!(sim.order(), [b]);
+    assert_eq!(
+        sim.refused(OM, Command::AudioFailed { request: a }),
+        "not_waiting"
+    );
+    sim.ok(Actor::Participant(pa), Command::Rejoin { request: a });
+    assert_eq!(sim.s.request(a).unwrap().parked_for, None);
+    assert_eq!(sim.order(), [b, a]);
+    sim.check_replay();
+}
