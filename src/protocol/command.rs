@@ -181,6 +181,11 @@ pub enum WireCommand {
         #[serde(deserialize_with = "seen")]
         seen: FloorSeen,
     },
+    ShowText {
+        shown: bool,
+        #[serde(deserialize_with = "seen")]
+        seen: FloorSeen,
+    },
     Move {
         request: u32,
         position: u32,
@@ -330,6 +335,7 @@ impl WireCommand {
             WireCommand::Pause { seen } => Command::PauseClock { seen },
             WireCommand::ResumeClock { seen } => Command::ResumeClock { seen },
             WireCommand::Extend { by_ms, seen } => Command::ExtendTurn { by_ms, seen },
+            WireCommand::ShowText { shown, seen } => Command::ShowText { shown, seen },
             WireCommand::Move {
                 request,
                 position,

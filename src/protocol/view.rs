@@ -106,6 +106,9 @@ pub struct FloorView {
     pub paused_at: Option<Timestamp>,
     /// Earlier pauses in all.
     pub paused_ms: u64,
+    /// The text being read out, while a moderator shows it on the room's screens (to everyone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// A shared link.
@@ -276,6 +279,10 @@ impl FloorView {
             extended_ms: t.extended_ms,
             paused_at: t.paused_at,
             paused_ms: t.paused_ms,
+            text: t
+                .text_shown
+                .then(|| s.request(t.request).and_then(|r| r.note.clone()))
+                .flatten(),
         })
     }
 }

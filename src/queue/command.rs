@@ -179,6 +179,14 @@ pub enum Command {
         /// What the moderator saw on the floor.
         seen: FloorSeen,
     },
+    /// Show the text being read out (a text intervention, or a relay from the chat) on the
+    /// display and the public view, or stop showing it.
+    ShowText {
+        /// Show or hide.
+        shown: bool,
+        /// What the moderator saw on the floor.
+        seen: FloorSeen,
+    },
     /// Move a queued entry to a one-based position (1 is the top); it is pinned there.
     Move {
         /// Which request.

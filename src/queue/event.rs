@@ -87,6 +87,8 @@ pub enum Fact {
     ClockResumed { turn: TurnId },
     /// The speaker got more time.
     TurnExtended { turn: TurnId, by_ms: u64 },
+    /// A moderator put the text being read out on the room's screens, or took it off.
+    TextShown { turn: TurnId, shown: bool },
     /// A moderator moved an entry (one-based positions); it is pinned there.
     RequestMoved {
         request: RequestId,

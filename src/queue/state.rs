@@ -335,6 +335,9 @@ impl State {
             Fact::TurnExtended { turn, by_ms } => {
                 self.turns[turn.0 as usize].extended_ms += by_ms;
             }
+            Fact::TextShown { turn, shown } => {
+                self.turns[turn.0 as usize].text_shown = *shown;
+            }
             Fact::RequestMoved {
                 request,
                 to,
@@ -502,6 +505,7 @@ impl State {
             paused_ms: 0,
             ended_at: None,
             ending: None,
+            text_shown: false,
         });
         let (waited, participant) = (at.millis_since(r.queued_at), r.participant);
         let m = self.modality_of(participant);

@@ -146,6 +146,11 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   assert.ok((await px("#next .badge")) >= 26, `display badges at ${await px("#next .badge")}px`);
   await display.page.locator("#next .badge-kind").first().waitFor();
   await display.page.locator("#floor .badge-origin", { hasText: "via chat" }).waitFor();
+  // 1. The text on the display too, when the chair chooses.
+  assert.equal(await display.page.locator("#floor .floor-text").count(), 0, "not before the chair shows it");
+  await chair.page.click("#show-text");
+  await display.page.locator("#floor .floor-text blockquote", { hasText: "How do small administrations maintain" }).waitFor();
+  await chair.page.locator("#show-text[aria-pressed=true]").waitFor();
   await shoot(display, "display-relayed-question-1920x1080");
   await axe(display);
 

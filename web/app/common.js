@@ -268,8 +268,9 @@ export function renderFloor(box, ctx) {
   const c = floorClock(ctx, floor);
   box.dataset.phase = c.phase;
   // What to read out (moderators only: the public audience gets no notes), for the whole turn.
+  // The display and the public view get the text only while a moderator shows it (`floor.text`).
   const request = ctx.view.requests[floor.request];
-  const text = request?.note && (floor.kind === "text_intervention" || request.origin === "relay") ? request.note : null;
+  const text = floor.text ?? (request?.note && (floor.kind === "text_intervention" || request.origin === "relay") ? request.note : null);
   box.replaceChildren(
     h("p", { class: "floor-label" }, ctx.t("floor.speaking")),
     // The line keeps the page's direction (the name sits at the start edge in Arabic too); the

@@ -371,6 +371,13 @@ function renderSettings(ctx) {
   const controls = $("floor-controls");
   const busy = ctx.view.floor != null;
   for (const b of controls.querySelectorAll("[data-needs-floor]")) b.disabled = !busy;
+  // The text being read out can go on the room's screens, at the moderator's choice.
+  const showText = $("show-text");
+  const f = ctx.view.floor;
+  const r = f && ctx.view.requests[f.request];
+  showText.hidden = !(r?.note && (f.kind === "text_intervention" || r.origin === "relay"));
+  showText.setAttribute("aria-pressed", f?.text != null ? "true" : "false");
+  showText.textContent = ctx.t(f?.text != null ? "action.hide_text" : "action.show_text");
   const pause = $("pause");
   pause.textContent = ctx.t(ctx.view.floor?.paused_at != null ? "action.resume" : "action.pause");
 }
@@ -406,6 +413,7 @@ function startConsole() {
     $("next").addEventListener("click", () => grant(ctx, null));
     $("end").addEventListener("click", () => floorCmd(ctx, "end_turn"));
     $("extend").addEventListener("click", () => floorCmd(ctx, "extend", { by_ms: 30000 }));
+    $("show-text").addEventListener("click", () => floorCmd(ctx, "show_text", { shown: ctx.view.floor?.text == null }));
     $("pause").addEventListener("click", () => floorCmd(ctx, ctx.view.floor?.paused_at != null ? "resume_clock" : "pause"));
     $("remote-only")?.addEventListener("change", (e) => {
       remoteOnly = e.target.checked;

@@ -77,6 +77,7 @@ pub fn decide(
         Command::PauseClock { seen } => d.pause(seen),
         Command::ResumeClock { seen } => d.resume(seen),
         Command::ExtendTurn { by_ms, seen } => d.extend(by_ms, seen),
+        Command::ShowText { shown, seen } => d.show_text(shown, seen),
         Command::Move {
             request,
             position,

@@ -1302,3 +1302,42 @@ fn audio_that_fails_parks_the_remote_request_with_the_reason_until_rejoined() {
     assert_eq!(sim.order(), [b, a]);
     sim.check_replay();
 }
+
+#[test]
+fn the_text_read_out_goes_on_the_display_only_when_a_moderator_shows_it() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, a) = sim.queue_up("Ana", Onsite);
+    let show = |shown| Command::ShowText {
+        shown,
+        seen: FloorSeen::Any,
+    };
+    assert_eq!(sim.refused(CHAIR, show(true)), "no_speaker");
+    sim.grant_next();
+    assert_eq!(
+        sim.refused(CHAIR, show(true)),
+        "invalid",
+        "a spoken turn has no text to show"
+    );
+    sim.end();
+    let e = sim.ok(
+        OM,
+        Command::AddProxy {
+            profile: profile("From chat", Online),
+            kind: Question,
+            note: Some("What about small CERTs?".into()),
+        },
+    );
+    let Fact::HandRaised { request, .. } = e[1].fact else {
+        unreachable!()
+    };
+    assert_ne!(request, a);
+    sim.grant_next();
+    let pa = sim.join("Bo", Online);
+    assert_eq!(sim.refused(Actor::Participant(pa), show(true)), "forbidden");
+    sim.ok(CHAIR, show(true));
+    assert!(sim.s.floor().unwrap().text_shown);
+    assert!(sim.ok(OM, show(true)).is_empty(), "already shown");
+    sim.ok(OM, show(false));
+    assert!(!sim.s.floor().unwrap().text_shown);
+    sim.check_replay();
+}
