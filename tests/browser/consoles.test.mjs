@@ -154,9 +154,12 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await shoot(display, "display-relayed-question-1920x1080");
   await axe(display);
 
+  // Beyond: the speakers' history on both consoles, once the turn ends.
+  await chair.page.click("#end");
+  for (const p of [chair, om]) await p.page.locator("#history-list li", { hasText: /Remote from chat Question · Online · via chat \d+:\d\d/ }).waitFor();
+
   // 14. Pushed back: Ana was next (first come, first served now); a direct reply goes ahead,
   // and she is told who and why.
-  await chair.page.click("#end");
   await chair.page.selectOption("#order", "fifo");
   await chair.page.click("#policy-form button[type=submit]");
   await chair.page.locator("#policy-current", { hasText: "First come, first served" }).waitFor();

@@ -382,6 +382,30 @@ function renderSettings(ctx) {
   pause.textContent = ctx.t(ctx.view.floor?.paused_at != null ? "action.resume" : "action.pause");
 }
 
+/**
+ * The speakers so far, newest first (kind, where, how long), from the record (the report's
+ * `speakers`): fetched at the start and again whenever a turn ends, not on every update.
+ */
+async function loadHistory(ctx) {
+  const res = await fetch(`/api/sessions/${ctx.session}/report`, { headers: { Authorization: `Bearer ${ctx.token}` } }).catch(() => null);
+  if (!res?.ok) return;
+  ctx.history = (await res.json()).speakers ?? [];
+  renderHistory(ctx);
+}
+
+function renderHistory(ctx) {
+  const list = $("history-list");
+  if (!ctx.history) return;
+  // The turn running now is on the floor, not in the history.
+  const done = ctx.history.filter((s) => !(ctx.view?.floor && s.at === ctx.view.floor.granted_at));
+  list.replaceChildren(...(done.length
+    ? done.slice().reverse().map((s) => h("li", {},
+        h("bdi", { class: "name" }, s.name), " ",
+        h("span", { class: "meta" }, [ctx.t(`kind.${s.kind}`), ctx.t(`modality.${s.modality}`), s.origin === "relay" ? ctx.t("origin.relay") : null].filter(Boolean).join(" · ")), " ",
+        h("span", { class: "spoke" }, formatDuration(s.spoken_ms))))
+    : [h("li", { class: "empty" }, ctx.t("history.none"))]));
+}
+
 /** Start the console of the chair (`/s/{id}/chair`) or the online moderator (`/moderator`). */
 function startConsole() {
   const chair = location.pathname.endsWith("/chair");
@@ -408,8 +432,12 @@ function startConsole() {
       tickWaits(ctx);
       if (!ctx.view.session.controls.ended) renderFairness(ctx);
     },
-    onEvents: announceEvents,
+    onEvents: (events, ctx) => {
+      announceEvents(events, ctx);
+      if (events.some((e) => e.type === "turn_ended")) loadHistory(ctx);
+    },
   }).then((ctx) => {
+    loadHistory(ctx);
     $("next").addEventListener("click", () => grant(ctx, null));
     $("end").addEventListener("click", () => floorCmd(ctx, "end_turn"));
     $("extend").addEventListener("click", () => floorCmd(ctx, "extend", { by_ms: 30000 }));
