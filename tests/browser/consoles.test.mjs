@@ -118,6 +118,18 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await menuAction(chair, "Kwame Mensah", "move");
   await chair.page.locator("dialog.ask h2", { hasText: "Move Kwame Mensah" }).waitFor();
   await chair.page.click("dialog.ask button[value=cancel]");
+  // Beyond: drag and drop, with the reason asked; and the keyboard's way, Alt+↓.
+  await entry(chair, "Nguyen Van An").dragTo(chair.page.locator("#queue .entry").nth(9));
+  assert.equal(await chair.page.inputValue("#ask-position"), "10");
+  await chair.page.fill("#ask-input", "asked to speak before leaving");
+  await chair.page.click("dialog.ask button[value=ok]");
+  await chair.page.locator("#queue .entry >> nth=9", { hasText: "Nguyen Van An" }).waitFor();
+  assert.match(await chair.page.textContent("#queue .entry >> nth=9 >> .reason"), /asked to speak before leaving/);
+  await entry(chair, "Nguyen Van An").locator("[data-action=grant]").focus();
+  await chair.page.keyboard.press("Alt+ArrowDown");
+  assert.equal(await chair.page.inputValue("#ask-position"), "11");
+  await chair.page.click("dialog.ask button[value=ok]");
+  await chair.page.locator("#queue .entry >> nth=10", { hasText: "Nguyen Van An" }).waitFor();
 
   // 3. A relayed question is read out: no audio check, no override in the record.
   await entry(chair, "Remote from chat").locator("[data-action=grant]").click();

@@ -96,7 +96,7 @@ function renderMe(ctx) {
     const minutes = Math.max(1, Math.round((ahead * ctx.view.session.limits.default_ms) / 60000));
     const lostNext = movedBack(ctx, r, index);
     const lines = [h("p", { class: "big" }, index === 0 ? ctx.t("me.next") : ctx.t("me.position", { position: index + 1 }))];
-    if (pushed?.request === r.id) lines.push(h("p", { class: "pushed", role: "status" }, pushed.text));
+    if (pushed?.request === r.id) lines.push(h("p", { class: "pushed", role: "status" }, pushedText(ctx)));
     if (ahead > 0) lines.push(h("p", {}, ctx.t("me.ahead", { count: ahead })), h("p", {}, ctx.t("me.estimate", { minutes, count: minutes })));
     if (slot) lines.push(h("p", { class: "reason" }, reasonText(ctx, slot)));
     // The online moderator checked the audio: close the loop with the speaker.
@@ -104,7 +104,7 @@ function renderMe(ctx) {
     status.replaceChildren(...lines);
     if (lostNext) {
       alerted.next = null; // "you're next" again later is news again
-      alertUser(ctx, "me.lost_next", `${ctx.t("me.lost_next")}: ${pushed.text}`);
+      alertUser(ctx, "me.lost_next", `${ctx.t("me.lost_next")}: ${pushedText(ctx)}`);
     }
     actions.append(
       button("action.lower", () => ctx.send({ type: "lower_hand", request: r.id }).catch(() => {})),
@@ -147,8 +147,14 @@ function movedBack(ctx, r, index) {
   const jumped = ctx.view.queue.slice(0, index).find((s) => !known.has(s.request));
   if (!jumped) return false; // moved back only because of a change we cannot name
   const who = ctx.view.requests[jumped.request]?.who?.name ?? "";
-  pushed = { request: r.id, text: ctx.t("me.pushed", { from: before.index + 1, to: index + 1, name: who, why: reasonText(ctx, jumped) }) };
+  pushed = { request: r.id, from: before.index + 1, to: index + 1, name: who, slot: jumped };
   return before.index === 0;
+}
+
+/** The sentence saying why the reader moved back, in the language chosen now. */
+function pushedText(ctx) {
+  const { from, to, name, slot } = pushed;
+  return ctx.t("me.pushed", { from, to, name, why: reasonText(ctx, slot) });
 }
 
 function render(ctx) {
