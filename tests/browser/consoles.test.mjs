@@ -165,6 +165,25 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await chair.page.locator("#show-text[aria-pressed=true]").waitFor();
   await shoot(display, "display-relayed-question-1920x1080");
   await axe(display);
+  // 13. The projector: the language picker is not shown to the room; in Arabic a Latin name sits
+  // at the start (right) edge with its affiliation, the position beside it, the clock reads "0:59".
+  assert.equal(await display.page.locator(".lang").evaluate((el) => getComputedStyle(el).opacity), "0");
+  await display.page.selectOption("#lang", "ar");
+  await display.page.waitForFunction(() => document.documentElement.dir === "rtl");
+  const edges = await display.page.evaluate(() => {
+    const box = document.querySelector("#floor").getBoundingClientRect();
+    const name = document.querySelector("#floor .floor-name bdi").getBoundingClientRect();
+    const aff = document.querySelector("#floor .floor-affiliation").getBoundingClientRect();
+    const li = document.querySelector("#next li");
+    const pos = li.querySelector(".pos").getBoundingClientRect();
+    const first = li.querySelector(".name").getBoundingClientRect();
+    return { right: box.right - name.right, affRight: box.right - aff.right, sameRow: Math.abs(pos.top - first.top) < first.height, clock: getComputedStyle(document.querySelector("#floor .countdown")).direction };
+  });
+  assert.ok(edges.right < 40 && edges.affRight < 40, `name and affiliation at the right edge: ${JSON.stringify(edges)}`);
+  assert.ok(edges.sameRow, "the position stays beside the name");
+  assert.equal(edges.clock, "ltr");
+  await axe(display);
+  await display.page.selectOption("#lang", "en");
 
   // Beyond: the speakers' history on both consoles, once the turn ends.
   await chair.page.click("#end");
@@ -184,6 +203,14 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await ana.page.locator("#queue .entry-mine", { hasText: "Ana Lima" }).waitFor(); // 15: her own entry
   await shoot(ana, "participant-pushed-back-phone");
   await axe(ana);
+  // 19. Arabic: plural rules, no redundant "(1)", the clock left to right.
+  await ana.page.selectOption("#lang", "ar");
+  await ana.page.locator("#my-status", { hasText: "نحو دقيقة واحدة من الانتظار" }).waitFor();
+  const ahead = await ana.page.locator("#my-status p", { hasText: "قبلك" }).textContent();
+  assert.equal(ahead, "شخص واحد قبلك");
+  await axe(ana);
+  await ana.page.selectOption("#lang", "en");
+  await ana.page.locator("#my-status", { hasText: "You are number 2" }).waitFor();
   // 10. The audio loop closed: the online moderator marks her ready, and she is told.
   await entry(om, "Ana Lima").locator("[data-action=ready]").click();
   await ana.page.locator("#my-status .ready-note", { hasText: "Unmute when you get the floor" }).waitFor();
