@@ -294,6 +294,12 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   assert.equal(await chair.page.textContent("#queue .entry >> nth=0 >> .kind"), "Point of order");
   await axe(cy);
 
+  // 12. The public view says the list is closed.
+  const pubBefore = await env.open(s.links.public, "phone", { name: "public-closed" });
+  await pubBefore.page.locator("#list-note:not([hidden])", { hasText: "The list of speakers is closed." }).waitFor();
+  await axe(pubBefore);
+  await pubBefore.context.close();
+
   // 12 and 7. After the end: "Ended", no next speakers, no remote alert, waits stop counting.
   const pub = await env.open(s.links.public, "phone", { name: "public" });
   await chair.page.click("#end-session");
@@ -303,6 +309,7 @@ test("the chair and the online moderator run a twelve-person queue; the room and
     await p.page.locator("#floor .floor-ended", { hasText: "This session has ended." }).waitFor();
   }
   assert.equal(await display.page.locator("#next-section").isHidden(), true);
+  assert.equal(await pub.page.locator("#queue-section").isHidden(), true, "the public view lists no 'next' after the end");
   assert.equal(await chair.page.locator("#remote-alert").isHidden(), true);
   const waits = await chair.page.locator("#queue .wait").allTextContents();
   await new Promise((r) => setTimeout(r, 1600));

@@ -10,6 +10,12 @@ boot({
     renderFloor($("floor"), ctx);
     renderQueue($("queue"), ctx);
     $("counts").textContent = waitingText(ctx);
+    // Closed and ended said plainly; once ended, nobody is waiting for a turn any more.
+    const { ended } = ctx.view.session.controls;
+    const note = $("list-note");
+    note.hidden = ended || ctx.view.session.list_open;
+    note.textContent = ctx.t("display.list_closed");
+    $("queue-section").hidden = ended;
   },
   tick: (ctx) => {
     tickFloor($("floor"), ctx);
