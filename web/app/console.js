@@ -4,6 +4,8 @@
 
 import { MODALITIES, fairness } from "/assets/lib/fairness.js";
 import { formatDuration } from "/assets/lib/clock.js";
+import { dragToMove } from "/assets/app/reorder.js";
+import { loadHistory } from "/assets/app/history.js";
 import { boot, h, modalityBadge, renderQueue, renderFloor, tickFloor, tickWaits, announceEvents, ask, confirmDialog, counts, waitingText, showError } from "/assets/app/common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -71,75 +73,6 @@ function entryActions(ctx, chair) {
         : null,
     ];
   };
-}
-
-/** Move an entry to `to` (one-based), after asking the reason (the position can be changed). */
-async function moveWithReason(ctx, id, to) {
-  const r = ctx.view.requests[id];
-  if (!r) return;
-  const a = await ask(ctx, "dialog.move_to_title", { params: { name: r.who.name }, position: { value: to, max: ctx.view.queue.length } });
-  if (a) ctx.send({ type: "move", request: id, position: a.position, reason: a.reason }).catch(() => {});
-}
-
-/**
- * Reordering by hand: drag an entry onto another's place, or (the keyboard's way) Alt+↑ / Alt+↓
- * on an entry; either asks for the reason, as "Move…" does. Entries the moderator does not
- * manage are not draggable.
- */
-function dragToMove(ctx) {
-  // An open actions menu closes on a click elsewhere, or Escape (focus back on its button).
-  document.addEventListener("click", (e) => {
-    for (const d of document.querySelectorAll("details.more[open]")) if (!d.contains(e.target)) d.open = false;
-  });
-  document.addEventListener("keydown", (e) => {
-    const d = e.key === "Escape" && document.activeElement?.closest?.("details.more[open]");
-    if (!d) return;
-    d.open = false;
-    d.querySelector("summary").focus();
-  });
-  const list = $("queue");
-  let dragged = null;
-  const indexOf = (id) => ctx.view.queue.findIndex((s) => s.request === id) + 1;
-  const clear = () => list.querySelectorAll(".drop-target, .dragging").forEach((el) => el.classList.remove("drop-target", "dragging"));
-  list.addEventListener("dragstart", (e) => {
-    const li = e.target.closest?.("[data-request][draggable=true]");
-    if (!li) return;
-    dragged = Number(li.dataset.request);
-    e.dataTransfer.effectAllowed = "move";
-    e.dataTransfer.setData("text/plain", li.dataset.request);
-    li.classList.add("dragging");
-  });
-  list.addEventListener("dragover", (e) => {
-    const li = e.target.closest?.("[data-request]");
-    if (dragged == null || !li) return;
-    e.preventDefault();
-    clear();
-    li.classList.add("drop-target");
-  });
-  list.addEventListener("dragend", () => {
-    dragged = null;
-    clear();
-  });
-  list.addEventListener("drop", (e) => {
-    const li = e.target.closest?.("[data-request]");
-    const id = dragged;
-    dragged = null;
-    clear();
-    if (id == null || !li) return;
-    e.preventDefault();
-    const to = indexOf(Number(li.dataset.request));
-    if (to > 0 && to !== indexOf(id)) moveWithReason(ctx, id, to);
-  });
-  list.addEventListener("keydown", (e) => {
-    if (!e.altKey || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
-    const li = e.target.closest?.("[data-request][draggable=true]");
-    if (!li) return;
-    const id = Number(li.dataset.request);
-    const to = indexOf(id) + (e.key === "ArrowUp" ? -1 : 1);
-    if (to < 1 || to > ctx.view.queue.length) return;
-    e.preventDefault();
-    moveWithReason(ctx, id, to);
-  });
 }
 
 /** People who declined for now, each with one-click "Back in" (to the back of the queue). */
@@ -449,30 +382,6 @@ function renderSettings(ctx) {
   showText.textContent = ctx.t(f?.text != null ? "action.hide_text" : "action.show_text");
   const pause = $("pause");
   pause.textContent = ctx.t(ctx.view.floor?.paused_at != null ? "action.resume" : "action.pause");
-}
-
-/**
- * The speakers so far, newest first (kind, where, how long), from the record (the report's
- * `speakers`): fetched at the start and again whenever a turn ends, not on every update.
- */
-async function loadHistory(ctx) {
-  const res = await fetch(`/api/sessions/${ctx.session}/report`, { headers: { Authorization: `Bearer ${ctx.token}` } }).catch(() => null);
-  if (!res?.ok) return;
-  ctx.history = (await res.json()).speakers ?? [];
-  renderHistory(ctx);
-}
-
-function renderHistory(ctx) {
-  const list = $("history-list");
-  if (!ctx.history) return;
-  // The turn running now is on the floor, not in the history.
-  const done = ctx.history.filter((s) => !(ctx.view?.floor && s.at === ctx.view.floor.granted_at));
-  list.replaceChildren(...(done.length
-    ? done.slice().reverse().map((s) => h("li", {},
-        h("bdi", { class: "name" }, s.name), " ",
-        h("span", { class: "meta" }, [ctx.t(`kind.${s.kind}`), ctx.t(`modality.${s.modality}`), s.origin === "relay" ? ctx.t("origin.relay") : null].filter(Boolean).join(" · ")), " ",
-        h("span", { class: "spoke" }, formatDuration(s.spoken_ms))))
-    : [h("li", { class: "empty" }, ctx.t("history.none"))]));
 }
 
 /** Start the console of the chair (`/s/{id}/chair`) or the online moderator (`/moderator`). */
