@@ -73,6 +73,25 @@ pub struct Unserved {
     pub total_ms: u64,
 }
 
+/// One turn in the list of who spoke, in order (OpenSlides' "finished speakers").
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Spoken {
+    /// When the floor was given.
+    pub at: Timestamp,
+    /// Who spoke.
+    pub name: String,
+    /// Their country or organisation.
+    pub affiliation: String,
+    /// Onsite, online or hub.
+    pub modality: String,
+    /// The kind of request the turn served.
+    pub kind: String,
+    /// How it arrived: `self`, `chair_proxy`, `relay` or `roster`.
+    pub origin: String,
+    /// Speaking time, pauses excluded (so far, for a turn still running at the end).
+    pub spoken_ms: u64,
+}
+
 /// A session's report.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
@@ -107,8 +126,10 @@ pub struct Report {
     pub unserved: BTreeMap<String, Unserved>,
     /// Remote questions asked, forwarded by the online moderator, and answered.
     pub remote_questions: RemoteCounts,
-    /// Every moderator override, with its reason.
+    /// Every moderator override, with whose entry and the reason.
     pub overrides: Vec<Override>,
+    /// Who spoke, in order, with how long.
+    pub speakers: Vec<Spoken>,
     /// The rapporteur's key takeaways.
     pub takeaways: String,
 }
@@ -231,6 +252,22 @@ impl Report {
             unserved,
             remote_questions: RemoteCounts::of(&state),
             overrides: stats.overrides,
+            speakers: state
+                .turns()
+                .iter()
+                .map(|t| {
+                    let p = &who(t.participant).profile;
+                    Spoken {
+                        at: t.granted_at,
+                        name: p.name.clone(),
+                        affiliation: p.affiliation.clone(),
+                        modality: name(&p.modality),
+                        kind: name(&t.kind),
+                        origin: name(&state.requests()[t.request.0 as usize].origin),
+                        spoken_ms: t.spoken_ms(end),
+                    }
+                })
+                .collect(),
             takeaways: state.takeaways().to_owned(),
         }
     }
@@ -350,9 +387,41 @@ impl Report {
             let reason = o.reason.as_deref().unwrap_or("no reason given");
             let _ = writeln!(
                 w,
-                "- {}: {by}, {}: {reason}",
+                "- {}: {by}, {} {}: {reason}",
                 time(o.at),
-                o.action.replace('_', " ")
+                o.action.replace('_', " "),
+                o.who
+            );
+        }
+        let _ = writeln!(w, "\n## Who spoke\n");
+        if self.speakers.is_empty() {
+            let _ = writeln!(w, "Nobody yet.");
+        } else {
+            let _ = writeln!(
+                w,
+                "| # | time | name | where | kind | spoke |\n|---:|---|---|---|---|---:|"
+            );
+        }
+        for (i, t) in self.speakers.iter().enumerate() {
+            let via = if t.origin == "relay" {
+                ", via chat"
+            } else {
+                ""
+            };
+            // Names are typed by people: a `|` must not open a column.
+            let who = if t.affiliation.is_empty() {
+                t.name.replace('|', "\\|")
+            } else {
+                format!("{} ({})", t.name, t.affiliation).replace('|', "\\|")
+            };
+            let _ = writeln!(
+                w,
+                "| {} | {} | {who} | {}{via} | {} | {} |",
+                i + 1,
+                time(t.at),
+                t.modality,
+                t.kind.replace('_', " "),
+                mmss(t.spoken_ms)
             );
         }
         let _ = writeln!(w, "\n## Key takeaways\n\n{}", or_none(&self.takeaways));

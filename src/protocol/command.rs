@@ -158,6 +158,8 @@ pub enum WireCommand {
     LowerHand { request: u32 },
     /// Park one's request ("not now"); `rejoin` puts it back at the end.
     DeclineForNow { request: u32 },
+    /// Park a remote speaker's request whose audio failed, telling them why.
+    AudioFailed { request: u32 },
     /// Put a parked request back in the queue, at the end.
     Rejoin { request: u32 },
     /// Mark a remote speaker's audio checked (or not): a remote request needs it to be granted without `force`.
@@ -198,6 +200,13 @@ pub enum WireCommand {
     Extend {
         #[serde(default = "thirty_seconds")]
         by_ms: u64,
+        #[serde(deserialize_with = "seen")]
+        #[schemars(schema_with = "seen_schema")]
+        seen: FloorSeen,
+    },
+    /// Show (or hide) the floor's text on the display and the public view.
+    ShowText {
+        shown: bool,
         #[serde(deserialize_with = "seen")]
         #[schemars(schema_with = "seen_schema")]
         seen: FloorSeen,
@@ -331,6 +340,9 @@ impl WireCommand {
             WireCommand::DeclineForNow { request } => Command::DeclineForNow {
                 request: RequestId(request),
             },
+            WireCommand::AudioFailed { request } => Command::AudioFailed {
+                request: RequestId(request),
+            },
             WireCommand::Rejoin { request } => Command::Rejoin {
                 request: RequestId(request),
             },
@@ -357,6 +369,7 @@ impl WireCommand {
             WireCommand::Pause { seen } => Command::PauseClock { seen },
             WireCommand::ResumeClock { seen } => Command::ResumeClock { seen },
             WireCommand::Extend { by_ms, seen } => Command::ExtendTurn { by_ms, seen },
+            WireCommand::ShowText { shown, seen } => Command::ShowText { shown, seen },
             WireCommand::Move {
                 request,
                 position,

@@ -9,6 +9,8 @@
 mod command;
 mod view;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -201,6 +203,18 @@ pub fn parse(text: &str) -> Result<Incoming, (Option<u64>, WireError)> {
     }
 }
 
+/// Whether a participant's device is connected, as the moderators' consoles show it.
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceStatus {
+    /// At least one connection open.
+    Connected,
+    /// No connection, for less than the grace period.
+    Reconnecting,
+    /// No connection for longer.
+    Gone,
+}
+
 /// A server message, serialized by [`encode`].
 #[derive(schemars::JsonSchema, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -242,6 +256,11 @@ pub enum Outgoing<'a> {
         seq: u64,
         server_time: Timestamp,
         queue: &'a [Slot],
+    },
+    /// Moderators only: every participant's connection, by participant id.
+    Presence {
+        server_time: Timestamp,
+        participants: &'a BTreeMap<u32, PresenceStatus>,
     },
     /// A command was recorded (durable); `seq` is the session's after it.
     Ack {

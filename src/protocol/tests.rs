@@ -39,7 +39,10 @@ fn every_server_example_on_the_page_has_a_known_type() {
         let v: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
         let t = v["type"].as_str().unwrap();
         assert!(
-            ["welcome", "snapshot", "update", "order", "ack", "error"].contains(&t),
+            [
+                "welcome", "snapshot", "update", "order", "presence", "ack", "error"
+            ]
+            .contains(&t),
             "{t}"
         );
         if t == "snapshot" {
@@ -278,4 +281,48 @@ fn the_online_moderator_is_told_when_remote_requests_wait_through_room_turns() {
             room_turns_waited: 0
         }
     );
+}
+
+#[test]
+fn the_public_sees_the_text_read_out_only_while_it_is_shown_and_why_a_request_is_parked() {
+    use crate::queue::testkit::{Sim, profile};
+    use crate::queue::*;
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, ana) = sim.queue_up("Ana", Modality::Online);
+    sim.ok(
+        Actor::OnlineModerator,
+        Command::AudioFailed { request: ana },
+    );
+    let relay = Command::AddProxy {
+        profile: profile("From chat", Modality::Online),
+        kind: RequestKind::Question,
+        note: Some("What about small CERTs?".into()),
+    };
+    sim.ok(Actor::OnlineModerator, relay);
+    sim.grant_next();
+    let now = sim.at();
+    let view = |a| View::of(&sim.s, a, now);
+    let public = view(Audience::Public);
+    assert_eq!(public.floor.as_ref().unwrap().text, None);
+    assert!(public.requests.values().all(|r| r.note.is_none()));
+    assert_eq!(
+        public.requests[&ana.0].parked,
+        Some(ParkReason::AudioFailed),
+        "the person's own page says why"
+    );
+    sim.ok(
+        Actor::Chair,
+        Command::ShowText {
+            shown: true,
+            seen: FloorSeen::Any,
+        },
+    );
+    let now = sim.at();
+    for audience in [Audience::Public, Audience::Moderator] {
+        let v = View::of(&sim.s, audience, now);
+        assert_eq!(
+            v.floor.unwrap().text.as_deref(),
+            Some("What about small CERTs?")
+        );
+    }
 }

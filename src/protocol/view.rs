@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::queue::{
-    Controls, Modality, Origin, ParticipantId, Policy, Reason, RequestId, RequestKind,
+    Controls, Modality, Origin, ParkReason, ParticipantId, Policy, Reason, RequestId, RequestKind,
     RequestState, Side, StakeholderGroup, State, Tally, TimeLimits, Timestamp,
 };
 
@@ -68,6 +68,9 @@ pub struct RequestView {
     pub queued_at: Timestamp,
     /// Agenda item at the raise.
     pub item: Option<u32>,
+    /// Why a moderator parked it (`audio_failed`), when they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parked: Option<ParkReason>,
 }
 
 /// One place in the queue; its position is its index plus one.
@@ -103,6 +106,9 @@ pub struct FloorView {
     pub paused_at: Option<Timestamp>,
     /// Earlier pauses in all.
     pub paused_ms: u64,
+    /// The text being read out, while a moderator shows it on the room's screens (to everyone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// A shared link.
@@ -256,6 +262,7 @@ impl RequestView {
             requested_at: r.requested_at,
             queued_at: r.queued_at,
             item: r.item,
+            parked: r.parked_for,
         })
     }
 }
@@ -274,6 +281,10 @@ impl FloorView {
             extended_ms: t.extended_ms,
             paused_at: t.paused_at,
             paused_ms: t.paused_ms,
+            text: t
+                .text_shown
+                .then(|| s.request(t.request).and_then(|r| r.note.clone()))
+                .flatten(),
         })
     }
 }

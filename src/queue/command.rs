@@ -140,6 +140,12 @@ pub enum Command {
         /// Which request.
         request: RequestId,
     },
+    /// The online moderator could not get a remote speaker's audio to work: park their request
+    /// (they are told why, and can rejoin once it works).
+    AudioFailed {
+        /// Which request.
+        request: RequestId,
+    },
     /// Put a parked request back in the queue, at the back.
     Rejoin {
         /// Which request.
@@ -184,6 +190,14 @@ pub enum Command {
     ExtendTurn {
         /// How much more.
         by_ms: u64,
+        /// What the moderator saw on the floor.
+        seen: FloorSeen,
+    },
+    /// Show the text being read out (a text intervention, or a relay from the chat) on the
+    /// display and the public view, or stop showing it.
+    ShowText {
+        /// Show or hide.
+        shown: bool,
         /// What the moderator saw on the floor.
         seen: FloorSeen,
     },

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Actor, AgendaItem, Control, Ending, Grant, LinkId, Origin, ParticipantId, Policy, Profile,
-    RequestId, RequestKind, TimeLimits, Timestamp, TurnId,
+    Actor, AgendaItem, Control, Ending, Grant, LinkId, Origin, ParkReason, ParticipantId, Policy,
+    Profile, RequestId, RequestKind, TimeLimits, Timestamp, TurnId,
 };
 
 /// One fact with its server time and the actor it is attributed to.
@@ -61,7 +61,12 @@ pub enum Fact {
     /// A request was withdrawn by its participant.
     HandLowered { request: RequestId },
     /// A request was parked ("decline for now").
-    RequestParked { request: RequestId },
+    RequestParked {
+        request: RequestId,
+        /// Why a moderator parked it; none when the person declined for now.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<ParkReason>,
+    },
     /// A parked request went back in the queue, at the back.
     RequestRejoined { request: RequestId },
     /// A request was marked ready or not ready.
@@ -85,6 +90,8 @@ pub enum Fact {
     ClockResumed { turn: TurnId },
     /// The speaker got more time.
     TurnExtended { turn: TurnId, by_ms: u64 },
+    /// A moderator put the text being read out on the room's screens, or took it off.
+    TextShown { turn: TurnId, shown: bool },
     /// A moderator moved an entry (one-based positions); it is pinned there.
     RequestMoved {
         request: RequestId,

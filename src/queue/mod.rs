@@ -42,7 +42,7 @@ pub use participant::{
 };
 pub use policy::{Alternation, Order, Policy, Reason};
 pub use refusal::Refusal;
-pub use request::{Band, Origin, Pin, Request, RequestId, RequestKind, RequestState};
+pub use request::{Band, Origin, ParkReason, Pin, Request, RequestId, RequestKind, RequestState};
 pub use state::{QueueEntry, State};
 pub use stats::{Figures, Override, SideStats, Stats, Tally};
 pub use time::Timestamp;

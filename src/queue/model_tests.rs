@@ -81,6 +81,14 @@ enum Op {
         by: By,
         ms: u64,
     },
+    AudioFailed {
+        pick: usize,
+        by: By,
+    },
+    ShowText {
+        shown: bool,
+        by: By,
+    },
     Move {
         pick: usize,
         to: u32,
@@ -168,6 +176,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => by().prop_map(|by| Op::Pause { by }),
         1 => by().prop_map(|by| Op::Resume { by }),
         1 => (by(), 0..60_000u64).prop_map(|(by, ms)| Op::Extend { by, ms }),
+        1 => (0..20usize, by()).prop_map(|(pick, by)| Op::AudioFailed { pick, by }),
+        1 => (any::<bool>(), by()).prop_map(|(shown, by)| Op::ShowText { shown, by }),
         2 => (0..20usize, 0..12u32, by()).prop_map(|(pick, to, by)| Op::Move { pick, to, by }),
         1 => (0..20usize, by()).prop_map(|(pick, by)| Op::Remove { pick, by }),
         1 => by().prop_map(|by| Op::Readd { by }),
@@ -361,6 +371,20 @@ impl Model {
                 self.actor(by, ParticipantId(0)),
                 Command::ExtendTurn {
                     by_ms: ms,
+                    seen: FloorSeen::Any,
+                },
+            ),
+            Op::AudioFailed { pick, by } => {
+                let r = self.pick(pick);
+                (
+                    self.actor(by, self.owner(r)),
+                    Command::AudioFailed { request: r },
+                )
+            }
+            Op::ShowText { shown, by } => (
+                self.actor(by, ParticipantId(0)),
+                Command::ShowText {
+                    shown,
                     seen: FloorSeen::Any,
                 },
             ),

@@ -87,6 +87,26 @@ pub enum Origin {
     Roster,
 }
 
+/// Why a request was parked, when it was not the person's own "decline for now".
+#[derive(
+    schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ParkReason {
+    /// The online moderator could not get the remote speaker's audio to work.
+    AudioFailed,
+}
+
 /// Where a request is in its life.
 #[derive(
     schemars::JsonSchema,
@@ -191,6 +211,8 @@ pub struct Request {
     pub state: RequestState,
     /// A moderator's pin, if any.
     pub pin: Option<Pin>,
+    /// Why it is parked, when a moderator parked it (none: the person declined, or not parked).
+    pub parked_for: Option<ParkReason>,
     /// The agenda item current when it was raised.
     pub item: Option<u32>,
 }
@@ -207,10 +229,12 @@ impl Request {
     }
 
     /// Whether granting it needs the online moderator's "ready" first: a remote speaker whose
-    /// audio has to be checked. Text interventions are read out by the online moderator.
+    /// audio has to be checked. Text interventions, and anything the online moderator relayed
+    /// from the chat, are read out by the online moderator: no audio to check, and no override.
     pub fn needs_ready(&self) -> bool {
         self.side == Side::Remote
             && self.kind != RequestKind::TextIntervention
+            && self.origin != Origin::Relay
             && self.state != RequestState::Ready
     }
 }

@@ -276,14 +276,17 @@ impl State {
                 }
             }
             Fact::HandLowered { request } => self.close(*request, RequestState::Withdrawn, at),
-            Fact::RequestParked { request } => {
+            Fact::RequestParked { request, reason } => {
                 self.leave_queue(*request, at);
-                self.requests[request.0 as usize].state = RequestState::Parked;
+                let r = &mut self.requests[request.0 as usize];
+                r.state = RequestState::Parked;
+                r.parked_for = *reason;
             }
             Fact::RequestRejoined { request } => {
                 let tier = self.tier(self.requests[request.0 as usize].participant);
                 let r = &mut self.requests[request.0 as usize];
                 r.state = RequestState::Waiting;
+                r.parked_for = None;
                 r.queued_at = at;
                 r.arrival = self.next_arrival;
                 r.tier = tier;
@@ -332,6 +335,9 @@ impl State {
             }
             Fact::TurnExtended { turn, by_ms } => {
                 self.turns[turn.0 as usize].extended_ms += by_ms;
+            }
+            Fact::TextShown { turn, shown } => {
+                self.turns[turn.0 as usize].text_shown = *shown;
             }
             Fact::RequestMoved {
                 request,
@@ -456,6 +462,7 @@ impl State {
             tier: self.tier(participant),
             state: RequestState::Waiting,
             pin: None,
+            parked_for: None,
             item: self.item,
         };
         self.next_arrival += 1;
@@ -499,6 +506,7 @@ impl State {
             paused_ms: 0,
             ended_at: None,
             ending: None,
+            text_shown: false,
         });
         let (waited, participant) = (at.millis_since(r.queued_at), r.participant);
         let m = self.modality_of(participant);

@@ -87,6 +87,8 @@ pub struct Override {
     pub by: Actor,
     /// What: `moved`, `removed`, `readded`, `granted_out_of_order` or `forced_not_ready`.
     pub action: &'static str,
+    /// Whose entry: the person moved, removed, re-added or given the floor.
+    pub who: String,
     /// The moderator's reason, if given.
     pub reason: Option<String>,
 }
@@ -127,11 +129,14 @@ impl Stats {
     /// Count one event, given the state just after it.
     fn observe(&mut self, s: &State, e: &Event, samples: &mut BTreeMap<Modality, Samples>) {
         let modality_of = |p: super::ParticipantId| s.participants()[p.0 as usize].profile.modality;
-        let mut record = |action, reason: &Option<String>| {
+        let name_of = |p: super::ParticipantId| s.participants()[p.0 as usize].profile.name.clone();
+        let requester = |r: super::RequestId| name_of(s.requests()[r.0 as usize].participant);
+        let mut record = |action, who: String, reason: &Option<String>| {
             self.overrides.push(Override {
                 at: e.at,
                 by: e.actor,
                 action,
+                who,
                 reason: reason.clone(),
             });
         };
@@ -156,7 +161,7 @@ impl Stats {
                     .entry(modality_of(*participant))
                     .or_default()
                     .requests += 1;
-                record("readded", reason);
+                record("readded", name_of(*participant), reason);
             }
             Fact::FloorGranted {
                 turn,
@@ -170,10 +175,10 @@ impl Stats {
                 self.by_modality.entry(m).or_default().turns += 1;
                 samples.entry(m).or_default().waits.push(t.waited_ms);
                 if matches!(grant, Grant::Chosen { .. }) {
-                    record("granted_out_of_order", reason);
+                    record("granted_out_of_order", name_of(t.participant), reason);
                 }
                 if *forced {
-                    record("forced_not_ready", reason);
+                    record("forced_not_ready", name_of(t.participant), reason);
                 }
             }
             Fact::TurnEnded { turn, .. } => {
@@ -181,8 +186,12 @@ impl Stats {
                 let m = modality_of(t.participant);
                 samples.entry(m).or_default().spoken.push(t.spoken_ms(e.at));
             }
-            Fact::RequestMoved { reason, .. } => record("moved", reason),
-            Fact::RequestRemoved { reason, .. } => record("removed", reason),
+            Fact::RequestMoved {
+                request, reason, ..
+            } => record("moved", requester(*request), reason),
+            Fact::RequestRemoved {
+                request, reason, ..
+            } => record("removed", requester(*request), reason),
             _ => {}
         }
     }

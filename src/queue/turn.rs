@@ -90,6 +90,8 @@ pub struct Turn {
     pub ended_at: Option<Timestamp>,
     /// Why it ended, if it has.
     pub ending: Option<Ending>,
+    /// Whether a moderator put the text being read out on the room's screens.
+    pub text_shown: bool,
 }
 
 impl Turn {
@@ -169,6 +171,7 @@ mod tests {
             paused_ms: 0,
             ended_at: None,
             ending: None,
+            text_shown: false,
         }
     }
 

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, mpsc, watch};
 
 mod follow;
@@ -11,6 +12,7 @@ mod follow;
 use follow::next_append;
 
 use super::answers::Answers;
+use super::presence::{Presence, Seen};
 use super::publish::Published;
 use super::{Answer, Frame, Gate, Info, Msg, Runtime, Sender, Subscription};
 use crate::metrics;
@@ -42,6 +44,13 @@ pub(super) struct SessionActor {
     follower: Option<Follower>,
     /// The follower failed while a command drained it: stop after that command.
     lost_follower: bool,
+    /// Participants' connections opening and closing, and who is connected (not in the log).
+    presence_rx: mpsc::UnboundedReceiver<Seen>,
+    presence: Presence,
+    /// Presence frames, to moderators only.
+    presence_out: broadcast::Sender<Utf8Bytes>,
+    /// When the pending presence changes are due out (the end of the coalescing window).
+    presence_due: Option<Instant>,
 }
 
 /// A random pause before the `attempts`th decision of a contended command: up to 1, 2, 4 ...
@@ -68,6 +77,7 @@ impl SessionActor {
         events: &[Event],
         recorded: Vec<Recorded>,
         follower: Option<Follower>,
+        presence_rx: mpsc::UnboundedReceiver<Seen>,
     ) -> Self {
         let state = State::replay(events);
         let last_at = events.last().map_or(Timestamp(0), |e| e.at);
@@ -80,6 +90,10 @@ impl SessionActor {
             ring: VecDeque::with_capacity(rt.config.resume_window),
             answers,
             published: Published::new(&state, now),
+            presence: Presence::new(rt.config.presence_grace),
+            presence_out: broadcast::channel(16).0,
+            presence_due: None,
+            presence_rx,
             rt,
             meta,
             state,
@@ -106,6 +120,7 @@ impl SessionActor {
                 .state
                 .next_promotion_at()
                 .map(|at| Duration::from_millis(at.millis_since(self.now())));
+            let presence = self.presence_wake();
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => break,
@@ -123,6 +138,12 @@ impl SessionActor {
                     }
                 }
                 () = sleep_for(promotion) => self.reorder(),
+                Some(seen) = self.presence_rx.recv() => {
+                    self.presence.seen(seen, self.now());
+                    let every = self.rt.config.presence_every;
+                    self.presence_due.get_or_insert_with(|| Instant::now() + every);
+                }
+                () = sleep_for(presence) => self.publish_presence(),
                 () = tokio::time::sleep(idle_after / 4) => {
                     if self.updates.receiver_count() == 0 && last_used.elapsed() >= idle_after {
                         tracing::debug!(session = %self.meta.id, "idle session stops");
@@ -319,6 +340,50 @@ impl SessionActor {
         }
     }
 
+    /// How long until presence is due out: the end of the coalescing window, or the moment
+    /// someone reconnecting becomes gone.
+    fn presence_wake(&self) -> Option<Duration> {
+        let now = self.now();
+        let expiry = self
+            .presence
+            .next_change_at(now)
+            .map(|at| Duration::from_millis(at.millis_since(now)));
+        let due = self
+            .presence_due
+            .map(|at| at.saturating_duration_since(Instant::now()));
+        match (due, expiry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Send moderators the presence book, if what it shows has changed.
+    fn publish_presence(&mut self) {
+        self.presence_due = None;
+        let now = self.now();
+        if let Some(participants) = self.presence.changed(now) {
+            let bytes = encode(&Outgoing::Presence {
+                server_time: now,
+                participants,
+            });
+            // An error only means no moderator is connected right now.
+            let _ = self.presence_out.send(bytes.into());
+        }
+    }
+
+    /// The presence frame a moderator starts with (none while nobody has connected).
+    fn presence_now(&self) -> Option<Utf8Bytes> {
+        let now = self.now();
+        let participants = self.presence.statuses(now);
+        (!participants.is_empty()).then(|| {
+            encode(&Outgoing::Presence {
+                server_time: now,
+                participants: &participants,
+            })
+            .into()
+        })
+    }
+
     fn reorder(&mut self) {
         if let Some(frame) = self.published.reorder(&self.state, self.now()) {
             let _ = self.updates.send(Arc::new(frame));
@@ -327,17 +392,22 @@ impl SessionActor {
 
     fn subscribe(&mut self, audience: Audience, resume: Option<Resume>) -> Subscription {
         let updates = self.updates.subscribe();
+        let moderator = audience == Audience::Moderator;
+        let presence = moderator.then(|| self.presence_out.subscribe());
+        let presence_now = if moderator { self.presence_now() } else { None };
         let (seq, now) = (self.state.seq(), self.now());
         if let Some(missed) = resume.and_then(|r| self.missed_since(r)) {
             let mut initial: Vec<_> = missed.iter().map(|f| f.bytes(audience)).collect();
             // Order changes that no event caused are not in the ring: send the order as it is.
             initial.push(self.published.order_bytes(&self.state, now));
+            initial.extend(presence_now);
             return Subscription {
                 recovered: true,
                 epoch: self.meta.epoch,
                 seq,
                 initial,
                 updates,
+                presence,
             };
         }
         let view = View::of(&self.state, audience, now);
@@ -347,12 +417,15 @@ impl SessionActor {
             server_time: now,
             view: &view,
         });
+        let mut initial = vec![snapshot.into()];
+        initial.extend(presence_now);
         Subscription {
             recovered: false,
             epoch: self.meta.epoch,
             seq,
-            initial: vec![snapshot.into()],
+            initial,
             updates,
+            presence,
         }
     }
 

@@ -9,6 +9,7 @@
 
 mod actor;
 mod answers;
+mod presence;
 mod publish;
 mod summary;
 
@@ -25,6 +26,7 @@ use crate::protocol::{Audience, Resume};
 use crate::queue::{Actor, Command, Event, ParticipantId, Policy, Refusal, State};
 use crate::store::{EventLog, Follower, Recorded, SessionMeta};
 
+pub use presence::PresenceGuard;
 pub use summary::{Speaker, Summary};
 
 /// Tunables of every session actor.
@@ -40,6 +42,10 @@ pub struct SessionConfig {
     pub answers: usize,
     /// Commands that may wait in the actor's mailbox.
     pub mailbox: usize,
+    /// How long a participant whose connections all closed shows as reconnecting, not gone.
+    pub presence_grace: Duration,
+    /// Presence changes are sent to moderators at most this often (coalesced).
+    pub presence_every: Duration,
 }
 
 impl Default for SessionConfig {
@@ -50,6 +56,8 @@ impl Default for SessionConfig {
             idle_after: Duration::from_secs(300),
             answers: answers::PER_SENDER,
             mailbox: 256,
+            presence_grace: Duration::from_secs(30),
+            presence_every: Duration::from_secs(1),
         }
     }
 }
@@ -90,6 +98,8 @@ pub struct Subscription {
     pub initial: Vec<Utf8Bytes>,
     /// Every later update.
     pub updates: broadcast::Receiver<Arc<Frame>>,
+    /// Moderators only: every later presence frame (each one whole, so a missed one is no gap).
+    pub presence: Option<broadcast::Receiver<Utf8Bytes>>,
 }
 
 /// The answer to a command.
@@ -223,6 +233,8 @@ pub struct SessionHandle {
     meta: Arc<SessionMeta>,
     tx: mpsc::Sender<Msg>,
     gate: watch::Receiver<Gate>,
+    /// Unbounded: a report is sent from `Drop`, which cannot wait; there are two per connection.
+    presence: mpsc::UnboundedSender<presence::Seen>,
 }
 
 impl SessionHandle {
@@ -239,6 +251,11 @@ impl SessionHandle {
     /// The key epoch links must carry now.
     pub fn key_epoch(&self) -> u32 {
         self.gate.borrow().key_epoch
+    }
+
+    /// Report a connection of `participant` open until the guard is dropped.
+    pub fn present(&self, participant: ParticipantId) -> PresenceGuard {
+        PresenceGuard::open(self.presence.clone(), participant)
     }
 
     /// Whether the actor is still running.
@@ -320,8 +337,10 @@ pub fn spawn(
     on_exit: impl FnOnce() + Send + 'static,
 ) -> SessionHandle {
     let (tx, rx) = mpsc::channel(rt.config.mailbox);
+    let (presence, presence_rx) = mpsc::unbounded_channel();
     let meta = Arc::new(meta);
-    let actor = actor::SessionActor::new(rt.clone(), meta.clone(), events, answers, follower);
+    let actor =
+        actor::SessionActor::new(rt.clone(), meta.clone(), events, answers, follower, presence_rx);
     let gate = actor.gate();
     let span = tracing::info_span!("session", session = %meta.id);
     crate::metrics::hot().sessions.increment(1.0);
@@ -333,5 +352,10 @@ pub fn spawn(
         actor.run(rx, on_exit),
         span,
     ));
-    SessionHandle { meta, tx, gate }
+    SessionHandle {
+        meta,
+        tx,
+        gate,
+        presence,
+    }
 }

@@ -132,7 +132,7 @@ fn touched(s: &State, events: &[Event]) -> BTreeSet<RequestId> {
             Fact::HandRaised { request, .. }
             | Fact::RequestChanged { request, .. }
             | Fact::HandLowered { request }
-            | Fact::RequestParked { request }
+            | Fact::RequestParked { request, .. }
             | Fact::RequestRejoined { request }
             | Fact::ReadyMarked { request, .. }
             | Fact::FloorGranted { request, .. }

@@ -22,7 +22,7 @@ use crate::protocol::{
 };
 use crate::queue::{Actor, Command, Modality};
 use crate::service::Shared;
-use crate::session::{Answer, Frame, Gate, SessionHandle, Subscription};
+use crate::session::{Answer, Frame, Gate, PresenceGuard, SessionHandle, Subscription};
 use crate::store::StoreError;
 
 /// Close codes (RFC 6455).
@@ -155,6 +155,10 @@ struct Conn {
     /// The client secret issued in `welcome`: who sends this connection's commands.
     client: String,
     updates: tokio::sync::broadcast::Receiver<Arc<Frame>>,
+    /// Moderators: who is connected (each frame whole).
+    presence: Option<tokio::sync::broadcast::Receiver<Utf8Bytes>>,
+    /// A participant's connection reports itself present while it lives.
+    present: Option<PresenceGuard>,
     epoch: u32,
     /// The last seq this client was sent.
     seq: u64,
@@ -203,7 +207,12 @@ impl Conn {
                     seq,
                     initial,
                     updates,
+                    presence,
                 } = sub;
+                let present = match caller {
+                    Caller::Participant(p) => Some(handle.present(p)),
+                    _ => None,
+                };
                 let limits = &svc.settings.ws;
                 let quota = Quota::per_second(nonzero(limits.messages_per_sec))
                     .allow_burst(nonzero(limits.message_burst));
@@ -221,6 +230,8 @@ impl Conn {
                     audience,
                     client,
                     updates,
+                    presence,
+                    present,
                     epoch,
                     seq,
                 };
@@ -355,6 +366,12 @@ impl Conn {
                         Box::pin(self.resubscribe(Some(resume))).await?;
                     }
                 },
+                presence = next_presence(&mut self.presence) => match presence {
+                    Ok(bytes) => self.send(Message::Text(bytes)).await?,
+                    // Each presence frame is whole: a missed one is made good by the next.
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => self.presence = None,
+                },
                 Ok(()) = self.gate.changed() => {
                     if !self.admitted() {
                         return Box::pin(self.refuse(&WireError::Revoked)).await;
@@ -375,6 +392,10 @@ impl Conn {
     fn use_handle(&mut self, handle: SessionHandle) {
         self.gate = handle.gate();
         self.gate.mark_changed();
+        // A new actor starts with an empty presence book: report in to it.
+        if let Caller::Participant(p) = self.caller {
+            self.present = Some(handle.present(p));
+        }
         self.handle = handle;
     }
 
@@ -420,8 +441,9 @@ impl Conn {
             seq,
             initial,
             updates,
+            presence,
         } = sub;
-        (self.updates, self.epoch, self.seq) = (updates, epoch, seq);
+        (self.updates, self.presence, self.epoch, self.seq) = (updates, presence, epoch, seq);
         self.welcome(recovered, initial).await
     }
 
@@ -529,6 +551,7 @@ impl Conn {
                 let token = match participant.filter(|_| joining) {
                     Some(p) => {
                         self.caller = Caller::Participant(p);
+                        self.present = Some(self.handle.present(p));
                         let epoch = self.handle.key_epoch();
                         self.link_epoch = Some(epoch);
                         Some(self.svc.settings.keys.sign(&Capability {
@@ -691,4 +714,14 @@ async fn fail(socket: &mut WebSocket, e: axum::Error, svc: &Shared) {
 /// writes it on the next write or flush).
 async fn echo_close(socket: &mut WebSocket) {
     let _ = timeout(CLOSE_GRACE, socket.flush()).await;
+}
+
+/// The next presence frame, for a moderator's connection; never, for anyone else's.
+async fn next_presence(
+    rx: &mut Option<tokio::sync::broadcast::Receiver<Utf8Bytes>>,
+) -> Result<Utf8Bytes, RecvError> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }

@@ -117,6 +117,7 @@ test("the organizer creates a session, hands out its links, watches it live, pri
   assert.deepEqual(info.policy, { order: "alternate", room: 1, remote: 1, starvation_ms: 900000 });
   await ws12.locator("[data-copy=participant]").click();
   await org.page.locator("#announce", { hasText: "Copied." }).waitFor();
+  await ws12.locator("[data-copy=participant]", { hasText: "Copied." }).waitFor(); // seen, not only heard
 
   // A second session made elsewhere appears with the next poll.
   await fetch(`${base}/api/sessions`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN}`, "Content-Type": "application/json" }, body: JSON.stringify({ title: "Day 0: youth IGF" }) });

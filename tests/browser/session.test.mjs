@@ -178,6 +178,7 @@ test("a whole hybrid session, in every console", async () => {
   assert.deepEqual(await queueNames(bo), await queueNames(chair), "Bo resumed to the same queue");
 
   // The chair moves the relayed question up, with a reason everyone sees.
+  await chair.page.click(`#queue [data-request]:has-text("Remote from chat") [data-action=menu]`);
   await chair.page.click(`#queue [data-request]:has-text("Remote from chat") [data-action=move]`);
   await chair.page.fill("#ask-position", "1");
   await chair.page.fill("#ask-input", "the panel asked for it");
@@ -239,6 +240,7 @@ test("a disrupted session: an official's name refused, a spammer removed, the ro
   await chair.page.waitForFunction(() => document.querySelectorAll("#queue .entry").length === 2);
 
   // The chair removes the spammer, with a reason: their page is cut off for good.
+  await chair.page.click(`#queue [data-request]:has-text("Spam Bot") [data-action=menu]`);
   await chair.page.click(`#queue [data-request]:has-text("Spam Bot") [data-action=remove-person]`);
   await chair.page.fill("#ask-input", "spam");
   await chair.page.click("dialog.ask button[value=ok]");

@@ -12,6 +12,7 @@ mod hub;
 mod observability;
 mod operations;
 mod partition;
+mod presence;
 mod readme;
 mod report;
 mod resend;

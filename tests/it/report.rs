@@ -232,6 +232,10 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
     let mut spoke: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut answered = std::collections::HashSet::new();
     let mut overrides = Vec::new();
+    let mut names: HashMap<u64, String> = HashMap::new(); // participant -> name
+    let mut whose: Vec<(String, String)> = Vec::new(); // (override, whose entry)
+    let mut speakers: Vec<(u64, String)> = Vec::new(); // (turn, name), in order
+    let mut spoken_ms: HashMap<u64, u64> = HashMap::new(); // turn -> ended turn's length
     let mut queued = std::collections::BTreeSet::new();
     let mut ended_at = 0;
     // Every modality present has its figures, empty ones included.
@@ -243,7 +247,14 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
     for e in &events {
         let at = e["at"].as_u64().unwrap();
         let n = |k: &str| e[k].as_u64().unwrap();
+        let name_of = |r: u64| names[&of_participant[&r]].clone();
         match e["type"].as_str().unwrap() {
+            "participant_joined" | "profile_updated" => {
+                names.insert(
+                    n("participant"),
+                    e["profile"]["name"].as_str().unwrap().to_owned(),
+                );
+            }
             "hand_raised" | "speaker_readded" => {
                 let r = n("request");
                 of_participant.insert(r, n("participant"));
@@ -253,6 +264,7 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
                 queued.insert(r);
                 if e["type"] == "speaker_readded" {
                     overrides.push("readded".to_owned());
+                    whose.push(("readded".to_owned(), names[&n("participant")].clone()));
                 }
             }
             "request_changed" => {
@@ -277,11 +289,14 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
                     .or_default()
                     .push(at - queued_at[&r]);
                 answered.insert(r);
+                speakers.push((n("turn"), name_of(r)));
                 if e["grant"]["how"] == "chosen" {
                     overrides.push("granted_out_of_order".to_owned());
+                    whose.push(("granted_out_of_order".to_owned(), name_of(r)));
                 }
                 if e["forced"] == true {
                     overrides.push("forced_not_ready".to_owned());
+                    whose.push(("forced_not_ready".to_owned(), name_of(r)));
                 }
             }
             "clock_paused" => {
@@ -299,11 +314,16 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
                     .entry(modality(of_participant[&r]))
                     .or_default()
                     .push(at - from - pauses);
+                spoken_ms.insert(n("turn"), at - from - pauses);
             }
-            "request_moved" => overrides.push("moved".to_owned()),
+            "request_moved" => {
+                overrides.push("moved".to_owned());
+                whose.push(("moved".to_owned(), name_of(n("request"))));
+            }
             "request_removed" => {
                 queued.remove(&n("request"));
                 overrides.push("removed".to_owned());
+                whose.push(("removed".to_owned(), name_of(n("request"))));
             }
             _ => {}
         }
@@ -404,6 +424,28 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
         "{}",
         report["overrides"]
     );
+    // Overrides name whose entry they touched.
+    let mut got: Vec<(String, String)> = report["overrides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let s = |k: &str| o[k].as_str().unwrap().to_owned();
+            (s("action"), s("who"))
+        })
+        .collect();
+    got.sort();
+    whose.sort();
+    assert_eq!(got, whose, "whose entry each override touched");
+    // Who spoke, in order, with how long each ended turn lasted.
+    let listed = report["speakers"].as_array().unwrap();
+    assert_eq!(listed.len(), speakers.len());
+    for (row, (turn, name)) in listed.iter().zip(&speakers) {
+        assert_eq!(row["name"], json!(name));
+        if let Some(ms) = spoken_ms.get(turn) {
+            assert_eq!(row["spoken_ms"], json!(ms), "turn {turn}");
+        }
+    }
     assert_eq!(report["takeaways"], takeaways);
     let mut unserved: BTreeMap<String, Value> = BTreeMap::new();
     for r in &queued {
@@ -434,6 +476,7 @@ async fn the_report_matches_an_independent_recount_of_the_log() {
         "{md}"
     );
     assert!(md.contains("| hub | 1 | 25 |"), "{md}");
+    assert!(md.contains("## Who spoke\n\n| # | time | name |"), "{md}");
     let csv = get("turns.csv").send().await.unwrap().text().await.unwrap();
     assert_eq!(
         csv.lines().count(),

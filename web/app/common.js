@@ -86,7 +86,12 @@ export async function boot({ render, tick = () => {}, onEvents = () => {}, token
     ctx.role = conn.role;
     ctx.participant = conn.participant;
     render(ctx);
+    setStatus(ctx, conn.status); // "Ended" rather than "Live" once the session is over
     if (e.detail.events?.length) onEvents(e.detail.events, ctx);
+  });
+  conn.addEventListener("presence", (e) => {
+    ctx.presence = e.detail;
+    if (ctx.view) render(ctx);
   });
   conn.addEventListener("error", (e) => showError(ctx, e.detail.code, e.detail));
   conn.addEventListener("fatal", (e) => showError(ctx, e.detail?.code ?? e.detail, null, true));
@@ -119,6 +124,7 @@ function languagePicker(ctx) {
 function setStatus(ctx, status) {
   const el = document.getElementById("status");
   if (!el) return;
+  if (status === "online" && ctx.view?.session.controls.ended) status = "ended";
   el.dataset.state = status;
   el.textContent = ctx.t(`status.${status}`);
 }
@@ -137,10 +143,17 @@ export function showError(ctx, code, frame, fatal = false) {
   if (!fatal) el._timer = setTimeout(() => (el.hidden = true), 8000);
 }
 
-/** Say something to screen readers. */
+/** Say something to screen readers; what one update says is said together, none lost. */
+let saying = null;
 export function announce(text) {
   const el = document.getElementById("announce");
-  if (el) el.textContent = text;
+  if (!el) return;
+  if (saying) return void saying.push(text);
+  saying = [text];
+  queueMicrotask(() => {
+    el.textContent = saying.join(" ");
+    saying = null;
+  });
 }
 
 /** Announcements for the events of an update: added, moved, has the floor. */
@@ -177,43 +190,69 @@ export function reasonText(ctx, slot) {
 
 /**
  * Render the queue into `list` (an <ol>), reusing each entry's element so focus stays put.
- * `actions(request, slot, index)` returns extra controls for moderators.
+ * `actions(request, slot, index)` returns extra controls for moderators. The reader's own entry
+ * (a participant's) is marked, in words as well as in colour. An open actions menu (a
+ * `<details>` in an entry) stays open across renders.
  */
 export function renderQueue(list, ctx, { actions, filter } = {}) {
   const view = ctx.view;
   const focusedId = document.activeElement?.closest?.("[data-request]")?.dataset.request;
   const focusedAction = document.activeElement?.dataset?.action;
+  const openMenu = list.querySelector("details[open]")?.closest("[data-request]")?.dataset.request;
   const items = [];
   view.queue.forEach((slot, i) => {
     const r = view.requests[slot.request];
     if (!r || (filter && !filter(r))) return;
-    const label = ctx.t("queue.entry_label", { position: i + 1, name: r.who.name });
+    const mine = ctx.participant != null && r.participant === ctx.participant && ctx.role === "participant";
+    const label = ctx.t(mine ? "queue.entry_label_mine" : "queue.entry_label", { position: i + 1, name: r.who.name });
     items.push(
-      h("li", { class: `entry entry-${r.state}`, "data-request": r.id, "aria-label": label },
+      h("li", { class: `entry entry-${r.state}${mine ? " entry-mine" : ""}`, "data-request": r.id, "aria-label": label },
         h("span", { class: "pos", "aria-hidden": "true" }, String(i + 1)),
         h("div", { class: "who" },
           h("span", { class: "name", dir: "auto" }, r.who.name),
-          r.who.affiliation ? h("span", { class: "affiliation", dir: "auto" }, r.who.affiliation) : null),
+          r.who.affiliation ? h("span", { class: "affiliation", dir: "auto" }, r.who.affiliation) : null,
+          mine ? h("span", { class: "badge badge-mine" }, ctx.t("queue.you")) : null),
         h("div", { class: "meta" },
+          presenceBadge(ctx, r.participant),
           modalityBadge(ctx, r.who),
+          originBadge(ctx, r),
           h("span", { class: "kind" }, ctx.t(`kind.${r.kind}`)),
           r.state === "ready" ? h("span", { class: "badge badge-ready" }, ctx.t("state.ready")) : null,
           h("span", { class: "wait", "data-since": r.queued_at }, since(ctx, r.queued_at)),
-          r.note ? h("span", { class: "note", dir: "auto" }, r.note) : null),
-        h("span", { class: "reason" }, reasonText(ctx, slot)),
+          h("span", { class: "reason" }, reasonText(ctx, slot)),
+          r.note ? h("span", { class: "note", dir: "auto", title: r.note }, r.note) : null),
         actions ? h("div", { class: "actions" }, actions(r, slot, i)) : null),
     );
   });
   list.replaceChildren(...items);
   if (!items.length) list.append(h("li", { class: "empty" }, ctx.t("queue.empty")));
+  if (openMenu) {
+    const menu = list.querySelector(`[data-request="${openMenu}"] details`);
+    if (menu) menu.open = true;
+  }
   if (focusedId) {
     const sel = focusedAction ? `[data-request="${focusedId}"] [data-action="${focusedAction}"]` : `[data-request="${focusedId}"]`;
     list.querySelector(sel)?.focus();
   }
 }
 
+/** A participant's connection, for moderators (people entered by a moderator have none). */
+export function presenceBadge(ctx, participant) {
+  const status = ctx.presence?.[participant];
+  if (!status) return null;
+  return h("span", { class: `presence presence-${status}` }, ctx.t(`presence.${status}`));
+}
+
+/** "via chat" or "added by the chair": an entry a moderator made, not one the person raised. */
+export function originBadge(ctx, r) {
+  if (r.origin === "relay") return h("span", { class: "badge badge-origin" }, ctx.t("origin.relay"));
+  if (r.origin === "chair_proxy") return h("span", { class: "badge badge-origin" }, ctx.t("origin.chair_proxy"));
+  return null;
+}
+
 /** Refresh the wait times shown (cheap: text only). */
 export function tickWaits(ctx) {
+  if (ctx.view.session.controls.ended) return; // a record: its waits are over
   for (const el of document.querySelectorAll("[data-since]")) el.textContent = since(ctx, Number(el.dataset.since));
 }
 
@@ -221,16 +260,24 @@ export function tickWaits(ctx) {
 export function renderFloor(box, ctx) {
   const floor = ctx.view.floor;
   if (!floor) {
-    box.replaceChildren(h("p", { class: "floor-empty" }, ctx.t("floor.empty")));
+    const ended = ctx.view.session.controls.ended;
+    box.replaceChildren(h("p", { class: ended ? "floor-empty floor-ended" : "floor-empty" }, ctx.t(ended ? "state.ended" : "floor.empty")));
     box.dataset.phase = "none";
     return;
   }
   const c = floorClock(ctx, floor);
   box.dataset.phase = c.phase;
+  // What to read out (moderators only: the public audience gets no notes), for the whole turn.
+  // The display and the public view get the text only while a moderator shows it (`floor.text`).
+  const request = ctx.view.requests[floor.request];
+  const text = floor.text ?? (request?.note && (floor.kind === "text_intervention" || request.origin === "relay") ? request.note : null);
   box.replaceChildren(
     h("p", { class: "floor-label" }, ctx.t("floor.speaking")),
-    h("p", { class: "floor-name", dir: "auto" }, floor.who.name),
-    h("p", { class: "floor-affiliation" }, h("span", { dir: "auto" }, floor.who.affiliation), " ", modalityBadge(ctx, floor.who)),
+    // The line keeps the page's direction (the name sits at the start edge in Arabic too); the
+    // name itself is isolated, so a Latin name in an Arabic page (or the reverse) reads right.
+    h("p", { class: "floor-name" }, h("bdi", {}, floor.who.name)),
+    h("p", { class: "floor-affiliation" }, h("span", { dir: "auto" }, floor.who.affiliation), " ", presenceBadge(ctx, floor.participant), " ", modalityBadge(ctx, floor.who), " ", request ? originBadge(ctx, request) : null, " ", h("span", { class: "kind" }, ctx.t(`kind.${floor.kind}`))),
+    ...(text ? [h("div", { class: "floor-text" }, h("p", { class: "floor-text-label" }, ctx.t("floor.read_out")), h("blockquote", { dir: "auto" }, text))] : []),
     h("p", { class: "countdown", role: "timer", "aria-live": "off" }, c.text),
     h("p", { class: "floor-phase" }, c.paused ? ctx.t("floor.paused") : c.phase === "overtime" ? ctx.t("floor.overtime") : c.phase === "warning" ? ctx.t("floor.warning") : ""),
   );
@@ -258,17 +305,23 @@ export function counts(view) {
   return out;
 }
 
+/** "Waiting: 3 in the room, 2 online, 1 hub", each count with its plural. */
+export function waitingText(ctx) {
+  const c = counts(ctx.view);
+  return ctx.t("counts.waiting", { onsite: c.onsite, online: c.online, hubs: ctx.t("counts.hubs", { count: c.hub }) });
+}
+
 /**
  * Ask for a reason (and, with `position`, a one-based position) in a modal dialog; resolves
  * `{reason, position}`, or null on cancel.
  */
-export function ask(ctx, titleKey, { position = null } = {}) {
+export function ask(ctx, titleKey, { position = null, params = {} } = {}) {
   return new Promise((resolve) => {
     const input = h("input", { type: "text", maxlength: "200", id: "ask-input" });
     const pos = position == null ? null : h("input", { type: "number", min: "1", max: String(position.max), value: String(position.value), id: "ask-position", required: true });
     const dialog = h("dialog", { class: "ask", "aria-labelledby": "ask-title" },
       h("form", { method: "dialog" },
-        h("h2", { id: "ask-title" }, ctx.t(titleKey)),
+        h("h2", { id: "ask-title" }, ctx.t(titleKey, params)),
         pos ? [h("label", { for: "ask-position" }, ctx.t("dialog.position")), pos] : null,
         h("label", { for: "ask-input" }, ctx.t("dialog.reason")),
         input,

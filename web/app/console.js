@@ -4,7 +4,9 @@
 
 import { MODALITIES, fairness } from "/assets/lib/fairness.js";
 import { formatDuration } from "/assets/lib/clock.js";
-import { boot, h, renderQueue, renderFloor, tickFloor, tickWaits, announceEvents, ask, confirmDialog, counts, showError } from "/assets/app/common.js";
+import { dragToMove } from "/assets/app/reorder.js";
+import { loadHistory } from "/assets/app/history.js";
+import { boot, h, modalityBadge, renderQueue, renderFloor, tickFloor, tickWaits, announceEvents, ask, confirmDialog, counts, waitingText, showError } from "/assets/app/common.js";
 
 const $ = (id) => document.getElementById(id);
 const seen = (ctx) => ctx.view.floor?.turn ?? null;
@@ -24,40 +26,75 @@ async function grant(ctx, request, reason = null) {
 
 const floorCmd = (ctx, type, extra = {}) => ctx.send({ type, seen: seen(ctx), ...extra }).catch(() => {});
 
+/**
+ * Each entry's actions: "Give the floor" and (for a remote speaker to check) "Mark ready" stay
+ * in the row; the rest sit in a menu (a `<details>`, so it opens with a click, Enter or Space),
+ * so a row stays one line high and ten or more entries fit on a laptop.
+ */
 function entryActions(ctx, chair) {
   return (r, slot, index) => {
     const remote = r.who.modality !== "onsite";
     const mine = chair || remote; // the online moderator manages remote entries
+    const name = { name: r.who.name };
     const b = (action, key, onclick, extra = {}) =>
-      h("button", { type: "button", "data-action": action, onclick, ...extra }, ctx.t(key));
-    return [
-      b("grant", "action.grant_this", async () => {
-        // Out of order is an override, reported with its reason: ask for it as `move` does.
-        const a = index > 0 ? await ask(ctx, "dialog.grant_title") : { reason: null };
-        if (a) grant(ctx, r.id, a.reason);
-      }),
-      remote && r.kind !== "text_intervention"
-        ? b("ready", r.state === "ready" ? "action.unready" : "action.ready", () =>
-            ctx.send({ type: "mark_ready", request: r.id, ready: r.state !== "ready" }).catch(() => {}), { "aria-pressed": r.state === "ready" ? "true" : "false" })
-        : null,
+      h("button", { type: "button", "data-action": action, onclick, ...extra }, ctx.t(key, name));
+    // Text read out by the online moderator (typed text, or relayed from the chat) has no audio.
+    const checkAudio = remote && r.kind !== "text_intervention" && r.origin !== "relay";
+    const menu = [
       mine && index > 0 ? b("top", "action.top", async () => {
-        const a = await ask(ctx, "dialog.move_title");
+        const a = await ask(ctx, "dialog.move_title", { params: name });
         if (a) ctx.send({ type: "move", request: r.id, position: 1, reason: a.reason }).catch(() => {});
       }) : null,
       mine ? b("move", "action.move", async () => {
-        const a = await ask(ctx, "dialog.move_to_title", { position: { value: index + 1, max: ctx.view.queue.length } });
+        const a = await ask(ctx, "dialog.move_to_title", { params: name, position: { value: index + 1, max: ctx.view.queue.length } });
         if (a) ctx.send({ type: "move", request: r.id, position: a.position, reason: a.reason }).catch(() => {});
       }) : null,
+      // The audio loop: park a remote speaker who cannot be heard, with the reason.
+      mine && checkAudio ? b("audio-failed", "action.audio_failed", () =>
+        ctx.send({ type: "audio_failed", request: r.id }).catch(() => {})) : null,
       mine ? b("remove", "action.remove", async () => {
-        const a = await ask(ctx, "dialog.remove_title");
+        const a = await ask(ctx, "dialog.remove_title", { params: name });
         if (a) ctx.send({ type: "remove", request: r.id, reason: a.reason }).catch(() => {});
       }) : null,
       mine && r.origin === "self" ? b("remove-person", "action.remove_person", async () => {
-        const a = await ask(ctx, "dialog.remove_person_title");
+        const a = await ask(ctx, "dialog.remove_person_title", { params: name });
         if (a) ctx.send({ type: "remove_participant", participant: r.participant, reason: a.reason }).catch(() => {});
       }, { class: "danger" }) : null,
+    ].filter(Boolean);
+    return [
+      b("grant", "action.grant_this", async () => {
+        // Out of order is an override, reported with its reason: ask for it as `move` does.
+        const a = index > 0 ? await ask(ctx, "dialog.grant_title", { params: name }) : { reason: null };
+        if (a) grant(ctx, r.id, a.reason);
+      }),
+      checkAudio
+        ? b("ready", r.state === "ready" ? "action.unready" : "action.ready", () =>
+            ctx.send({ type: "mark_ready", request: r.id, ready: r.state !== "ready" }).catch(() => {}), { "aria-pressed": r.state === "ready" ? "true" : "false" })
+        : null,
+      menu.length
+        ? h("details", { class: "more", onclick: (e) => { if (e.target.closest(".menu button")) e.currentTarget.open = false; } },
+            h("summary", { "data-action": "menu", "aria-label": ctx.t("action.more_for", name) }, ctx.t("action.more")),
+            h("div", { class: "menu" }, menu))
+        : null,
     ];
   };
+}
+
+/** People who declined for now, each with one-click "Back in" (to the back of the queue). */
+function renderParked(ctx, chair) {
+  const parked = Object.values(ctx.view.requests).filter((r) => r.state === "parked");
+  $("parked-section").hidden = parked.length === 0;
+  const ended = ctx.view.session.controls.ended;
+  $("parked").replaceChildren(...parked.map((r) => {
+    const may = !ended && (chair || r.who.modality !== "onsite");
+    return h("li", { class: "parked-entry", "data-request": r.id },
+      h("span", { class: "name", dir: "auto" }, r.who.name), " ",
+      modalityBadge(ctx, r.who), " ",
+      h("span", { class: "kind" }, ctx.t(`kind.${r.kind}`)),
+      r.parked ? h("span", { class: "badge badge-parked" }, ctx.t(`parked.${r.parked}`)) : null,
+      may ? h("button", { type: "button", "data-action": "back-in", "aria-label": ctx.t("action.back_in_for", { name: r.who.name }),
+        onclick: () => ctx.send({ type: "rejoin", request: r.id }).catch(() => {}) }, ctx.t("action.back_in")) : null);
+  }));
 }
 
 function proxyForm(ctx) {
@@ -87,34 +124,70 @@ function relayForm(ctx) {
   });
 }
 
+/** The session's policy and time limit as the form's fields. */
+function policyFields(session) {
+  const p = session.policy;
+  const order = p.order === "alternate" ? (p.room === 2 && p.remote === 1 ? "alternate21" : "alternate") : p.order;
+  return { order, starvation: p.starvation_ms == null ? 0 : p.starvation_ms / 60000, limit: session.limits.default_ms / 60000 };
+}
+
+/** Show the session's settings in the form, unless the chair is editing it. */
+function fillPolicyForm(ctx) {
+  const form = $("policy-form");
+  const editing = form?.contains(document.activeElement) && document.activeElement.matches("input, select");
+  if (!form || form.dataset.dirty || editing) return;
+  const v = policyFields(ctx.view.session);
+  form.elements.order.value = v.order;
+  form.elements.starvation_min.value = String(v.starvation);
+  form.elements.limit_min.value = String(v.limit);
+}
+
+/** Remote requests in the queue (the error frame carries only the code). */
+function remoteWaiting(view) {
+  const c = counts(view);
+  return c.online + c.hub;
+}
+
 function chairForms(ctx) {
   $("list-toggle")?.addEventListener("click", async () => {
     if (!ctx.view.session.list_open) return ctx.send({ type: "reopen_list" }).catch(() => {});
     try {
       await ctx.send({ type: "close_list", confirm: false }, ["remote_waiting"]);
     } catch (err) {
-      if (err.code === "remote_waiting" && (await confirmDialog(ctx, "confirm.close_remote", { count: err.frame?.count ?? "" }))) {
+      if (err.code === "remote_waiting" && (await confirmDialog(ctx, "confirm.close_remote", { count: remoteWaiting(ctx.view) }))) {
         ctx.send({ type: "close_list", confirm: true }).catch(() => {});
       }
     }
   });
-  $("policy-form")?.addEventListener("submit", (e) => {
+  const policyForm = $("policy-form");
+  policyForm?.addEventListener("input", () => (policyForm.dataset.dirty = "true"));
+  policyForm?.addEventListener("submit", (e) => {
     e.preventDefault();
-    const f = new FormData(e.target);
+    // Only what was edited is sent: the rest of the session's settings stay as they are.
+    const shown = policyFields(ctx.view.session);
+    const f = new FormData(policyForm);
     const order = f.get("order");
     const starvation = Number(f.get("starvation_min"));
-    const policy = order.startsWith("alternate")
-      ? { order: "alternate", room: order === "alternate21" ? 2 : 1, remote: 1 }
-      : { order };
-    policy.starvation_ms = starvation > 0 ? starvation * 60000 : null;
-    ctx.send({ type: "set_policy", policy }).catch(() => {});
-    const limits = { ...ctx.view.session.limits, default_ms: Math.round(Number(f.get("limit_min")) * 60000) };
-    ctx.send({ type: "set_time_limits", limits }).catch(() => {});
+    const limit = Number(f.get("limit_min"));
+    if (order !== shown.order || starvation !== shown.starvation) {
+      const policy = order.startsWith("alternate")
+        ? { order: "alternate", room: order === "alternate21" ? 2 : 1, remote: 1 }
+        : { order };
+      policy.starvation_ms = starvation > 0 ? Math.round(starvation * 60000) : null;
+      ctx.send({ type: "set_policy", policy }).catch(() => {});
+    }
+    if (limit !== shown.limit) {
+      const limits = { ...ctx.view.session.limits, default_ms: Math.round(limit * 60000) };
+      ctx.send({ type: "set_time_limits", limits }).catch(() => {});
+    }
+    delete policyForm.dataset.dirty; // the next update shows what the server made of it
+    document.activeElement?.blur();
   });
   $("agenda-next")?.addEventListener("click", () =>
     ctx.send({ type: "advance_agenda", carry_over: $("carry-over").checked }).catch(() => {}));
   $("readd-last")?.addEventListener("click", async () => {
-    const a = await ask(ctx, "dialog.readd_title");
+    const last = ctx.lastSpeaker;
+    const a = await ask(ctx, last ? "dialog.readd_title_named" : "dialog.readd_title", { params: { name: last ?? "" } });
     if (a) ctx.send({ type: "readd_last", reason: a.reason }).catch(() => {});
   });
   $("agenda-form")?.addEventListener("submit", (e) => {
@@ -296,13 +369,17 @@ function renderSettings(ctx) {
     const name = p.order === "alternate" ? ctx.t("policy.alternate_ratio", { room: p.room, remote: p.remote }) : ctx.t(`policy.${p.order}`);
     policy.textContent = name;
   }
-  const c = counts(ctx.view);
-  $("counts").textContent = ctx.t("counts.waiting", { onsite: c.onsite, online: c.online, hub: c.hub });
+  const agendaLine = $("agenda-line");
+  agendaLine.textContent = s.item == null ? ctx.t("agenda.none") : ctx.t("agenda.item", { n: s.item + 1, total: s.agenda.length, title: s.agenda[s.item] });
+  agendaLine.dir = "auto";
+  fillPolicyForm(ctx);
+  $("counts").textContent = waitingText(ctx);
   const remote = $("remote-counts");
   if (remote) remote.textContent = ctx.t("counts.remote", s.remote);
   const alert = $("remote-alert");
   if (alert) {
-    const starving = s.remote.room_turns_waited >= 2;
+    // After the end nobody is waiting for a turn any more: no alert on a record.
+    const starving = s.remote.room_turns_waited >= 2 && !s.controls.ended;
     alert.hidden = !starving;
     alert.textContent = starving ? ctx.t("alert.remote_waiting", { turns: s.remote.room_turns_waited }) : "";
   }
@@ -311,6 +388,13 @@ function renderSettings(ctx) {
   const controls = $("floor-controls");
   const busy = ctx.view.floor != null;
   for (const b of controls.querySelectorAll("[data-needs-floor]")) b.disabled = !busy;
+  // The text being read out can go on the room's screens, at the moderator's choice.
+  const showText = $("show-text");
+  const f = ctx.view.floor;
+  const r = f && ctx.view.requests[f.request];
+  showText.hidden = !(r?.note && (f.kind === "text_intervention" || r.origin === "relay"));
+  showText.setAttribute("aria-pressed", f?.text != null ? "true" : "false");
+  showText.textContent = ctx.t(f?.text != null ? "action.hide_text" : "action.show_text");
   const pause = $("pause");
   pause.textContent = ctx.t(ctx.view.floor?.paused_at != null ? "action.resume" : "action.pause");
 }
@@ -325,10 +409,17 @@ function startConsole() {
   document.body.dataset.titleKey = `title.${role}`;
   let remoteOnly = false;
   const render = (ctx) => {
+    if (ctx.view.floor) ctx.lastSpeaker = ctx.view.floor.who.name;
     renderSettings(ctx);
     renderFloor($("floor"), ctx);
+    renderParked(ctx, chair);
     const actions = ctx.view.session.controls.ended ? null : entryActions(ctx, chair);
     renderQueue($("queue"), ctx, { actions, filter: remoteOnly ? (r) => r.who.modality !== "onsite" : null });
+    // Draggable (and Alt+arrows) where this moderator may move the entry.
+    if (actions) for (const li of $("queue").querySelectorAll("[data-request]")) {
+      const r = ctx.view.requests[li.dataset.request];
+      if (chair || r?.who.modality !== "onsite") li.setAttribute("draggable", "true");
+    }
     renderControls(ctx);
     renderFairness(ctx);
   };
@@ -337,18 +428,24 @@ function startConsole() {
     tick: (ctx) => {
       tickFloor($("floor"), ctx);
       tickWaits(ctx);
-      renderFairness(ctx);
+      if (!ctx.view.session.controls.ended) renderFairness(ctx);
     },
-    onEvents: announceEvents,
+    onEvents: (events, ctx) => {
+      announceEvents(events, ctx);
+      if (events.some((e) => e.type === "turn_ended")) loadHistory(ctx);
+    },
   }).then((ctx) => {
+    loadHistory(ctx);
     $("next").addEventListener("click", () => grant(ctx, null));
     $("end").addEventListener("click", () => floorCmd(ctx, "end_turn"));
     $("extend").addEventListener("click", () => floorCmd(ctx, "extend", { by_ms: 30000 }));
+    $("show-text").addEventListener("click", () => floorCmd(ctx, "show_text", { shown: ctx.view.floor?.text == null }));
     $("pause").addEventListener("click", () => floorCmd(ctx, ctx.view.floor?.paused_at != null ? "resume_clock" : "pause"));
     $("remote-only")?.addEventListener("change", (e) => {
       remoteOnly = e.target.checked;
       if (ctx.view) render(ctx);
     });
+    dragToMove(ctx);
     proxyForm(ctx);
     relayForm(ctx);
     chairForms(ctx);

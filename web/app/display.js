@@ -1,30 +1,49 @@
-// The room display (projector): the speaker and a large countdown, the next five, counts by
-// modality, and the room's rotating join code with its QR code.
+// The room display (projector): the speaker and a large countdown, the agenda item, the next
+// six with their kind, counts by modality, and the room's rotating join code with its QR code
+// (only while the room can join: not once the list is closed, locked or ended).
 
-import { boot, h, renderFloor, tickFloor, modalityBadge, counts, showError } from "/assets/app/common.js";
+import { boot, h, renderFloor, tickFloor, modalityBadge, originBadge, counts, showError } from "/assets/app/common.js";
 
 const $ = (id) => document.getElementById(id);
 
+/** How many next speakers the display lists. */
+const NEXT = 6;
+
 function render(ctx) {
+  const s = ctx.view.session;
+  const { locked, suspended, ended } = s.controls;
   renderFloor($("floor"), ctx);
-  const next = ctx.view.queue.slice(0, 5).map((slot, i) => {
+  $("agenda").textContent = s.item == null || ended ? "" : ctx.t("display.agenda", { title: s.agenda[s.item] });
+  // The kind is shown so the room sees why a point of order or a direct reply went first.
+  const next = ctx.view.queue.slice(0, NEXT).map((slot, i) => {
     const r = ctx.view.requests[slot.request];
-    return h("li", {}, h("span", { class: "pos" }, String(i + 1)), h("span", { class: "name", dir: "auto" }, r.who.name), h("span", { class: "affiliation", dir: "auto" }, r.who.affiliation), " ", modalityBadge(ctx, r.who));
+    return h("li", {},
+      h("span", { class: "pos" }, String(i + 1)),
+      h("div", { class: "who" },
+        h("p", { class: "line" },
+          h("span", { class: "name", dir: "auto" }, r.who.name), " ",
+          r.who.affiliation ? h("span", { class: "affiliation", dir: "auto" }, r.who.affiliation) : null),
+        // The room needs to know what was relayed from the chat, not who typed an entry in.
+        h("span", { class: "tags" }, modalityBadge(ctx, r.who), " ", r.origin === "relay" ? originBadge(ctx, r) : null, " ", h("span", { class: `badge badge-kind kind-${r.kind}` }, ctx.t(`kind.${r.kind}`)))));
   });
+  // After the end nobody is next: the display says the session is over instead.
+  $("next-section").hidden = ended;
   $("next").replaceChildren(...(next.length ? next : [h("li", { class: "empty" }, ctx.t("queue.empty"))]));
   const c = counts(ctx.view);
   $("counts").replaceChildren(
     ...["onsite", "online", "hub"].map((m) => h("div", { class: "count" }, h("span", { class: "count-n" }, String(c[m])), h("span", {}, ctx.t(`modality.${m}`)))),
   );
-  $("session-title").textContent = ctx.view.session.title;
-  // No join code while the session takes no newcomers.
-  const { locked, suspended, ended } = ctx.view.session.controls;
-  const key = ended ? "state.ended" : locked ? "join.locked" : suspended ? "me.suspended" : null;
+  $("session-title").textContent = s.title;
+  // No invitation to join while joining is closed: ended, locked, paused, or the list closed.
+  // (Once ended, the floor box says so, large: nothing to repeat here.)
+  const key = ended ? null : locked ? "join.locked" : suspended ? "me.suspended" : !s.list_open ? "display.list_closed" : null;
   const closed = $("join-closed");
   closed.hidden = key == null;
   closed.textContent = key ? ctx.t(key) : "";
-  for (const id of ["qr", "room-code"]) $(id).hidden = locked || ended;
-  document.querySelector(".room-code-label").hidden = locked || ended;
+  const inviting = key == null && !ended;
+  $("join-h").hidden = !inviting;
+  for (const id of ["qr", "room-code"]) $(id).hidden = !inviting;
+  document.querySelector(".room-code-label").hidden = !inviting;
 }
 
 /** Fetch the room code and QR, and again when the code rotates. */

@@ -13,7 +13,7 @@ const ROLES = ["chair", "online_moderator", "participant", "display", "public"];
 const page = { ctx: null, token: null, sessions: [], updatedAt: null, inflight: null };
 
 /** Copy `input`'s text: the clipboard API where the page is a secure context, else a selection. */
-async function copy(input) {
+async function copy(input, button) {
   try {
     await navigator.clipboard.writeText(input.value);
   } catch {
@@ -21,6 +21,14 @@ async function copy(input) {
     document.execCommand("copy");
   }
   announce(page.ctx.t("org.copied"));
+  // Seen as well as heard: the button says so for a moment.
+  button.textContent = `✓ ${page.ctx.t("org.copied")}`;
+  button.classList.add("copied");
+  clearTimeout(button._reset);
+  button._reset = setTimeout(() => {
+    button.textContent = page.ctx.t("org.copy");
+    button.classList.remove("copied");
+  }, 2000);
 }
 
 /** One session's card, kept across polls so focus and an open links panel stay put. */
@@ -115,7 +123,7 @@ class SessionCard extends HTMLElement {
       return h("div", { class: "link-row" },
         h("label", { for: id }, t(`rotate.${role}`)),
         h("div", { class: "copy-row" }, input,
-          h("button", { type: "button", "data-copy": role, "aria-label": t("org.copy_label", { role: t(`rotate.${role}`) }), onclick: () => copy(input) }, t("org.copy"))));
+          h("button", { type: "button", "data-copy": role, "aria-label": t("org.copy_label", { role: t(`rotate.${role}`) }), onclick: (e) => copy(input, e.currentTarget) }, t("org.copy"))));
     });
     this.links.replaceChildren(h("p", { class: "note" }, t("org.links_note")), ...rows);
     this.linksLang = page.ctx.lang;

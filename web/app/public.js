@@ -1,6 +1,6 @@
 // The public view: the queue, read-only, for anyone with the session link.
 
-import { boot, renderQueue, renderFloor, tickFloor, tickWaits, counts, announceEvents, showError } from "/assets/app/common.js";
+import { boot, renderQueue, renderFloor, tickFloor, tickWaits, waitingText, announceEvents, showError } from "/assets/app/common.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -9,8 +9,13 @@ boot({
     $("session-title").textContent = ctx.view.session.title;
     renderFloor($("floor"), ctx);
     renderQueue($("queue"), ctx);
-    const c = counts(ctx.view);
-    $("counts").textContent = ctx.t("counts.waiting", c);
+    $("counts").textContent = waitingText(ctx);
+    // Closed and ended said plainly; once ended, nobody is waiting for a turn any more.
+    const { ended } = ctx.view.session.controls;
+    const note = $("list-note");
+    note.hidden = ended || ctx.view.session.list_open;
+    note.textContent = ctx.t("display.list_closed");
+    $("queue-section").hidden = ended;
   },
   tick: (ctx) => {
     tickFloor($("floor"), ctx);

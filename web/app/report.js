@@ -41,7 +41,13 @@ function render(r, t) {
       : null,
     section("remote.title", h("p", {}, t("counts.remote", q))),
     section("report.overrides", r.overrides.length
-      ? h("ul", {}, r.overrides.map((o) => h("li", {}, `${new Date(o.at).toISOString().slice(11, 19)} · ${label("report", o.action)}: ${o.reason ?? t("report.no_reason")}`)))
+      ? h("ul", {}, r.overrides.map((o) => h("li", {}, `${new Date(o.at).toISOString().slice(11, 19)} · ${label("report", o.action)} · `, h("bdi", {}, o.who ?? ""), `: ${o.reason ?? t("report.no_reason")}`)))
+      : h("p", {}, t("report.none"))),
+    // Who spoke, in order, with how long (OpenSlides keeps the same as "finished speakers").
+    section("report.speakers", r.speakers?.length
+      ? table(t, ["report.n", "report.time", "report.name", "report.modality", "form.kind", "report.spoke"],
+        r.speakers.map((sp, i) => [String(i + 1), new Date(sp.at).toISOString().slice(11, 19), h("bdi", {}, sp.affiliation ? `${sp.name} (${sp.affiliation})` : sp.name),
+          sp.origin === "relay" ? `${label("modality", sp.modality)} · ${t("origin.relay")}` : label("modality", sp.modality), label("kind", sp.kind), mmss(sp.spoken_ms)]))
       : h("p", {}, t("report.none"))),
     section("report.takeaways", h("p", { class: "takeaways" }, r.takeaways || t("report.none"))),
   );

@@ -185,6 +185,8 @@ export class Connection extends EventTarget {
         this.view = applyOrder(this.view, f.queue);
         this.#emit("view", { view: this.view, events: [] });
         return;
+      case "presence": // moderators only: each frame is whole
+        return this.#emit("presence", f.participants ?? {});
       case "ack":
         return this.#answer(f, null);
       case "error":

@@ -55,7 +55,8 @@ export function newSession({ title, policy, minutes, agenda }) {
 export function stateOf(s) {
   if (s.state === "damaged") return "damaged";
   if (s.ended) return "ended";
-  return s.state === "live" ? "live" : "idle";
+  // "Live" is for people: a session whose actor runs but that nobody has open is idle.
+  return s.state === "live" && s.connections > 0 ? "live" : "idle";
 }
 
 /**
@@ -74,7 +75,7 @@ export function arrange(sessions, { query = "", showEnded = true } = {}) {
 export function totals(sessions) {
   const t = { sessions: sessions.length, live: 0, connections: 0, participants: 0, queued: 0 };
   for (const s of sessions) {
-    if (s.state === "live") t.live += 1;
+    if (stateOf(s) === "live") t.live += 1;
     t.connections += s.connections ?? 0;
     t.participants += s.participants ?? 0;
     t.queued += s.queued ?? 0;

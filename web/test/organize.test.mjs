@@ -51,5 +51,6 @@ test("sessions are shown newest first, filtered by title or id, ended ones on re
 
 test("each session has one state word, and the totals add up", () => {
   assert.deepEqual(listed.map(stateOf), ["live", "ended", "damaged", "idle"]);
+  assert.equal(stateOf({ state: "live", ended: false, connections: 0 }), "idle", "a new session nobody has opened is not live");
   assert.deepEqual(totals(listed), { sessions: 4, live: 1, connections: 40, participants: 17, queued: 3 });
 });

@@ -1,6 +1,8 @@
 //! The floor and its clock: grant, end, yield, pause, resume, extend.
 
-use super::super::{Actor, Ending, Fact, FloorSeen, Grant, Refusal, Target, Turn, TurnId, text};
+use super::super::{
+    Actor, Ending, Fact, FloorSeen, Grant, Origin, Refusal, RequestKind, Target, Turn, TurnId, text,
+};
 use super::{Decided, Decision, next_id};
 
 /// Smallest and largest extension accepted.
@@ -123,6 +125,26 @@ impl Decision<'_> {
             return Err(Refusal::NotPaused);
         }
         self.one(Fact::ClockResumed { turn: t.id })
+    }
+
+    pub(super) fn show_text(&self, shown: bool, seen: FloorSeen) -> Decided {
+        self.moderator("show the text on the display")?;
+        self.seen(seen)?;
+        let t = self.speaker()?;
+        self.runs_floor(t.side, "show the text on the display")?;
+        let r = self.request(t.request)?;
+        // Only text meant to be read out: a participant's private note stays private.
+        let read_out = r.kind == RequestKind::TextIntervention || r.origin == Origin::Relay;
+        if !read_out || r.note.is_none() {
+            return Err(Refusal::invalid(
+                "shown",
+                "this turn has no text to read out",
+            ));
+        }
+        if t.text_shown == shown {
+            return Ok(Vec::new());
+        }
+        self.one(Fact::TextShown { turn: t.id, shown })
     }
 
     pub(super) fn extend(&self, by_ms: u64, seen: FloorSeen) -> Decided {

@@ -64,6 +64,7 @@ pub fn decide(
         } => d.change_request(request, kind, note.as_deref()),
         Command::LowerHand { request } => d.lower_hand(request),
         Command::DeclineForNow { request } => d.decline_for_now(request),
+        Command::AudioFailed { request } => d.audio_failed(request),
         Command::Rejoin { request } => d.rejoin(request),
         Command::MarkReady { request, ready } => d.mark_ready(request, ready),
         Command::GrantFloor {
@@ -77,6 +78,7 @@ pub fn decide(
         Command::PauseClock { seen } => d.pause(seen),
         Command::ResumeClock { seen } => d.resume(seen),
         Command::ExtendTurn { by_ms, seen } => d.extend(by_ms, seen),
+        Command::ShowText { shown, seen } => d.show_text(shown, seen),
         Command::Move {
             request,
             position,

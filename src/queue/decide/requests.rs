@@ -1,8 +1,8 @@
 //! Joining and hands: join, profiles, raise, proxy, change, lower, decline for now, rejoin, ready.
 
 use super::super::{
-    Actor, Fact, Origin, Participant, ParticipantId, Profile, RAISE_BURST, RAISE_WINDOW_MS,
-    Refusal, RequestId, RequestKind, RequestState, names, text,
+    Actor, Fact, Origin, ParkReason, Participant, ParticipantId, Profile, RAISE_BURST,
+    RAISE_WINDOW_MS, Refusal, RequestId, RequestKind, RequestState, Side, names, text,
 };
 use super::{Decided, Decision, next_id};
 
@@ -81,7 +81,9 @@ impl Decision<'_> {
             return Err(Refusal::AlreadyQueued { request, state });
         }
         if origin == Origin::SelfRaised {
-            if !self.s.list_open() {
+            // A closed list stops new speakers, not the rules of debate: a point of order is
+            // about the meeting itself and must always be possible.
+            if !self.s.list_open() && kind != RequestKind::PointOfOrder {
                 return Err(Refusal::ListClosed);
             }
             self.throttle(p)?;
@@ -162,12 +164,43 @@ impl Decision<'_> {
                 state: r.state,
             });
         }
-        self.one(Fact::RequestParked { request: id })
+        self.one(Fact::RequestParked {
+            request: id,
+            reason: None,
+        })
+    }
+
+    pub(super) fn audio_failed(&self, id: RequestId) -> Decided {
+        self.moderator("report a speaker's audio")?;
+        let r = self.request(id)?;
+        self.manages(r.side, "report a speaker's audio")?;
+        if r.side != Side::Remote {
+            return Err(Refusal::invalid(
+                "request",
+                "audio is checked for remote speakers only",
+            ));
+        }
+        if !r.state.is_queued() {
+            return Err(Refusal::NotWaiting {
+                request: id,
+                state: r.state,
+            });
+        }
+        self.one(Fact::RequestParked {
+            request: id,
+            reason: Some(ParkReason::AudioFailed),
+        })
     }
 
     pub(super) fn rejoin(&self, id: RequestId) -> Decided {
         let r = self.request(id)?;
-        self.owns(r, "rejoin for someone else")?;
+        // A moderator may bring back anyone parked on their side ("back in" on the consoles):
+        // the person declined for now, not for good, and rejoining only puts them at the back.
+        if self.actor.is_moderator() {
+            self.manages(r.side, "bring back someone parked on the other side")?;
+        } else {
+            self.owns(r, "rejoin for someone else")?;
+        }
         if r.state != RequestState::Parked {
             return Err(Refusal::NotParked {
                 request: id,
@@ -240,10 +273,15 @@ pub(super) fn proxy_origin(actor: Actor) -> Origin {
     }
 }
 
-/// A text intervention needs its text; other notes are short and optional.
+/// A text intervention needs its text, and may run to several lines (it is read out as
+/// written); other notes are one short optional line.
 fn checked_note(kind: RequestKind, note: Option<&str>) -> Result<Option<String>, Refusal> {
     if kind == RequestKind::TextIntervention {
-        text::required("note", note.unwrap_or(""), text::TEXT_MAX).map(Some)
+        let t = text::multiline("note", note.unwrap_or(""), text::TEXT_MAX)?;
+        if t.is_empty() {
+            return Err(Refusal::invalid("note", "must not be empty"));
+        }
+        Ok(Some(t))
     } else {
         text::optional("note", note, text::NOTE_MAX)
     }

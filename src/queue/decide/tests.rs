@@ -1211,3 +1211,198 @@ fn a_session_holds_at_most_its_cap_and_the_chair_purges_silent_joiners() {
     sim.ok(Actor::Newcomer, join("Late but real".into()));
     sim.check_replay();
 }
+
+#[test]
+fn a_relayed_question_is_read_out_so_needs_no_audio_check_and_is_no_override() {
+    let mut sim = Sim::new(Order::Fifo);
+    let e = sim.ok(
+        OM,
+        Command::AddProxy {
+            profile: profile("From chat", Online),
+            kind: Question,
+            note: Some("What about small CERTs?".into()),
+        },
+    );
+    let Fact::HandRaised { request, .. } = e[1].fact else {
+        unreachable!()
+    };
+    let e = sim.ok(CHAIR, grant(Target::Next, false, FloorSeen::Empty));
+    assert!(matches!(
+        e[0].fact,
+        Fact::FloorGranted { request: r, forced: false, .. } if r == request
+    ));
+    sim.end();
+    // A remote person who raised their own hand still needs the check.
+    let (_, a) = sim.queue_up("Ana", Online);
+    assert_eq!(
+        sim.refused(CHAIR, grant(Target::Request(a), false, FloorSeen::Empty)),
+        "not_ready"
+    );
+    sim.check_replay();
+}
+
+#[test]
+fn a_moderator_brings_a_parked_person_back_in_at_the_back() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (pa, a) = sim.queue_up("Ana", Online);
+    let (pb, b) = sim.queue_up("Bo", Onsite);
+    let (_, c) = sim.queue_up("Chen", Onsite);
+    sim.ok(
+        Actor::Participant(pa),
+        Command::DeclineForNow { request: a },
+    );
+    sim.ok(
+        Actor::Participant(pb),
+        Command::DeclineForNow { request: b },
+    );
+    assert_eq!(
+        sim.refused(OM, Command::Rejoin { request: b }),
+        "forbidden",
+        "the online moderator manages the remote side only"
+    );
+    assert_eq!(sim.refused(OM, Command::Rejoin { request: c }), "forbidden");
+    sim.ok(OM, Command::Rejoin { request: a });
+    sim.ok(CHAIR, Command::Rejoin { request: b });
+    assert_eq!(sim.order(), [c, a, b]);
+    assert_eq!(
+        sim.refused(CHAIR, Command::Rejoin { request: b }),
+        "not_parked"
+    );
+    sim.check_replay();
+}
+
+#[test]
+fn a_point_of_order_is_possible_while_the_list_is_closed() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, a) = sim.queue_up("Ana", Onsite);
+    sim.ok(CHAIR, Command::CloseList { confirm: false });
+    let pb = sim.join("Bo", Online);
+    let raise = |kind| Command::RaiseHand {
+        participant: pb,
+        kind,
+        note: None,
+    };
+    assert_eq!(
+        sim.refused(Actor::Participant(pb), raise(Intervention)),
+        "list_closed"
+    );
+    assert_eq!(
+        sim.refused(Actor::Participant(pb), raise(DirectReply)),
+        "list_closed"
+    );
+    sim.ok(Actor::Participant(pb), raise(PointOfOrder));
+    let order = sim.order();
+    assert_eq!(order.len(), 2);
+    assert_eq!(order[1], a, "the point of order goes first");
+    sim.check_replay();
+}
+
+#[test]
+fn a_text_to_read_out_keeps_its_lines_and_a_note_stays_one_line() {
+    let mut sim = Sim::new(Order::Fifo);
+    let pa = sim.join("Ana", Online);
+    let raise = |kind, note: &str| Command::RaiseHand {
+        participant: pa,
+        kind,
+        note: Some(note.into()),
+    };
+    assert_eq!(
+        sim.refused(Actor::Participant(pa), raise(Question, "one\ntwo")),
+        "invalid"
+    );
+    assert_eq!(
+        sim.refused(Actor::Participant(pa), raise(TextIntervention, " \n ")),
+        "invalid",
+        "a text intervention needs its text"
+    );
+    let e = sim.ok(
+        Actor::Participant(pa),
+        raise(
+            TextIntervention,
+            "Two points:\r\n1. captions\n2. a microphone\n",
+        ),
+    );
+    let Fact::HandRaised { note, .. } = &e[0].fact else {
+        unreachable!()
+    };
+    assert_eq!(
+        note.as_deref(),
+        Some("Two points:\n1. captions\n2. a microphone")
+    );
+    sim.check_replay();
+}
+
+#[test]
+fn audio_that_fails_parks_the_remote_request_with_the_reason_until_rejoined() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (pa, a) = sim.queue_up("Ana", Online);
+    let (_, b) = sim.queue_up("Bo", Onsite);
+    assert_eq!(
+        sim.refused(Actor::Participant(pa), Command::AudioFailed { request: a }),
+        "forbidden"
+    );
+    assert_eq!(
+        sim.refused(OM, Command::AudioFailed { request: b }),
+        "forbidden",
+        "the online moderator manages the remote side"
+    );
+    assert_eq!(
+        sim.refused(CHAIR, Command::AudioFailed { request: b }),
+        "invalid",
+        "nobody checks a room speaker's audio"
+    );
+    sim.ok(OM, Command::AudioFailed { request: a });
+    let r = sim.s.request(a).unwrap();
+    assert_eq!(
+        (r.state, r.parked_for),
+        (RequestState::Parked, Some(ParkReason::AudioFailed))
+    );
+    assert_eq!(sim.order(), [b]);
+    assert_eq!(
+        sim.refused(OM, Command::AudioFailed { request: a }),
+        "not_waiting"
+    );
+    sim.ok(Actor::Participant(pa), Command::Rejoin { request: a });
+    assert_eq!(sim.s.request(a).unwrap().parked_for, None);
+    assert_eq!(sim.order(), [b, a]);
+    sim.check_replay();
+}
+
+#[test]
+fn the_text_read_out_goes_on_the_display_only_when_a_moderator_shows_it() {
+    let mut sim = Sim::new(Order::Fifo);
+    let (_, a) = sim.queue_up("Ana", Onsite);
+    let show = |shown| Command::ShowText {
+        shown,
+        seen: FloorSeen::Any,
+    };
+    assert_eq!(sim.refused(CHAIR, show(true)), "no_speaker");
+    sim.grant_next();
+    assert_eq!(
+        sim.refused(CHAIR, show(true)),
+        "invalid",
+        "a spoken turn has no text to show"
+    );
+    sim.end();
+    let e = sim.ok(
+        OM,
+        Command::AddProxy {
+            profile: profile("From chat", Online),
+            kind: Question,
+            note: Some("What about small CERTs?".into()),
+        },
+    );
+    let Fact::HandRaised { request, .. } = e[1].fact else {
+        unreachable!()
+    };
+    assert_ne!(request, a);
+    sim.grant_next();
+    let pa = sim.join("Bo", Online);
+    assert_eq!(sim.refused(Actor::Participant(pa), show(true)), "forbidden");
+    sim.ok(CHAIR, show(true));
+    assert!(sim.s.floor().unwrap().text_shown);
+    assert!(sim.ok(OM, show(true)).is_empty(), "already shown");
+    sim.ok(OM, show(false));
+    assert!(!sim.s.floor().unwrap().text_shown);
+    sim.check_replay();
+}
