@@ -9,7 +9,9 @@ cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 # The cluster tests start real NATS servers: a current one, pinned (tests/tools/nats-server.sh).
 # The partition test puts them in network namespaces (iproute2's ip; it needs root, as CI is).
-command -v ip >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
+# and runs one node with its clock ahead (libfaketime's faketime).
+need=(); command -v ip >/dev/null || need+=(iproute2); command -v faketime >/dev/null || need+=(faketime)
+[ ${#need[@]} -eq 0 ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; }
 PATH="$(tests/tools/nats-server.sh):$PATH"
 export PATH
 nats-server --version

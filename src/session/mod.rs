@@ -339,8 +339,14 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel(rt.config.mailbox);
     let (presence, presence_rx) = mpsc::unbounded_channel();
     let meta = Arc::new(meta);
-    let actor =
-        actor::SessionActor::new(rt.clone(), meta.clone(), events, answers, follower, presence_rx);
+    let actor = actor::SessionActor::new(
+        rt.clone(),
+        meta.clone(),
+        events,
+        answers,
+        follower,
+        presence_rx,
+    );
     let gate = actor.gate();
     let span = tracing::info_span!("session", session = %meta.id);
     crate::metrics::hot().sessions.increment(1.0);

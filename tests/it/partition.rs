@@ -3,8 +3,9 @@
 //! network that only the nodes and the test share), while moderators and participants on both
 //! nodes keep sending commands as the pages do (resending what got no answer). Links are cut (a
 //! minority server, the stream's leader, a node from NATS but not from its clients, a flapping
-//! link) and processes paused with SIGSTOP. Every operation is recorded as ok, failed or
-//! unknown; afterwards [`check`] reads the log back from NATS and holds the history to it.
+//! link) and processes paused with SIGSTOP, while node b's clock runs 7 s ahead (libfaketime).
+//! Every operation is recorded as ok, failed or unknown; afterwards [`check`] reads the log back
+//! from NATS and holds the history to it.
 //!
 //! Needs root (namespaces); CI runs as root. `ROSTRUM_PARTITION_SECS` sets the length of the
 //! fault schedule (rounds of about 76 s, as many as start within it; 60 s, one round, by
@@ -34,6 +35,8 @@ use crate::support::ADMIN;
 const SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 /// How long one operation may take, resends included, before it is recorded as unknown.
 const OP_DEADLINE: Duration = Duration::from_secs(25);
+/// How far ahead node b's clock runs.
+const SKEW_S: u64 = 7;
 /// How long a socket may stay silent while an answer is awaited before it is given up.
 const SILENCE: Duration = Duration::from_secs(4);
 
@@ -253,8 +256,17 @@ impl Cluster {
             let me = net.addr(Lan::Clients, 20 + i as u8);
             let peer = net.addr(Lan::Clients, 21 - i as u8);
             let log = std::fs::File::create(dir.join(format!("{h}.log"))).unwrap();
-            let child = net
-                .exec(h, env!("CARGO_BIN_EXE_rostrum"))
+            // Node b's wall clock runs SKEW_S ahead (libfaketime, as an operator's badly synced
+            // machine would): the code reads the clock for every event's time.
+            let mut command = if i == 1 {
+                let mut c = net.exec(h, "faketime");
+                c.args(["-f", &format!("+{SKEW_S}s"), env!("CARGO_BIN_EXE_rostrum")])
+                    .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+                c
+            } else {
+                net.exec(h, env!("CARGO_BIN_EXE_rostrum"))
+            };
+            let child = command
                 .args(["serve", "--bind", "0.0.0.0:8080", "--log-format", "json"])
                 .args(["--store", &store, "--nats-replicas", "3"])
                 .args(["--secret", SECRET, "--admin-token", ADMIN])
@@ -296,6 +308,19 @@ impl Cluster {
             }
         }
         c
+    }
+
+    /// A node's wall clock as its HTTP `Date` header gives it, in seconds since the epoch.
+    async fn clock(&self, i: usize) -> u64 {
+        let r = reqwest::get(format!("{}/healthz", self.node_url(i)))
+            .await
+            .unwrap();
+        let date = r.headers()["date"].to_str().unwrap();
+        httpdate::parse_http_date(date)
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
     }
 
     fn node_url(&self, i: usize) -> String {
@@ -853,6 +878,11 @@ async fn the_history_holds_under_partitions_and_pauses() {
         "partition run: seed {seed}, {secs} s of faults, logs in {}",
         c.dir.display()
     );
+    let skew = c.clock(1).await.abs_diff(c.clock(0).await);
+    assert!(
+        skew + 2 >= SKEW_S,
+        "node b's clock runs {SKEW_S} s ahead (libfaketime), yet the nodes differ by {skew} s"
+    );
 
     let s: Value = reqwest::Client::new()
         .post(format!("{}/api/sessions", c.node_url(0)))
@@ -905,7 +935,7 @@ async fn the_history_holds_under_partitions_and_pauses() {
     }
 
     // The fault schedule, scaled to `secs` (a round is about 90 s).
-    let mut faults = Vec::new();
+    let mut faults = vec![format!("node b's clock {SKEW_S} s ahead throughout")];
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(seed);
     let wait = |d: u64| tokio::time::sleep(Duration::from_secs(d));
