@@ -202,6 +202,11 @@ impl SessionActor {
                     attempts += 1;
                     continue;
                 }
+                // The store logged why once, when it started failing; not once per command.
+                Err(e @ StoreError::Unavailable(_)) => {
+                    tracing::debug!(session = %self.meta.id, error = %e, "append failed; command not applied");
+                    return Answer::Unavailable; // not remembered: a resend may succeed
+                }
                 Err(e) => {
                     tracing::error!(session = %self.meta.id, error = %e, "append failed; command not applied");
                     return Answer::Unavailable; // not remembered: a resend may succeed
