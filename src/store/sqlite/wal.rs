@@ -339,8 +339,9 @@ pub(super) fn scan(db: &Path) -> std::io::Result<WalScan> {
             out.commits_after_break += u32::from(commit);
         }
     }
-    if out.frames_after_break == 0 && out.mark.is_none() {
-        // A torn last write at a crash: nothing follows it.
+    if out.frames_after_break == 0 {
+        // A torn last write at a crash, or the end of this generation of the log (an older one
+        // may follow, with other salts): nothing of this log follows it.
         out.break_at = None;
     }
     Ok(out)
