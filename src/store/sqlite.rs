@@ -210,6 +210,16 @@ struct Readers {
 }
 
 impl Readers {
+    /// Close every idle connection. SQLite shares a file's WAL index among the connections of
+    /// a process, opened the way the first one could: a writer reopened after the file became
+    /// writable needs the read-only ones gone first.
+    fn close_idle(&self) {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
     fn with<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
@@ -277,7 +287,11 @@ impl SqliteLog {
     ) -> Result<Self, StoreError> {
         let path = dir.join(FILE);
         let health = Arc::new(Health::new(options.timeout));
-        let writer = Writer::open(&path, options, health.clone())?;
+        let readers = Arc::new(Readers {
+            path: path.clone(),
+            idle: Mutex::new(Vec::new()),
+        });
+        let writer = Writer::open(&path, options, health.clone(), readers.clone())?;
         let (tx, rx) = mpsc::channel();
         let writer = std::thread::Builder::new()
             .name("rostrum-sqlite-writer".into())
@@ -286,10 +300,7 @@ impl SqliteLog {
         Ok(Self {
             jobs: Some(tx),
             writer: Some(writer),
-            readers: Arc::new(Readers {
-                path,
-                idle: Mutex::new(Vec::new()),
-            }),
+            readers,
             health,
             _lock: lock,
         })

@@ -18,7 +18,8 @@ use rusqlite::Connection;
 use super::health::Health;
 use super::wal::Marker;
 use super::{
-    CHECKPOINT_FRAMES, Durability, Job, MAX_BATCH, Queued, SCHEMA, SqliteOptions, TICK, int, io,
+    CHECKPOINT_FRAMES, Durability, Job, MAX_BATCH, Queued, Readers, SCHEMA, SqliteOptions, TICK,
+    int, io,
 };
 use crate::auth::SessionId;
 use crate::store::StoreError;
@@ -35,6 +36,7 @@ pub(super) struct Writer {
     readonly: bool,
     tips: HashMap<SessionId, u64>,
     last_write: Instant,
+    readers: Arc<Readers>,
 }
 
 /// The write connection, set up; `true` with it if SQLite could only open the file read-only.
@@ -97,6 +99,7 @@ impl Writer {
         path: &Path,
         options: SqliteOptions,
         health: Arc<Health>,
+        readers: Arc<Readers>,
     ) -> Result<Self, StoreError> {
         let frames = Arc::new(AtomicU32::new(0));
         let (conn, readonly) = connect(path, options, &frames)?;
@@ -125,6 +128,7 @@ impl Writer {
             readonly,
             tips: HashMap::new(),
             last_write: Instant::now(),
+            readers,
         })
     }
 
@@ -171,10 +175,25 @@ impl Writer {
         self.last_write = Instant::now();
         match r {
             Ok(results) => {
-                self.health.recovered();
                 self.committed();
+                // A job that failed alone for want of storage (a lock held elsewhere, a
+                // read-only file) is a store failure too, not a refusal of that job.
+                let failure = results.iter().find_map(|r| match r {
+                    Err(StoreError::Io(why)) => Some(why.clone()),
+                    _ => None,
+                });
+                match &failure {
+                    Some(why) => {
+                        self.health.failed(why);
+                        self.tips.clear();
+                    }
+                    None => self.health.recovered(),
+                }
                 for (job, r) in batch.into_iter().zip(results) {
-                    job.reply(r);
+                    job.reply(match r {
+                        Err(StoreError::Io(why)) => Err(StoreError::Unavailable(why)),
+                        r => r,
+                    });
                 }
             }
             Err(e) => {
@@ -258,17 +277,47 @@ impl Writer {
     /// the database's first page (its schema version, unchanged).
     fn probe(&mut self) -> Result<(), String> {
         if self.readonly {
+            let writable = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&self.path)
+                .is_ok();
+            if !writable {
+                return Err(format!(
+                    "{} can only be opened read-only (its mode or owner)",
+                    self.path.display()
+                ));
+            }
+            // Every connection of this process to the file goes first (see `close_idle`).
+            self.readers.close_idle();
+            drop(std::mem::replace(
+                &mut self.conn,
+                Connection::open_in_memory().map_err(|e| e.to_string())?,
+            ));
+            // SQLite created the WAL and its index with the database file's mode, read-only
+            // then: they follow the file's mode now, as SQLite would have made them.
+            let mode = std::fs::metadata(&self.path)
+                .map_err(|e| e.to_string())?
+                .permissions();
+            for side in ["-wal", "-shm"] {
+                let mut p = self.path.clone().into_os_string();
+                p.push(side);
+                let writable = std::fs::OpenOptions::new().write(true).open(&p).is_ok();
+                if !writable && std::path::Path::new(&p).exists() {
+                    std::fs::set_permissions(&p, mode.clone())
+                        .map_err(|e| format!("{}: {e}", std::path::Path::new(&p).display()))?;
+                }
+            }
             let (conn, readonly) =
                 connect(&self.path, self.options, &self.frames).map_err(|e| e.to_string())?;
+            self.conn = conn;
+            self.readonly = readonly;
+            self.tips.clear();
             if readonly {
                 return Err(format!(
                     "{} can only be opened read-only (its mode or owner)",
                     self.path.display()
                 ));
             }
-            self.conn = conn;
-            self.readonly = false;
-            self.tips.clear();
         }
         self.health.begin();
         let r = self.conn.execute_batch(&format!(
