@@ -6,7 +6,9 @@
 //! (`check`, `export`, `report`, `backup`) do not take it: SQLite's own locking keeps them safe
 //! beside a running service.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
+
+use rustix::fs::{FlockOperation, flock};
 use std::path::Path;
 
 use crate::store::StoreError;
@@ -29,13 +31,13 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, StoreError> {
         .write(true)
         .open(&path)
         .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
-    match file.try_lock() {
+    match flock(&file, FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(DirLock { _file: file }),
-        Err(TryLockError::WouldBlock) => Err(StoreError::Io(format!(
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(StoreError::Io(format!(
             "{} is in use by another rostrum (a running service or a repair): stop it first",
             dir.display()
         ))),
-        Err(TryLockError::Error(e)) => Err(StoreError::Io(format!("{}: {e}", path.display()))),
+        Err(e) => Err(StoreError::Io(format!("{}: {e}", path.display()))),
     }
 }
 

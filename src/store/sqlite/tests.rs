@@ -478,3 +478,53 @@ async fn closing_leaves_everything_in_the_database_file() {
     let wal = dir.path().join("rostrum.db-wal");
     assert!(wal.metadata().map_or(true, |m| m.len() == 0));
 }
+
+/// What keeping the WAL short costs: the mark after each commit, and a truncating checkpoint
+/// of a WAL of about 1,000 frames. Not a pass/fail test: `cargo test --lib
+/// store::sqlite::tests::the_cost_of_checkpoints -- --ignored --nocapture` prints the figures
+/// that docs/durability.md quotes.
+#[tokio::test]
+#[ignore]
+async fn the_cost_of_checkpoints() {
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE);
+    let events = session_events(1);
+    let n = 2_000u64;
+    // Appends one at a time, each its own commit with its fsync: what a quiet session costs.
+    let log = open(dir.path());
+    let m = meta();
+    log.create(&m, &events[..1]).await.unwrap();
+    let t = Instant::now();
+    for seq in 1..=n {
+        log.append(m.id, seq, 0, &events[1..2]).await.unwrap();
+    }
+    let per_commit = t.elapsed() / u32::try_from(n).unwrap();
+    // The mark alone, as the writer updates it after every commit.
+    let mut marker = wal::Marker::open(&path).unwrap();
+    let t = Instant::now();
+    for i in 0..n {
+        marker.committed(u32::try_from(i).unwrap()).unwrap();
+    }
+    let per_mark = t.elapsed() / u32::try_from(n).unwrap();
+    drop(log);
+    // A WAL of about 1,000 frames checkpointed into the file and truncated.
+    let c = Connection::open(&path).unwrap();
+    c.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    c.execute_batch("CREATE TABLE filler (b BLOB)").unwrap();
+    for _ in 0..250 {
+        c.execute("INSERT INTO filler VALUES (zeroblob(15000))", [])
+            .unwrap();
+    }
+    let wal_bytes = std::fs::metadata(dir.path().join("rostrum.db-wal"))
+        .unwrap()
+        .len();
+    let t = Instant::now();
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let truncate = t.elapsed();
+    eprintln!(
+        "one append, its own commit: {per_commit:?}; the mark: {per_mark:?} per commit; \
+         a truncating checkpoint of {wal_bytes} bytes of WAL: {truncate:?}"
+    );
+}

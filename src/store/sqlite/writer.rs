@@ -266,10 +266,11 @@ impl Writer {
                 Ok(()) => self.health.recovered(),
                 Err(why) => self.health.failed(&why),
             }
-        } else if self.frames.load(Ordering::Relaxed) > 0 && self.last_write.elapsed() >= TICK {
-            if let Err(e) = self.checkpoint(true) {
-                tracing::debug!(error = %e, "idle checkpoint failed");
-            }
+        } else if self.frames.load(Ordering::Relaxed) > 0
+            && self.last_write.elapsed() >= TICK
+            && let Err(e) = self.checkpoint(true)
+        {
+            tracing::debug!(error = %e, "idle checkpoint failed");
         }
     }
 
