@@ -24,6 +24,17 @@ use super::{
 use crate::auth::SessionId;
 use crate::store::StoreError;
 
+/// How the writer checkpoints.
+#[derive(Debug, Clone, Copy)]
+enum Checkpoint {
+    /// Copy what readers allow, never waiting (the WAL reached its threshold).
+    Passive,
+    /// Copy and truncate if no reader is in the way now (idle, or past the size cap).
+    Truncate,
+    /// Copy and truncate, waiting for readers up to the busy timeout (at shutdown).
+    TruncateWaiting,
+}
+
 pub(super) struct Writer {
     conn: Connection,
     path: PathBuf,
@@ -159,11 +170,11 @@ impl Writer {
                 self.commit(batch);
             }
             for job in checkpoints {
-                let r = self.checkpoint(true);
+                let r = self.checkpoint(Checkpoint::TruncateWaiting);
                 job.reply(r.map(|()| 0));
             }
         }
-        if let Err(e) = self.checkpoint(true) {
+        if let Err(e) = self.checkpoint(Checkpoint::TruncateWaiting) {
             tracing::warn!(error = %e, "could not checkpoint the WAL at close");
         }
     }
@@ -225,27 +236,44 @@ impl Writer {
         if frames >= threshold.max(1) {
             // Under a size cap the file itself must shrink: truncate. Otherwise a passive
             // checkpoint, which never waits for readers; SQLite restarts the WAL after it.
-            let truncate = self.options.max_bytes.is_some();
-            if let Err(e) = self.checkpoint(truncate) {
+            let how = if self.options.max_bytes.is_some() {
+                Checkpoint::Truncate
+            } else {
+                Checkpoint::Passive
+            };
+            if let Err(e) = self.checkpoint(how) {
                 tracing::warn!(error = %e, "checkpoint failed");
             }
         }
     }
 
-    /// Copy the WAL into the database file; with `truncate`, also empty the WAL file.
-    fn checkpoint(&mut self, truncate: bool) -> Result<(), StoreError> {
+    /// Copy the WAL into the database file, and with a truncating checkpoint also empty the
+    /// WAL file.
+    fn checkpoint(&mut self, how: Checkpoint) -> Result<(), StoreError> {
         if self.readonly {
             return Ok(());
         }
-        let sql = if truncate {
-            "PRAGMA wal_checkpoint(TRUNCATE)"
-        } else {
-            "PRAGMA wal_checkpoint(PASSIVE)"
+        let (sql, wait) = match how {
+            Checkpoint::Passive => ("PRAGMA wal_checkpoint(PASSIVE)", true),
+            Checkpoint::Truncate => ("PRAGMA wal_checkpoint(TRUNCATE)", false),
+            Checkpoint::TruncateWaiting => ("PRAGMA wal_checkpoint(TRUNCATE)", true),
         };
-        let (busy, log, done): (i64, i64, i64) = self
+        // A truncating checkpoint waits for readers (another process's `rostrum check` may read
+        // for seconds); while commands may come, it does not wait: it copies what it can now
+        // and tries again later.
+        if !wait {
+            self.conn
+                .busy_timeout(std::time::Duration::ZERO)
+                .map_err(io)?;
+        }
+        let r = self
             .conn
-            .query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(io)?;
+            .query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)));
+        if !wait {
+            self.conn.busy_timeout(self.options.timeout).map_err(io)?;
+        }
+        let (busy, log, done): (i64, i64, i64) = r.map_err(io)?;
+        let truncate = !matches!(how, Checkpoint::Passive);
         let (log, done) = (
             u32::try_from(log).unwrap_or(0),
             u32::try_from(done).unwrap_or(0),
@@ -268,7 +296,7 @@ impl Writer {
             }
         } else if self.frames.load(Ordering::Relaxed) > 0
             && self.last_write.elapsed() >= TICK
-            && let Err(e) = self.checkpoint(true)
+            && let Err(e) = self.checkpoint(Checkpoint::Truncate)
         {
             tracing::debug!(error = %e, "idle checkpoint failed");
         }
