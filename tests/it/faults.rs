@@ -373,6 +373,54 @@ async fn a_flipped_bit_or_a_cut_in_the_wal_after_sigkill_is_refused_loudly() {
     }
     // Every commit among the replayed frames was acknowledged: any damage there is refused.
     assert_eq!((flipped.whole, cut.whole), (0, 0), "{flipped}\n{cut}");
+    // The operator's way out, through the real binary: `repair --wal` keeps what SQLite
+    // replays; the service then starts and serves each session as a prefix of what it was,
+    // never altered, and `check` passes.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(fx.dir.path(), dir.path());
+    flip_bits(
+        &dir.path().join("rostrum.db-wal"),
+        &mut rng,
+        1,
+        Some(live / 2),
+    );
+    let repair = std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+        .args(["repair", "--wal", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&repair.stdout);
+    assert!(
+        repair.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&repair.stderr)
+    );
+    assert!(
+        said.contains("commits past the damage were given up"),
+        "{said}"
+    );
+    let (mut child, url) = try_serve(dir.path()).await.expect("it starts after repair");
+    for (id, truth) in &fx.truth {
+        let (status, text) = log_of(&url, id).await;
+        assert_eq!(status, 200, "{text}");
+        assert!(
+            truth.starts_with(&text),
+            "{id}: a prefix of its log, never altered"
+        );
+    }
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+        .args(["check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+
     // The undamaged copy still starts and serves everything: no false alarm.
     let dir = tempfile::tempdir().unwrap();
     copy_dir(fx.dir.path(), dir.path());
