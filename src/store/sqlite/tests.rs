@@ -416,6 +416,13 @@ async fn a_wal_that_sqlite_would_cut_is_refused_before_it_is_opened() {
     assert!(scan.replayed_commits >= 40, "{scan}");
     let wal_len = scan.bytes;
 
+    // The WAL deleted, as people do to "fix" a database that will not open.
+    let dir = tempfile::tempdir().unwrap();
+    copy_live(whole.path(), dir.path());
+    std::fs::remove_file(dir.path().join("rostrum.db-wal")).unwrap();
+    let e = SqliteLog::open(dir.path(), SqliteOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("is gone or empty"), "{e}");
+
     for (how, cut) in [("a flipped bit", None), ("a truncation", Some(wal_len / 2))] {
         let dir = tempfile::tempdir().unwrap();
         copy_live(whole.path(), dir.path());

@@ -242,7 +242,15 @@ impl WalScan {
 impl fmt::Display for WalScan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.bytes == 0 {
-            return write!(f, "no write-ahead log (everything is in the database file)");
+            return match self.mark {
+                Some(m) => write!(
+                    f,
+                    "the write-ahead log is gone or empty, but the writer last recorded {} frames \
+                     ({} commits) in it",
+                    m.frames, m.commits
+                ),
+                None => write!(f, "no write-ahead log (everything is in the database file)"),
+            };
         }
         write!(
             f,
