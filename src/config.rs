@@ -652,6 +652,20 @@ mod tests {
     const SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
     #[test]
+    fn the_service_holds_the_directory_and_bounds_its_waits_for_the_disk() {
+        let s = serve(&["--store-timeout-ms", "1500", "--max-db-mb", "2"]).unwrap();
+        match s.store {
+            StoreChoice::Sqlite { options, .. } => {
+                assert_eq!(
+                    (options.timeout, options.lock, options.max_bytes),
+                    (Duration::from_millis(1500), true, Some(2 * 1024 * 1024))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn a_cluster_store_needs_the_shared_secret_and_token() {
         let e = serve(&["--store", "nats://127.0.0.1:4222"]).unwrap_err();
         assert!(e.to_string().contains("--secret"), "{e}");
