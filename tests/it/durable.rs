@@ -573,12 +573,21 @@ async fn a_read_only_database_file_fails_readiness_until_it_can_be_written() {
         .command(json!({"type": "add_proxy", "profile": {"name": "Ana", "modality": "onsite"}}))
         .await;
     assert_eq!(e["code"], "unavailable", "{e}");
-    // The operator fixes the mode: within a probe or two the service is ready and writes.
+    // The operator fixes the mode while commands keep coming (so the writer is never idle):
+    // within a probe or two the service is ready and writes.
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
-    ready_becomes(&url, 200, Duration::from_secs(10)).await;
-    let ack = c
-        .command(json!({"type": "add_proxy", "profile": {"name": "Ana", "modality": "onsite"}}))
-        .await;
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
+    let ack = loop {
+        let v = c
+            .command(json!({"type": "add_proxy", "profile": {"name": "Ana", "modality": "onsite"}}))
+            .await;
+        if v["type"] == "ack" || tokio::time::Instant::now() > until {
+            break v;
+        }
+        assert_eq!(v["code"], "unavailable", "{v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(readyz(&url).await.0, 200);
     if ack["type"] != "ack" {
         child.start_kill().unwrap();
         while let Ok(Ok(Some(l))) =

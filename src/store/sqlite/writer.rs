@@ -47,6 +47,7 @@ pub(super) struct Writer {
     readonly: bool,
     tips: HashMap<SessionId, u64>,
     last_write: Instant,
+    last_probe: Instant,
     readers: Arc<Readers>,
 }
 
@@ -139,6 +140,7 @@ impl Writer {
             readonly,
             tips: HashMap::new(),
             last_write: Instant::now(),
+            last_probe: Instant::now(),
             readers,
         })
     }
@@ -154,6 +156,11 @@ impl Writer {
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
+            // A read-only connection fails every job until it is reopened: with commands
+            // coming all the time the writer is never idle, so it probes here too.
+            if self.readonly && self.last_probe.elapsed() >= TICK {
+                self.idle();
+            }
             let mut batch = Vec::new();
             let mut checkpoints = Vec::new();
             for q in std::iter::once(first).chain(jobs.try_iter().take(MAX_BATCH - 1)) {
@@ -290,6 +297,7 @@ impl Writer {
     /// Nothing to commit for a while: probe a failing store, or truncate a quiet WAL.
     fn idle(&mut self) {
         if self.readonly || self.health.is_failing() {
+            self.last_probe = Instant::now();
             match self.probe() {
                 Ok(()) => self.health.recovered(),
                 Err(why) => self.health.failed(&why),
