@@ -119,8 +119,15 @@ pub fn check_dir(dir: &Path) -> Result<DirCheck, StoreError> {
     if !path.is_file() {
         return Err(StoreError::Io(format!("no database at {}", path.display())));
     }
-    // Before SQLite opens anything: what it is about to replay, against what the WAL holds.
-    let wal = wal::scan(&path).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+    // Before SQLite opens anything: what it is about to replay, against what the WAL holds. A
+    // running service may have truncated the WAL a moment before it reset the mark: damage is
+    // only reported if a second look, a moment later, still finds it.
+    let scan = || wal::scan(&path).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())));
+    let mut wal = scan()?;
+    if wal.is_damaged() {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        wal = scan()?;
+    }
     let conn = Connection::open_with_flags(
         &path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -281,10 +281,24 @@ impl fmt::Display for WalScan {
     }
 }
 
-/// Read the WAL beside `db` (and the writer's mark) without changing either.
+/// Read the WAL beside `db` (and the writer's mark) without changing either. A service
+/// running meanwhile may commit or checkpoint between the two reads: the mark is read before
+/// and after the WAL, and the scan taken again (a few times at most) until both agree.
 pub(super) fn scan(db: &Path) -> std::io::Result<WalScan> {
+    let mut tries = 0;
+    loop {
+        let before = Mark::read(db);
+        let found = scan_once(db, before)?;
+        tries += 1;
+        if Mark::read(db) == before || tries == 3 {
+            return Ok(found);
+        }
+    }
+}
+
+fn scan_once(db: &Path, mark: Option<Mark>) -> std::io::Result<WalScan> {
     // The mark first: a service running meanwhile only makes the WAL read after it newer.
-    let mark = Mark::read(db).filter(|m| m.frames > 0);
+    let mark = mark.filter(|m| m.frames > 0);
     let mut bytes = Vec::new();
     match File::open(wal_path(db)) {
         Ok(mut f) => {
