@@ -29,7 +29,7 @@ pub async fn run(
     let cancel = CancellationToken::new();
     let sessions = TaskTracker::new();
     let rt = Runtime {
-        store,
+        store: store.clone(),
         config: settings.session.clone(),
         cancel: cancel.clone(),
         tracker: sessions.clone(),
@@ -92,6 +92,11 @@ pub async fn run(
     .await;
     if drained.is_err() {
         tracing::warn!("shutdown grace period over; exiting with work still running");
+    }
+    // Every session has stopped: leave the store in its final form (SQLite: the WAL copied
+    // into the database file and truncated).
+    if let Err(e) = store.close().await {
+        tracing::warn!(error = %e, "the store could not be closed cleanly");
     }
     Ok(())
 }

@@ -122,7 +122,13 @@ pub struct BackupArgs {
 #[derive(Debug, Args)]
 pub struct RepairArgs {
     /// The damaged session's id.
-    pub session: String,
+    #[arg(required_unless_present = "wal", conflicts_with = "wal")]
+    pub session: Option<String>,
+    /// Accept the loss of what a damaged write-ahead log holds past the point SQLite can replay
+    /// it (`rostrum check` says how many commits): the log is copied aside, the rest goes into
+    /// the database file, and every session's epoch is bumped so clients resync.
+    #[arg(long)]
+    pub wal: bool,
     /// The data directory.
     #[command(flatten)]
     pub dir: DataDir,
@@ -234,9 +240,14 @@ pub struct ServeArgs {
     /// power loss; survives a crash of the process).
     #[arg(long, env = "ROSTRUM_SYNC", value_enum, default_value = "full")]
     pub sync: Durability,
-    /// Largest size of the database, in MiB; past it, commands are refused as on a full disk.
+    /// Largest size of the database and its write-ahead log together, in MiB; past it, commands
+    /// are refused as on a full disk.
     #[arg(long, env = "ROSTRUM_MAX_DB_MB")]
     pub max_db_mb: Option<u64>,
+    /// Longest wait for the disk, in milliseconds: a command not written by then is answered
+    /// `unavailable` (nothing applied), and `/readyz` fails while a write takes longer.
+    #[arg(long, env = "ROSTRUM_STORE_TIMEOUT_MS", default_value_t = 5000)]
+    pub store_timeout_ms: u64,
     /// The organizer API's token; generated at first start (and printed once) when not given.
     #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
@@ -582,6 +593,8 @@ impl ServeArgs {
                 options: SqliteOptions {
                     durability: self.sync,
                     max_bytes: self.max_db_mb.map(|mb| mb.saturating_mul(1024 * 1024)),
+                    timeout: Duration::from_millis(self.store_timeout_ms.max(1)),
+                    lock: true,
                 },
             },
             "memory" => StoreChoice::Memory,
@@ -703,6 +716,20 @@ mod tests {
     }
 
     const SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    #[test]
+    fn the_service_holds_the_directory_and_bounds_its_waits_for_the_disk() {
+        let s = serve(&["--store-timeout-ms", "1500", "--max-db-mb", "2"]).unwrap();
+        match s.store {
+            StoreChoice::Sqlite { options, .. } => {
+                assert_eq!(
+                    (options.timeout, options.lock, options.max_bytes),
+                    (Duration::from_millis(1500), true, Some(2 * 1024 * 1024))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn a_cluster_store_needs_the_shared_secret_and_token() {

@@ -71,8 +71,27 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Cmd::Repair(args)) if args.wal => {
+            let (scan, kept) = SqliteLog::repair_wal(&args.dir.data_dir)?;
+            if scan.bytes > 0 {
+                println!("the write-ahead log was copied to {}", kept.display());
+            }
+            println!(
+                "{} commits past the damage were given up; SQLite replayed {} commits. Every \
+                 session's epoch was bumped, so clients resync. Run `rostrum check` now.",
+                scan.commits_at_risk(),
+                scan.replayed_commits
+            );
+            Ok(())
+        }
         Some(Cmd::Repair(args)) => {
-            let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
+            let id = parse_id(args.session.as_deref().unwrap_or_default())?;
+            // One repair at a time, and never beside a running service on the same directory.
+            let options = SqliteOptions {
+                lock: true,
+                ..SqliteOptions::default()
+            };
+            let log = SqliteLog::open(&args.dir.data_dir, options)?;
             let kept = log.repair(id).await?;
             let epoch = log.meta(id).await?.map_or(0, |m| m.epoch);
             println!(

@@ -80,6 +80,11 @@ pub(super) fn unavailable(e: &StoreError) -> ApiError {
                 "this session's record is damaged",
             )
         }
+        // Already logged once by the store, when it started failing.
+        StoreError::Unavailable(_) => {
+            tracing::debug!(error = %e, "the store cannot write");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+        }
         _ => {
             tracing::error!(error = %e, "the store failed");
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")

@@ -92,7 +92,6 @@ async fn metrics(State(svc): State<Shared>, headers: axum::http::HeaderMap) -> R
         .into_response()
 }
 
-/// Ready while not shutting down (a load balancer stops sending new clients first).
 /// `GET /api/openapi.json`: the HTTP API as OpenAPI 3.1, generated once.
 async fn openapi() -> Response {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -104,16 +103,26 @@ async fn openapi() -> Response {
         .into_response()
 }
 
+/// Ready while not shutting down (a load balancer stops sending new clients first) and while
+/// the store can write: a read-only database file, a full or frozen disk make it fail until
+/// the store writes again.
 async fn readyz(State(svc): State<Shared>) -> Response {
     if svc.cancel.is_cancelled() {
-        ApiError::new(
+        return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting_down",
             "the service is shutting down",
         )
-        .into_response()
-    } else {
-        "ready".into_response()
+        .into_response();
+    }
+    match svc.hub.runtime().store.ready() {
+        Ok(()) => "ready".into_response(),
+        Err(why) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            format!("the store cannot write: {why}"),
+        )
+        .into_response(),
     }
 }
 

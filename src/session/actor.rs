@@ -278,6 +278,11 @@ impl SessionActor {
                     }
                     continue;
                 }
+                // The store logged why once, when it started failing; not once per command.
+                Err(e @ StoreError::Unavailable(_)) => {
+                    tracing::debug!(session = %self.meta.id, error = %e, "append failed; command not applied");
+                    return Answer::Unavailable; // not remembered: a resend may succeed
+                }
                 Err(e) => {
                     tracing::error!(session = %self.meta.id, error = %e, "append failed; command not applied");
                     return Answer::Unavailable; // not remembered: a resend may succeed

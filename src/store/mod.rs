@@ -19,7 +19,10 @@ use crate::queue::{Event, Fact, ParticipantId, Timestamp};
 
 pub use memory::MemoryLog;
 pub use nats::{NatsLog, NatsOptions};
-pub use sqlite::{DirCheck, Durability, SqliteLog, SqliteOptions, check_dir};
+pub use sqlite::{
+    DirCheck, DirLock, Durability, LOCK_FILE, SqliteLog, SqliteOptions, WalScan, check_dir,
+    lock_dir,
+};
 
 /// What the store keeps about a session besides its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +57,10 @@ pub enum StoreError {
     /// The storage itself failed (a full disk, an I/O error, a read-only file).
     #[error("storage failed: {0}")]
     Io(String),
+    /// The store cannot write now (a failed or frozen disk), already logged once: nothing of
+    /// the command was applied.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     /// A stored record does not check out: the session is not served altered.
     #[error("session {session} is damaged at seq {seq}: {reason}")]
     Damaged {
@@ -198,6 +205,15 @@ pub trait EventLog: Send + Sync + 'static {
     fn head(&self, id: SessionId) -> StoreFuture<'_, Option<u64>> {
         let _ = id;
         Box::pin(std::future::ready(Ok(None)))
+    }
+    /// `Ok` while the store can write; else why not, for `/readyz` (the default: always).
+    fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
+    /// Called once at shutdown, after every session stopped: leave the storage in its final
+    /// form (SQLite: the WAL copied into the database file and truncated). Nothing by default.
+    fn close(&self) -> StoreFuture<'_, ()> {
+        Box::pin(std::future::ready(Ok(())))
     }
     /// Every append to session `id` after seq `after`, by any process, as it happens; `None`
     /// for a log only this process writes (the default).

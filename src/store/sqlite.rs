@@ -6,15 +6,20 @@
 //! Reads (loading a session, metadata) use separate connections on blocking threads; WAL lets
 //! them run beside the writer.
 //!
-//! Every record carries a CRC-32 over its session, seq and body. Loading checks every checksum
-//! and that seqs run from 1 without a gap; a session that does not check out is refused
-//! (`StoreError::Damaged`), never served altered. [`SqliteLog::repair`] cuts it back to its last
-//! valid record and bumps its epoch, on an operator's explicit request. [`check_dir`] runs the
-//! same checks over a whole data directory offline, read-only (`rostrum check`).
+//! Every record carries a CRC-32 over its session, seq and body, and every session a head
+//! (`head.rs`: its last seq, a running checksum of its records, its metadata's checksum). Loading
+//! checks every checksum, that seqs run from 1 without a gap and that they reach the head; a
+//! session that does not check out is refused (`StoreError::Damaged`), never served altered or
+//! short. [`SqliteLog::repair`] cuts it back to its last valid record and bumps its epoch, on an
+//! operator's explicit request. [`check_dir`] runs the same checks over a whole data directory
+//! offline, read-only (`rostrum check`). The WAL is read before SQLite opens it (`wal.rs`), so a
+//! damaged one stops the start instead of being cut without a word; `health.rs` bounds every wait
+//! for the disk and tells `/readyz` whether the store can write.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::oneshot;
@@ -24,10 +29,24 @@ use crate::auth::SessionId;
 use crate::queue::{Event, ParticipantId, Timestamp};
 
 mod check;
+mod head;
+mod health;
+mod lock;
+mod wal;
+mod writer;
 pub use check::{DirCheck, check_dir};
+pub use lock::{DirLock, LOCK_FILE, lock_dir};
+pub use wal::WalScan;
+
+use health::{Health, Ticket};
+use writer::Writer;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-const SCHEMA: i64 = 2;
+const SCHEMA: i64 = 3;
+/// How often an idle writer wakes: to checkpoint the WAL, or to probe a store that failed.
+const TICK: Duration = Duration::from_secs(1);
+/// Frames in the WAL that make the writer checkpoint (SQLite's own default threshold).
+const CHECKPOINT_FRAMES: u32 = 1000;
 /// Most jobs committed in one transaction.
 const MAX_BATCH: usize = 1024;
 /// The database file's name in the data directory.
@@ -90,12 +109,22 @@ enum Job {
         keep: u64,
         reply: Reply,
     },
+    /// Copy the WAL into the database file and truncate it (at shutdown).
+    Checkpoint { reply: Reply },
+}
+
+/// A job with its claim (see `health.rs`).
+struct Queued {
+    ticket: Ticket,
+    job: Job,
 }
 
 impl Job {
     fn reply(self, r: Result<u64, StoreError>) {
-        let (Job::Create { reply, .. } | Job::Append { reply, .. } | Job::Truncate { reply, .. }) =
-            self;
+        let (Job::Create { reply, .. }
+        | Job::Append { reply, .. }
+        | Job::Truncate { reply, .. }
+        | Job::Checkpoint { reply }) = self;
         // The caller may have gone (its connection closed); the commit stands regardless.
         let _ = reply.send(r);
     }
@@ -116,13 +145,15 @@ fn io(e: impl std::fmt::Display) -> StoreError {
 
 /// The SQLite event log.
 pub struct SqliteLog {
-    jobs: Option<mpsc::Sender<Job>>,
+    jobs: Option<mpsc::Sender<Queued>>,
     writer: Option<std::thread::JoinHandle<()>>,
     readers: Arc<Readers>,
+    health: Arc<Health>,
+    _lock: Option<DirLock>,
 }
 
-/// Closing the log lets the writer finish its batch and close the database (checkpointing the
-/// WAL) before the drop returns.
+/// Closing the log lets the writer finish its batch, checkpoint the WAL into the database file
+/// and truncate it, before the drop returns.
 impl Drop for SqliteLog {
     fn drop(&mut self) {
         self.jobs.take();
@@ -137,8 +168,14 @@ impl Drop for SqliteLog {
 pub struct SqliteOptions {
     /// How hard a commit waits for the disk.
     pub durability: Durability,
-    /// Largest size the database may grow to, in bytes; past it, appends fail as on a full disk.
+    /// Largest size the database and its WAL may grow to together, in bytes; past it, appends
+    /// fail as on a full disk.
     pub max_bytes: Option<u64>,
+    /// Longest wait for the disk: a command not written by then is answered `unavailable`
+    /// (nothing applied), and `/readyz` fails while a commit takes longer.
+    pub timeout: Duration,
+    /// Hold the data directory's lock (`rostrum.lock`) while open: a service, or a repair.
+    pub lock: bool,
 }
 
 impl Default for SqliteOptions {
@@ -146,7 +183,17 @@ impl Default for SqliteOptions {
         Self {
             durability: Durability::Full,
             max_bytes: None,
+            timeout: Duration::from_secs(5),
+            lock: false,
         }
+    }
+}
+
+impl SqliteOptions {
+    /// The WAL's share of `max_bytes`: a quarter, at most 1,000 frames of 4 KiB.
+    fn wal_budget(&self) -> Option<u64> {
+        self.max_bytes
+            .map(|max| (max / 4).min(u64::from(CHECKPOINT_FRAMES) * (4096 + 24)))
     }
 }
 
@@ -165,6 +212,16 @@ struct Readers {
 }
 
 impl Readers {
+    /// Close every idle connection. SQLite shares a file's WAL index among the connections of
+    /// a process, opened the way the first one could: a writer reopened after the file became
+    /// writable needs the read-only ones gone first.
+    fn close_idle(&self) {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
     fn with<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
@@ -198,6 +255,10 @@ impl Readers {
 
 impl SqliteLog {
     /// Open (creating and migrating as needed) the database in `dir`, and start its writer.
+    ///
+    /// A WAL that SQLite would cut short (see `wal.rs`) stops the opening with the steps to take;
+    /// nothing is changed. A database file that cannot be written (its mode, its owner) opens
+    /// anyway, serving reads, with the store marked failing until it can be written.
     pub fn open(dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
@@ -211,57 +272,131 @@ impl SqliteLog {
                     dir.display()
                 ))
             })?;
+        let lock = options.lock.then(|| lock_dir(dir)).transpose()?;
         let path = dir.join(FILE);
-        let conn = Connection::open(&path)
-            .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(io)?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(io)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Io(format!(
-                "{}: could not switch to WAL (got {mode})",
-                path.display()
-            )));
+        let scan =
+            wal::scan(&path).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+        if scan.is_damaged() {
+            return Err(StoreError::Io(wal_damage_message(dir, &scan)));
         }
-        let sync = match options.durability {
-            Durability::Full => "FULL",
-            Durability::Normal => "NORMAL",
-        };
-        conn.pragma_update(None, "synchronous", sync).map_err(io)?;
-        migrate(&conn)?;
-        if let Some(max) = options.max_bytes {
-            let page: i64 = conn
-                .pragma_query_value(None, "page_size", |r| r.get(0))
-                .map_err(io)?;
-            conn.pragma_update(None, "max_page_count", (int(max) / page.max(1)).max(1))
-                .map_err(io)?;
-        }
+        Self::open_unchecked(dir, options, lock)
+    }
+
+    fn open_unchecked(
+        dir: &Path,
+        options: SqliteOptions,
+        lock: Option<DirLock>,
+    ) -> Result<Self, StoreError> {
+        let path = dir.join(FILE);
+        let health = Arc::new(Health::new(options.timeout));
+        let readers = Arc::new(Readers {
+            path: path.clone(),
+            idle: Mutex::new(Vec::new()),
+        });
+        let writer = Writer::open(&path, options, health.clone(), readers.clone())?;
         let (tx, rx) = mpsc::channel();
         let writer = std::thread::Builder::new()
             .name("rostrum-sqlite-writer".into())
-            .spawn(move || writer(conn, rx))
+            .spawn(move || writer.run(&rx))
             .map_err(io)?;
         Ok(Self {
             jobs: Some(tx),
             writer: Some(writer),
-            readers: Arc::new(Readers {
-                path,
-                idle: Mutex::new(Vec::new()),
-            }),
+            readers,
+            health,
+            _lock: lock,
         })
     }
 
+    /// Accept the loss of what a damaged WAL holds past the point SQLite replays: the WAL is
+    /// copied aside (`rostrum.db-wal.damaged-SECS`), SQLite replays the valid prefix and the WAL
+    /// is checkpointed, every session's epoch is bumped (clients resync) and the mark reset.
+    /// Returns the scan and where the copy is. For `rostrum repair --wal`, service stopped.
+    pub fn repair_wal(dir: &Path) -> Result<(WalScan, PathBuf), StoreError> {
+        let lock = lock_dir(dir)?;
+        let path = dir.join(FILE);
+        let scan = wal::scan(&path).map_err(io)?;
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut kept = wal::wal_path(&path).into_os_string();
+        kept.push(format!(".damaged-{secs}"));
+        let kept = PathBuf::from(kept);
+        if scan.bytes > 0 {
+            std::fs::copy(wal::wal_path(&path), &kept).map_err(io)?;
+        }
+        // SQLite replays the valid prefix as it opens; then everything goes into the file.
+        let mut conn = Connection::open(&path).map_err(io)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(io)?;
+        migrate(&conn)?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(io)?;
+        let tx = conn.transaction().map_err(io)?;
+        let ids: Vec<String> = tx
+            .prepare("SELECT id FROM sessions")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .map_err(io)?;
+        for raw in ids {
+            let Ok(id) = raw.parse::<SessionId>() else {
+                continue;
+            };
+            let keep = head::read(&tx, id)
+                .ok()
+                .flatten()
+                .map_or(u64::MAX, |h| h.seq);
+            tx.execute(
+                "UPDATE sessions SET epoch = epoch + 1 WHERE id = ?1",
+                params![raw],
+            )
+            .map_err(io)?;
+            head::reset(&tx, id, keep)?;
+        }
+        tx.commit().map_err(io)?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(io)?;
+        drop(conn);
+        match std::fs::remove_file(wal::mark_path(&path)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+        drop(lock);
+        Ok((scan, kept))
+    }
+
+    /// Queue a job for the writer and wait for its answer, at most the store timeout unless the
+    /// writer has already taken it (then the commit it is in decides).
     fn submit(&self, job: impl FnOnce(Reply) -> Job) -> StoreFuture<'_, u64> {
-        let (reply, rx) = oneshot::channel();
-        let sent = self.jobs.as_ref().map(|jobs| jobs.send(job(reply)));
+        let health = self.health.clone();
+        if let Some(why) = health.stuck() {
+            return Box::pin(std::future::ready(Err(StoreError::Unavailable(why))));
+        }
+        let (reply, mut rx) = oneshot::channel();
+        let ticket = Ticket::default();
+        let sent = self.jobs.as_ref().map(|jobs| {
+            jobs.send(Queued {
+                ticket: ticket.clone(),
+                job: job(reply),
+            })
+        });
         Box::pin(async move {
             sent.and_then(Result::ok)
                 .ok_or_else(|| StoreError::Io("the writer has stopped".into()))?;
-            rx.await
-                .map_err(|_| StoreError::Io("the writer has stopped".into()))?
+            let stopped = |_| StoreError::Io("the writer has stopped".into());
+            match tokio::time::timeout(health.timeout, &mut rx).await {
+                Ok(r) => r.map_err(stopped)?,
+                Err(_) if ticket.abandon() => Err(StoreError::Unavailable(format!(
+                    "the disk did not take the write within {:.1} s; nothing was applied",
+                    health.timeout.as_secs_f64()
+                ))),
+                Err(_) => rx.await.map_err(stopped)?,
+            }
         })
+    }
+
+    /// `Ok` while the store can write; else why not (a failed or stuck commit).
+    pub fn ready(&self) -> Result<(), String> {
+        self.health.ready()
     }
 
     fn read<T: Send + 'static>(
@@ -294,14 +429,20 @@ impl SqliteLog {
     /// resync). Returns the seq kept. Run it with the server stopped: it is an operator's call,
     /// since it discards the damaged record and everything after it.
     pub async fn repair(&self, id: SessionId) -> Result<u64, StoreError> {
+        // The longest run of records from seq 1 that each check out; the head and the metadata's
+        // checksum are rewritten for what is kept.
         let keep = self
             .read(move |c| {
+                tip(c, id)?;
                 let rows = read_rows(c, id, 0)?;
-                Ok(match verify(id, 0, rows) {
-                    Ok(events) => events.len() as u64,
-                    Err(StoreError::Damaged { seq, .. }) => seq - 1,
-                    Err(e) => return Err(e),
-                })
+                let mut keep = 0;
+                for row in rows {
+                    if row.seq != keep + 1 || verify(id, keep, vec![row]).is_err() {
+                        break;
+                    }
+                    keep += 1;
+                }
+                Ok(keep)
             })
             .await?;
         self.submit(|reply| Job::Truncate { id, keep, reply }).await
@@ -369,32 +510,15 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         )
         .map_err(io)?;
     }
-    Ok(())
-}
-
-/// The writer thread: group commit until every sender is gone.
-fn writer(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
-    let mut tips: HashMap<SessionId, u64> = HashMap::new();
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
-        match commit(&mut conn, &mut tips, &batch) {
-            Ok(results) => {
-                for (job, r) in batch.into_iter().zip(results) {
-                    job.reply(r);
-                }
-            }
-            Err(e) => {
-                // Nothing of the batch is stored: every caller gets the error, and the cached
-                // tips are re-read next time.
-                tracing::error!(error = %e, jobs = batch.len(), "commit failed");
-                tips.clear();
-                for job in batch {
-                    job.reply(Err(e.clone()));
-                }
-            }
-        }
+    if version < 3 {
+        // Heads: where each session ends, and its metadata's checksum (head.rs).
+        let tx = conn.unchecked_transaction().map_err(io)?;
+        tx.execute_batch(head::CREATE).map_err(io)?;
+        head::backfill(&tx)?;
+        tx.pragma_update(None, "user_version", 3).map_err(io)?;
+        tx.commit().map_err(io)?;
     }
+    Ok(())
 }
 
 fn commit(
@@ -446,6 +570,7 @@ fn run(
                 return Err(StoreError::Exists(meta.id));
             }
             insert(c, meta.id, rows)?;
+            head::created(c, meta, rows)?;
             Ok((meta.id, rows.len() as u64))
         }
         Job::Append {
@@ -466,6 +591,7 @@ fn run(
                 });
             }
             insert(c, *id, rows)?;
+            head::advance(c, *id, *expected, rows)?;
             if let Some(answer) = answer {
                 record_answer(c, *id, answer)?;
             }
@@ -489,8 +615,10 @@ fn run(
                 params![id.to_string()],
             )
             .map_err(io)?;
+            head::reset(c, *id, *keep)?;
             Ok((*id, *keep))
         }
+        Job::Checkpoint { .. } => unreachable!("the writer runs checkpoints itself"),
     }
 }
 
@@ -648,15 +776,20 @@ impl EventLog for SqliteLog {
 
     fn meta(&self, id: SessionId) -> StoreFuture<'_, Option<SessionMeta>> {
         self.read(move |c| {
-            c.query_row(
-                "SELECT id, created_at, epoch, key_epoch FROM sessions WHERE id = ?1",
-                params![id.to_string()],
-                meta_row,
-            )
-            .optional()
-            .map_err(io)?
-            .map(to_meta)
-            .transpose()
+            let tx = c.unchecked_transaction().map_err(io)?;
+            let Some(meta) = read_meta(&tx, id)? else {
+                // A head with no metadata: the session existed, its row is gone.
+                return match head::read(&tx, id)? {
+                    Some(h) => Err(StoreError::Damaged {
+                        session: id,
+                        seq: 0,
+                        reason: format!("its metadata is gone (its head says {} events)", h.seq),
+                    }),
+                    None => Ok(None),
+                };
+            };
+            head::verify_meta(&tx, &meta)?;
+            Ok(Some(meta))
         })
     }
 
@@ -691,15 +824,65 @@ impl EventLog for SqliteLog {
     }
 
     fn load(&self, id: SessionId, after: u64) -> StoreFuture<'_, Vec<Event>> {
-        self.read(move |c| {
-            tip(c, id)?;
-            verify(id, after, read_rows(c, id, after)?)
-        })
+        self.read(move |c| load_checked(c, id, after))
     }
 
     fn answers(&self, id: SessionId, since: Timestamp) -> StoreFuture<'_, Vec<Recorded>> {
         self.read(move |c| read_answers(c, id, since))
     }
+
+    fn ready(&self) -> Result<(), String> {
+        self.health.ready()
+    }
+
+    fn close(&self) -> StoreFuture<'_, ()> {
+        let done = self.submit(|reply| Job::Checkpoint { reply });
+        Box::pin(async move { done.await.map(|_| ()) })
+    }
+}
+
+/// A session's metadata row, `None` if there is none.
+fn read_meta(c: &Connection, id: SessionId) -> Result<Option<SessionMeta>, StoreError> {
+    c.query_row(
+        "SELECT id, created_at, epoch, key_epoch FROM sessions WHERE id = ?1",
+        params![id.to_string()],
+        meta_row,
+    )
+    .optional()
+    .map_err(io)?
+    .map(to_meta)
+    .transpose()
+}
+
+/// The events after seq `after`, every record checked, and the whole against the session's
+/// head, all in one read transaction (a snapshot: an append meanwhile cannot tear it).
+fn load_checked(c: &Connection, id: SessionId, after: u64) -> Result<Vec<Event>, StoreError> {
+    let tx = c.unchecked_transaction().map_err(io)?;
+    load_in(&tx, id, after)
+}
+
+/// `load_checked` inside a transaction the caller holds (`rostrum check` holds one for all).
+fn load_in(c: &Connection, id: SessionId, after: u64) -> Result<Vec<Event>, StoreError> {
+    let meta = read_meta(c, id)?.ok_or(StoreError::UnknownSession(id))?;
+    let rows = read_rows(c, id, after)?;
+    let last = rows.last().map_or(after, |r| r.seq);
+    let chain = (after == 0).then(|| rows.iter().fold(0, |h, r| head::chain(h, r.checksum)));
+    let events = verify(id, after, rows)?;
+    head::verify(c, &meta, last, chain)?;
+    Ok(events)
+}
+
+/// What `open` says when the WAL would be cut: what, how much, and the steps.
+fn wal_damage_message(dir: &Path, scan: &WalScan) -> String {
+    let d = dir.display();
+    format!(
+        "the write-ahead log {d}/{FILE}-wal is damaged: {scan}. SQLite would replay only part of \
+         it, and {} acknowledged commits would be lost without a word. Nothing was changed. Run \
+         `rostrum check --data-dir {d}` to see it, copy the directory somewhere safe, then \
+         `rostrum repair --wal --data-dir {d}` to keep what can be replayed (the damaged log is \
+         kept beside it) and start again",
+        scan.commits_at_risk()
+    )
 }
 
 #[cfg(test)]

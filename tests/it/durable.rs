@@ -663,3 +663,207 @@ async fn moderators_export_the_log_and_operators_export_and_back_up_from_the_dat
         Err(StoreError::UnknownSession(_))
     ));
 }
+
+/// `GET /readyz`: the status and the body.
+async fn readyz(url: &str) -> (u16, String) {
+    let r = reqwest::get(format!("{url}/readyz")).await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Poll `/readyz` until it answers `status`, at most `within`.
+async fn ready_becomes(url: &str, status: u16, within: Duration) -> String {
+    let until = tokio::time::Instant::now() + within;
+    loop {
+        let (s, body) = readyz(url).await;
+        if s == status {
+            return body;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "/readyz still {s} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_database_file_fails_readiness_until_it_can_be_written() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let parent = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = parent.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    // A database with a session in it, left whole by a clean stop.
+    let server = Server::start(&data).await;
+    let (id, chair, _) = server.create_session("Read-only").await;
+    assert!(server.terminate().await.success());
+    // Root writes any file whatever its mode: run the service as nobody, as a locked-down
+    // systemd unit would, owning the directory but not allowed to write the database file.
+    if root {
+        for entry in std::fs::read_dir(&data).unwrap() {
+            chown(entry.unwrap().path(), Some(65534), Some(65534)).unwrap();
+        }
+        chown(&data, Some(65534), Some(65534)).unwrap();
+    }
+    let db = data.join("rostrum.db");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let mut cmd = if root {
+        let mut c = tokio::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_rostrum"));
+        c
+    } else {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+    };
+    let mut child = cmd
+        .args(["serve", "--bind", "127.0.0.1:0", "--log-format", "json"])
+        .args(["--admin-token", ADMIN, "--data-dir"])
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut logged = Vec::new();
+    let addr = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("it starts, serving reads");
+        let v: Value = serde_json::from_str(&line).unwrap_or_default();
+        logged.push(line);
+        if v["fields"]["message"] == "rostrum serving" {
+            break v["fields"]["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    let url = format!("http://{addr}");
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains("the store cannot write") && l.contains("read-only")),
+        "said once, at start: {logged:?}"
+    );
+    let (status, body) = readyz(&url).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("store_unavailable") && body.contains("read-only"),
+        "{body}"
+    );
+    // Reads are served; a command is answered `unavailable`, nothing applied.
+    let ws_url = format!("ws://{addr}/ws");
+    let mut c = Client::connect_to(&ws_url, &id, Some(&chair)).await;
+    let seq = c.seq;
+    let e = c
+        .command(json!({"type": "add_proxy", "profile": {"name": "Ana", "modality": "onsite"}}))
+        .await;
+    assert_eq!(e["code"], "unavailable", "{e}");
+    // The operator fixes the mode while commands keep coming (so the writer is never idle):
+    // within a probe or two the service is ready and writes.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
+    let ack = loop {
+        let v = c
+            .command(json!({"type": "add_proxy", "profile": {"name": "Ana", "modality": "onsite"}}))
+            .await;
+        if v["type"] == "ack" || tokio::time::Instant::now() > until {
+            break v;
+        }
+        assert_eq!(v["code"], "unavailable", "{v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(readyz(&url).await.0, 200);
+    if ack["type"] != "ack" {
+        child.start_kill().unwrap();
+        while let Ok(Ok(Some(l))) =
+            tokio::time::timeout(Duration::from_secs(1), lines.next_line()).await
+        {
+            logged.push(l);
+        }
+    }
+    assert_eq!(
+        (ack["type"].as_str(), ack["seq"].as_u64()),
+        (Some("ack"), Some(seq + 2)),
+        "{ack} {logged:#?}"
+    );
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_frozen_disk_is_answered_unavailable_in_bounded_time_and_fails_readiness() {
+    // The disk "freezes" for the writer: another process holds SQLite's write lock, so the
+    // service's commit cannot proceed, exactly as if its write never returned. (SIGSTOP cannot
+    // stop one thread, and a real frozen block device needs privileges a test does not have.)
+    let dir = tempfile::tempdir().unwrap();
+    let extra = ["--store-timeout-ms", "1000", "--api-per-sec", "1000"].map(String::from);
+    let server = Server::start_with(dir.path(), "127.0.0.1:0", "info", &extra).await;
+    let (a, chair_a, _) = server.create_session("Frozen A").await;
+    let (b, chair_b, _) = server.create_session("Frozen B").await;
+    let mut ca = server.connect(&a, Some(&chair_a)).await;
+    let mut cb = server.connect(&b, Some(&chair_b)).await;
+    let (seq_a, seq_b) = (ca.seq, cb.seq);
+    ready_becomes(&server.url, 200, Duration::from_secs(5)).await;
+
+    let lock = rusqlite::Connection::open(dir.path().join("rostrum.db")).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let freeze = std::time::Instant::now();
+    let cmd = json!({"type": "add_proxy", "profile": {"name": "Ana", "modality": "onsite"}});
+    // Two sessions at once: one command inside the stuck commit, one queued behind it.
+    let (ea, eb) = tokio::join!(ca.command(cmd.clone()), cb.command(cmd.clone()));
+    let waited = freeze.elapsed();
+    assert_eq!(
+        (ea["code"].as_str(), eb["code"].as_str()),
+        (Some("unavailable"), Some("unavailable")),
+        "{ea} {eb}"
+    );
+    assert!(waited < Duration::from_secs(4), "answered after {waited:?}");
+    let body = ready_becomes(&server.url, 503, Duration::from_secs(3)).await;
+    assert!(body.contains("store_unavailable"), "{body}");
+    // More commands meanwhile: each answered in bounded time, still nothing applied.
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let e = ca.command(cmd.clone()).await;
+        assert_eq!(e["code"], "unavailable", "{e}");
+        assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    }
+    assert_eq!(readyz(&server.url).await.0, 503, "not ready while frozen");
+
+    lock.execute_batch("ROLLBACK").unwrap();
+    drop(lock);
+    ready_becomes(&server.url, 200, Duration::from_secs(10)).await;
+    // Nothing of the frozen commands was applied: the next one lands right after.
+    let ack = ca.command(cmd.clone()).await;
+    assert_eq!(ack["seq"].as_u64(), Some(seq_a + 2), "{ack}");
+    let ack = cb.command(cmd).await;
+    assert_eq!(ack["seq"].as_u64(), Some(seq_b + 2), "{ack}");
+    for (id, token) in [(&a, &chair_a), (&b, &chair_b)] {
+        let log = reqwest::Client::new()
+            .get(format!("{}/api/sessions/{id}/events.ndjson", server.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            log.lines().filter(|l| l.contains("\"Ana\"")).count(),
+            1,
+            "{id}: only the command after the freeze"
+        );
+    }
+    let said = server
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("the store cannot write"))
+        .count();
+    assert_eq!(said, 1, "why is logged once, not per command");
+}

@@ -7,6 +7,7 @@ mod consoles;
 mod contract;
 mod durable;
 mod example_client;
+mod faults;
 mod hostile;
 mod hub;
 mod observability;

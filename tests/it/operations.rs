@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, App, fragment, spawn_app, spawn_app_in};
+use crate::support::{ADMIN, App, Server, fragment, spawn_app, spawn_app_in};
 
 /// What one run of the binary did.
 struct Run {
@@ -384,4 +384,59 @@ async fn check_passes_a_sound_data_directory_and_names_a_damaged_record() {
         "{}",
         nothing.stderr
     );
+}
+
+#[tokio::test]
+async fn repair_and_a_second_service_refuse_a_directory_a_service_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let (id, _, _) = server.create_session("Held").await;
+    let repair = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+            .args(["repair", &id, "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = repair();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in use by another rostrum"), "{err}");
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--admin-token",
+            ADMIN,
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("in use by another rostrum"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    // `check` reads beside a running service, as before.
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+        .args(["check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert!(server.terminate().await.success());
+    let out = repair();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kept events"));
 }

@@ -1,15 +1,18 @@
-//! `rostrum check`: the data directory verified offline and read-only. SQLite's own integrity
-//! check of the file first, then every session's records exactly as loading checks them
-//! (checksums, seqs from 1 without a gap, bodies that decode), all in one read transaction so a
-//! running service's appends cannot tear the picture. Records that belong to no session are
-//! reported too: nothing serves them, and their presence means the file was altered.
+//! `rostrum check`: the data directory verified offline and read-only. The write-ahead log
+//! first, read the way SQLite replays it (`wal.rs`: does SQLite drop commits?), then SQLite's own
+//! integrity check of the file, then every session exactly as loading checks it (checksums, seqs
+//! from 1 without a gap, bodies that decode, the records reaching the session's head and adding
+//! up to its running checksum, the metadata's checksum), all in one read transaction so a
+//! running service's appends cannot tear the picture. Records or heads that belong to no
+//! session are reported too: nothing serves them, and their presence means the file was altered.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{FILE, SCHEMA, io, read_rows, verify};
+use super::wal::{self, WalScan};
+use super::{FILE, SCHEMA, head, io, load_in};
 use crate::auth::SessionId;
 use crate::store::StoreError;
 
@@ -21,6 +24,8 @@ const INTEGRITY_LINES: usize = 100;
 pub struct DirCheck {
     /// The database file checked.
     pub path: PathBuf,
+    /// Its write-ahead log, compared with what SQLite replays from it.
+    pub wal: WalScan,
     /// SQLite's `PRAGMA integrity_check` findings: empty when the file is sound.
     pub integrity: Vec<String>,
     /// Every session, oldest first: the number of events, or where its log stops checking out.
@@ -33,6 +38,7 @@ impl DirCheck {
     /// Whether everything checked out.
     pub fn is_sound(&self) -> bool {
         self.integrity.is_empty()
+            && !self.wal.is_damaged()
             && self.problems.is_empty()
             && self.sessions.iter().all(|(_, r)| r.is_ok())
     }
@@ -46,6 +52,19 @@ impl DirCheck {
 /// A line per session, then the file's findings and a verdict, with what to do about damage.
 impl fmt::Display for DirCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.wal.is_damaged() {
+            writeln!(
+                f,
+                "{}-wal: DAMAGED: {}; {} commits would be lost. Copy the directory somewhere \
+                 safe; then, with the service stopped, `rostrum repair --wal` keeps what SQLite \
+                 replays (the sessions below are as SQLite reads them now)",
+                self.path.display(),
+                self.wal,
+                self.wal.commits_at_risk()
+            )?;
+        } else {
+            writeln!(f, "{}-wal: ok, {}", self.path.display(), self.wal)?;
+        }
         if self.integrity.is_empty() {
             writeln!(f, "{}: integrity ok", self.path.display())?;
         } else {
@@ -57,6 +76,11 @@ impl fmt::Display for DirCheck {
         for (id, r) in &self.sessions {
             match r {
                 Ok(n) => writeln!(f, "{id}: ok, {n} events")?,
+                Err(StoreError::Damaged { seq: 0, reason, .. }) => writeln!(
+                    f,
+                    "{id}: damaged: {reason}; after checking it and taking a backup, stop the \
+                     service and run `rostrum repair {id}` to accept the metadata as it is"
+                )?,
                 Err(StoreError::Damaged { seq, reason, .. }) => writeln!(
                     f,
                     "{id}: damaged at seq {seq} ({reason}); after checking it and taking a backup, \
@@ -74,6 +98,9 @@ impl fmt::Display for DirCheck {
             writeln!(f, "{n} sessions, all ok")
         } else {
             write!(f, "{n} sessions, {} damaged", self.damaged())?;
+            if self.wal.is_damaged() {
+                write!(f, "; the write-ahead log is damaged")?;
+            }
             if !self.integrity.is_empty() || !self.problems.is_empty() {
                 write!(
                     f,
@@ -91,6 +118,15 @@ pub fn check_dir(dir: &Path) -> Result<DirCheck, StoreError> {
     let path = dir.join(FILE);
     if !path.is_file() {
         return Err(StoreError::Io(format!("no database at {}", path.display())));
+    }
+    // Before SQLite opens anything: what it is about to replay, against what the WAL holds. A
+    // running service may have truncated the WAL a moment before it reset the mark: damage is
+    // only reported if a second look, a moment later, still finds it.
+    let scan = || wal::scan(&path).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())));
+    let mut wal = scan()?;
+    if wal.is_damaged() {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        wal = scan()?;
     }
     let conn = Connection::open_with_flags(
         &path,
@@ -132,9 +168,7 @@ pub fn check_dir(dir: &Path) -> Result<DirCheck, StoreError> {
             problems.push(format!("a session id is malformed: {raw:?}"));
             continue;
         };
-        let r = read_rows(&conn, id, 0)
-            .and_then(|rows| verify(id, 0, rows))
-            .map(|events| events.len() as u64);
+        let r = load_in(&conn, id, 0).map(|events| events.len() as u64);
         sessions.push((id, r));
     }
     let orphans: Vec<(String, i64)> = conn
@@ -147,8 +181,14 @@ pub fn check_dir(dir: &Path) -> Result<DirCheck, StoreError> {
     for (session, n) in orphans {
         problems.push(format!("{session}: {n} records of no known session"));
     }
+    for (session, seq) in head::orphans(&conn)? {
+        problems.push(format!(
+            "{session}: its metadata is gone, but its head says it had {seq} events"
+        ));
+    }
     Ok(DirCheck {
         path,
+        wal,
         integrity,
         sessions,
         problems,
