@@ -2,7 +2,9 @@
 """The cluster's numbers (issue 9): fan-out latency from a commander on node A to viewers on
 node B through NATS JetStream, against the same load on one node (SQLite, and NATS), and
 durable commands per second on SQLite, one NATS server, and three NATS servers keeping three
-copies. Real processes: Debian's nats-server, the release binary, `rostrum bench`.
+copies, each with NATS's default fsync interval and with `sync_interval: always`. Real processes:
+the nats-server on PATH (tests/tools/nats-server.sh's pinned one), the release binary, `rostrum
+bench`.
 
     python3 benches/cluster.py              # writes its section of docs/performance.md
     python3 benches/cluster.py --runs 3 --no-write
@@ -60,13 +62,15 @@ class Procs:
         self.procs.append(p)
         return p
 
-    def nats(self, servers):
-        """`servers` NATS servers (routed to each other when more than one); their URLs."""
+    def nats(self, servers, sync=False):
+        """`servers` NATS servers (routed to each other when more than one), each flushing every
+        write before acknowledging it when `sync`; their URLs."""
         ports = [free_port() for _ in range(servers)]
         routes = [free_port() for _ in range(servers)]
         for i in range(servers):
             conf = f"server_name: n{i}\nlisten: 127.0.0.1:{ports[i]}\n" \
-                   f"jetstream {{ store_dir: {os.path.join(self.dir, f'js{i}')!r} }}\n"
+                   f"jetstream {{ store_dir: {os.path.join(self.dir, f'js{i}')!r}" \
+                   + (", sync_interval: always" if sync else "") + " }\n"
             if servers > 1:
                 conf += f"cluster {{ name: bench, listen: 127.0.0.1:{routes[i]}, routes: [" \
                         + ", ".join(f"nats-route://127.0.0.1:{r}" for r in routes) + "] }\n"
@@ -125,24 +129,26 @@ DURABLE = ["--sessions", 20, "--viewers", 5, "--commanders", 2, "--rate", 0, "--
            "--duration", "10s"]
 
 
-# Each scenario: NATS servers (0: the node uses SQLite), the load, and whether the viewers connect
-# to a second node.
+# Each scenario: NATS servers (0: the node uses SQLite), the load, whether the viewers connect
+# to a second node, and whether NATS flushes every write before acknowledging it.
 SCENARIOS = {
-    "fanout_sqlite": (0, FANOUT, False),
-    "fanout_nats_one_node": (1, FANOUT, False),
-    "fanout_nats_cross_node": (1, FANOUT, True),
-    "durable_sqlite": (0, DURABLE, False),
-    "durable_nats_r1": (1, DURABLE, False),
-    "durable_nats_r3": (3, DURABLE, False),
+    "fanout_sqlite": (0, FANOUT, False, False),
+    "fanout_nats_one_node": (1, FANOUT, False, False),
+    "fanout_nats_cross_node": (1, FANOUT, True, False),
+    "durable_sqlite": (0, DURABLE, False, False),
+    "durable_nats_r1": (1, DURABLE, False, False),
+    "durable_nats_r1_sync": (1, DURABLE, False, True),
+    "durable_nats_r3": (3, DURABLE, False, False),
+    "durable_nats_r3_sync": (3, DURABLE, False, True),
 }
 
 
 def scenario(name):
     """Run one scenario on fresh processes; its report."""
-    servers, load, cross = SCENARIOS[name]
+    servers, load, cross, sync = SCENARIOS[name]
     procs = Procs()
     try:
-        store = ",".join(procs.nats(servers)) if servers else "sqlite"
+        store = ",".join(procs.nats(servers, sync)) if servers else "sqlite"
         a = procs.node("a", store, replicas=max(servers, 1))
         b = procs.node("b", store) if cross else None
         return bench(a, load, viewers_url=b)
@@ -165,7 +171,9 @@ def table(r):
              "|---|---|---|---|"]
     for name, label in [("durable_sqlite", "one node, SQLite `synchronous=FULL` (baseline)"),
                         ("durable_nats_r1", "one node, NATS, 1 server"),
-                        ("durable_nats_r3", "one node, NATS, 3 servers, 3 replicas")]:
+                        ("durable_nats_r1_sync", "one node, NATS, 1 server, `sync_interval: always`"),
+                        ("durable_nats_r3", "one node, NATS, 3 servers, 3 replicas"),
+                        ("durable_nats_r3_sync", "one node, NATS, 3 servers, 3 replicas, `sync_interval: always`")]:
         rep = r[name]
         rate = rep["commands"]["acked"] / rep["duration_secs"]
         rows.append(f"| {label} | {rate:,.0f} | {rep['command']['p99_ms']:.2f} ms | {rate / base_rate:.2f}x |")
@@ -178,7 +186,7 @@ def main():
     ap.add_argument("--no-write", action="store_true", help="print, do not edit docs/performance.md")
     opts = ap.parse_args()
     if not shutil.which("nats-server"):
-        sys.exit("nats-server is not installed: apt-get install nats-server")
+        sys.exit("nats-server is not on PATH: PATH=\"$(tests/tools/nats-server.sh):$PATH\"")
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "rostrum"], cwd=ROOT, check=True)
     started = time.time()
     results = {}
