@@ -37,6 +37,9 @@ pub enum Cmd {
     /// Manage sessions on a running server.
     #[command(subcommand)]
     Session(SessionCmd),
+    /// The event's rooms and programme on a running server: import (CSV or iCalendar), export.
+    #[command(subcommand)]
+    Programme(crate::programme::cli::ProgrammeCmd),
     /// Print a session's record from the data directory: its events (ndjson) or its turns (csv).
     Export(ExportArgs),
     /// Take a consistent copy of the database while the service runs.

@@ -22,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
             SessionCmd::Show(args) => rostrum::organizer::show(args).await,
             SessionCmd::End(args) => rostrum::organizer::end(args).await,
         },
+        Some(Cmd::Programme(cmd)) => rostrum::programme::cli::run(cmd).await,
         Some(Cmd::Serve(args)) => serve(args).await,
         Some(Cmd::Export(args)) => {
             let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);

@@ -26,6 +26,8 @@ pub struct Service {
     pub per_ip: Arc<ConnectionCounts>,
     /// The API's rate limit per client address.
     pub api_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+    /// The event's rooms and programme.
+    pub programme: Arc<crate::programme::Registry>,
 }
 
 impl Service {

@@ -5,6 +5,7 @@ mod admin;
 mod api;
 pub mod guard;
 mod pages;
+mod programme;
 
 pub use guard::CSP;
 
@@ -35,6 +36,17 @@ pub fn router(svc: Shared) -> Router {
         .route("/api/sessions/{id}/report.md", get(api::report_markdown))
         .route("/api/sessions/{id}/turns.csv", get(api::turns_csv))
         .route("/api/sessions/{id}/room", get(api::room_code))
+        .route(
+            "/api/rooms",
+            get(programme::list_rooms).put(programme::set_rooms),
+        )
+        .route("/api/rooms/{id}/now", get(programme::room_now))
+        .route("/api/programme", get(programme::programme))
+        .route("/api/programme.csv", get(programme::programme_csv))
+        .route(
+            "/api/programme/import",
+            post(programme::import).layer(DefaultBodyLimit::max(programme::IMPORT_LIMIT)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             svc.clone(),
             guard::api_rate,
@@ -44,6 +56,7 @@ pub fn router(svc: Shared) -> Router {
         .route("/ws", get(crate::ws::upgrade))
         .route("/", get(pages::home))
         .route("/organize", get(pages::organize))
+        .route("/rooms/{id}", get(pages::room))
         .route("/s/{id}", get(pages::page))
         .route("/s/{id}/{role}", get(pages::page))
         .route("/assets/{*path}", get(pages::asset))

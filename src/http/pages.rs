@@ -68,3 +68,9 @@ pub async fn home() -> Response {
 pub async fn organize() -> Response {
     file("pages/organize.html")
 }
+
+/// `GET /rooms/{id}`: a room's display, following the programme (the room's token rides in the
+/// fragment).
+pub async fn room() -> Response {
+    file("pages/room.html")
+}
