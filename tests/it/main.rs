@@ -5,6 +5,7 @@ mod bench;
 mod cluster;
 mod consoles;
 mod durable;
+mod event;
 mod hub;
 mod observability;
 mod operations;
