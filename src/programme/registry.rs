@@ -196,8 +196,7 @@ impl Registry {
             .collect()
             .await;
         let mut next = (*current).clone();
-        let mut made = 0;
-        for (change, meta) in plan.create.iter_mut().zip(created) {
+        for (made, (change, meta)) in plan.create.iter_mut().zip(created).enumerate() {
             let meta = meta.map_err(|e| {
                 tracing::error!(error = %e, made, "an import failed creating its sessions; the programme is unchanged");
                 match e {
@@ -205,7 +204,6 @@ impl Registry {
                     CreateError::Invalid(r) => StoreError::Io(r.to_string()),
                 }
             })?;
-            made += 1;
             change.session = Some(meta.id);
             next.slots.push(Slot {
                 external_id: change.id.clone(),
