@@ -60,8 +60,12 @@ pub enum Cmd {
 /// `rostrum report`
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The session id.
-    pub session: String,
+    /// The session id (none with `--event`).
+    #[arg(required_unless_present = "event")]
+    pub session: Option<String>,
+    /// The whole event's summary for the secretariat: every session of the programme.
+    #[arg(long, conflicts_with = "session")]
+    pub event: bool,
     /// `markdown` for people, `json` for tools.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: ReportFormat,
@@ -75,6 +79,8 @@ pub struct ReportArgs {
 pub enum ReportFormat {
     /// Headings and tables.
     Markdown,
+    /// The IGF's official report template (Markdown), placed in the programme.
+    Igf,
     /// One JSON object.
     Json,
 }

@@ -34,14 +34,24 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::Report(args)) => {
-            let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
+            let log = open(&args.dir)?;
+            let session = args.session.as_deref().map(parse_id).transpose()?;
+            if args.event || args.format == ReportFormat::Igf {
+                let dir = &args.dir.data_dir;
+                print!(
+                    "{}",
+                    rostrum::programme::cli::igf(&log, dir, session).await?
+                );
+                return Ok(());
+            }
+            let id = session.ok_or_else(|| anyhow::anyhow!("which session?"))?;
             let meta = log
                 .meta(id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no session {id} in this data directory"))?;
             let report = rostrum::report::Report::of(id, meta.created_at, &log.load(id, 0).await?);
             match args.format {
-                ReportFormat::Markdown => print!("{}", report.markdown()),
+                ReportFormat::Markdown | ReportFormat::Igf => print!("{}", report.markdown()),
                 ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
             }
             Ok(())

@@ -43,6 +43,11 @@ pub fn router(svc: Shared) -> Router {
         .route("/api/rooms/{id}/now", get(programme::room_now))
         .route("/api/programme", get(programme::programme))
         .route("/api/programme.csv", get(programme::programme_csv))
+        .route("/api/programme/report.md", get(programme::event_report))
+        .route(
+            "/api/sessions/{id}/report.igf.md",
+            get(programme::igf_report),
+        )
         .route(
             "/api/programme/import",
             post(programme::import).layer(DefaultBodyLimit::max(programme::IMPORT_LIMIT)),

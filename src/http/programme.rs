@@ -392,3 +392,79 @@ pub async fn room_now(
         switch_at: air.switch_at,
     }))
 }
+
+fn markdown(body: String) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+        body,
+    )
+}
+
+/// `GET /api/sessions/{id}/report.igf.md` with a moderator's link or the admin token: the
+/// session's report in the IGF template, placed in the programme if it is in one.
+pub async fn igf_report(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let (handle, _) = super::api::authorize(
+        &svc,
+        &id,
+        &headers,
+        &[Role::Chair, Role::OnlineModerator],
+        "a moderator's link for this session is required",
+    )
+    .await?;
+    let meta = handle.meta().clone();
+    let events = svc
+        .hub
+        .runtime()
+        .store
+        .load(meta.id, 0)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let report = crate::report::Report::of(meta.id, meta.created_at, &events);
+    let p = svc.programme.get();
+    let placed = p
+        .slots
+        .iter()
+        .find(|s| s.session == meta.id)
+        .and_then(|s| Some((s, p.room(s.room)?)));
+    Ok(markdown(crate::programme::igf::session_markdown(
+        &report, &events, placed,
+    )))
+}
+
+/// `GET /api/programme/report.md` with the admin token: the event's summary for the
+/// secretariat, recomputed from every programme session's log.
+pub async fn event_report(
+    State(svc): State<Shared>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&svc, &headers)?;
+    let p = svc.programme.get();
+    let store = svc.hub.runtime().store.clone();
+    let mut entries = Vec::with_capacity(p.slots.len());
+    for slot in &p.slots {
+        let Some(room) = p.room(slot.room) else {
+            continue;
+        };
+        let Some(meta) = store
+            .meta(slot.session)
+            .await
+            .map_err(|e| unavailable(&e))?
+        else {
+            continue;
+        };
+        let events = store
+            .load(slot.session, 0)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        entries.push(crate::programme::igf::Entry {
+            slot,
+            room,
+            report: crate::report::Report::of(meta.id, meta.created_at, &events),
+        });
+    }
+    Ok(markdown(crate::programme::igf::event_markdown(&entries)))
+}

@@ -10,6 +10,7 @@
 pub mod cli;
 mod csv;
 mod ics;
+pub mod igf;
 mod import;
 mod registry;
 mod store;

@@ -652,3 +652,203 @@ async fn the_cli_imports_and_exports_and_a_thousand_sessions_import_in_time() {
     assert!(out.lines().nth(1).unwrap().contains("/chair#t="));
     server.terminate().await;
 }
+
+/// A programme session run through real sockets, then its report in the IGF template and the
+/// event's summary: the figures as the session's report counts them (which `report.rs` checks
+/// against an independent recount of the log), the rapporteur's sections in place, and the
+/// offline `rostrum report --event` and `--format igf` equal to the API's.
+#[tokio::test]
+async fn the_igf_report_and_the_event_summary_follow_the_log_and_the_rapporteur() {
+    let app = spawn_app().await;
+    set_rooms(&app.url, 2).await;
+    let (status, plan) = import(
+        &app.url,
+        "",
+        "id,title,room,start,end,agenda\n\
+         WS-1,Data governance,Room 1,2026-11-24T08:00:00Z,2026-11-24T09:30:00Z,What rules for data flows?\n\
+         WS-2,Quiet session,Room 2,2026-11-24T08:00:00Z,2026-11-24T09:00:00Z,\n"
+            .into(),
+    )
+    .await;
+    assert_eq!(status, 200, "{plan}");
+    let exported = http()
+        .get(format!("{}/api/programme.csv", app.url))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row: Vec<String> = exported
+        .lines()
+        .find(|l| l.starts_with("WS-1,"))
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let (id, chair_token, participant) = (
+        row[5].clone(),
+        fragment(&json!(row[6])),
+        fragment(&json!(row[8])),
+    );
+
+    let mut chair = app.connect(&id, Some(&chair_token)).await;
+    chair
+        .ok(json!({"type": "add_proxy", "profile": {"name": "Ana", "affiliation": "Brazil", "modality": "onsite", "gender": "woman"}, "kind": "intervention"}))
+        .await;
+    for (name, modality, gender, heads) in [
+        ("Li", "online", Some("man"), 1),
+        ("Nairobi hub", "hub", None, 10),
+    ] {
+        let mut c = app.connect(&id, Some(&participant)).await;
+        let mut profile =
+            json!({"name": name, "affiliation": "Test", "modality": modality, "head_count": heads});
+        if let Some(g) = gender {
+            profile["gender"] = json!(g);
+        }
+        c.ok(json!({"type": "join", "profile": profile})).await;
+        c.ok(json!({"type": "raise_hand", "kind": "question"}))
+            .await;
+        chair.sync_to(c.seq).await;
+    }
+    chair
+        .ok(json!({"type": "grant", "seen": null, "force": true}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    chair
+        .ok(json!({"type": "grant", "seen": chair.floor_turn(), "force": true}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    chair
+        .ok(json!({"type": "end_turn", "seen": chair.floor_turn()}))
+        .await;
+    chair.ok(json!({"type": "end_session"})).await;
+    let takeaways = "Participants discussed cross-border data.\n\n## Policy recommendations\nOpen the data.\n\n## Reflection on gender issues\nHalf the speakers were women.";
+    chair
+        .ok(json!({"type": "set_takeaways", "text": takeaways}))
+        .await;
+
+    let base = app.url.clone();
+    let get = |path: String, token: String| {
+        let url = format!("{base}{path}");
+        async move {
+            let resp = http().get(url).bearer_auth(token).send().await.unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        }
+    };
+    let (status, md) = get(
+        format!("/api/sessions/{id}/report.igf.md"),
+        chair_token.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{md}");
+    let (_, report) = get(format!("/api/sessions/{id}/report"), chair_token.clone()).await;
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert!(
+        md.starts_with("# IGF session report: Data governance\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "- Programme: WS-1 in Room 1, 2026-11-24T08:00:00Z to 2026-11-24T09:30:00Z (UTC)"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("## 1. Key policy questions\n\n1. What rules for data flows?\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "## 2. Summary of issues discussed\n\nParticipants discussed cross-border data.\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("## 3. Policy recommendations / way forward\n\nOpen the data.\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("## 5. Making progress\n\n_To be written by the rapporteur._\n"),
+        "{md}"
+    );
+    // Participation: onsite 1, online 1, the hub's head count, and by declared gender.
+    assert!(md.contains("| 1 | 1 | 10 | 12 |"), "{md}");
+    for line in [
+        "| man | 1 | 1 |",
+        "| woman | 1 | 1 |",
+        "| undeclared | 1 | 10 |",
+    ] {
+        assert!(md.contains(line), "{line} in {md}");
+    }
+    assert!(md.contains("Half the speakers were women."));
+    // Turns per modality as the session report counts them.
+    let mut turns = 0;
+    for (m, s) in report["speaking"].as_object().unwrap() {
+        turns += s["count"].as_u64().unwrap();
+        assert!(
+            md.contains(&format!("| {m} | {} |", s["count"])),
+            "{m} in {md}"
+        );
+    }
+    assert_eq!(turns, 2);
+    let remote = ["online", "hub"]
+        .iter()
+        .map(|m| report["speaking"][m]["count"].as_u64().unwrap_or(0))
+        .sum::<u64>();
+    let q = &report["remote_questions"];
+    assert!(
+        md.contains(&format!("Remote questions: {} asked,", q["asked"])),
+        "{md}"
+    );
+
+    // Another role's link does not open the report; the event summary takes the admin token.
+    let (status, _) = get(
+        format!("/api/sessions/{id}/report.igf.md"),
+        participant.clone(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = get("/api/programme/report.md".into(), chair_token.clone()).await;
+    assert_eq!(status, 401);
+    let (status, event) = get("/api/programme/report.md".into(), ADMIN.into()).await;
+    assert_eq!(status, 200);
+    assert!(event.contains("2 sessions in 2 rooms."), "{event}");
+    let share = remote * 100 / 2; // of the 2 turns
+    assert!(
+        event.contains(&format!(
+            "| WS-1 | Data governance | 1 | 1 | 10 | 2 | {share}% |"
+        )),
+        "{event}"
+    );
+    assert!(
+        event.contains("| WS-2 | Quiet session | 0 | 0 | 0 | 0 | – |"),
+        "{event}"
+    );
+    assert!(
+        event.contains(&format!("Remote share of turns: {share}%.")),
+        "{event}"
+    );
+
+    // Offline, from the data directory: the same text.
+    let (r, dir) = app.stop_keeping_data().await;
+    r.unwrap();
+    let offline = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+            .args(["report"])
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(offline(&["--event"]), event);
+    assert_eq!(offline(&[&id, "--format", "igf"]), md);
+}
