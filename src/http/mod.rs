@@ -62,6 +62,7 @@ pub fn router(svc: Shared) -> Router {
         .route("/", get(pages::home))
         .route("/organize", get(pages::organize))
         .route("/rooms/{id}", get(pages::room))
+        .route("/event", get(pages::event))
         .route("/s/{id}", get(pages::page))
         .route("/s/{id}/{role}", get(pages::page))
         .route("/assets/{*path}", get(pages::asset))

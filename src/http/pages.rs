@@ -74,3 +74,9 @@ pub async fn organize() -> Response {
 pub async fn room() -> Response {
     file("pages/room.html")
 }
+
+/// `GET /event`: the organizer's event view, rooms by time (the admin token rides in the
+/// fragment).
+pub async fn event() -> Response {
+    file("pages/event.html")
+}

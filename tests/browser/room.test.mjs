@@ -117,3 +117,49 @@ test("a room's display follows its programme by the clock and by the chair's end
   await room.screenshot({ path: path(shots, "room-next-projector.png") });
   assert.deepEqual(cspViolations, []);
 });
+
+test("the event view shows rooms by time, follows a session live and hands out its links", async () => {
+  await api("PUT", "/api/rooms", { rooms: [{ name: "Room A", capacity: 100 }, { name: "Room B", capacity: 60, hub: true }] });
+  const csv = ["id,title,room,start,end",
+    "E1,Opening of day one,Room A,2026-12-01T09:00:00Z,2026-12-01T10:00:00Z",
+    "E2,Hub dialogue,Room B,2026-12-01T09:00:00Z,2026-12-01T10:00:00Z",
+    "E3,Day two plenary,Room A,2026-12-02T09:00:00Z,2026-12-02T10:00:00Z"].join("\n");
+  await api("POST", "/api/programme/import", csv, "text/csv");
+  const exported = await api("GET", "/api/programme.csv");
+  const rowE2 = exported.split("\n").find((l) => l.startsWith("E2,")).split(",");
+
+  const ev = await open(`${base}/event#t=${ADMIN}`, { width: 1366, height: 768 }, "event");
+  await ev.locator("body[data-ready=true]").waitFor();
+  await ev.locator("#days h2", { hasText: "December 1" }).waitFor();
+  await ev.locator("#days h2", { hasText: "December 2" }).waitFor();
+  const e2 = ev.locator(`td[data-session="${rowE2[5]}"]`);
+  await e2.locator("strong", { hasText: "Hub dialogue" }).waitFor();
+
+  // The chair opens the console: the session is live in the view; the chair ends it: ended.
+  const chair = await open(rowE2[6], { width: 1366, height: 768 }, "chair-e2");
+  await chair.locator("#status[data-state=online]").waitFor();
+  await ev.locator(`td[data-session="${rowE2[5]}"][data-state=live]`).waitFor({ timeout: 5000 });
+  await ev.locator(`td[data-session="${rowE2[5]}"] .figures-live`, { hasText: "0 waiting" }).waitFor();
+  await chair.click("#end-session");
+  await chair.click("dialog.ask button[value=ok]");
+  const began = Date.now();
+  await ev.locator(`td[data-session="${rowE2[5]}"][data-state=ended]`).waitFor({ timeout: 5000 });
+  assert.ok(Date.now() - began < 3000, "the view follows within its 2 s poll");
+
+  // The chair's links: copy, mail, QR.
+  await ev.locator(`td[data-session="${rowE2[5]}"] button`, { hasText: "Links" }).click();
+  const chairInput = ev.locator(`td[data-session="${rowE2[5]}"] input[data-role=chair]`);
+  await chairInput.waitFor();
+  assert.equal(await chairInput.inputValue(), rowE2[6]);
+  const mail = await ev.locator(`td[data-session="${rowE2[5]}"] a[data-mail]`).getAttribute("href");
+  assert.ok(mail.startsWith("mailto:?subject=") && mail.includes(encodeURIComponent(rowE2[6])), mail);
+  assert.equal(await ev.locator(`td[data-session="${rowE2[5]}"] .qr svg`).count(), 1);
+  await ev.evaluate(AXE);
+  const result = await ev.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
+  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], "axe violations");
+  await ev.screenshot({ path: path(shots, "event-laptop.png") });
+  // A wrong token is refused, said on the page.
+  const wrong = await open(`${base}/event#t=wrong`, { width: 1366, height: 768 }, "event-wrong");
+  await wrong.locator("#error:not([hidden])", { hasText: "admin token" }).waitFor();
+  assert.deepEqual(cspViolations, []);
+});
