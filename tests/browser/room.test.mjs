@@ -144,7 +144,8 @@ test("the event view shows rooms by time, follows a session live and hands out i
   await chair.click("dialog.ask button[value=ok]");
   const began = Date.now();
   await ev.locator(`td[data-session="${rowE2[5]}"][data-state=ended]`).waitFor({ timeout: 5000 });
-  assert.ok(Date.now() - began < 3000, "the view follows within its 2 s poll");
+  // A 750 ms poll; the margin is for the end's own round trip on a loaded machine.
+  assert.ok(Date.now() - began < 1500, "the view follows within its poll");
 
   // The chair's links: copy, mail, QR.
   await ev.locator(`td[data-session="${rowE2[5]}"] button`, { hasText: "Links" }).click();
