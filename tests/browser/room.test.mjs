@@ -75,9 +75,10 @@ test("a room's display follows its programme by the clock and by the chair's end
   const display = rooms.rooms[0].display;
   assert.match(display, new RegExp(`^${base}/rooms/[0-9a-f]{32}#t=v1\\.`));
 
-  // A is on and ends in 6 s; B follows for an hour; C after B.
+  // A is on and ends in 10 s (time for Chromium to start on a loaded machine); B follows for
+  // an hour; C after B.
   const at = (ms) => new Date(ms).toISOString();
-  const switchAt = Date.now() + 6000;
+  const switchAt = Date.now() + 10000;
   const csv = ["id,title,room,start,end",
     `A,Session A,Plenary hall,${at(switchAt - 600000)},${at(switchAt)}`,
     `B,Session B,Plenary hall,${at(switchAt)},${at(switchAt + 3600000)}`,
@@ -98,7 +99,7 @@ test("a room's display follows its programme by the clock and by the chair's end
   const sessionA = await room.getAttribute("body", "data-session");
 
   // By the clock: nobody touches the projector.
-  await room.locator("#on-title", { hasText: "Session B" }).waitFor({ timeout: 12000 });
+  await room.locator("#on-title", { hasText: "Session B" }).waitFor({ timeout: 16000 });
   const sessionB = await room.getAttribute("body", "data-session");
   assert.notEqual(sessionB, sessionA);
   await room.locator("#next-title", { hasText: "Session C" }).waitFor();
