@@ -234,3 +234,48 @@ impl Registry {
         Ok(plan)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_store_without_a_programme_refuses_rooms_and_keeps_none() {
+        let r = Registry::open(ProgrammeStore::Unsupported).unwrap();
+        assert!(!r.supported());
+        let room = NewRoom {
+            name: "Room 1".into(),
+            capacity: 1,
+            hub: false,
+        };
+        assert!(matches!(
+            r.set_rooms(vec![room]).await,
+            Err(RoomError::Unsupported)
+        ));
+        assert!(r.get().rooms.is_empty());
+    }
+
+    #[tokio::test]
+    async fn rooms_are_updated_by_name_and_keep_their_ids() {
+        let r = Registry::open(ProgrammeStore::Memory).unwrap();
+        let room = |name: &str, capacity| NewRoom {
+            name: name.into(),
+            capacity,
+            hub: false,
+        };
+        let first = r.set_rooms(vec![room("Room 1", 10)]).await.unwrap();
+        let again = r
+            .set_rooms(vec![room(" room 1 ", 20), room("Room 2", 5)])
+            .await
+            .unwrap();
+        assert_eq!(again.rooms.len(), 2);
+        assert_eq!(again.rooms[0].id, first.rooms[0].id);
+        assert_eq!(again.rooms[0].capacity, 20);
+        for bad in ["", "=1+1", "a\u{7}b"] {
+            assert!(matches!(
+                r.set_rooms(vec![room(bad, 1)]).await,
+                Err(RoomError::Invalid { .. })
+            ));
+        }
+    }
+}

@@ -852,3 +852,98 @@ async fn the_igf_report_and_the_event_summary_follow_the_log_and_the_rapporteur(
     assert_eq!(offline(&["--event"]), event);
     assert_eq!(offline(&[&id, "--format", "igf"]), md);
 }
+
+/// The organizer's event view against many live sessions, as the page polls it (the programme
+/// and the sessions' summaries every 750 ms): what it costs the server, and how soon a change
+/// shows. `ROSTRUM_EVENT_LIVE` sessions (20 by default; 100 for `docs/performance.md`), each
+/// live with a chair connected and someone waiting.
+#[tokio::test]
+async fn the_event_view_over_live_sessions_is_cheap_and_prompt() {
+    let n: usize = std::env::var("ROSTRUM_EVENT_LIVE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let secs: u64 = if n >= 100 { 30 } else { 6 };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    set_rooms(&server.url, n).await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let mut csv = String::from("id,title,room,start,end\n");
+    for i in 1..=n {
+        csv += &format!(
+            "L{i},Live {i},Room {i},{},{}\n",
+            rfc3339(now - 60_000),
+            rfc3339(now + 3_600_000)
+        );
+    }
+    let (status, plan) = import(&server.url, "", csv).await;
+    assert_eq!(status, 200, "{plan}");
+    let exported = http()
+        .get(format!("{}/api/programme.csv", server.url))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut chairs = Vec::new();
+    for line in exported.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let mut chair = server
+            .connect(cells[5], Some(&fragment(&json!(cells[6]))))
+            .await;
+        chair.ok(json!({"type": "add_proxy", "profile": {"name": "Walk-in", "modality": "onsite"}, "kind": "intervention"})).await;
+        chairs.push((cells[5].to_owned(), chair));
+    }
+    let cpu = || async {
+        crate::support::sample(&server.scrape(ADMIN).await.1, "process_cpu_seconds_total").unwrap()
+    };
+    let poll = || async {
+        let began = Instant::now();
+        let (a, b) = tokio::join!(
+            send(http().get(format!("{}/api/programme", server.url))),
+            send(http().get(format!("{}/api/sessions", server.url)))
+        );
+        assert_eq!((a.0, b.0), (200, 200));
+        (began.elapsed(), b.1)
+    };
+    // The cost of the live sessions alone, then with the view polling, over the same time.
+    let idle0 = cpu().await;
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let idle = cpu().await - idle0;
+    let busy0 = cpu().await;
+    let mut took = Vec::new();
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        took.push(poll().await.0);
+        tokio::time::sleep(Duration::from_millis(750)).await;
+    }
+    let busy = cpu().await - busy0;
+    let share = (busy - idle).max(0.0) / secs as f64;
+    took.sort_unstable();
+    let slowest = *took.last().unwrap();
+    // A change: one more person waits in session 1; the next poll shows it.
+    let (id, chair) = &mut chairs[0];
+    chair.ok(json!({"type": "add_proxy", "profile": {"name": "Second", "modality": "onsite"}, "kind": "intervention"})).await;
+    let (_, list) = poll().await;
+    let s = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == json!(id))
+        .unwrap()
+        .clone();
+    assert_eq!(s["queued"], 2, "{s}");
+    println!(
+        "event view over {n} live sessions: {:.1}% of a core for the polls ({busy:.2} s CPU with, {idle:.2} s without, over {secs} s); a poll takes {} ms median, {} ms at most",
+        share * 100.0,
+        took[took.len() / 2].as_millis(),
+        slowest.as_millis()
+    );
+    assert!(
+        slowest < Duration::from_millis(250),
+        "a poll took {slowest:?}"
+    );
+    server.terminate().await;
+}
