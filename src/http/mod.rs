@@ -41,6 +41,8 @@ pub fn router(svc: Shared) -> Router {
             get(programme::list_rooms).put(programme::set_rooms),
         )
         .route("/api/rooms/{id}/now", get(programme::room_now))
+        .route("/api/rooms/{id}/join", get(programme::room_join))
+        .route("/api/rooms/{id}/poster", get(programme::room_poster))
         .route("/api/programme", get(programme::programme))
         .route("/api/programme.csv", get(programme::programme_csv))
         .route("/api/programme/report.md", get(programme::event_report))
@@ -62,6 +64,7 @@ pub fn router(svc: Shared) -> Router {
         .route("/", get(pages::home))
         .route("/organize", get(pages::organize))
         .route("/rooms/{id}", get(pages::room))
+        .route("/rooms/{id}/{page}", get(pages::room_page))
         .route("/event", get(pages::event))
         .route("/s/{id}", get(pages::page))
         .route("/s/{id}/{role}", get(pages::page))

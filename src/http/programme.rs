@@ -36,14 +36,39 @@ fn unsupported() -> ApiError {
     )
 }
 
-/// A room's permanent display token.
-fn room_token(svc: &Shared, room: RoomId) -> String {
+/// A room's permanent token for `role`: `Display` for its projector, `Participant` for its
+/// poster's join link.
+fn room_token_for(svc: &Shared, room: RoomId, role: Role) -> String {
     svc.settings.keys.sign(&Capability {
-        role: Role::Display,
+        role,
         session: SessionId(room.0),
         participant: None,
         epoch: 0,
     })
+}
+
+fn room_token(svc: &Shared, room: RoomId) -> String {
+    room_token_for(svc, room, Role::Display)
+}
+
+/// Whether `headers` carry the admin token or room `id`'s token for one of `roles`.
+fn room_allowed(svc: &Shared, headers: &HeaderMap, id: RoomId, roles: &[Role]) -> bool {
+    let token = bearer(headers);
+    secret_matches(&svc.settings.admin_token, token)
+        || svc
+            .settings
+            .keys
+            .verify(token)
+            .is_ok_and(|c| roles.contains(&c.role) && c.session.0 == id.0 && c.epoch == 0)
+}
+
+/// A room's permanent join link, for its poster.
+fn room_join_link(svc: &Shared, room: RoomId) -> String {
+    format!(
+        "{}/rooms/{room}/join#t={}",
+        svc.settings.public_url,
+        room_token_for(svc, room, Role::Participant)
+    )
 }
 
 /// A room with its permanent display link.
@@ -54,6 +79,8 @@ pub struct ListedRoom {
     pub room: Room,
     /// Its display link: put it on the projector once, for the whole event.
     pub display: String,
+    /// Its join link, for its permanent poster: it leads to the session on in the room.
+    pub join: String,
 }
 
 /// The answer of `GET` and `PUT /api/rooms`.
@@ -76,6 +103,7 @@ fn rooms_of(svc: &Shared, p: &Programme) -> Rooms {
                     r.id,
                     room_token(svc, r.id)
                 ),
+                join: room_join_link(svc, r.id),
             })
             .collect(),
     }
@@ -339,14 +367,7 @@ pub async fn room_now(
 ) -> Result<Json<RoomNow>, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_room", "no such room");
     let id: RoomId = id.parse().map_err(|_| not_found())?;
-    let token = bearer(&headers);
-    let allowed = secret_matches(&svc.settings.admin_token, token)
-        || svc
-            .settings
-            .keys
-            .verify(token)
-            .is_ok_and(|c| c.role == Role::Display && c.session.0 == id.0 && c.epoch == 0);
-    if !allowed {
+    if !room_allowed(&svc, &headers, id, &[Role::Display]) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -467,4 +488,107 @@ pub async fn event_report(
         });
     }
     Ok(markdown(crate::programme::igf::event_markdown(&entries)))
+}
+
+/// The answer of `GET /api/rooms/{id}/join`.
+#[derive(Debug, Serialize)]
+pub struct RoomJoin {
+    /// The room's name.
+    pub room: String,
+    /// The session on now, else the next one, if any.
+    pub session: Option<Showing>,
+    /// Its participants' join link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join: Option<String>,
+}
+
+/// `GET /api/rooms/{id}/join` with the room's poster link (or its display link, or the admin
+/// token): the join link of the session on in the room now, else of the next one. A poster's
+/// link gives what any session's poster gives (its join link); presence in the room is still
+/// proven by the code on the room's display.
+pub async fn room_join(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<RoomJoin>, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_room", "no such room");
+    let id: RoomId = id.parse().map_err(|_| not_found())?;
+    if !room_allowed(&svc, &headers, id, &[Role::Participant, Role::Display]) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the room's poster link is required",
+        ));
+    }
+    let p = svc.programme.get();
+    let room = p.room(id).ok_or_else(not_found)?.name.clone();
+    let now = svc.now();
+    let mut ended = std::collections::HashSet::new();
+    for s in p
+        .slots
+        .iter()
+        .filter(|s| s.room == id && s.start <= now && now < s.end)
+    {
+        if let Some(h) = svc.hub.get(s.session).await.map_err(|e| unavailable(&e))?
+            && h.summary().await.is_ok_and(|sum| sum.ended)
+        {
+            ended.insert(s.session);
+        }
+    }
+    let air = p.on_air(id, now, |s| ended.contains(&s));
+    let Some(slot) = air.on.or(air.next) else {
+        return Ok(Json(RoomJoin {
+            room,
+            session: None,
+            join: None,
+        }));
+    };
+    let epoch = svc
+        .hub
+        .get(slot.session)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .map_or(1, |h| h.key_epoch());
+    Ok(Json(RoomJoin {
+        room,
+        session: Some(Showing {
+            id: slot.external_id.clone(),
+            title: slot.title.clone(),
+            start: slot.start,
+            end: slot.end,
+            session: slot.session,
+            display: None,
+        }),
+        join: Some(links(&svc, slot.session, epoch).participant),
+    }))
+}
+
+/// The answer of `GET /api/rooms/{id}/poster`.
+#[derive(Debug, Serialize)]
+pub struct RoomPoster {
+    /// The room.
+    pub room: Room,
+    /// Its permanent join link.
+    pub join: String,
+    /// The QR code of `join`, as SVG markup.
+    pub qr_svg: String,
+}
+
+/// `GET /api/rooms/{id}/poster` with the admin token: the room's permanent poster, a QR code
+/// of its join link that leads to whichever session is on.
+pub async fn room_poster(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<RoomPoster>, ApiError> {
+    require_admin(&svc, &headers)?;
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_room", "no such room");
+    let id: RoomId = id.parse().map_err(|_| not_found())?;
+    let room = svc.programme.get().room(id).ok_or_else(not_found)?.clone();
+    let join = room_join_link(&svc, id);
+    Ok(Json(RoomPoster {
+        qr_svg: super::api::qr_svg(&join)?,
+        room,
+        join,
+    }))
 }

@@ -116,6 +116,19 @@ test("a room's display follows its programme by the clock and by the chair's end
   await room.locator("#none:not([hidden])").waitFor();
   await room.locator("#next-title", { hasText: "Session C" }).waitFor();
   await room.screenshot({ path: path(shots, "room-next-projector.png") });
+
+  // The room's permanent poster: its QR code's link leads to the session of the moment.
+  const poster = await open(`${base}/rooms/${rooms.rooms[0].id}/poster#t=${ADMIN}`, { width: 1366, height: 768 }, "room-poster");
+  await poster.locator("body[data-ready=true]").waitFor();
+  assert.equal(await poster.locator("#poster-title").textContent(), "Plenary hall");
+  assert.equal(await poster.locator("#poster-qr svg").count(), 1);
+  await poster.evaluate(AXE);
+  const posterAxe = await poster.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
+  assert.deepEqual(posterAxe.violations.map((v) => v.id), [], "axe violations on the poster");
+  const sessionC = JSON.parse(await api("GET", "/api/programme")).sessions.find((s) => s.external_id === "C").session;
+  const phone = await open(rooms.rooms[0].join, { width: 390, height: 844 }, "room-join");
+  await phone.waitForURL(new RegExp(`/s/${sessionC}/join#t=`));
+  await phone.locator("#name").waitFor();
   assert.deepEqual(cspViolations, []);
 });
 

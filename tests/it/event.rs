@@ -516,6 +516,30 @@ async fn a_room_display_switches_by_the_clock_and_by_the_chairs_end() {
         .unwrap();
     assert_eq!(as_session.status(), 404);
 
+    // The room's poster link leads to the session on now; it opens no room code.
+    let join_token = fragment(&rooms["rooms"][0]["join"]);
+    let join = |token: String| {
+        let url = format!("{}/api/rooms/{room}/join", app.url);
+        async move {
+            let resp = http().get(url).bearer_auth(token).send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, to) = join(join_token.clone()).await;
+    assert_eq!(status, 200, "{to}");
+    assert_eq!(to["session"]["session"], json!(session_a));
+    assert!(
+        to["join"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/s/{session_a}/join#t=", app.url))
+    );
+    assert_eq!(room_now(&app.url, &room, &join_token).await.0, 403);
+    let (status, poster) = send(http().get(format!("{}/api/rooms/{room}/poster", app.url))).await;
+    assert_eq!(status, 200);
+    assert!(poster["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert_eq!(poster["join"], rooms["rooms"][0]["join"]);
+
     // By the clock: at A's end the room shows B.
     let wait = u64::try_from(switch - jiff::Timestamp::now().as_millisecond()).unwrap_or(0) + 100;
     tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -552,6 +576,11 @@ async fn a_room_display_switches_by_the_clock_and_by_the_chairs_end() {
     let (_, shown) = room_now(&app.url, &room, &token).await;
     assert_eq!(shown["on"], Value::Null, "{shown}");
     assert_eq!(shown["next"]["id"], "C");
+    let (_, to) = join(join_token).await;
+    assert_eq!(
+        to["session"]["id"], "C",
+        "the poster leads to the next session"
+    );
     app.stop().await.unwrap();
 }
 
