@@ -81,6 +81,8 @@ pub enum ReportFormat {
     Markdown,
     /// The IGF's official report template (Markdown), placed in the programme.
     Igf,
+    /// The IGF template as an OpenDocument text file (`.odt`), written to standard output.
+    Odt,
     /// One JSON object.
     Json,
 }

@@ -36,12 +36,14 @@ async fn main() -> anyhow::Result<()> {
         Some(Cmd::Report(args)) => {
             let log = open(&args.dir)?;
             let session = args.session.as_deref().map(parse_id).transpose()?;
-            if args.event || args.format == ReportFormat::Igf {
-                let dir = &args.dir.data_dir;
-                print!(
-                    "{}",
-                    rostrum::programme::cli::igf(&log, dir, session).await?
-                );
+            if args.event || matches!(args.format, ReportFormat::Igf | ReportFormat::Odt) {
+                let md = rostrum::programme::cli::igf(&log, &args.dir.data_dir, session).await?;
+                if args.format == ReportFormat::Odt {
+                    use std::io::Write as _;
+                    std::io::stdout().write_all(&rostrum::programme::odt::odt(&md))?;
+                } else {
+                    print!("{md}");
+                }
                 return Ok(());
             }
             let id = session.ok_or_else(|| anyhow::anyhow!("which session?"))?;
@@ -51,7 +53,9 @@ async fn main() -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("no session {id} in this data directory"))?;
             let report = rostrum::report::Report::of(id, meta.created_at, &log.load(id, 0).await?);
             match args.format {
-                ReportFormat::Markdown | ReportFormat::Igf => print!("{}", report.markdown()),
+                ReportFormat::Markdown | ReportFormat::Igf | ReportFormat::Odt => {
+                    print!("{}", report.markdown());
+                }
                 ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
             }
             Ok(())

@@ -51,6 +51,10 @@ pub fn router(svc: Shared) -> Router {
             get(programme::igf_report),
         )
         .route(
+            "/api/sessions/{id}/report.igf.odt",
+            get(programme::igf_report_odt),
+        )
+        .route(
             "/api/programme/import",
             post(programme::import).layer(DefaultBodyLimit::max(programme::IMPORT_LIMIT)),
         )

@@ -421,17 +421,13 @@ fn markdown(body: String) -> impl IntoResponse {
     )
 }
 
-/// `GET /api/sessions/{id}/report.igf.md` with a moderator's link or the admin token: the
-/// session's report in the IGF template, placed in the programme if it is in one.
-pub async fn igf_report(
-    State(svc): State<Shared>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<impl IntoResponse, ApiError> {
+/// A session's report in the IGF template, as Markdown, for a moderator's link or the admin
+/// token; placed in the programme if it is in one.
+async fn igf_markdown(svc: &Shared, id: &str, headers: &HeaderMap) -> Result<String, ApiError> {
     let (handle, _) = super::api::authorize(
-        &svc,
-        &id,
-        &headers,
+        svc,
+        id,
+        headers,
         &[Role::Chair, Role::OnlineModerator],
         "a moderator's link for this session is required",
     )
@@ -451,9 +447,37 @@ pub async fn igf_report(
         .iter()
         .find(|s| s.session == meta.id)
         .and_then(|s| Some((s, p.room(s.room)?)));
-    Ok(markdown(crate::programme::igf::session_markdown(
+    Ok(crate::programme::igf::session_markdown(
         &report, &events, placed,
-    )))
+    ))
+}
+
+/// `GET /api/sessions/{id}/report.igf.md`: the session's report in the IGF template.
+pub async fn igf_report(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(markdown(igf_markdown(&svc, &id, &headers).await?))
+}
+
+/// `GET /api/sessions/{id}/report.igf.odt`: the same as an OpenDocument text file.
+pub async fn igf_report_odt(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let md = igf_markdown(&svc, &id, &headers).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, crate::programme::odt::MEDIA_TYPE),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"report.odt\"",
+            ),
+        ],
+        crate::programme::odt::odt(&md),
+    ))
 }
 
 /// `GET /api/programme/report.md` with the admin token: the event's summary for the

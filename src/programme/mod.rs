@@ -12,6 +12,7 @@ mod csv;
 mod ics;
 pub mod igf;
 mod import;
+pub mod odt;
 mod registry;
 mod store;
 mod when;

@@ -832,6 +832,22 @@ async fn the_igf_report_and_the_event_summary_follow_the_log_and_the_rapporteur(
         "{md}"
     );
 
+    // The same report as an OpenDocument text file: a valid package whose text is the Markdown's.
+    let odt = http()
+        .get(format!("{}/api/sessions/{id}/report.igf.odt", app.url))
+        .bearer_auth(&chair_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(odt.status(), 200);
+    assert_eq!(
+        odt.headers()["content-type"],
+        "application/vnd.oasis.opendocument.text"
+    );
+    let odt = odt.bytes().await.unwrap().to_vec();
+    let content = odt_text(&odt);
+    assert_eq!(odt_paragraphs(&content), markdown_text(&md));
+
     // Another role's link does not open the report; the event summary takes the admin token.
     let (status, _) = get(
         format!("/api/sessions/{id}/report.igf.md"),
@@ -880,6 +896,82 @@ async fn the_igf_report_and_the_event_summary_follow_the_log_and_the_rapporteur(
     };
     assert_eq!(offline(&["--event"]), event);
     assert_eq!(offline(&[&id, "--format", "igf"]), md);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
+        .args(["report", &id, "--format", "odt", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(odt_text(&out.stdout), content);
+}
+
+/// An `.odt` checked as ODF asks (the `mimetype` entry first and stored, a manifest naming the
+/// type) and its `content.xml`, which must be well-formed XML.
+fn odt_text(file: &[u8]) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(file)).unwrap();
+    let mut first = zip.by_index(0).unwrap();
+    assert_eq!(first.name().unwrap(), "mimetype");
+    assert_eq!(first.compression(), zip::CompressionMethod::Stored);
+    let mut mime = String::new();
+    first.read_to_string(&mut mime).unwrap();
+    drop(first);
+    assert_eq!(mime, "application/vnd.oasis.opendocument.text");
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+        s
+    };
+    let manifest = read("META-INF/manifest.xml");
+    let doc = roxmltree::Document::parse(&manifest).unwrap();
+    assert!(doc.descendants().any(|n| {
+        n.attributes()
+            .any(|a| a.name() == "full-path" && a.value() == "content.xml")
+    }));
+    let content = read("content.xml");
+    roxmltree::Document::parse(&content).unwrap();
+    content
+}
+
+/// The text of each heading and paragraph of `content.xml`, in order.
+fn odt_paragraphs(content: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(content).unwrap();
+    doc.descendants()
+        .filter(|n| n.is_element() && matches!(n.tag_name().name(), "h" | "p"))
+        .map(|n| {
+            n.descendants()
+                .filter(|t| t.is_text())
+                .map(|t| t.text().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// The Markdown's text, counted here on its own: each heading, item, paragraph line and table
+/// cell, without the marks (`#`, `- `, backticks, a line in `_…_`), table rules left out.
+fn markdown_text(md: &str) -> Vec<String> {
+    let unmark = |s: &str| {
+        let s = s.trim().replace('`', "");
+        if s.len() > 2 && s.starts_with('_') && s.ends_with('_') {
+            s[1..s.len() - 1].to_owned()
+        } else {
+            s
+        }
+    };
+    let mut out = Vec::new();
+    for line in md.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.starts_with('|') {
+            if line.chars().all(|c| "|-: ".contains(c)) {
+                continue;
+            }
+            out.extend(line.trim_matches('|').split('|').map(unmark));
+        } else if let Some(item) = line.strip_prefix("- ") {
+            out.push(unmark(item));
+        } else {
+            out.push(unmark(line.trim_start_matches('#')));
+        }
+    }
+    out
 }
 
 /// The organizer's event view against many live sessions, as the page polls it (the programme
