@@ -51,6 +51,10 @@ pub fn router(svc: Shared) -> Router {
             get(programme::igf_report),
         )
         .route(
+            "/api/sessions/{id}/report.igf.html",
+            get(programme::igf_report_html),
+        )
+        .route(
             "/api/sessions/{id}/report.igf.odt",
             get(programme::igf_report_odt),
         )

@@ -461,6 +461,23 @@ pub async fn igf_report(
     Ok(markdown(igf_markdown(&svc, &id, &headers).await?))
 }
 
+/// `GET /api/sessions/{id}/report.igf.html`: the same as a printable page.
+pub async fn igf_report_html(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let md = igf_markdown(&svc, &id, &headers).await?;
+    let title = md
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("# ");
+    Ok(axum::response::Html(crate::programme::html::page(
+        title, &md,
+    )))
+}
+
 /// `GET /api/sessions/{id}/report.igf.odt`: the same as an OpenDocument text file.
 pub async fn igf_report_odt(
     State(svc): State<Shared>,

@@ -9,6 +9,7 @@
 
 pub mod cli;
 mod csv;
+pub mod html;
 mod ics;
 pub mod igf;
 mod import;

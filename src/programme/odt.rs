@@ -24,7 +24,9 @@ const TAIL: &str = "</office:text></office:body></office:document-content>\n";
 /// The media type of an `.odt`.
 pub const MEDIA_TYPE: &str = "application/vnd.oasis.opendocument.text";
 
-fn escape(s: &str) -> String {
+/// XML text: the five escapes, and characters XML 1.0 cannot carry dropped (the core refuses
+/// them in text anyway).
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -32,7 +34,6 @@ fn escape(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            // Characters XML 1.0 cannot carry at all; the core refuses them in text anyway.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
             c => out.push(c),
         }
@@ -49,6 +50,19 @@ pub fn plain(line: &str) -> String {
     }
 }
 
+/// One block of the reports' Markdown, its text without marks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// `#`…: its level and text.
+    Heading(usize, String),
+    /// A paragraph line.
+    Para(String),
+    /// Consecutive `- ` items.
+    List(Vec<String>),
+    /// A `|` table's rows (rules left out), each padded to the widest.
+    Table(Vec<Vec<String>>),
+}
+
 fn cells(line: &str) -> Vec<String> {
     let t = line.trim().trim_start_matches('|').trim_end_matches('|');
     t.split('|').map(plain).collect()
@@ -62,11 +76,10 @@ fn is_rule(line: &str) -> bool {
             .all(|c| matches!(c, '|' | '-' | ':' | ' '))
 }
 
-/// `content.xml` for `markdown`.
-pub fn content(markdown: &str) -> String {
-    let mut x = String::from(HEAD);
+/// The blocks of `markdown`, in order.
+pub fn blocks(markdown: &str) -> Vec<Block> {
+    let mut out = Vec::new();
     let mut lines = markdown.lines().peekable();
-    let mut tables = 0;
     while let Some(line) = lines.next() {
         let t = line.trim();
         if t.is_empty() {
@@ -74,27 +87,15 @@ pub fn content(markdown: &str) -> String {
         }
         if t.starts_with('#') {
             let level = t.chars().take_while(|&c| c == '#').count();
-            let text = plain(t.trim_start_matches('#'));
-            x += &format!(
-                "<text:h text:outline-level=\"{level}\">{}</text:h>",
-                escape(&text)
-            );
+            out.push(Block::Heading(level, plain(t.trim_start_matches('#'))));
         } else if let Some(item) = t.strip_prefix("- ") {
-            x += "<text:list>";
-            x += &format!(
-                "<text:list-item><text:p>{}</text:p></text:list-item>",
-                escape(&plain(item))
-            );
+            let mut items = vec![plain(item)];
             while let Some(next) = lines.peek().and_then(|l| l.trim().strip_prefix("- ")) {
-                x += &format!(
-                    "<text:list-item><text:p>{}</text:p></text:list-item>",
-                    escape(&plain(next))
-                );
+                items.push(plain(next));
                 lines.next();
             }
-            x += "</text:list>";
+            out.push(Block::List(items));
         } else if t.starts_with('|') {
-            tables += 1;
             let mut rows = vec![cells(t)];
             while let Some(next) = lines.peek().filter(|l| l.trim().starts_with('|')) {
                 if !is_rule(next) {
@@ -103,23 +104,54 @@ pub fn content(markdown: &str) -> String {
                 lines.next();
             }
             let width = rows.iter().map(Vec::len).max().unwrap_or(1);
-            x += &format!(
-                "<table:table table:name=\"Table{tables}\"><table:table-column table:number-columns-repeated=\"{width}\"/>"
-            );
-            for row in rows {
-                x += "<table:table-row>";
-                for i in 0..width {
-                    let cell = row.get(i).map_or("", String::as_str);
-                    x += &format!(
-                        "<table:table-cell office:value-type=\"string\"><text:p>{}</text:p></table:table-cell>",
-                        escape(cell)
-                    );
-                }
-                x += "</table:table-row>";
+            for row in &mut rows {
+                row.resize(width, String::new());
             }
-            x += "</table:table>";
+            out.push(Block::Table(rows));
         } else {
-            x += &format!("<text:p>{}</text:p>", escape(&plain(t)));
+            out.push(Block::Para(plain(t)));
+        }
+    }
+    out
+}
+
+/// `content.xml` for `markdown`.
+pub fn content(markdown: &str) -> String {
+    let mut x = String::from(HEAD);
+    let p = |t: &str| format!("<text:p>{}</text:p>", escape(t));
+    for (n, block) in blocks(markdown).into_iter().enumerate() {
+        match block {
+            Block::Heading(level, text) => {
+                x += &format!(
+                    "<text:h text:outline-level=\"{level}\">{}</text:h>",
+                    escape(&text)
+                );
+            }
+            Block::Para(text) => x += &p(&text),
+            Block::List(items) => {
+                x += "<text:list>";
+                for item in items {
+                    x += &format!("<text:list-item>{}</text:list-item>", p(&item));
+                }
+                x += "</text:list>";
+            }
+            Block::Table(rows) => {
+                let width = rows.first().map_or(1, Vec::len);
+                x += &format!(
+                    "<table:table table:name=\"Table{n}\"><table:table-column table:number-columns-repeated=\"{width}\"/>"
+                );
+                for row in rows {
+                    x += "<table:table-row>";
+                    for cell in row {
+                        x += &format!(
+                            "<table:table-cell office:value-type=\"string\">{}</table:table-cell>",
+                            p(&cell)
+                        );
+                    }
+                    x += "</table:table-row>";
+                }
+                x += "</table:table>";
+            }
         }
     }
     x + TAIL

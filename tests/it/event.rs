@@ -848,6 +848,35 @@ async fn the_igf_report_and_the_event_summary_follow_the_log_and_the_rapporteur(
     let content = odt_text(&odt);
     assert_eq!(odt_paragraphs(&content), markdown_text(&md));
 
+    // And as a printable page: well-formed, the same text, no script.
+    let (status, html) = get(
+        format!("/api/sessions/{id}/report.igf.html"),
+        chair_token.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let body = html
+        .strip_prefix("<!doctype html>\n")
+        .expect("an HTML5 doctype");
+    let doc = roxmltree::Document::parse(body).unwrap();
+    let texts: Vec<String> = doc
+        .descendants()
+        .filter(|n| {
+            matches!(
+                n.tag_name().name(),
+                "h1" | "h2" | "h3" | "p" | "li" | "th" | "td"
+            )
+        })
+        .map(|n| {
+            n.descendants()
+                .filter(|t| t.is_text())
+                .map(|t| t.text().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(texts, markdown_text(&md));
+    assert!(!html.contains("<script"));
+
     // Another role's link does not open the report; the event summary takes the admin token.
     let (status, _) = get(
         format!("/api/sessions/{id}/report.igf.md"),
