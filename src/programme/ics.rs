@@ -12,6 +12,9 @@ use super::import::{MAX_ROWS, Refused, Row, policy};
 use super::when;
 use crate::queue::{Policy, Timestamp};
 
+/// The deepest nesting of components accepted.
+const MAX_DEPTH: usize = 8;
+
 /// The sessions of an iCalendar file, each parsed or refused; `Err` when the file is not
 /// iCalendar at all.
 pub fn parse_ics(text: &str, tz: Option<&TimeZone>) -> Result<Vec<Result<Row, Refused>>, Refused> {
@@ -22,6 +25,22 @@ pub fn parse_ics(text: &str, tz: Option<&TimeZone>) -> Result<Vec<Result<Row, Re
         ));
     }
     let unfolded = unfold(text);
+    // The parser descends into nested components recursively: a file nested thousands deep
+    // would overflow the stack and take the whole service down. Real calendars nest three deep
+    // (VCALENDAR, VEVENT, VALARM; VTIMEZONE, STANDARD).
+    let mut depth = 0usize;
+    for line in unfolded.lines() {
+        if line.starts_with("BEGIN:") {
+            depth += 1;
+            if depth > MAX_DEPTH {
+                return Err(file(format!(
+                    "components nested deeper than {MAX_DEPTH} (BEGIN: without END:)"
+                )));
+            }
+        } else if line.starts_with("END:") {
+            depth = depth.saturating_sub(1);
+        }
+    }
     let calendar = read_calendar(&unfolded).map_err(|e| {
         let first = e.lines().take(3).collect::<Vec<_>>().join(" ");
         file(format!("not valid iCalendar: {first}"))
@@ -170,5 +189,12 @@ DTEND:20261127T090000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let utc = parse_ics(ICS, Some(&TimeZone::UTC)).unwrap();
         assert!(utc[4].is_ok());
         assert_eq!(parse_ics("junk", None).unwrap_err().code, "bad_file");
+        let deep = format!("BEGIN:VCALENDAR\r\n{}", "BEGIN:VEVENT\r\n".repeat(10_000));
+        assert!(
+            parse_ics(&deep, None)
+                .unwrap_err()
+                .message
+                .contains("nested")
+        );
     }
 }

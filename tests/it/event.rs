@@ -395,6 +395,31 @@ async fn bad_files_are_refused_row_by_row_and_nothing_is_created() {
         (422, json!("bad_file")),
         "{body}"
     );
+    // Nearly 4 MiB of calendar-shaped junk is refused whole, and soon.
+    let began = Instant::now();
+    let junk = format!(
+        "BEGIN:VCALENDAR\r\n{}",
+        "X-JUNK;A=\"b:c\":;;;\r\n BEGIN:VEVENT\r\n".repeat(100_000)
+    );
+    let (status, body) = import(&app.url, "", junk).await;
+    assert_eq!(
+        (status, body["refused"][0]["code"].clone()),
+        (422, json!("bad_file")),
+        "{body}"
+    );
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        began.elapsed()
+    );
+    // Components nested 100,000 deep: refused, and the service is still there.
+    let nested = format!("BEGIN:VCALENDAR\r\n{}", "BEGIN:VEVENT\r\n".repeat(100_000));
+    let (status, body) = import(&app.url, "format=ics", nested).await;
+    assert_eq!(
+        (status, body["refused"][0]["code"].clone()),
+        (422, json!("bad_file")),
+        "{body}"
+    );
     let (status, body) = import(
         &app.url,
         "tz=Atlantis/Capital",
