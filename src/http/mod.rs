@@ -4,8 +4,10 @@
 mod admin;
 mod api;
 pub mod guard;
+mod igf;
 mod pages;
 mod programme;
+mod rooms;
 
 pub use guard::CSP;
 
@@ -36,27 +38,21 @@ pub fn router(svc: Shared) -> Router {
         .route("/api/sessions/{id}/report.md", get(api::report_markdown))
         .route("/api/sessions/{id}/turns.csv", get(api::turns_csv))
         .route("/api/sessions/{id}/room", get(api::room_code))
-        .route(
-            "/api/rooms",
-            get(programme::list_rooms).put(programme::set_rooms),
-        )
-        .route("/api/rooms/{id}/now", get(programme::room_now))
-        .route("/api/rooms/{id}/join", get(programme::room_join))
-        .route("/api/rooms/{id}/poster", get(programme::room_poster))
+        .route("/api/rooms", get(rooms::list_rooms).put(rooms::set_rooms))
+        .route("/api/rooms/{id}/now", get(rooms::room_now))
+        .route("/api/rooms/{id}/join", get(rooms::room_join))
+        .route("/api/rooms/{id}/poster", get(rooms::room_poster))
         .route("/api/programme", get(programme::programme))
         .route("/api/programme.csv", get(programme::programme_csv))
-        .route("/api/programme/report.md", get(programme::event_report))
-        .route(
-            "/api/sessions/{id}/report.igf.md",
-            get(programme::igf_report),
-        )
+        .route("/api/programme/report.md", get(igf::event_report))
+        .route("/api/sessions/{id}/report.igf.md", get(igf::igf_report))
         .route(
             "/api/sessions/{id}/report.igf.html",
-            get(programme::igf_report_html),
+            get(igf::igf_report_html),
         )
         .route(
             "/api/sessions/{id}/report.igf.odt",
-            get(programme::igf_report_odt),
+            get(igf::igf_report_odt),
         )
         .route(
             "/api/programme/import",
