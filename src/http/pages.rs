@@ -81,12 +81,14 @@ pub async fn event() -> Response {
     file("pages/event.html")
 }
 
-/// `GET /rooms/{id}/join` (a room's poster link: on to the session on in the room) and
-/// `/rooms/{id}/poster` (the room's permanent poster, to print).
+/// `GET /rooms/{id}/join` (a room's poster link: on to the session on in the room),
+/// `/rooms/{id}/poster` (the room's permanent poster) and `/rooms/{id}/programme` (its sessions
+/// with their links), to print.
 pub async fn room_page(Path((_, page)): Path<(String, String)>) -> Response {
     match page.as_str() {
         "join" => file("pages/room-join.html"),
         "poster" => file("pages/room-poster.html"),
+        "programme" => file("pages/room-programme.html"),
         _ => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }

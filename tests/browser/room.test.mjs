@@ -125,6 +125,16 @@ test("a room's display follows its programme by the clock and by the chair's end
   await poster.evaluate(AXE);
   const posterAxe = await poster.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
   assert.deepEqual(posterAxe.violations.map((v) => v.id), [], "axe violations on the poster");
+  // The room's printable programme: each session with its links and join QR code.
+  const printed = await open(`${base}/rooms/${rooms.rooms[0].id}/programme#t=${ADMIN}`, { width: 1366, height: 768 }, "room-programme");
+  await printed.locator("body[data-ready=true]").waitFor();
+  assert.equal(await printed.locator("#sessions section").count(), 3);
+  assert.equal(await printed.locator("#sessions section .qr svg").count(), 3);
+  assert.equal(await printed.locator(`section[data-session="${sessionB}"] dd[data-role=chair]`).textContent(), rowB[6]);
+  await printed.evaluate(AXE);
+  const printedAxe = await printed.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
+  assert.deepEqual(printedAxe.violations.map((v) => v.id), [], "axe violations on the room's programme");
+
   const sessionC = JSON.parse(await api("GET", "/api/programme")).sessions.find((s) => s.external_id === "C").session;
   const phone = await open(rooms.rooms[0].join, { width: 390, height: 844 }, "room-join");
   await phone.waitForURL(new RegExp(`/s/${sessionC}/join#t=`));
