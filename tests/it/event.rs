@@ -930,6 +930,19 @@ async fn the_igf_report_and_the_event_summary_follow_the_log_and_the_rapporteur(
         "{event}"
     );
 
+    // The organizer's list carries the turns and the remote side's share, for the event view.
+    let (_, list) = send(http().get(format!("{}/api/sessions", app.url))).await;
+    let listed = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == json!(id))
+        .unwrap();
+    assert_eq!(
+        (listed["turns"].clone(), listed["remote_turns"].clone()),
+        (json!(2), json!(remote))
+    );
+
     // Offline, from the data directory: the same text.
     let (r, dir) = app.stop_keeping_data().await;
     r.unwrap();

@@ -1,5 +1,5 @@
 // The organizer's event view: rooms x time, day by day, from the programme; which sessions are
-// live, their queue and who speaks; and each session's links to hand its chair (copy, mail,
+// live, their queue, their remote share of turns and who speaks; and each session's links to hand its chair (copy, mail,
 // the join QR code). The admin token rides in the URL fragment and is sent only as
 // `Authorization: Bearer`. It polls the programme and the sessions' summaries every 750 ms, so
 // a change shows within 1 s.
@@ -75,6 +75,7 @@ function cell(entry, summary) {
   if (summary && summary.state === "live" && !summary.ended) {
     td.append(h("div", { class: "figures-live" },
       `${summary.queued} waiting · ${summary.participants} participants`,
+      summary.turns > 0 ? ` · remote share ${Math.round((100 * summary.remote_turns) / summary.turns)}%` : "",
       summary.floor ? ` · speaking: ${summary.floor.name}` : ""));
   }
   const button = h("button", { type: "button", "aria-expanded": String(open.has(entry.session)) }, "Links");
