@@ -166,6 +166,9 @@ async fn due_now(
     Ok((ended, handles))
 }
 
+/// How long before its start a session's room code is shown when nothing else is on.
+const OPENS_EARLY_MS: u64 = 15 * 60_000;
+
 /// A session as a room's display shows it.
 #[derive(Debug, Serialize)]
 pub struct Showing {
@@ -179,7 +182,8 @@ pub struct Showing {
     pub end: Timestamp,
     /// The session.
     pub session: SessionId,
-    /// The session's display link (for the session on now): its room code and QR code.
+    /// The session's display link, for its room code and QR code: for the session on now, and
+    /// for the next one when nothing is on and it starts within 15 minutes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
 }
@@ -235,7 +239,19 @@ pub async fn room_now(
             let epoch = handles.get(&s.session).map_or(1, |h| h.key_epoch());
             show(s, Some(links(&svc, s.session, epoch).display))
         }),
-        next: air.next.map(|s| show(s, None)),
+        next: match air.next {
+            // Nothing on and the next one soon: people arriving early can join it already.
+            Some(s) if air.on.is_none() && s.start.0 <= now.0 + OPENS_EARLY_MS => {
+                let epoch = svc
+                    .hub
+                    .get(s.session)
+                    .await
+                    .map_err(|e| unavailable(&e))?
+                    .map_or(1, |h| h.key_epoch());
+                Some(show(s, Some(links(&svc, s.session, epoch).display)))
+            }
+            next => next.map(|s| show(s, None)),
+        },
         switch_at: air.switch_at,
     }))
 }

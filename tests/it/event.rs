@@ -606,6 +606,42 @@ async fn a_room_display_switches_by_the_clock_and_by_the_chairs_end() {
         to["session"]["id"], "C",
         "the poster leads to the next session"
     );
+    assert!(
+        shown["next"].get("display").is_none(),
+        "C is an hour away: no code yet"
+    );
+
+    // Nothing on and the next session 10 minutes away: its room code shows already.
+    let soon = jiff::Timestamp::now().as_millisecond() + 600_000;
+    let csv = format!(
+        "id,title,room,start,end\nD,Session D,Room 2,{},{}\n",
+        rfc3339(soon),
+        rfc3339(soon + 3_600_000)
+    );
+    let (status, plan) = import(&app.url, "", csv).await;
+    assert_eq!(
+        (status, plan["create"].as_array().unwrap().len()),
+        (200, 1),
+        "{plan}"
+    );
+    let other_token = fragment(&rooms["rooms"][1]["display"]);
+    let (_, shown) = room_now(&app.url, &other, &other_token).await;
+    assert_eq!(
+        (shown["on"].clone(), shown["next"]["id"].clone()),
+        (Value::Null, json!("D"))
+    );
+    let early = fragment(&shown["next"]["display"]);
+    let code = http()
+        .get(format!(
+            "{}/api/sessions/{}/room",
+            app.url,
+            shown["next"]["session"].as_str().unwrap()
+        ))
+        .bearer_auth(&early)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code.status(), 200);
     app.stop().await.unwrap();
 }
 

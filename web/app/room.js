@@ -32,6 +32,7 @@ async function showCode(on) {
   const fragment = new URLSearchParams(new URL(on.display).hash.replace(/^#/, ""));
   const res = await get(`/api/sessions/${on.session}/room`, fragment.get("t") ?? "");
   if (!res.ok) return;
+  $("code-title").textContent = on.title;
   $("on-code").textContent = res.body.code;
   const svg = new DOMParser().parseFromString(res.body.qr_svg, "image/svg+xml").documentElement;
   svg.setAttribute("role", "img");
@@ -48,15 +49,18 @@ async function refresh() {
   }
   alertText("");
   const { on, next, now, switch_at: switchAt } = res.body;
+  // Nothing on and the next session soon: its room code, so people arriving early can join.
+  const coded = on ?? (next?.display ? next : null);
   const skew = now - Date.now();
   $("room-name").textContent = res.body.room.name;
   $("on").hidden = !on;
   $("none").hidden = Boolean(on);
+  $("code").hidden = !coded;
+  if (coded && (shownCode?.session !== coded.session || now >= shownCode.until)) await showCode(coded);
   $("next").hidden = !next;
   if (on) {
     $("on-title").textContent = on.title;
     $("on-times").textContent = `${clock(on.start)} – ${clock(on.end)}`;
-    if (shownCode?.session !== on.session || now >= shownCode.until) await showCode(on);
   }
   if (next) {
     $("next-title").textContent = next.title;
