@@ -14,7 +14,9 @@ use super::ApiError;
 use super::api::{links, require_admin, unavailable};
 use super::rooms::unsupported;
 use crate::auth::SessionId;
-use crate::programme::{ImportError, Plan, Room, Slot, export_csv, parse_csv, parse_ics};
+use crate::programme::{
+    ImportError, Plan, Refused, Room, Row, Slot, export_csv, parse_csv, parse_ics,
+};
 use crate::service::Shared;
 use crate::store::StoreError;
 
@@ -52,21 +54,45 @@ pub async fn import(
         };
         ApiError::new(e.status(), code, e.body_text())
     })?;
+    let rows = match rows(&q, &body)? {
+        Ok(rows) => rows,
+        Err(refused) => {
+            let plan = Plan {
+                dry_run: q.dry_run,
+                refused: vec![refused],
+                ..Plan::default()
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(plan)));
+        }
+    };
+    let plan = svc
+        .programme
+        .import(&svc.hub, rows, q.dry_run, svc.now())
+        .await
+        .map_err(|e| match e {
+            ImportError::Unsupported => unsupported(),
+            ImportError::Store(e) => unavailable(&e),
+        })?;
+    let status = if plan.refused.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(plan)))
+}
+
+/// The rows of the file `body`, or the file refused whole; an error for a bad query.
+fn rows(
+    q: &ImportQuery,
+    body: &[u8],
+) -> Result<Result<Vec<Result<Row, Refused>>, Refused>, ApiError> {
     let tz =
         q.tz.as_deref()
             .map(crate::programme::zone)
             .transpose()
             .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "unknown_time_zone", m))?;
-    let refused_file = |r| {
-        let plan = Plan {
-            dry_run: q.dry_run,
-            refused: vec![r],
-            ..Plan::default()
-        };
-        (StatusCode::UNPROCESSABLE_ENTITY, Json(plan))
-    };
-    let Ok(text) = std::str::from_utf8(&body) else {
-        return Ok(refused_file(crate::programme::Refused::new(
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Ok(Err(Refused::new(
             "file",
             None,
             "bad_file",
@@ -85,29 +111,11 @@ pub async fn import(
             ));
         }
     };
-    let rows = if ics {
+    Ok(if ics {
         parse_ics(text, tz.as_ref())
     } else {
         parse_csv(text, tz.as_ref())
-    };
-    let rows = match rows {
-        Ok(rows) => rows,
-        Err(r) => return Ok(refused_file(r)),
-    };
-    let plan = svc
-        .programme
-        .import(&svc.hub, rows, q.dry_run, svc.now())
-        .await
-        .map_err(|e| match e {
-            ImportError::Unsupported => unsupported(),
-            ImportError::Store(e) => unavailable(&e),
-        })?;
-    let status = if plan.refused.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, Json(plan)))
+    })
 }
 
 /// One entry of the programme as the API lists it.

@@ -89,8 +89,17 @@ pub fn session_markdown(
     placed: Option<(&Slot, &Room)>,
 ) -> String {
     let mut md = String::new();
-    let w = &mut md;
     let text = sections(&report.takeaways);
+    heading(&mut md, report, placed);
+    questions(&mut md, report, &text);
+    participation(&mut md, report, events);
+    gender(&mut md, report, &text);
+    outputs(&mut md, report, &text);
+    md
+}
+
+/// The title, the session and where and when the programme placed it.
+fn heading(w: &mut String, report: &Report, placed: Option<(&Slot, &Room)>) {
     let _ = writeln!(w, "# IGF session report: {}\n", report.title);
     let state = if report.ended { "ended" } else { "in progress" };
     let _ = writeln!(w, "- Session: `{}` ({state})", report.session);
@@ -109,7 +118,10 @@ pub fn session_markdown(
             let _ = writeln!(w, "- Date: {}", report.date);
         }
     }
+}
 
+/// Sections 1 to 5: the policy questions (the agenda) and the rapporteur's texts.
+fn questions(w: &mut String, report: &Report, text: &[String; 7]) {
     let _ = writeln!(w, "\n## 1. {}\n", TEXT[0].0);
     for (i, item) in report.agenda.iter().enumerate() {
         let _ = writeln!(w, "{}. {item}", i + 1);
@@ -125,7 +137,10 @@ pub fn session_markdown(
             text_or_placeholder(&text[i])
         );
     }
+}
 
+/// Section 6: people by modality (hubs by head count) and by declared gender.
+fn participation(w: &mut String, report: &Report, events: &[Event]) {
     let _ = writeln!(w, "\n## 6. Estimated participation\n");
     let people = |m: &str| report.attendance.get(m).map_or(0, |a| a.people);
     let _ = writeln!(
@@ -150,7 +165,10 @@ pub fn session_markdown(
     for (g, (n, p)) in by_gender(events) {
         let _ = writeln!(w, "| {g} | {n} | {p} |");
     }
+}
 
+/// Section 7: requests and turns by declared gender, and the rapporteur's reflection.
+fn gender(w: &mut String, report: &Report, text: &[String; 7]) {
     let _ = writeln!(w, "\n## 7. {}\n", TEXT[5].0);
     let _ = writeln!(w, "| gender | requests | turns |\n|---|---:|---:|");
     let genders: std::collections::BTreeSet<&String> = report
@@ -169,7 +187,10 @@ pub fn session_markdown(
         );
     }
     let _ = writeln!(w, "\n{}", text_or_placeholder(&text[5]));
+}
 
+/// Section 8: turns, speaking time and waits by modality, remote questions, the outputs' text.
+fn outputs(w: &mut String, report: &Report, text: &[String; 7]) {
     let _ = writeln!(w, "\n## 8. {}\n", TEXT[6].0);
     let _ = writeln!(
         w,
@@ -194,7 +215,6 @@ pub fn session_markdown(
         q.answered,
         text_or_placeholder(&text[6])
     );
-    md
 }
 
 /// One session of the event, for the summary.
@@ -218,6 +238,37 @@ fn pct(v: Option<u64>) -> String {
     v.map_or_else(|| "–".to_owned(), |p| format!("{p}%"))
 }
 
+/// One modality's figures summed over every session.
+#[derive(Debug, Clone, Copy, Default)]
+struct Totals {
+    people: u64,
+    turns: usize,
+    spoken_ms: u64,
+    waits: usize,
+    waited_ms: u64,
+}
+
+/// Every session's figures summed per modality.
+fn totals(entries: &[Entry<'_>]) -> BTreeMap<String, Totals> {
+    let mut total: BTreeMap<String, Totals> = BTreeMap::new();
+    for e in entries {
+        for (m, a) in &e.report.attendance {
+            total.entry(m.clone()).or_default().people += a.people;
+        }
+        for (m, s) in &e.report.speaking {
+            let t = total.entry(m.clone()).or_default();
+            t.turns += s.count;
+            t.spoken_ms += s.total_ms;
+        }
+        for (m, wt) in &e.report.waits {
+            let t = total.entry(m.clone()).or_default();
+            t.waits += wt.count;
+            t.waited_ms += wt.total_ms;
+        }
+    }
+    total
+}
+
 /// The event's summary for the secretariat: participation, turns and waits by modality over
 /// every session, then a line per session.
 pub fn event_markdown(entries: &[Entry<'_>]) -> String {
@@ -237,39 +288,21 @@ pub fn event_markdown(entries: &[Entry<'_>]) -> String {
             when::rfc3339(last)
         );
     }
-    // (people, turns, speaking ms, waits counted, wait ms) per modality.
-    let mut total: BTreeMap<String, (u64, usize, u64, usize, u64)> = BTreeMap::new();
-    let mut turns_all = BTreeMap::new();
-    for e in entries {
-        for (m, a) in &e.report.attendance {
-            total.entry(m.clone()).or_default().0 += a.people;
-        }
-        for (m, s) in &e.report.speaking {
-            let t = total.entry(m.clone()).or_default();
-            t.1 += s.count;
-            t.2 += s.total_ms;
-            *turns_all.entry(m.clone()).or_insert(0) += s.count;
-        }
-        for (m, wt) in &e.report.waits {
-            let t = total.entry(m.clone()).or_default();
-            t.3 += wt.count;
-            t.4 += wt.total_ms;
-        }
-    }
+    let total = totals(entries);
+    let turns_all: BTreeMap<String, usize> =
+        total.iter().map(|(m, t)| (m.clone(), t.turns)).collect();
     let _ = writeln!(
         w,
         "\n## Participation, turns and waits by modality\n\n| modality | people | turns | speaking time | mean wait |\n|---|---:|---:|---:|---:|"
     );
-    for (m, (people, turns, speaking, waits, wait_ms)) in &total {
-        let mean = if *waits == 0 {
-            0
-        } else {
-            wait_ms / *waits as u64
-        };
+    for (m, t) in &total {
+        let mean = t.waited_ms.checked_div(t.waits as u64).unwrap_or(0);
         let _ = writeln!(
             w,
-            "| {m} | {people} | {turns} | {} | {} |",
-            mmss(*speaking),
+            "| {m} | {} | {} | {} | {} |",
+            t.people,
+            t.turns,
+            mmss(t.spoken_ms),
             mmss(mean)
         );
     }

@@ -180,30 +180,9 @@ impl Registry {
         if dry_run || !plan.refused.is_empty() {
             return Ok(plan);
         }
-        let news: Vec<NewSession> = plan
-            .create
-            .iter()
-            .map(|c| NewSession {
-                title: c.row.title.clone(),
-                policy: c.row.policy,
-                limits: TimeLimits::default(),
-                agenda: c.row.agenda.clone(),
-            })
-            .collect();
-        let created: Vec<_> = futures_util::stream::iter(news)
-            .map(|new| hub.create(new, now))
-            .buffered(CREATE_AT_ONCE)
-            .collect()
-            .await;
+        let created = create_sessions(hub, &plan, now).await?;
         let mut next = (*current).clone();
-        for (made, (change, meta)) in plan.create.iter_mut().zip(created).enumerate() {
-            let meta = meta.map_err(|e| {
-                tracing::error!(error = %e, made, "an import failed creating its sessions; the programme is unchanged");
-                match e {
-                    CreateError::Store(e) => e,
-                    CreateError::Invalid(r) => StoreError::Io(r.to_string()),
-                }
-            })?;
+        for (change, meta) in plan.create.iter_mut().zip(created) {
             change.session = Some(meta.id);
             next.slots.push(Slot {
                 external_id: change.id.clone(),
@@ -233,6 +212,41 @@ impl Registry {
         );
         Ok(plan)
     }
+}
+
+/// The sessions of `plan`'s new entries, created through the hub a few at once, in order; the
+/// first failure stops the import (sessions created before it stay without an entry).
+async fn create_sessions(
+    hub: &Hub,
+    plan: &Plan,
+    now: Timestamp,
+) -> Result<Vec<crate::store::SessionMeta>, StoreError> {
+    let news: Vec<NewSession> = plan
+        .create
+        .iter()
+        .map(|c| NewSession {
+            title: c.row.title.clone(),
+            policy: c.row.policy,
+            limits: TimeLimits::default(),
+            agenda: c.row.agenda.clone(),
+        })
+        .collect();
+    let created: Vec<_> = futures_util::stream::iter(news)
+        .map(|new| hub.create(new, now))
+        .buffered(CREATE_AT_ONCE)
+        .collect()
+        .await;
+    let mut metas = Vec::with_capacity(created.len());
+    for (made, meta) in created.into_iter().enumerate() {
+        metas.push(meta.map_err(|e| {
+            tracing::error!(error = %e, made, "an import failed creating its sessions; the programme is unchanged");
+            match e {
+                CreateError::Store(e) => e,
+                CreateError::Invalid(r) => StoreError::Io(r.to_string()),
+            }
+        })?);
+    }
+    Ok(metas)
 }
 
 #[cfg(test)]
