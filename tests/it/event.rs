@@ -1171,3 +1171,58 @@ async fn the_event_view_over_live_sessions_is_cheap_and_prompt() {
     );
     server.terminate().await;
 }
+
+/// The real binary killed with SIGKILL while it imports 1,000 sessions, at a different moment
+/// each round (`ROSTRUM_PROGRAMME_CRASH_ROUNDS`, 3 by default): after a restart the programme is
+/// the old one or the whole new one, never part of it, and a re-import completes it.
+#[tokio::test]
+async fn an_import_killed_midway_leaves_the_old_programme_or_the_whole_new_one() {
+    let rounds: u64 = std::env::var("ROSTRUM_PROGRAMME_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let mut csv = String::from("id,title,room,start,end\n");
+    for i in 0..1_000i64 {
+        let start = 1_795_507_200_000i64 + (i / 10) * 3_600_000;
+        csv += &format!(
+            "k{i},Session {i},Room {},{},{}\n",
+            i % 10 + 1,
+            rfc3339(start),
+            rfc3339(start + 3_600_000)
+        );
+    }
+    for round in 0..rounds {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(dir.path()).await;
+        set_rooms(&server.url, 10).await;
+        let url = server.url.clone();
+        let body = csv.clone();
+        let import = tokio::spawn(async move {
+            http()
+                .post(format!("{url}/api/programme/import"))
+                .bearer_auth(ADMIN)
+                .body(body)
+                .send()
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(20 + round * 60)).await;
+        server.kill9().await;
+        let answered = import.await.unwrap().is_ok_and(|r| r.status() == 200);
+        let server = Server::start(dir.path()).await;
+        let (_, programme) = send(http().get(format!("{}/api/programme", server.url))).await;
+        let n = programme["sessions"].as_array().unwrap().len();
+        assert!(n == 0 || n == 1_000, "round {round}: {n} entries");
+        assert!(!answered || n == 1_000, "an answered import is kept");
+        let (status, plan) = import(&server.url, "", csv.clone()).await;
+        assert_eq!(status, 200, "{plan}");
+        assert_eq!(
+            plan["create"].as_array().unwrap().len() + plan["unchanged"].as_u64().unwrap() as usize,
+            1_000
+        );
+        println!(
+            "round {round}: killed after {} ms, {n} entries after the restart",
+            20 + round * 60
+        );
+        server.terminate().await;
+    }
+}
