@@ -1197,7 +1197,7 @@ async fn an_import_killed_midway_leaves_the_old_programme_or_the_whole_new_one()
         set_rooms(&server.url, 10).await;
         let url = server.url.clone();
         let body = csv.clone();
-        let import = tokio::spawn(async move {
+        let running = tokio::spawn(async move {
             http()
                 .post(format!("{url}/api/programme/import"))
                 .bearer_auth(ADMIN)
@@ -1207,7 +1207,7 @@ async fn an_import_killed_midway_leaves_the_old_programme_or_the_whole_new_one()
         });
         tokio::time::sleep(Duration::from_millis(20 + round * 60)).await;
         server.kill9().await;
-        let answered = import.await.unwrap().is_ok_and(|r| r.status() == 200);
+        let answered = running.await.unwrap().is_ok_and(|r| r.status() == 200);
         let server = Server::start(dir.path()).await;
         let (_, programme) = send(http().get(format!("{}/api/programme", server.url))).await;
         let n = programme["sessions"].as_array().unwrap().len();
