@@ -10,6 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Settings, StoreChoice};
 use crate::hub::Hub;
+use crate::programme::{ProgrammeStore, Registry};
 use crate::service::Service;
 use crate::session::Runtime;
 use crate::store::{EventLog, MemoryLog, NatsLog, SqliteLog};
@@ -25,6 +26,11 @@ pub async fn run(
         StoreChoice::Sqlite { dir, options } => Arc::new(SqliteLog::open(dir, *options)?),
         StoreChoice::Nats(options) => Arc::new(NatsLog::connect(options).await?),
     };
+    let programme = Arc::new(Registry::open(match &settings.store {
+        StoreChoice::Memory => ProgrammeStore::Memory,
+        StoreChoice::Sqlite { dir, .. } => ProgrammeStore::sqlite(dir)?,
+        StoreChoice::Nats(_) => ProgrammeStore::Unsupported,
+    })?);
     crate::metrics::install();
     let cancel = CancellationToken::new();
     let sessions = TaskTracker::new();
@@ -50,6 +56,7 @@ pub async fn run(
         room_attempts,
         join_limiter,
         api_limiter,
+        programme,
     });
     let router = crate::http::router(svc.clone());
     // Forget addresses whose API bucket is full again, so the limiter does not grow forever.

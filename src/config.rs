@@ -39,6 +39,9 @@ pub enum Cmd {
     /// Manage sessions on a running server.
     #[command(subcommand)]
     Session(SessionCmd),
+    /// The event's rooms and programme on a running server: import (CSV or iCalendar), export.
+    #[command(subcommand)]
+    Programme(crate::programme::cli::ProgrammeCmd),
     /// Print a session's record from the data directory: its events (ndjson) or its turns (csv).
     Export(ExportArgs),
     /// Take a consistent copy of the database while the service runs.
@@ -59,8 +62,12 @@ pub enum Cmd {
 /// `rostrum report`
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The session id.
-    pub session: String,
+    /// The session id (none with `--event`).
+    #[arg(required_unless_present = "event")]
+    pub session: Option<String>,
+    /// The whole event's summary for the secretariat: every session of the programme.
+    #[arg(long, conflicts_with = "session")]
+    pub event: bool,
     /// `markdown` for people, `json` for tools.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: ReportFormat,
@@ -74,6 +81,10 @@ pub struct ReportArgs {
 pub enum ReportFormat {
     /// Headings and tables.
     Markdown,
+    /// The IGF's official report template (Markdown), placed in the programme.
+    Igf,
+    /// The IGF template as an OpenDocument text file (`.odt`), written to standard output.
+    Odt,
     /// One JSON object.
     Json,
 }

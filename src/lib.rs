@@ -23,6 +23,8 @@
 //! - [`config`] is the command line and its validated settings; [`app`] wires it all and
 //!   shuts it down in order; [`organizer`] is the `rostrum session` commands, a client of a
 //!   running server's API.
+//! - [`programme`] is a whole event: rooms, the programme of sessions placed in them (each a
+//!   normal session created through the [`hub`]), its CSV and iCalendar import and export.
 
 pub mod app;
 pub mod attempts;
@@ -36,6 +38,7 @@ pub mod hub;
 pub mod limits;
 pub mod metrics;
 pub mod organizer;
+pub mod programme;
 pub mod protocol;
 pub mod queue;
 pub mod report;

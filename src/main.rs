@@ -22,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
             SessionCmd::Show(args) => rostrum::organizer::show(args).await,
             SessionCmd::End(args) => rostrum::organizer::end(args).await,
         },
+        Some(Cmd::Programme(cmd)) => rostrum::programme::cli::run(cmd).await,
         Some(Cmd::Serve(args)) => serve(args).await,
         Some(Cmd::Export(args)) => {
             let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
@@ -33,14 +34,28 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::Report(args)) => {
-            let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
+            let log = open(&args.dir)?;
+            let session = args.session.as_deref().map(parse_id).transpose()?;
+            if args.event || matches!(args.format, ReportFormat::Igf | ReportFormat::Odt) {
+                let md = rostrum::programme::cli::igf(&log, &args.dir.data_dir, session).await?;
+                if args.format == ReportFormat::Odt {
+                    use std::io::Write as _;
+                    std::io::stdout().write_all(&rostrum::programme::odt::odt(&md))?;
+                } else {
+                    print!("{md}");
+                }
+                return Ok(());
+            }
+            let id = session.ok_or_else(|| anyhow::anyhow!("which session?"))?;
             let meta = log
                 .meta(id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no session {id} in this data directory"))?;
             let report = rostrum::report::Report::of(id, meta.created_at, &log.load(id, 0).await?);
             match args.format {
-                ReportFormat::Markdown => print!("{}", report.markdown()),
+                ReportFormat::Markdown | ReportFormat::Igf | ReportFormat::Odt => {
+                    print!("{}", report.markdown());
+                }
                 ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
             }
             Ok(())

@@ -30,6 +30,8 @@ pub struct Service {
     pub join_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// The API's rate limit per client address.
     pub api_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+    /// The event's rooms and programme.
+    pub programme: Arc<crate::programme::Registry>,
 }
 
 impl Service {

@@ -4,7 +4,10 @@
 pub(crate) mod admin;
 pub(crate) mod api;
 pub mod guard;
+mod igf;
 mod pages;
+mod programme;
+mod rooms;
 
 pub use guard::CSP;
 
@@ -35,6 +38,26 @@ pub fn router(svc: Shared) -> Router {
         .route("/api/sessions/{id}/report.md", get(api::report_markdown))
         .route("/api/sessions/{id}/turns.csv", get(api::turns_csv))
         .route("/api/sessions/{id}/room", get(api::room_code))
+        .route("/api/rooms", get(rooms::list_rooms).put(rooms::set_rooms))
+        .route("/api/rooms/{id}/now", get(rooms::room_now))
+        .route("/api/rooms/{id}/join", get(rooms::room_join))
+        .route("/api/rooms/{id}/poster", get(rooms::room_poster))
+        .route("/api/programme", get(programme::programme))
+        .route("/api/programme.csv", get(programme::programme_csv))
+        .route("/api/programme/report.md", get(igf::event_report))
+        .route("/api/sessions/{id}/report.igf.md", get(igf::igf_report))
+        .route(
+            "/api/sessions/{id}/report.igf.html",
+            get(igf::igf_report_html),
+        )
+        .route(
+            "/api/sessions/{id}/report.igf.odt",
+            get(igf::igf_report_odt),
+        )
+        .route(
+            "/api/programme/import",
+            post(programme::import).layer(DefaultBodyLimit::max(programme::IMPORT_LIMIT)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             svc.clone(),
             guard::api_rate,
@@ -44,6 +67,9 @@ pub fn router(svc: Shared) -> Router {
         .route("/ws", get(crate::ws::upgrade))
         .route("/", get(pages::home))
         .route("/organize", get(pages::organize))
+        .route("/rooms/{id}", get(pages::room))
+        .route("/rooms/{id}/{page}", get(pages::room_page))
+        .route("/event", get(pages::event))
         .route("/s/{id}", get(pages::page))
         .route("/s/{id}/{role}", get(pages::page))
         .route("/assets/{*path}", get(pages::asset))

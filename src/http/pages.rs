@@ -68,3 +68,27 @@ pub async fn home() -> Response {
 pub async fn organize() -> Response {
     file("pages/organize.html")
 }
+
+/// `GET /rooms/{id}`: a room's display, following the programme (the room's token rides in the
+/// fragment).
+pub async fn room() -> Response {
+    file("pages/room.html")
+}
+
+/// `GET /event`: the organizer's event view, rooms by time (the admin token rides in the
+/// fragment).
+pub async fn event() -> Response {
+    file("pages/event.html")
+}
+
+/// `GET /rooms/{id}/join` (a room's poster link: on to the session on in the room),
+/// `/rooms/{id}/poster` (the room's permanent poster) and `/rooms/{id}/programme` (its sessions
+/// with their links), to print.
+pub async fn room_page(Path((_, page)): Path<(String, String)>) -> Response {
+    match page.as_str() {
+        "join" => file("pages/room-join.html"),
+        "poster" => file("pages/room-poster.html"),
+        "programme" => file("pages/room-programme.html"),
+        _ => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}

@@ -21,6 +21,11 @@ pub struct Summary {
     pub queued: usize,
     /// Who has the floor, if anyone.
     pub floor: Option<Speaker>,
+    /// Turns given so far.
+    pub turns: u32,
+    /// Of those, turns given to the remote side (online participants and hubs): the event
+    /// view's remote share.
+    pub remote_turns: u32,
     /// The log's last seq.
     pub seq: u64,
     /// Open connections (consoles, participants, displays, public views) on this node.
@@ -59,6 +64,11 @@ impl Summary {
             participants: state.participants().iter().filter(|p| !p.removed).count(),
             queued: state.queued_len(),
             floor,
+            turns: [Modality::Onsite, Modality::Online, Modality::Hub]
+                .map(|m| state.tally(m).turns)
+                .iter()
+                .sum(),
+            remote_turns: state.tally(Modality::Online).turns + state.tally(Modality::Hub).turns,
             seq: state.seq(),
             connections,
         }

@@ -6,6 +6,7 @@ mod cluster;
 mod consoles;
 mod contract;
 mod durable;
+mod event;
 mod example_client;
 mod faults;
 mod hostile;

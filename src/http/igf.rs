@@ -1,0 +1,129 @@
+//! The official report's routes: one session in the IGF template (Markdown, printable HTML,
+//! OpenDocument) for its moderators or the organizer, and the event's summary for the
+//! secretariat (admin token).
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
+
+use super::ApiError;
+use super::api::{require_admin, unavailable};
+use crate::auth::Role;
+use crate::service::Shared;
+
+fn markdown(body: String) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+        body,
+    )
+}
+
+/// A session's report in the IGF template, as Markdown, for a moderator's link or the admin
+/// token; placed in the programme if it is in one.
+async fn igf_markdown(svc: &Shared, id: &str, headers: &HeaderMap) -> Result<String, ApiError> {
+    let (handle, _) = super::api::authorize(
+        svc,
+        id,
+        headers,
+        &[Role::Chair, Role::OnlineModerator],
+        "a moderator's link for this session is required",
+    )
+    .await?;
+    let meta = handle.meta().clone();
+    let events = svc
+        .hub
+        .runtime()
+        .store
+        .load(meta.id, 0)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let report = crate::report::Report::of(meta.id, meta.created_at, &events);
+    let p = svc.programme.get();
+    let placed = p
+        .slots
+        .iter()
+        .find(|s| s.session == meta.id)
+        .and_then(|s| Some((s, p.room(s.room)?)));
+    Ok(crate::programme::igf::session_markdown(
+        &report, &events, placed,
+    ))
+}
+
+/// `GET /api/sessions/{id}/report.igf.md`: the session's report in the IGF template.
+pub async fn igf_report(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(markdown(igf_markdown(&svc, &id, &headers).await?))
+}
+
+/// `GET /api/sessions/{id}/report.igf.html`: the same as a printable page.
+pub async fn igf_report_html(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let md = igf_markdown(&svc, &id, &headers).await?;
+    let title = md
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("# ");
+    Ok(axum::response::Html(crate::programme::html::page(
+        title, &md,
+    )))
+}
+
+/// `GET /api/sessions/{id}/report.igf.odt`: the same as an OpenDocument text file.
+pub async fn igf_report_odt(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let md = igf_markdown(&svc, &id, &headers).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, crate::programme::odt::MEDIA_TYPE),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"report.odt\"",
+            ),
+        ],
+        crate::programme::odt::odt(&md),
+    ))
+}
+
+/// `GET /api/programme/report.md` with the admin token: the event's summary for the
+/// secretariat, recomputed from every programme session's log.
+pub async fn event_report(
+    State(svc): State<Shared>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&svc, &headers)?;
+    let p = svc.programme.get();
+    let store = svc.hub.runtime().store.clone();
+    let mut entries = Vec::with_capacity(p.slots.len());
+    for slot in &p.slots {
+        let Some(room) = p.room(slot.room) else {
+            continue;
+        };
+        let Some(meta) = store
+            .meta(slot.session)
+            .await
+            .map_err(|e| unavailable(&e))?
+        else {
+            continue;
+        };
+        let events = store
+            .load(slot.session, 0)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        entries.push(crate::programme::igf::Entry {
+            slot,
+            room,
+            report: crate::report::Report::of(meta.id, meta.created_at, &events),
+        });
+    }
+    Ok(markdown(crate::programme::igf::event_markdown(&entries)))
+}

@@ -1,0 +1,286 @@
+//! `rostrum programme rooms|import|export`: the event's commands, run against a running
+//! server's API with the admin token, as `rostrum session` is.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde_json::Value;
+
+use crate::config::ServerArgs;
+
+/// `rostrum programme`
+#[derive(Debug, Subcommand)]
+pub enum ProgrammeCmd {
+    /// Add rooms, or update those of the same name, from a CSV (`name,capacity,hub`); print
+    /// every room's permanent display link.
+    Rooms(RoomsArgs),
+    /// Import a programme (CSV or iCalendar): each new entry becomes a session; entries with a
+    /// known id are updated. Nothing is changed if any row is refused.
+    Import(ImportArgs),
+    /// Print the programme as CSV, with every session's role links.
+    Export(ExportArgs),
+}
+
+/// `rostrum programme rooms`
+#[derive(Debug, Args)]
+pub struct RoomsArgs {
+    /// The rooms' CSV file.
+    pub file: PathBuf,
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `rostrum programme import`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The programme file (`.csv`, or `.ics` for iCalendar).
+    pub file: PathBuf,
+    /// Only list what would be created or updated, and every refused row.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The IANA time zone of times given without an offset (such as `Europe/Berlin`).
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// `csv` or `ics` (by default from the file's name).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Print the API's JSON plan instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `rostrum programme export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// Run a `programme` command.
+pub async fn run(cmd: ProgrammeCmd) -> anyhow::Result<()> {
+    match cmd {
+        ProgrammeCmd::Rooms(args) => rooms(args).await,
+        ProgrammeCmd::Import(args) => import(args).await,
+        ProgrammeCmd::Export(args) => {
+            let (_, text) = call(
+                &args.server,
+                reqwest::Method::GET,
+                "/api/programme.csv",
+                None,
+            )
+            .await?;
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// Send a request; the status and body text, or the API's error as `status: message (code)`
+/// (a refused import's 422 is an answer, returned).
+async fn call(
+    server: &ServerArgs,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<(&'static str, String)>,
+) -> anyhow::Result<(reqwest::StatusCode, String)> {
+    let base = server.url.trim_end_matches('/');
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(&server.admin_token);
+    if let Some((kind, body)) = body {
+        req = req.header(reqwest::header::CONTENT_TYPE, kind).body(body);
+    }
+    let resp = req
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the server at {base}"))?;
+    let status = resp.status();
+    let text = resp.text().await?;
+    if !status.is_success() && status != reqwest::StatusCode::UNPROCESSABLE_ENTITY {
+        let json: Value = serde_json::from_str(&text).unwrap_or_default();
+        bail!(
+            "{status}: {} ({})",
+            json["message"].as_str().unwrap_or(&text),
+            json["code"].as_str().unwrap_or_default()
+        );
+    }
+    Ok((status, text))
+}
+
+async fn rooms(args: RoomsArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut rooms = Vec::new();
+    for (i, r) in reader.records().enumerate() {
+        let r = r.with_context(|| format!("{}: row {}", args.file.display(), i + 1))?;
+        let capacity: u32 = match r.get(1).unwrap_or("") {
+            "" => 0,
+            c => c
+                .parse()
+                .with_context(|| format!("row {}: capacity {c:?} is not a number", i + 1))?,
+        };
+        let hub = matches!(
+            r.get(2).unwrap_or("").to_lowercase().as_str(),
+            "yes" | "true" | "1" | "hub"
+        );
+        rooms.push(
+            serde_json::json!({"name": r.get(0).unwrap_or(""), "capacity": capacity, "hub": hub}),
+        );
+    }
+    let body = serde_json::json!({ "rooms": rooms }).to_string();
+    let (_, text) = call(
+        &args.server,
+        reqwest::Method::PUT,
+        "/api/rooms",
+        Some(("application/json", body)),
+    )
+    .await?;
+    let json: Value = serde_json::from_str(&text)?;
+    for r in json["rooms"].as_array().into_iter().flatten() {
+        println!(
+            "{}\t{}\t{}",
+            r["name"].as_str().unwrap_or_default(),
+            r["capacity"],
+            r["display"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {} as UTF-8 text", args.file.display()))?;
+    let format = args.format.clone().unwrap_or_else(|| {
+        let ics = args
+            .file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ics"));
+        if ics { "ics" } else { "csv" }.to_owned()
+    });
+    let mut path = format!(
+        "/api/programme/import?format={format}&dry_run={}",
+        args.dry_run
+    );
+    if let Some(tz) = &args.tz {
+        path.push_str("&tz=");
+        path.push_str(&url::form_urlencoded::byte_serialize(tz.as_bytes()).collect::<String>());
+    }
+    let kind = if format == "ics" {
+        "text/calendar"
+    } else {
+        "text/csv"
+    };
+    let (status, text) = call(
+        &args.server,
+        reqwest::Method::POST,
+        &path,
+        Some((kind, text)),
+    )
+    .await?;
+    let plan: Value = serde_json::from_str(&text)?;
+    if args.json {
+        println!("{text}");
+    } else {
+        print!("{}", plan_text(&plan));
+    }
+    if status == reqwest::StatusCode::UNPROCESSABLE_ENTITY {
+        bail!("the programme was refused: nothing was changed");
+    }
+    Ok(())
+}
+
+/// A plan for people: the counts, then each refused row.
+fn plan_text(plan: &Value) -> String {
+    let n = |k: &str| plan[k].as_array().map_or(0, Vec::len);
+    let verb = if plan["applied"].as_bool() == Some(true) {
+        "imported"
+    } else {
+        "would import (dry run)"
+    };
+    let mut out = format!(
+        "{verb}: {} new, {} updated, {} unchanged, {} refused\n",
+        n("create"),
+        n("update"),
+        plan["unchanged"].as_u64().unwrap_or(0),
+        n("refused")
+    );
+    for c in plan["update"].as_array().into_iter().flatten() {
+        let changed: Vec<&str> = c["changed"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        out += &format!(
+            "  update {}: {}\n",
+            c["id"].as_str().unwrap_or_default(),
+            changed.join(", ")
+        );
+    }
+    for r in plan["refused"].as_array().into_iter().flatten() {
+        out += &format!(
+            "  refused {} {}: {} ({})\n",
+            r["at"].as_str().unwrap_or_default(),
+            r["id"]
+                .as_str()
+                .map(|i| format!("[{i}]"))
+                .unwrap_or_default(),
+            r["message"].as_str().unwrap_or_default(),
+            r["code"].as_str().unwrap_or_default()
+        );
+    }
+    out
+}
+
+/// `rostrum report --event` (the event's summary; `session` is `None`) and `rostrum report ID
+/// --format igf` (one session in the IGF template), offline from the data directory.
+pub async fn igf(
+    log: &crate::store::SqliteLog,
+    dir: &std::path::Path,
+    session: Option<crate::auth::SessionId>,
+) -> anyhow::Result<String> {
+    use crate::store::EventLog;
+    let p = super::ProgrammeStore::sqlite(dir)?.load()?;
+    let report_of = |meta: crate::store::SessionMeta, events: &[crate::queue::Event]| {
+        crate::report::Report::of(meta.id, meta.created_at, events)
+    };
+    if let Some(id) = session {
+        let meta = log
+            .meta(id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no session {id} in this data directory"))?;
+        let events = log.load(id, 0).await?;
+        let placed = p
+            .slots
+            .iter()
+            .find(|s| s.session == id)
+            .and_then(|s| Some((s, p.room(s.room)?)));
+        return Ok(super::igf::session_markdown(
+            &report_of(meta, &events),
+            &events,
+            placed,
+        ));
+    }
+    let mut entries = Vec::new();
+    for slot in &p.slots {
+        let (Some(room), Some(meta)) = (p.room(slot.room), log.meta(slot.session).await?) else {
+            continue;
+        };
+        let events = log.load(slot.session, 0).await?;
+        entries.push(super::igf::Entry {
+            slot,
+            room,
+            report: report_of(meta, &events),
+        });
+    }
+    Ok(super::igf::event_markdown(&entries))
+}

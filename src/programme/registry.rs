@@ -1,0 +1,295 @@
+//! The event's current rooms and programme, shared by the routes: read without waiting, changed
+//! one import at a time, written to the store before anyone sees the change.
+
+use std::sync::{Arc, RwLock};
+
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use super::import::{self, Plan, Refused, Row};
+use super::{Programme, Room, RoomId, Slot, store::ProgrammeStore};
+use crate::hub::{CreateError, Hub, NewSession};
+use crate::queue::{TimeLimits, Timestamp};
+use crate::store::StoreError;
+
+/// Most rooms an event may have.
+pub const MAX_ROOMS: usize = 500;
+/// The longest room name.
+pub const MAX_ROOM_NAME_CHARS: usize = 100;
+/// Sessions created at once by an import (their first events share the store's group commit).
+const CREATE_AT_ONCE: usize = 32;
+
+/// A room as the organizer defines it; an existing room of the same name (case ignored) is
+/// updated and keeps its id and display link.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewRoom {
+    /// Its name.
+    pub name: String,
+    /// Seats.
+    #[serde(default)]
+    pub capacity: u32,
+    /// A remote hub's room.
+    #[serde(default)]
+    pub hub: bool,
+}
+
+/// Why rooms were not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    /// A room is refused (`bad_room`, `duplicate_room`, `too_many_rooms`).
+    #[error("{message}")]
+    Invalid {
+        /// A stable code.
+        code: &'static str,
+        /// For people.
+        message: String,
+    },
+    /// This store keeps no programme.
+    #[error("rooms and programmes are not supported in a cluster yet")]
+    Unsupported,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an import was not carried out (a plan with refused rows is an answer, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// This store keeps no programme.
+    #[error("rooms and programmes are not supported in a cluster yet")]
+    Unsupported,
+    /// The store failed; sessions created before the failure are not in the programme.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The rooms and programme of this service.
+pub struct Registry {
+    current: RwLock<Arc<Programme>>,
+    store: ProgrammeStore,
+    /// One change at a time: an import reads the programme, creates sessions, and writes.
+    writing: tokio::sync::Mutex<()>,
+}
+
+impl Registry {
+    /// The registry over `store`, loaded from it.
+    pub fn open(store: ProgrammeStore) -> Result<Self, StoreError> {
+        Ok(Self {
+            current: RwLock::new(Arc::new(store.load()?)),
+            store,
+            writing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Whether this store keeps a programme.
+    pub fn supported(&self) -> bool {
+        !matches!(self.store, ProgrammeStore::Unsupported)
+    }
+
+    /// The programme now.
+    pub fn get(&self) -> Arc<Programme> {
+        // Held for a pointer copy only; a poisoned lock still holds a whole programme.
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    async fn publish(&self, next: Programme) -> Result<Arc<Programme>, StoreError> {
+        let next = Arc::new(next);
+        self.store.save(next.clone()).await?;
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = next.clone();
+        Ok(next)
+    }
+
+    /// Add rooms, or update those of the same name; every room keeps its id.
+    pub async fn set_rooms(&self, rooms: Vec<NewRoom>) -> Result<Arc<Programme>, RoomError> {
+        if !self.supported() {
+            return Err(RoomError::Unsupported);
+        }
+        let _writing = self.writing.lock().await;
+        let mut next = (*self.get()).clone();
+        let mut named = std::collections::HashSet::new();
+        for new in rooms {
+            let name = new.name.trim().to_owned();
+            let invalid = |code, message: String| RoomError::Invalid { code, message };
+            if name.is_empty()
+                || name.chars().count() > MAX_ROOM_NAME_CHARS
+                || name.chars().any(char::is_control)
+            {
+                return Err(invalid(
+                    "bad_room",
+                    format!(
+                        "a room's name is 1 to {MAX_ROOM_NAME_CHARS} characters, no control characters"
+                    ),
+                ));
+            }
+            import::cell_check("rooms", None, "name", &name)
+                .map_err(|r| invalid("bad_room", format!("{name:?}: {}", r.message)))?;
+            if !named.insert(name.to_lowercase()) {
+                return Err(invalid(
+                    "duplicate_room",
+                    format!("{name:?} is listed twice"),
+                ));
+            }
+            let found = next.room_named(&name).map(|r| r.id);
+            match found.and_then(|id| next.rooms.iter_mut().find(|r| r.id == id)) {
+                Some(room) => {
+                    room.name = name;
+                    room.capacity = new.capacity;
+                    room.hub = new.hub;
+                }
+                None => next.rooms.push(Room {
+                    id: RoomId::random(),
+                    name,
+                    capacity: new.capacity,
+                    hub: new.hub,
+                }),
+            }
+            if next.rooms.len() > MAX_ROOMS {
+                return Err(invalid(
+                    "too_many_rooms",
+                    format!("at most {MAX_ROOMS} rooms"),
+                ));
+            }
+        }
+        next.sort();
+        Ok(self.publish(next).await?)
+    }
+
+    /// Plan the import of `rows` and, unless `dry_run` or a row is refused, carry it out: each
+    /// new entry's session is created through the hub, then the programme is written in one
+    /// transaction. The answer is the plan, `applied` when carried out.
+    pub async fn import(
+        &self,
+        hub: &Hub,
+        rows: Vec<Result<Row, Refused>>,
+        dry_run: bool,
+        now: Timestamp,
+    ) -> Result<Plan, ImportError> {
+        if !self.supported() {
+            return Err(ImportError::Unsupported);
+        }
+        let _writing = self.writing.lock().await;
+        let current = self.get();
+        let mut plan = import::plan(&current, rows, now);
+        plan.dry_run = dry_run;
+        if dry_run || !plan.refused.is_empty() {
+            return Ok(plan);
+        }
+        let created = create_sessions(hub, &plan, now).await?;
+        let mut next = (*current).clone();
+        for (change, meta) in plan.create.iter_mut().zip(created) {
+            change.session = Some(meta.id);
+            next.slots.push(Slot {
+                external_id: change.id.clone(),
+                title: change.title.clone(),
+                room: change.room_id,
+                start: change.start,
+                end: change.end,
+                session: meta.id,
+            });
+        }
+        for change in &plan.update {
+            if let Some(slot) = next.slots.iter_mut().find(|s| s.external_id == change.id) {
+                slot.title.clone_from(&change.title);
+                slot.room = change.room_id;
+                slot.start = change.start;
+                slot.end = change.end;
+            }
+        }
+        next.sort();
+        self.publish(next).await?;
+        plan.applied = true;
+        tracing::info!(
+            created = plan.create.len(),
+            updated = plan.update.len(),
+            unchanged = plan.unchanged,
+            "programme imported"
+        );
+        Ok(plan)
+    }
+}
+
+/// The sessions of `plan`'s new entries, created through the hub a few at once, in order; the
+/// first failure stops the import (sessions created before it stay without an entry).
+async fn create_sessions(
+    hub: &Hub,
+    plan: &Plan,
+    now: Timestamp,
+) -> Result<Vec<crate::store::SessionMeta>, StoreError> {
+    let news: Vec<NewSession> = plan
+        .create
+        .iter()
+        .map(|c| NewSession {
+            title: c.row.title.clone(),
+            policy: c.row.policy,
+            limits: TimeLimits::default(),
+            agenda: c.row.agenda.clone(),
+        })
+        .collect();
+    let created: Vec<_> = futures_util::stream::iter(news)
+        .map(|new| hub.create(new, now))
+        .buffered(CREATE_AT_ONCE)
+        .collect()
+        .await;
+    let mut metas = Vec::with_capacity(created.len());
+    for (made, meta) in created.into_iter().enumerate() {
+        metas.push(meta.map_err(|e| {
+            tracing::error!(error = %e, made, "an import failed creating its sessions; the programme is unchanged");
+            match e {
+                CreateError::Store(e) => e,
+                CreateError::Invalid(r) => StoreError::Io(r.to_string()),
+            }
+        })?);
+    }
+    Ok(metas)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_store_without_a_programme_refuses_rooms_and_keeps_none() {
+        let r = Registry::open(ProgrammeStore::Unsupported).unwrap();
+        assert!(!r.supported());
+        let room = NewRoom {
+            name: "Room 1".into(),
+            capacity: 1,
+            hub: false,
+        };
+        assert!(matches!(
+            r.set_rooms(vec![room]).await,
+            Err(RoomError::Unsupported)
+        ));
+        assert!(r.get().rooms.is_empty());
+    }
+
+    #[tokio::test]
+    async fn rooms_are_updated_by_name_and_keep_their_ids() {
+        let r = Registry::open(ProgrammeStore::Memory).unwrap();
+        let room = |name: &str, capacity| NewRoom {
+            name: name.into(),
+            capacity,
+            hub: false,
+        };
+        let first = r.set_rooms(vec![room("Room 1", 10)]).await.unwrap();
+        let again = r
+            .set_rooms(vec![room(" room 1 ", 20), room("Room 2", 5)])
+            .await
+            .unwrap();
+        assert_eq!(again.rooms.len(), 2);
+        assert_eq!(again.rooms[0].id, first.rooms[0].id);
+        assert_eq!(again.rooms[0].capacity, 20);
+        for bad in ["", "=1+1", "a\u{7}b"] {
+            assert!(matches!(
+                r.set_rooms(vec![room(bad, 1)]).await,
+                Err(RoomError::Invalid { .. })
+            ));
+        }
+    }
+}

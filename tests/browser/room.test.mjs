@@ -1,0 +1,190 @@
+// A room's display in a real Chromium (Debian's /usr/bin/chromium), through the real service:
+// the room's one permanent link follows the programme by itself, across a switch by the clock
+// (session A ends, B is on) and a chair's "end" (B ended from the chair's console, the room
+// shows C as next). axe-core checks the page, the strict CSP must report nothing, and it is
+// photographed at projector size into target/screenshots/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync, mkdirSync, mkdtempSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { tmpdir } from "node:os";
+import { join as path, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = path(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const binary = process.env.ROSTRUM_BIN ?? path(root, "target", "debug", "rostrum");
+const shots = path(root, "target", "screenshots");
+const ADMIN = "room-test-admin";
+const AXE = readFileSync(path(dirname(fileURLToPath(import.meta.url)), "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+let server, base, browser;
+const cspViolations = [];
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  const data = mkdtempSync(path(tmpdir(), "rostrum-room-"));
+  server = spawn(binary, ["serve", "--bind", "127.0.0.1:0", "--log-format", "json", "--admin-token", ADMIN, "--data-dir", data], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: server.stdout });
+  base = await new Promise((resolve, reject) => {
+    lines.on("line", (l) => {
+      try {
+        const v = JSON.parse(l);
+        if (v.fields?.message === "rostrum serving") resolve(`http://${v.fields.addr}`);
+      } catch {}
+    });
+    server.on("exit", (c) => reject(new Error(`server exited ${c}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+});
+
+async function api(method, route, body, type = "application/json") {
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN}`, "Content-Type": type },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${route}: ${res.status} ${text}`);
+  return text;
+}
+
+async function open(url, size, name) {
+  const context = await browser.newContext({ viewport: size, locale: "en-US", reducedMotion: "reduce" });
+  const page = await context.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) cspViolations.push(`${name}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => cspViolations.push(`${name}: page error ${e.message}`));
+  await page.goto(url);
+  return page;
+}
+
+test("a room's display follows its programme by the clock and by the chair's end", async () => {
+  const rooms = JSON.parse(await api("PUT", "/api/rooms", { rooms: [{ name: "Plenary hall", capacity: 800 }] }));
+  const display = rooms.rooms[0].display;
+  assert.match(display, new RegExp(`^${base}/rooms/[0-9a-f]{32}#t=v1\\.`));
+
+  // A is on and ends in 10 s (time for Chromium to start on a loaded machine); B follows for
+  // an hour; C after B.
+  const at = (ms) => new Date(ms).toISOString();
+  const switchAt = Date.now() + 10000;
+  const csv = ["id,title,room,start,end",
+    `A,Session A,Plenary hall,${at(switchAt - 600000)},${at(switchAt)}`,
+    `B,Session B,Plenary hall,${at(switchAt)},${at(switchAt + 3600000)}`,
+    `C,Session C,Plenary hall,${at(switchAt + 3600000)},${at(switchAt + 7200000)}`].join("\n");
+  await api("POST", "/api/programme/import", csv, "text/csv");
+
+  const room = await open(display, { width: 1920, height: 1080 }, "room");
+  await room.locator("body[data-state=on]").waitFor();
+  await room.locator("#on-title", { hasText: "Session A" }).waitFor();
+  await room.locator("#next-title", { hasText: "Session B" }).waitFor();
+  await room.waitForFunction(() => /^\d{6}$/.test(document.getElementById("on-code").textContent));
+  assert.equal(await room.locator("#on-qr svg").count(), 1, "the join QR code");
+  assert.equal(await room.locator("#room-name").textContent(), "Plenary hall");
+  await room.evaluate(AXE);
+  const result = await room.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
+  assert.deepEqual(result.violations.map((v) => v.id), [], "axe violations");
+  await room.screenshot({ path: path(shots, "room-on-projector.png") });
+  const sessionA = await room.getAttribute("body", "data-session");
+
+  // By the clock: nobody touches the projector.
+  await room.locator("#on-title", { hasText: "Session B" }).waitFor({ timeout: 16000 });
+  const sessionB = await room.getAttribute("body", "data-session");
+  assert.notEqual(sessionB, sessionA);
+  await room.locator("#next-title", { hasText: "Session C" }).waitFor();
+
+  // By the chair: B's chair ends the session from the console; the room moves on.
+  const exported = await api("GET", "/api/programme.csv");
+  const rowB = exported.split("\n").find((l) => l.startsWith("B,")).split(",");
+  const chair = await open(rowB[6], { width: 1366, height: 768 }, "chair");
+  await chair.locator("#status[data-state=online]").waitFor();
+  await chair.click("#end-session");
+  await chair.click("dialog.ask button[value=ok]");
+  await room.locator("body[data-state=next]").waitFor({ timeout: 8000 });
+  assert.equal(await room.locator("#on").isHidden(), true);
+  await room.locator("#none:not([hidden])").waitFor();
+  await room.locator("#next-title", { hasText: "Session C" }).waitFor();
+  await room.screenshot({ path: path(shots, "room-next-projector.png") });
+
+  // The room's permanent poster: its QR code's link leads to the session of the moment.
+  const poster = await open(`${base}/rooms/${rooms.rooms[0].id}/poster#t=${ADMIN}`, { width: 1366, height: 768 }, "room-poster");
+  await poster.locator("body[data-ready=true]").waitFor();
+  assert.equal(await poster.locator("#poster-title").textContent(), "Plenary hall");
+  assert.equal(await poster.locator("#poster-qr svg").count(), 1);
+  await poster.evaluate(AXE);
+  const posterAxe = await poster.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
+  assert.deepEqual(posterAxe.violations.map((v) => v.id), [], "axe violations on the poster");
+  // The room's printable programme: each session with its links and join QR code.
+  const printed = await open(`${base}/rooms/${rooms.rooms[0].id}/programme#t=${ADMIN}`, { width: 1366, height: 768 }, "room-programme");
+  await printed.locator("body[data-ready=true]").waitFor();
+  assert.equal(await printed.locator("#sessions section").count(), 3);
+  assert.equal(await printed.locator("#sessions section .qr svg").count(), 3);
+  assert.equal(await printed.locator(`section[data-session="${sessionB}"] dd[data-role=chair]`).textContent(), rowB[6]);
+  await printed.evaluate(AXE);
+  const printedAxe = await printed.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
+  assert.deepEqual(printedAxe.violations.map((v) => v.id), [], "axe violations on the room's programme");
+
+  const sessionC = JSON.parse(await api("GET", "/api/programme")).sessions.find((s) => s.external_id === "C").session;
+  const phone = await open(rooms.rooms[0].join, { width: 390, height: 844 }, "room-join");
+  await phone.waitForURL(new RegExp(`/s/${sessionC}/join#t=`));
+  await phone.locator("#name").waitFor();
+  assert.deepEqual(cspViolations, []);
+});
+
+test("the event view shows rooms by time, follows a session live and hands out its links", async () => {
+  await api("PUT", "/api/rooms", { rooms: [{ name: "Room A", capacity: 100 }, { name: "Room B", capacity: 60, hub: true }] });
+  const csv = ["id,title,room,start,end",
+    "E1,Opening of day one,Room A,2026-12-01T09:00:00Z,2026-12-01T10:00:00Z",
+    "E2,Hub dialogue,Room B,2026-12-01T09:00:00Z,2026-12-01T10:00:00Z",
+    "E3,Day two plenary,Room A,2026-12-02T09:00:00Z,2026-12-02T10:00:00Z"].join("\n");
+  await api("POST", "/api/programme/import", csv, "text/csv");
+  const exported = await api("GET", "/api/programme.csv");
+  const rowE2 = exported.split("\n").find((l) => l.startsWith("E2,")).split(",");
+
+  const ev = await open(`${base}/event#t=${ADMIN}`, { width: 1366, height: 768 }, "event");
+  await ev.locator("body[data-ready=true]").waitFor();
+  await ev.locator("#days h2", { hasText: "December 1" }).waitFor();
+  await ev.locator("#days h2", { hasText: "December 2" }).waitFor();
+  const e2 = ev.locator(`td[data-session="${rowE2[5]}"]`);
+  await e2.locator("strong", { hasText: "Hub dialogue" }).waitFor();
+
+  // The chair opens the console: the session is live in the view; the chair ends it: ended.
+  const chair = await open(rowE2[6], { width: 1366, height: 768 }, "chair-e2");
+  await chair.locator("#status[data-state=online]").waitFor();
+  await ev.locator(`td[data-session="${rowE2[5]}"][data-state=live]`).waitFor({ timeout: 5000 });
+  await ev.locator(`td[data-session="${rowE2[5]}"] .figures-live`, { hasText: "0 waiting" }).waitFor();
+  await chair.click("#end-session");
+  await chair.click("dialog.ask button[value=ok]");
+  const began = Date.now();
+  await ev.locator(`td[data-session="${rowE2[5]}"][data-state=ended]`).waitFor({ timeout: 5000 });
+  // A 750 ms poll; the margin is for the end's own round trip on a loaded machine.
+  assert.ok(Date.now() - began < 1500, "the view follows within its poll");
+
+  // The chair's links: copy, mail, QR.
+  await ev.locator(`td[data-session="${rowE2[5]}"] button`, { hasText: "Links" }).click();
+  const chairInput = ev.locator(`td[data-session="${rowE2[5]}"] input[data-role=chair]`);
+  await chairInput.waitFor();
+  assert.equal(await chairInput.inputValue(), rowE2[6]);
+  const mail = await ev.locator(`td[data-session="${rowE2[5]}"] a[data-mail]`).getAttribute("href");
+  assert.ok(mail.startsWith("mailto:?subject=") && mail.includes(encodeURIComponent(rowE2[6])), mail);
+  assert.equal(await ev.locator(`td[data-session="${rowE2[5]}"] .qr svg`).count(), 1);
+  await ev.evaluate(AXE);
+  const result = await ev.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
+  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], "axe violations");
+  await ev.screenshot({ path: path(shots, "event-laptop.png") });
+  // A wrong token is refused, said on the page.
+  const wrong = await open(`${base}/event#t=wrong`, { width: 1366, height: 768 }, "event-wrong");
+  await wrong.locator("#error:not([hidden])", { hasText: "admin token" }).waitFor();
+  assert.deepEqual(cspViolations, []);
+});

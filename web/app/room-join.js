@@ -1,0 +1,24 @@
+// A room's poster link: ask which session is on in the room now (or next) and go on to its
+// join page, replacing this page in the history. Presence in the room is still proven there,
+// by the code on the room's display.
+
+const $ = (id) => document.getElementById(id);
+const room = location.pathname.split("/").filter(Boolean)[1];
+const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
+
+const res = await fetch(`/api/rooms/${room}/join`, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
+let body = null;
+try {
+  body = await res.json();
+} catch {}
+if (!res.ok) {
+  $("title").textContent = "This poster's link does not work.";
+  $("error").textContent = body?.message ?? `error ${res.status}`;
+  $("error").hidden = false;
+  document.body.dataset.state = "error";
+} else if (!body.join) {
+  $("title").textContent = `No session in ${body.room} now or later.`;
+  document.body.dataset.state = "none";
+} else {
+  location.replace(body.join);
+}

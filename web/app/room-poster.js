@@ -1,0 +1,25 @@
+// A room's permanent poster, to print once for the whole event: the room's name and a large QR
+// code of its join link, which leads to whichever session is on in the room. Fetched with the
+// admin token from the URL fragment.
+
+const $ = (id) => document.getElementById(id);
+const room = location.pathname.split("/").filter(Boolean)[1];
+const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
+
+$("print").addEventListener("click", () => print());
+const res = await fetch(`/api/rooms/${room}/poster`, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
+let body = null;
+try {
+  body = await res.json();
+} catch {}
+if (!res.ok) {
+  $("error").textContent = body?.message ?? `error ${res.status}`;
+  $("error").hidden = false;
+} else {
+  $("poster-title").textContent = body.room.name;
+  const svg = new DOMParser().parseFromString(body.qr_svg, "image/svg+xml").documentElement;
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", `Join the session in ${body.room.name}`);
+  $("poster-qr").replaceChildren(document.importNode(svg, true));
+  document.body.dataset.ready = "true";
+}

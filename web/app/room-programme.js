@@ -1,0 +1,58 @@
+// A room's programme, to print and hand to the room's technicians and chairs: each session in
+// the room by day and time with its role links and the QR code of its join link. Fetched with
+// the admin token from the URL fragment.
+
+const $ = (id) => document.getElementById(id);
+const room = location.pathname.split("/").filter(Boolean)[1];
+const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
+const ROLES = [["chair", "Chair"], ["online_moderator", "Online moderator"], ["participant", "Participants"]];
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  el.append(...children);
+  return el;
+}
+
+async function get(path) {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
+  let body = null;
+  try {
+    body = await res.json();
+  } catch {}
+  if (!res.ok) throw new Error(body?.message ?? `error ${res.status}`);
+  return body;
+}
+
+const when = (start, end) => {
+  const day = new Date(start).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
+  const t = (ms) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return `${day}, ${t(start)}–${t(end)}`;
+};
+
+$("print").addEventListener("click", () => print());
+try {
+  const programme = await get("/api/programme");
+  const here = programme.rooms.find((r) => r.id === room);
+  if (!here) throw new Error("no such room");
+  $("room-name").textContent = here.name;
+  $("room-facts").textContent = `${here.capacity} seats${here.hub ? " · a remote hub's room" : ""}`;
+  const entries = programme.sessions.filter((s) => s.room === room);
+  const cards = [];
+  for (const e of entries) {
+    const handout = await get(`/api/sessions/${e.session}/links`);
+    const qr = new DOMParser().parseFromString(handout.participant_qr_svg, "image/svg+xml").documentElement;
+    qr.setAttribute("role", "img");
+    qr.setAttribute("aria-label", `Join QR code: ${e.title}`);
+    cards.push(h("section", { class: "card", "data-session": e.session },
+      h("h2", { dir: "auto" }, e.title),
+      h("p", {}, `${when(e.start, e.end)} · ${e.external_id}`),
+      h("dl", {}, ...ROLES.flatMap(([k, label]) => [h("dt", {}, label), h("dd", { "data-role": k }, handout.links[k])])),
+      h("div", { class: "qr" }, document.importNode(qr, true))));
+  }
+  $("sessions").replaceChildren(...cards);
+  document.body.dataset.ready = "true";
+} catch (e) {
+  $("error").textContent = String(e.message ?? e);
+  $("error").hidden = false;
+}
