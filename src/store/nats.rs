@@ -137,6 +137,18 @@ fn decode(id: SessionId, msg: &async_nats::Message, next: u64) -> Result<Appende
     })
 }
 
+/// Whether a publish was refused because the subject moved on. Replicated streams on NATS 2.11
+/// and later answer this with the "constant" variant of the error (10164), which async-nats 0.51
+/// reports as `Other`; taken for a passing fault it was retried for 10 s and answered
+/// `unavailable`, and the check that the refusal was this node's own earlier attempt was skipped.
+fn wrong_last_sequence(e: &PublishError) -> bool {
+    use async_nats::jetstream::ErrorCode;
+    e.kind() == PublishErrorKind::WrongLastSequence
+        || std::error::Error::source(e)
+            .and_then(|s| s.downcast_ref::<async_nats::jetstream::Error>())
+            .is_some_and(|j| j.error_code() == ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT)
+}
+
 impl NatsLog {
     /// Connect, and create the stream if it is missing. Waits (bounded) for servers that are
     /// still starting or a cluster that is still electing its leader.
@@ -275,7 +287,7 @@ impl NatsLog {
                 }
                 Err(e) => e,
             };
-            if e.kind() == PublishErrorKind::WrongLastSequence {
+            if wrong_last_sequence(&e) {
                 // After a retry, the "other" append may be our own first attempt.
                 let (now, last_id) = self.last(id).await?;
                 if retried && last_id == Some(msg_id) {
