@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fairness, shares } from "../lib/fairness.js";
+import { fairness, shares, present, sessionFull, PARTICIPANTS_MAX } from "../lib/fairness.js";
 
 const who = (modality) => ({ name: "x", affiliation: "", modality, head_count: 1 });
 
@@ -27,4 +27,15 @@ test("the panel counts the running turn and the current waits", () => {
   assert.deepEqual(f.speaking.pct, { onsite: 75, online: 25, hub: 0 });
   assert.deepEqual(f.waits.online, { count: 1, longest_ms: 200_000, average_ms: null });
   assert.deepEqual(f.waits.onsite, { count: 1, longest_ms: 50_000, average_ms: 30_000 });
+});
+
+test("the session is full when the tallies' participants reach the cap", () => {
+  const tally = (participants) => ({ requests: 0, turns: 0, waited_ms: 0, spoken_ms: 0, participants });
+  const view = (a, b, c) => ({ fairness: { onsite: tally(a), online: tally(b), hub: tally(c) } });
+  assert.equal(present(view(1, 2, 3)), 6);
+  assert.equal(sessionFull(view(1, PARTICIPANTS_MAX - 2, 0)), false);
+  assert.equal(sessionFull(view(1, PARTICIPANTS_MAX - 2, 1)), true);
+  // A public view has no tallies: never "full" there.
+  assert.equal(present({}), null);
+  assert.equal(sessionFull({}), false);
 });
