@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod api;
 pub mod guard;
 mod pages;
+mod short;
 
 pub use guard::CSP;
 
@@ -35,6 +36,7 @@ pub fn router(svc: Shared) -> Router {
         .route("/api/sessions/{id}/report.md", get(api::report_markdown))
         .route("/api/sessions/{id}/turns.csv", get(api::turns_csv))
         .route("/api/sessions/{id}/room", get(api::room_code))
+        .route("/j/{code}", get(short::resolve))
         .layer(axum::middleware::from_fn_with_state(
             svc.clone(),
             guard::api_rate,
