@@ -31,7 +31,13 @@ startPage((ctx) => {
   handout = res.body;
   $("poster-title").textContent = handout.title;
   // Typed by people who cannot scan: without the scheme when it is https (browsers assume it).
-  $("poster-short").textContent = handout.short_url.replace(/^https:\/\//, "");
+  // It may wrap before `/j/`, never inside the code.
+  const shown = handout.short_url.replace(/^https:\/\//, "");
+  const cut = shown.lastIndexOf("/j/");
+  $("poster-short").replaceChildren(
+    Object.assign(document.createElement("span"), { textContent: shown.slice(0, cut) }),
+    document.createElement("wbr"),
+    Object.assign(document.createElement("span"), { textContent: shown.slice(cut) }));
   drawQr(ctx, handout.participant_qr_svg);
   document.body.dataset.ready = "true";
 }, (err) => alertText(String(err), 0));
