@@ -20,6 +20,12 @@ export function sessionFull(view) {
   return n != null && n >= PARTICIPANTS_MAX;
 }
 
+/** The consoles' notice while the session is full (none after the end), in `catalog`'s language. */
+export function fullNotice(view, catalog) {
+  if (!sessionFull(view) || view.session?.controls?.ended) return null;
+  return catalog.t("alert.full", { max: new Intl.NumberFormat(catalog.lang).format(PARTICIPANTS_MAX) });
+}
+
 /** Milliseconds the current speaker has spoken at `now` (pauses excluded). */
 function spokenNow(floor, now) {
   if (!floor) return 0;
