@@ -268,3 +268,44 @@ async fn the_moderators_tallies_count_who_is_present() {
     assert_eq!(present(&chair), [1, 1, 0]);
     app.stop().await.unwrap();
 }
+
+/// What resolving a short address costs as the store grows: it scans every session. Sized by
+/// `ROSTRUM_SHORT_SESSIONS` (20 by default, for CI); the figure in docs/security.md is from 2,000.
+#[tokio::test]
+async fn resolving_a_short_address_scans_the_store_quickly() {
+    let n: usize = std::env::var("ROSTRUM_SHORT_SESSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let app = crate::support::spawn_app_with(|s| {
+        s.http.api_per_sec = 100_000;
+        s.http.api_burst = 100_000;
+    })
+    .await;
+    let mut last = None;
+    for i in 0..n {
+        last = Some(app.create_session(json!({"title": format!("S{i}")})).await);
+    }
+    let last = last.unwrap();
+    let short = handout(&app, &last.id).await["short_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = short.strip_prefix(&app.url).unwrap().to_owned();
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        assert_eq!(get_raw(&app, &path).await.0, 303);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let miss = std::time::Instant::now();
+    assert_eq!(get_raw(&app, "/j/zzzzz-zzzzz").await.0, 404);
+    println!(
+        "short address over {n} sessions: median {:?}, max {:?}; a miss {:?}",
+        times[times.len() / 2],
+        times[times.len() - 1],
+        miss.elapsed()
+    );
+    app.stop().await.unwrap();
+}
