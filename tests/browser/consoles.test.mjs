@@ -103,6 +103,8 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   assert.equal(await entry(chair, "Priya from chat").locator(".badge-origin").textContent(), "via chat");
   // 7. "1 hub", not "1 hubs".
   assert.match(await chair.page.textContent("#counts"), /, 1 hub$/);
+  // Far from the 5,000-person cap: no "session full" notice on either console.
+  for (const p of [chair, om]) assert.equal(await p.page.locator("#full-alert[hidden]").count(), 1);
   await display.page.locator("#next li").first().waitFor();
   await shoot(chair, "chair-12-waiting-1366x768");
   await shoot(om, "moderator-12-waiting-1366x768");
@@ -264,6 +266,10 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await dee.context.setOffline(false);
   await dee.page.locator("#my-status", { hasText: "You are number" }).waitFor({ timeout: 20000 });
   await entry(chair, "Dee Okafor").locator("[data-action=grant]").click();
+  // Not first in line either: the out-of-order grant asks for its reason (issue 19).
+  await chair.page.locator("dialog.ask h2", { hasText: "Give Dee Okafor the floor out of order" }).waitFor();
+  await chair.page.fill("#ask-input", "the hub's text is short");
+  await chair.page.click("dialog.ask button[value=ok]");
   await dee.page.locator("#my-status", { hasText: "The moderator is reading your text out." }).waitFor();
   assert.equal(await dee.page.locator("#my-actions button").count(), 0, "no 'I'm done' for text read out by someone else");
   assert.equal(await om.page.locator("#floor .floor-text blockquote").textContent(), "Two points from our hub:\n1. captions\n2. a second microphone");
