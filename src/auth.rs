@@ -341,6 +341,45 @@ impl Keys {
     }
 }
 
+/// Crockford's base32 alphabet: digits and capitals without I, L, O and U, so a code read off a
+/// poster cannot be mistyped into another one.
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Characters in a session's short code (5 bits each: 50 bits).
+pub const SHORT_CODE_LEN: usize = 10;
+
+impl Keys {
+    /// The short code of `session`: ten characters of Crockford base32 from the HMAC of its id,
+    /// for `/j/{code}`, the address typed by people who cannot scan the poster's QR code.
+    /// Derived from the id alone (not the key epoch), so it stays the same after a rotation and
+    /// a restart, needs no storage, and every node with the secret agrees on it.
+    pub fn short_code(&self, session: SessionId) -> String {
+        let mut mac = self.mac();
+        mac.update(b"short\0");
+        mac.update(session.0.as_bytes());
+        let d = mac.finalize().into_bytes();
+        let bits = u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+        (0..SHORT_CODE_LEN)
+            .map(|i| char::from(CROCKFORD[((bits >> (59 - 5 * i)) & 31) as usize]))
+            .collect()
+    }
+}
+
+/// `code` as typed, in the canonical form of [`Keys::short_code`]: case-insensitive, hyphens
+/// and spaces dropped, `O` read as zero and `I`/`L` as one (Crockford's rules); `None` if it
+/// cannot be a short code.
+pub fn normalize_short_code(code: &str) -> Option<String> {
+    let out: String = code
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        })
+        .collect();
+    (out.len() == SHORT_CODE_LEN && out.bytes().all(|b| CROCKFORD.contains(&b))).then_some(out)
+}
+
 /// Whether `given` equals the secret `expected` (the admin token, a room code), compared in
 /// constant time over SHA-256 digests, so lengths leak nothing either.
 pub fn secret_matches(expected: &str, given: &str) -> bool {
@@ -365,6 +404,28 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn short_codes_are_stable_per_session_and_typed_loosely() {
+        let keys = Keys::from_secret(b"a secret of the right kind, long enough").unwrap();
+        let (a, b) = (SessionId::random(), SessionId::random());
+        let code = keys.short_code(a);
+        assert_eq!(code.len(), SHORT_CODE_LEN);
+        assert_eq!(code, keys.short_code(a));
+        assert_ne!(code, keys.short_code(b));
+        // Another server's secret gives another code.
+        let other = Keys::from_secret(b"another secret, just as long as the first").unwrap();
+        assert_ne!(code, other.short_code(a));
+        // Lowercase, a hyphen in the middle, O for zero and l for one all read the same.
+        let typed = format!("{}-{}", &code[..5], &code[5..])
+            .to_lowercase()
+            .replace('0', "o")
+            .replace('1', "l");
+        assert_eq!(normalize_short_code(&typed).as_deref(), Some(code.as_str()));
+        assert_eq!(normalize_short_code("ABCDE"), None);
+        assert_eq!(normalize_short_code("ABCDEFGHJU"), None);
+        assert_eq!(normalize_short_code("ÅBCDEFGHJK"), None);
+    }
 
     #[test]
     fn client_secrets_are_unguessable_bound_to_their_session_and_this_server() {

@@ -133,6 +133,7 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<()> {
             )
             .await?;
         session["links"] = handout["links"].clone();
+        session["short_url"] = handout["short_url"].clone();
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&session)?);
@@ -272,6 +273,9 @@ fn show_text(s: &Value) -> String {
     if !s["links"].is_null() {
         out.push_str("links:\n");
         out.push_str(&links_text(&s["links"]));
+    }
+    if let Some(short) = s["short_url"].as_str() {
+        let _ = writeln!(out, "{:>17}: {short}", "short address");
     }
     out
 }

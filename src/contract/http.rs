@@ -32,6 +32,8 @@ enum Body {
     Json(&'static str),
     /// Text of a media type.
     Text(&'static str),
+    /// No body: a redirect whose `Location` is described in the summary.
+    Redirect,
 }
 
 /// One operation.
@@ -194,6 +196,23 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         Endpoint {
             method: Get,
+            path: "/j/{code}",
+            id: "short_address",
+            summary: "The poster's short address: 303 to the session's join link as it works now (after any rotation); no token, under the API's per-address rate limit.",
+            auth: Auth::Open,
+            request: None,
+            status: "303",
+            answer: Body::Redirect,
+            errors: &[
+                (
+                    "404",
+                    "`unknown_session`: no session has this short address",
+                ),
+                UNAVAILABLE,
+            ],
+        },
+        Endpoint {
+            method: Get,
             path: "/api/openapi.json",
             id: "openapi",
             summary: "This document.",
@@ -253,11 +272,13 @@ pub fn openapi() -> Value {
         let mut op = OperationBuilder::new()
             .operation_id(Some(e.id))
             .summary(Some(e.summary))
-            .tag(if e.path.starts_with("/api/sessions") {
-                "sessions"
-            } else {
-                "operations"
-            });
+            .tag(
+                if e.path.starts_with("/api/sessions") || e.path.starts_with("/j/") {
+                    "sessions"
+                } else {
+                    "operations"
+                },
+            );
         if e.path.contains("{id}") {
             op = op.parameter(
                 ParameterBuilder::new()
@@ -266,6 +287,16 @@ pub fn openapi() -> Value {
                     .required(Required::True)
                     .description(Some("The session id: 32 lowercase hex digits."))
                     .schema(Some(Ref::from_schema_name("SessionId"))),
+            );
+        }
+        if e.path.contains("{code}") {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name("code")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some("The short code printed on the poster: ten characters of Crockford base32, any case, hyphens ignored."))
+                    .schema(Some(text())),
             );
         }
         match e.auth {
@@ -292,22 +323,20 @@ pub fn openapi() -> Value {
                     .build(),
             ));
         }
-        let content = match e.answer {
-            Body::Json(name) => (
+        let success = ResponseBuilder::new().description("success");
+        let success = match e.answer {
+            Body::Json(name) => success.content(
                 "application/json",
                 ContentBuilder::new()
                     .schema(Some(Ref::from_schema_name(name)))
                     .build(),
             ),
-            Body::Text(media) => (media, ContentBuilder::new().schema(Some(text())).build()),
+            Body::Text(media) => {
+                success.content(media, ContentBuilder::new().schema(Some(text())).build())
+            }
+            Body::Redirect => success.description("see other: `Location` is the join link"),
         };
-        op = op.response(
-            e.status,
-            ResponseBuilder::new()
-                .description("success")
-                .content(content.0, content.1)
-                .build(),
-        );
+        op = op.response(e.status, success.build());
         for (status, description) in e.errors {
             op = op.response(*status, error_response(description));
         }

@@ -90,6 +90,9 @@ pub struct Handout {
     pub links: Links,
     /// The QR code of the participant link, as SVG markup, for the room's poster.
     pub participant_qr_svg: String,
+    /// The short address to type instead of scanning: `GET /j/{code}` redirects to the
+    /// participant link as it works now (after any rotation).
+    pub short_url: String,
 }
 
 /// `GET /api/sessions/{id}/links` with the admin token or the session's chair link: the role
@@ -117,6 +120,7 @@ pub async fn session_links(
         id,
         title: info.title,
         participant_qr_svg: qr_svg(&links.participant)?,
+        short_url: super::short::short_url(&svc, id),
         links,
     }))
 }

@@ -8,6 +8,7 @@ mod igf;
 mod pages;
 mod programme;
 mod rooms;
+mod short;
 
 pub use guard::CSP;
 
@@ -58,6 +59,7 @@ pub fn router(svc: Shared) -> Router {
             "/api/programme/import",
             post(programme::import).layer(DefaultBodyLimit::max(programme::IMPORT_LIMIT)),
         )
+        .route("/j/{code}", get(short::resolve))
         .layer(axum::middleware::from_fn_with_state(
             svc.clone(),
             guard::api_rate,

@@ -152,6 +152,10 @@ impl State {
     pub fn tally(&self, modality: Modality) -> super::Tally {
         self.tallies[slot(modality)]
     }
+    /// Participants in the session now (joined, not removed): what the session cap counts.
+    pub fn present(&self) -> usize {
+        self.tallies.iter().map(|t| t.participants as usize).sum()
+    }
     /// The report's key takeaways.
     pub fn takeaways(&self) -> &str {
         &self.takeaways
@@ -227,6 +231,7 @@ impl State {
                 profile,
             } => {
                 debug_assert_eq!(participant.0 as usize, self.participants.len());
+                self.tallies[slot(profile.modality)].participants += 1;
                 self.participants.push(Participant {
                     id: *participant,
                     profile: profile.clone(),
@@ -399,7 +404,12 @@ impl State {
             Fact::LinkRemoved { link } => self.links.retain(|l| l.id != *link),
             Fact::ControlSet { control, on } => self.controls.set(*control, *on),
             Fact::ParticipantRemoved { participant, .. } => {
-                self.participants[participant.0 as usize].removed = true;
+                let p = &mut self.participants[participant.0 as usize];
+                if !p.removed {
+                    p.removed = true;
+                    let m = slot(p.profile.modality);
+                    self.tallies[m].participants = self.tallies[m].participants.saturating_sub(1);
+                }
             }
             Fact::KeysRotated => self.key_rotations += 1,
             Fact::TakeawaysSet { text } => self.takeaways.clone_from(text),

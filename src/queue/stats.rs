@@ -59,6 +59,11 @@ pub struct Tally {
     pub waited_ms: u64,
     /// Speaking time of the ended turns, summed (pauses excluded).
     pub spoken_ms: u64,
+    /// Participants of this modality in the session now (joined, not removed). Summed over the
+    /// modalities, it is what the session cap (`PARTICIPANTS_MAX`) counts, so the consoles can
+    /// say when the session is full.
+    #[serde(default)]
+    pub participants: u32,
 }
 
 /// The figures of one modality.

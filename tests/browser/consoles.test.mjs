@@ -113,6 +113,8 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   assert.equal(await entry(chair, "Priya from chat").locator(".badge-origin").textContent(), "via chat");
   // 7. "1 hub", not "1 hubs".
   assert.match(await chair.page.textContent("#counts"), /, 1 hub$/);
+  // Far from the 5,000-person cap: no "session full" notice on either console.
+  for (const p of [chair, om]) assert.equal(await p.page.locator("#full-alert[hidden]").count(), 1);
   await display.page.locator("#next li").first().waitFor();
   await shoot(chair, "chair-12-waiting-1366x768");
   await shoot(om, "moderator-12-waiting-1366x768");

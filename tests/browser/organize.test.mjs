@@ -118,6 +118,9 @@ test("the organizer creates a session, hands out its links, watches it live, pri
   await ws12.locator("[data-copy=participant]").click();
   await org.page.locator("#announce", { hasText: "Copied." }).waitFor();
   await ws12.locator("[data-copy=participant]", { hasText: "Copied." }).waitFor(); // seen, not only heard
+  // The short address to type instead of scanning sits with the links.
+  const shortUrl = await ws12.locator('input[id$="-short"]').inputValue();
+  assert.match(shortUrl, new RegExp(`^${base}/j/[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$`));
 
   // A second session made elsewhere appears with the next poll.
   await fetch(`${base}/api/sessions`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN}`, "Content-Type": "application/json" }, body: JSON.stringify({ title: "Day 0: youth IGF" }) });
@@ -156,6 +159,16 @@ test("the organizer creates a session, hands out its links, watches it live, pri
   assert.equal(await poster.textContent("#poster-title"), title);
   assert.equal(await poster.getAttribute("#poster-qr svg", "role"), "img");
   await poster.locator(".poster-steps li", { hasText: "type the room code shown on the screen" }).waitFor();
+  // Under the QR code, in large type, the short address for people who cannot scan; typed (in
+  // capitals, without the hyphen) it leads to the join page of this session.
+  assert.equal(await poster.textContent("#poster-short"), shortUrl.replace(/^https:\/\//, ""));
+  const shortPx = await poster.locator("#poster-short").evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+  assert.ok(shortPx >= 32, `the short address is large (${shortPx} px)`);
+  assert.ok((await poster.locator("#poster-short").boundingBox()).y > (await poster.locator("#poster-qr").boundingBox()).y, "under the QR code");
+  const typed = await open(`${base}/j/${shortUrl.split("/j/")[1].replace("-", "").toUpperCase()}`, "phone", "typed");
+  await typed.page.locator("#join-form").waitFor();
+  assert.equal(new URL(typed.page.url()).pathname, `/s/${id}/join`);
+  await typed.context.close();
   const posterPage = { page: poster, context: org.context, name: "poster" };
   await axe(posterPage);
   await shoot(posterPage, "poster-1080p");

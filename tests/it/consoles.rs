@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::spawn_app;
+use crate::support::{Client, spawn_app};
 
 #[tokio::test]
 async fn pages_and_assets_are_served_with_a_strict_policy() {
@@ -121,4 +121,191 @@ async fn the_display_shows_a_room_code_that_lets_people_join_as_onsite() {
         p.view.as_ref().unwrap().requests[&(r as u32)].who.modality,
         rostrum::queue::Modality::Onsite
     );
+}
+
+/// `GET /api/sessions/{id}/links` as the organizer.
+async fn handout(app: &crate::support::App, id: &str) -> serde_json::Value {
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/sessions/{id}/links", app.url))
+        .bearer_auth(crate::support::ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// `GET path` without following redirects: status, `Location`, body.
+async fn get_raw(app: &crate::support::App, path: &str) -> (u16, Option<String>, String) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http.get(format!("{}{path}", app.url)).send().await.unwrap();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (r.status().as_u16(), location, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_posters_short_address_leads_to_the_join_link_across_restarts_and_rotations() {
+    use crate::support::{ADMIN, fragment, spawn_app_in};
+    let app = spawn_app().await;
+    let s = app.create_session(json!({"title": "Short"})).await;
+    let other = app.create_session(json!({"title": "Another"})).await;
+    let h = handout(&app, &s.id).await;
+    let short = h["short_url"].as_str().unwrap().to_owned();
+    let code = short
+        .strip_prefix(&format!("{}/j/", app.url))
+        .unwrap()
+        .to_owned();
+    assert_eq!(code.len(), 11, "five, a hyphen, five: {code}");
+    assert_ne!(handout(&app, &other.id).await["short_url"], short.as_str());
+
+    // Typed as printed, in capitals, or without the hyphen: a 303 to the join link as it works now.
+    for typed in [code.clone(), code.to_uppercase(), code.replace('-', "")] {
+        let (status, location, _) = get_raw(&app, &format!("/j/{typed}")).await;
+        assert_eq!(status, 303, "/j/{typed}");
+        assert_eq!(location.as_deref(), h["links"]["participant"].as_str());
+    }
+    // The link it leads to works: a newcomer joins with it.
+    let mut ana = app.connect(&s.id, Some(&s.participant)).await;
+    ana.join("Ana Lima", "online").await;
+
+    // A wrong code (another real code's neighbour, a malformed one) is the normal 404.
+    let mut wrong = code.replace('-', "").into_bytes();
+    wrong[0] = if wrong[0] == b'z' { b'y' } else { b'z' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    for bad in [wrong.as_str(), "abc", "uuuuu-uuuuu", "0000000000"] {
+        let (status, location, body) = get_raw(&app, &format!("/j/{bad}")).await;
+        assert_eq!((status, location), (404, None), "/j/{bad}");
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["code"], "unknown_session");
+    }
+
+    // After a rotation the same code leads to the new join link; the old link is refused.
+    let rotated: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/sessions/{}/rotate", app.url, s.id))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_link = rotated["links"]["participant"].as_str().unwrap().to_owned();
+    assert_ne!(fragment(&json!(new_link)), s.participant);
+    let (status, location, _) = get_raw(&app, &format!("/j/{code}")).await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (303, Some(new_link.as_str()))
+    );
+    assert_eq!(handout(&app, &s.id).await["short_url"], short.as_str());
+    let mut old = Client::open(&app.ws_url).await;
+    old.send_json(&json!({"type": "hello", "v": 1, "session": s.id, "token": s.participant}))
+        .await;
+    assert_eq!(old.until_closed().await.1.as_deref(), Some("revoked"));
+
+    // After a restart on the same data (and secret): the same code, the current link.
+    let (stopped, dir) = app.stop_keeping_data().await;
+    stopped.unwrap();
+    let app = spawn_app_in(dir, |_| {}).await;
+    // (The port is new, so the addresses differ before their path.)
+    let (status, location, _) = get_raw(&app, &format!("/j/{code}")).await;
+    let path = |link: &str| link.split_once("/s/").unwrap().1.to_owned();
+    assert_eq!(
+        (status, location.as_deref().map(path)),
+        (303, Some(path(&new_link)))
+    );
+    let mut bea = app.connect(&s.id, Some(&fragment(&json!(new_link)))).await;
+    bea.join("Bea Souza", "online").await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn guessing_short_addresses_meets_the_api_rate_limit() {
+    let app = crate::support::spawn_app_with(|s| {
+        s.http.api_per_sec = 1;
+        s.http.api_burst = 5;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        statuses.push(get_raw(&app, &format!("/j/{i:0>10}")).await.0);
+    }
+    assert_eq!(&statuses[..5], [404; 5]);
+    assert!(statuses[5..].iter().all(|&s| s == 429), "{statuses:?}");
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_moderators_tallies_count_who_is_present() {
+    use rostrum::queue::Modality::{Hub, Online, Onsite};
+    let app = spawn_app().await;
+    let s = app.create_session(json!({"title": "Counted"})).await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    chair.add_walk_ins(&["Walk-in"]).await;
+    let mut ana = app.connect(&s.id, Some(&s.participant)).await;
+    ana.join("Ana Lima", "online").await;
+    let mut hub = app.connect(&s.id, Some(&s.participant)).await;
+    let hub_id = hub.join("Nairobi hub", "hub").await;
+    let seq = hub.seq;
+    chair.sync_to(seq).await;
+    let present = |c: &Client| {
+        let f = c.view.as_ref().unwrap().fairness.clone().unwrap();
+        [Onsite, Online, Hub].map(|m| f[&m].participants)
+    };
+    assert_eq!(present(&chair), [1, 1, 1]);
+    // Participants do not see the tallies.
+    assert!(ana.view.as_ref().unwrap().fairness.is_none());
+    // A removed participant no longer counts (the session cap counts the same).
+    let ack = chair
+        .ok(json!({"type": "remove_participant", "participant": hub_id, "reason": "test"}))
+        .await;
+    chair.sync_to(ack["seq"].as_u64().unwrap()).await;
+    assert_eq!(present(&chair), [1, 1, 0]);
+    app.stop().await.unwrap();
+}
+
+/// What resolving a short address costs as the store grows: it scans every session. Sized by
+/// `ROSTRUM_SHORT_SESSIONS` (20 by default, for CI); the figure in docs/security.md is from 2,000.
+#[tokio::test]
+async fn resolving_a_short_address_scans_the_store_quickly() {
+    let n: usize = std::env::var("ROSTRUM_SHORT_SESSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let app = crate::support::spawn_app_with(|s| {
+        s.http.api_per_sec = 100_000;
+        s.http.api_burst = 100_000;
+    })
+    .await;
+    let mut last = None;
+    for i in 0..n {
+        last = Some(app.create_session(json!({"title": format!("S{i}")})).await);
+    }
+    let last = last.unwrap();
+    let short = handout(&app, &last.id).await["short_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = short.strip_prefix(&app.url).unwrap().to_owned();
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        assert_eq!(get_raw(&app, &path).await.0, 303);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let miss = std::time::Instant::now();
+    assert_eq!(get_raw(&app, "/j/zzzzz-zzzzz").await.0, 404);
+    println!(
+        "short address over {n} sessions: median {:?}, max {:?}; a miss {:?}",
+        times[times.len() / 2],
+        times[times.len() - 1],
+        miss.elapsed()
+    );
+    app.stop().await.unwrap();
 }

@@ -140,6 +140,15 @@ async fn the_organizer_lists_shows_and_ends_sessions_from_the_command_line() {
         chair_line.ends_with(&format!("/s/{}/chair#t={}", busy.id, busy.chair)),
         "{chair_line}"
     );
+    // The poster's short address to type, beside the links.
+    assert!(
+        show.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("short address: ")
+                && l.contains(&format!("{}/j/", app.url))),
+        "{}",
+        show.stdout
+    );
     let (status, rotated) = api(
         &app,
         reqwest::Method::POST,
@@ -155,6 +164,7 @@ async fn the_organizer_lists_shows_and_ends_sessions_from_the_command_line() {
         "after a rotation, the new links"
     );
     assert_ne!(fragment(&shown["links"]["chair"]), busy.chair);
+    assert!(shown["short_url"].as_str().unwrap().contains("/j/"));
 
     // `end`: every console sees the end; the list says so; a second end is refused.
     let mut chair = app

@@ -2,7 +2,7 @@
 // controls, the one queue with per-entry actions, proxies and relays, and (for the chair) the
 // list, policy, time limits and agenda. Keyboard: N next, E end, X extend, ? help.
 
-import { MODALITIES, fairness } from "/assets/lib/fairness.js";
+import { MODALITIES, fairness, fullNotice } from "/assets/lib/fairness.js";
 import { formatDuration } from "/assets/lib/clock.js";
 import { dragToMove } from "/assets/app/reorder.js";
 import { loadHistory } from "/assets/app/history.js";
@@ -383,6 +383,11 @@ function renderSettings(ctx) {
     alert.hidden = !starving;
     alert.textContent = starving ? ctx.t("alert.remote_waiting", { turns: s.remote.room_turns_waited }) : "";
   }
+  // The core refuses joins past the cap: say so, and what makes room (the purge of silent joiners).
+  const fullAlert = $("full-alert");
+  const full = fullNotice(ctx.view, ctx.catalog);
+  fullAlert.hidden = full == null;
+  fullAlert.textContent = full ?? "";
   const links = $("links");
   if (links) links.replaceChildren(...s.links.map((l) => h("li", {}, h("a", { href: l.url, rel: "noopener noreferrer", target: "_blank" }, l.title))));
   const controls = $("floor-controls");

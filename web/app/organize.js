@@ -125,6 +125,12 @@ class SessionCard extends HTMLElement {
         h("div", { class: "copy-row" }, input,
           h("button", { type: "button", "data-copy": role, "aria-label": t("org.copy_label", { role: t(`rotate.${role}`) }), onclick: (e) => copy(input, e.currentTarget) }, t("org.copy"))));
     });
+    const shortId = `s-${this.dataset.id}-short`;
+    const shortInput = h("input", { id: shortId, readonly: true, value: this.handout.short_url, dir: "ltr", onfocus: (e) => e.target.select() });
+    rows.push(h("div", { class: "link-row" },
+      h("label", { for: shortId }, t("org.short")),
+      h("div", { class: "copy-row" }, shortInput,
+        h("button", { type: "button", "data-copy": "short", "aria-label": t("org.copy_label", { role: t("org.short") }), onclick: (e) => copy(shortInput, e.currentTarget) }, t("org.copy")))));
     this.links.replaceChildren(h("p", { class: "note" }, t("org.links_note")), ...rows);
     this.linksLang = page.ctx.lang;
     if (focused) this.links.querySelector(`[data-copy="${focused}"]`)?.focus();

@@ -1,6 +1,7 @@
 // The room's join poster, to print: the session's title, a large QR code of its participant link
 // and the steps to join. A paper poster cannot carry the display's rotating room code, so the
 // steps send people in the room to type that code: presence is still proven by the room display.
+// Under the QR code, the short address (`/j/{code}`) for people who cannot scan it.
 // Fetched with the admin token (or the chair's link) from the URL fragment.
 
 import { startPage, apiErrorText, alertText, api } from "/assets/app/standalone.js";
@@ -29,6 +30,14 @@ startPage((ctx) => {
   }
   handout = res.body;
   $("poster-title").textContent = handout.title;
+  // Typed by people who cannot scan: without the scheme when it is https (browsers assume it).
+  // It may wrap before `/j/`, never inside the code.
+  const shown = handout.short_url.replace(/^https:\/\//, "");
+  const cut = shown.lastIndexOf("/j/");
+  $("poster-short").replaceChildren(
+    Object.assign(document.createElement("span"), { textContent: shown.slice(0, cut) }),
+    document.createElement("wbr"),
+    Object.assign(document.createElement("span"), { textContent: shown.slice(cut) }));
   drawQr(ctx, handout.participant_qr_svg);
   document.body.dataset.ready = "true";
 }, (err) => alertText(String(err), 0));

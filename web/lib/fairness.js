@@ -3,6 +3,29 @@
 
 export const MODALITIES = ["onsite", "online", "hub"];
 
+/** The session cap: the core refuses joins past it with `session_full` (`PARTICIPANTS_MAX` in
+ *  src/queue/mod.rs; a Rust test checks the two agree). */
+export const PARTICIPANTS_MAX = 5000;
+
+/** Participants in the session now (joined, not removed), from the moderators' tallies; `null`
+ *  when the view has none (not a moderator's). */
+export function present(view) {
+  if (!view.fairness) return null;
+  return MODALITIES.reduce((n, m) => n + (view.fairness[m]?.participants ?? 0), 0);
+}
+
+/** Whether the session is full: a join now would be refused. */
+export function sessionFull(view) {
+  const n = present(view);
+  return n != null && n >= PARTICIPANTS_MAX;
+}
+
+/** The consoles' notice while the session is full (none after the end), in `catalog`'s language. */
+export function fullNotice(view, catalog) {
+  if (!sessionFull(view) || view.session?.controls?.ended) return null;
+  return catalog.t("alert.full", { max: new Intl.NumberFormat(catalog.lang).format(PARTICIPANTS_MAX) });
+}
+
 /** Milliseconds the current speaker has spoken at `now` (pauses excluded). */
 function spokenNow(floor, now) {
   if (!floor) return 0;

@@ -18,8 +18,7 @@ impl Decision<'_> {
                 });
             }
         }
-        let present = self.s.participants().iter().filter(|p| !p.removed).count();
-        if present >= super::super::PARTICIPANTS_MAX {
+        if self.s.present() >= super::super::PARTICIPANTS_MAX {
             return Err(Refusal::SessionFull {
                 max: super::super::PARTICIPANTS_MAX,
             });

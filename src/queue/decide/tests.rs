@@ -1178,6 +1178,10 @@ fn a_session_holds_at_most_its_cap_and_the_chair_purges_silent_joiners() {
         sim.refused(Actor::Newcomer, join("One more".into())),
         "session_full"
     );
+    // The moderators' tallies count who is present, which is what the consoles' "full" notice
+    // reads: the walk-in onsite, everyone else online.
+    assert_eq!(sim.s.present(), crate::queue::PARTICIPANTS_MAX);
+    assert_eq!(sim.s.tally(Onsite).participants, 1);
     let purge = |since| Command::RemoveSilent {
         since,
         reason: Some("join flood".into()),
@@ -1207,9 +1211,28 @@ fn a_session_holds_at_most_its_cap_and_the_chair_purges_silent_joiners() {
         .map(|p| p.profile.name.clone())
         .collect();
     assert_eq!(present, ["Speaker", "Walk-in"]);
+    assert_eq!(sim.s.present(), 2);
+    assert_eq!(
+        (
+            sim.s.tally(Onsite).participants,
+            sim.s.tally(Online).participants
+        ),
+        (1, 1)
+    );
     // Room again for newcomers.
     sim.ok(Actor::Newcomer, join("Late but real".into()));
     sim.check_replay();
+}
+
+#[test]
+fn the_consoles_know_the_session_cap() {
+    // The consoles' "session full" notice compares the tallies with their own copy of the cap.
+    let js = include_str!("../../../web/lib/fairness.js");
+    let line = format!(
+        "export const PARTICIPANTS_MAX = {};",
+        crate::queue::PARTICIPANTS_MAX
+    );
+    assert!(js.contains(&line), "web/lib/fairness.js must say `{line}`");
 }
 
 #[test]
