@@ -235,15 +235,20 @@ impl SessionActor {
                 // here only because that append has not arrived yet (the partition test
                 // caught an `end_turn` refused as `conflict` that was in the log). A refusal
                 // is confirmed at the log's head, one read, before it is given.
-                Err(refusal) => {
-                    if taken.elapsed() < CONTENDED && self.behind_the_log().await {
+                Err(refusal) => match self.at_the_head().await {
+                    Some(true) => break Answer::Refused(refusal),
+                    // Behind, and caught up now: perhaps with this very command's first send.
+                    Some(false) if taken.elapsed() < CONTENDED => {
                         if let Some(answer) = self.answered(sender.as_ref(), req) {
                             return answer;
                         }
                         continue;
                     }
-                    break Answer::Refused(refusal);
-                }
+                    // A refusal that cannot be confirmed may be wrong (the partition test saw
+                    // `too_fast` given for a resend whose first send was in the log): nothing
+                    // is applied, and the client sends it again.
+                    _ => return Answer::Unavailable,
+                },
                 Ok(events) if events.is_empty() => {
                     break Answer::Ack {
                         seq: self.state.seq(),
@@ -305,15 +310,21 @@ impl SessionActor {
         answer
     }
 
-    /// Whether a shared log holds appends this node had not applied; if so, they are applied
-    /// now. False for a log only this process writes, and when the head cannot be read.
-    async fn behind_the_log(&mut self) -> bool {
+    /// Whether this node's copy is at the log's head, so a refusal decided on it stands:
+    /// always for a log only this process writes. On a shared log, one read of the head; when
+    /// behind, the missing appends are applied and the answer is `Some(false)`. `None` when the
+    /// head cannot be read or reached.
+    async fn at_the_head(&mut self) -> Option<bool> {
         if self.follower.is_none() {
-            return false;
+            return Some(true);
         }
         match self.rt.store.head(self.meta.id).await {
-            Ok(Some(head)) if head > self.state.seq() => self.catch_up(head).await,
-            _ => false,
+            Ok(Some(head)) if head > self.state.seq() => self.catch_up(head).await.then_some(false),
+            Ok(_) => Some(true),
+            Err(e) => {
+                tracing::warn!(session = %self.meta.id, error = %e, "a refusal could not be confirmed at the log's head");
+                None
+            }
         }
     }
 
