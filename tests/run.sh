@@ -8,8 +8,8 @@ cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 # The cluster tests start real NATS servers: a current one, pinned (tests/tools/nats-server.sh).
-# The partition test puts them in network namespaces (iproute2's ip; it needs root, as CI is).
-# and runs one node with its clock ahead (libfaketime's faketime).
+# The partition test (run when ROSTRUM_PARTITION_SECS is set; docs/cluster.md) puts them in
+# network namespaces (iproute2's ip, as root) and runs one node with its clock ahead (faketime).
 need=(); command -v ip >/dev/null || need+=(iproute2); command -v faketime >/dev/null || need+=(faketime)
 [ ${#need[@]} -eq 0 ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; }
 PATH="$(tests/tools/nats-server.sh):$PATH"
