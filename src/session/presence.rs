@@ -12,7 +12,7 @@
 //! once per coalescing window, and only when what it shows changed, so a room of phones
 //! dropping and coming back costs the moderators a frame a second, and everyone else nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -66,6 +66,9 @@ struct Entry {
 pub(super) struct Presence {
     entries: HashMap<ParticipantId, Entry>,
     grace_ms: u64,
+    /// When each participant now reconnecting becomes gone, soonest first: the actor asks for
+    /// the next such moment on every turn of its loop, so it must not scan everyone.
+    expiring: BTreeSet<(Timestamp, u32)>,
     /// What moderators were last sent.
     published: BTreeMap<u32, Status>,
 }
@@ -75,22 +78,29 @@ impl Presence {
         Self {
             entries: HashMap::new(),
             grace_ms: u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
+            expiring: BTreeSet::new(),
             published: BTreeMap::new(),
         }
     }
 
     /// Record a connection opening or closing at `now`.
     pub(super) fn seen(&mut self, seen: Seen, now: Timestamp) {
+        let p = seen.participant.0;
+        let deadline = |closed_at: Timestamp| Timestamp(closed_at.0.saturating_add(self.grace_ms));
         let e = self.entries.entry(seen.participant).or_insert(Entry {
             open: 0,
             closed_at: now,
         });
+        if e.open == 0 {
+            self.expiring.remove(&(deadline(e.closed_at), p));
+        }
         if seen.open {
             e.open += 1;
         } else {
             e.open = e.open.saturating_sub(1);
             if e.open == 0 {
                 e.closed_at = now;
+                self.expiring.insert((deadline(now), p));
             }
         }
     }
@@ -116,15 +126,18 @@ impl Presence {
     /// When someone reconnecting at `now` will be gone with no further report: the actor wakes
     /// then to say so.
     pub(super) fn next_change_at(&self, now: Timestamp) -> Option<Timestamp> {
-        self.entries
-            .values()
-            .filter(|e| self.status(e, now) == Status::Reconnecting)
-            .map(|e| Timestamp(e.closed_at.0.saturating_add(self.grace_ms)))
-            .min()
+        self.expiring
+            .range((Timestamp(now.0.saturating_add(1)), 0)..)
+            .next()
+            .map(|&(at, _)| at)
     }
 
     /// The statuses at `now` if they differ from what was last published (and remember them).
     pub(super) fn changed(&mut self, now: Timestamp) -> Option<&BTreeMap<u32, Status>> {
+        // Those gone by now need no wake-up any more.
+        self.expiring = self
+            .expiring
+            .split_off(&(Timestamp(now.0.saturating_add(1)), 0));
         let now = self.statuses(now);
         if now == self.published {
             return None;
@@ -200,5 +213,35 @@ mod tests {
         book.seen(seen(7, false), Timestamp(0));
         book.seen(seen(7, true), Timestamp(1));
         assert_eq!(book.statuses(Timestamp(1))[&7], Status::Connected);
+    }
+
+    #[test]
+    fn the_next_change_is_the_soonest_still_reconnecting_and_forgets_who_came_back() {
+        let mut book = Presence::new(GRACE);
+        for p in 1..=3 {
+            book.seen(seen(p, true), Timestamp(0));
+        }
+        book.seen(seen(1, false), Timestamp(1_000));
+        book.seen(seen(2, false), Timestamp(2_000));
+        book.seen(seen(3, false), Timestamp(3_000));
+        assert_eq!(
+            book.next_change_at(Timestamp(3_000)),
+            Some(Timestamp(31_000))
+        );
+        book.seen(seen(1, true), Timestamp(4_000)); // back
+        assert_eq!(
+            book.next_change_at(Timestamp(4_000)),
+            Some(Timestamp(32_000))
+        );
+        assert_eq!(
+            book.next_change_at(Timestamp(32_000)),
+            Some(Timestamp(33_000))
+        );
+        assert!(book.changed(Timestamp(40_000)).is_some());
+        assert_eq!(
+            book.next_change_at(Timestamp(40_000)),
+            None,
+            "both gone now"
+        );
     }
 }
