@@ -60,7 +60,9 @@ export async function start() {
       page.on("pageerror", (e) => problems.push(`${name}: page error ${e.message}`));
       await page.goto(url);
       // Every page names its icon inline, so no browser asks for /favicon.ico (a 404).
-      const icon = await page.evaluate(() => document.querySelector("link[rel=icon]")?.getAttribute("href") ?? "");
+      // A page that sends the browser on (a room's join link) is read where it lands.
+      const href = () => page.evaluate(() => document.querySelector("link[rel=icon]")?.getAttribute("href") ?? "");
+      const icon = await href().catch(() => page.waitForLoadState().then(href));
       if (!icon.startsWith("data:image/svg+xml")) problems.push(`${name}: no inline icon`);
       if (live) {
         await page.locator("#status[data-state=online]").waitFor();

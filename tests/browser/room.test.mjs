@@ -2,50 +2,22 @@
 // the room's one permanent link follows the programme by itself, across a switch by the clock
 // (session A ends, B is on) and a chair's "end" (B ended from the chair's console, the room
 // shows C as next). axe-core checks the page, the strict CSP must report nothing, and it is
-// photographed at projector size into target/screenshots/.
+// photographed at projector size into target/screenshots/. The server and browser come from
+// the shared harness.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { readFileSync, mkdirSync, mkdtempSync } from "node:fs";
-import { createInterface } from "node:readline";
-import { tmpdir } from "node:os";
-import { join as path, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { start, axe, shoot, ADMIN } from "./harness.mjs";
 
-const root = path(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const binary = process.env.ROSTRUM_BIN ?? path(root, "target", "debug", "rostrum");
-const shots = path(root, "target", "screenshots");
-const ADMIN = "room-test-admin";
-const AXE = readFileSync(path(dirname(fileURLToPath(import.meta.url)), "node_modules", "axe-core", "axe.min.js"), "utf8");
-
-let server, base, browser;
-const cspViolations = [];
+let env, base;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
-  const data = mkdtempSync(path(tmpdir(), "rostrum-room-"));
-  server = spawn(binary, ["serve", "--bind", "127.0.0.1:0", "--log-format", "json", "--admin-token", ADMIN, "--data-dir", data], { stdio: ["ignore", "pipe", "inherit"] });
-  const lines = createInterface({ input: server.stdout });
-  base = await new Promise((resolve, reject) => {
-    lines.on("line", (l) => {
-      try {
-        const v = JSON.parse(l);
-        if (v.fields?.message === "rostrum serving") resolve(`http://${v.fields.addr}`);
-      } catch {}
-    });
-    server.on("exit", (c) => reject(new Error(`server exited ${c}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  env = await start();
+  base = env.base;
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
+  await env?.stop();
 });
 
 async function api(method, route, body, type = "application/json") {
@@ -59,15 +31,9 @@ async function api(method, route, body, type = "application/json") {
   return text;
 }
 
+/** Open `url` at `size` (a harness size); the page. */
 async function open(url, size, name) {
-  const context = await browser.newContext({ viewport: size, locale: "en-US", reducedMotion: "reduce" });
-  const page = await context.newPage();
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) cspViolations.push(`${name}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => cspViolations.push(`${name}: page error ${e.message}`));
-  await page.goto(url);
-  return page;
+  return (await env.open(url, size, { name, live: false })).page;
 }
 
 test("a room's display follows its programme by the clock and by the chair's end", async () => {
@@ -85,17 +51,15 @@ test("a room's display follows its programme by the clock and by the chair's end
     `C,Session C,Plenary hall,${at(switchAt + 3600000)},${at(switchAt + 7200000)}`].join("\n");
   await api("POST", "/api/programme/import", csv, "text/csv");
 
-  const room = await open(display, { width: 1920, height: 1080 }, "room");
+  const room = await open(display, "projector", "room");
   await room.locator("body[data-state=on]").waitFor();
   await room.locator("#on-title", { hasText: "Session A" }).waitFor();
   await room.locator("#next-title", { hasText: "Session B" }).waitFor();
   await room.waitForFunction(() => /^\d{6}$/.test(document.getElementById("on-code").textContent));
   assert.equal(await room.locator("#on-qr svg").count(), 1, "the join QR code");
   assert.equal(await room.locator("#room-name").textContent(), "Plenary hall");
-  await room.evaluate(AXE);
-  const result = await room.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
-  assert.deepEqual(result.violations.map((v) => v.id), [], "axe violations");
-  await room.screenshot({ path: path(shots, "room-on-projector.png") });
+  await axe({ page: room, name: "room" });
+  await shoot({ page: room }, "room-on-projector");
   const sessionA = await room.getAttribute("body", "data-session");
 
   // By the clock: nobody touches the projector.
@@ -107,7 +71,7 @@ test("a room's display follows its programme by the clock and by the chair's end
   // By the chair: B's chair ends the session from the console; the room moves on.
   const exported = await api("GET", "/api/programme.csv");
   const rowB = exported.split("\n").find((l) => l.startsWith("B,")).split(",");
-  const chair = await open(rowB[6], { width: 1366, height: 768 }, "chair");
+  const chair = await open(rowB[6], "laptop", "chair");
   await chair.locator("#status[data-state=online]").waitFor();
   await chair.click("#end-session");
   await chair.click("dialog.ask button[value=ok]");
@@ -115,31 +79,27 @@ test("a room's display follows its programme by the clock and by the chair's end
   assert.equal(await room.locator("#on").isHidden(), true);
   await room.locator("#none:not([hidden])").waitFor();
   await room.locator("#next-title", { hasText: "Session C" }).waitFor();
-  await room.screenshot({ path: path(shots, "room-next-projector.png") });
+  await shoot({ page: room }, "room-next-projector");
 
   // The room's permanent poster: its QR code's link leads to the session of the moment.
-  const poster = await open(`${base}/rooms/${rooms.rooms[0].id}/poster#t=${ADMIN}`, { width: 1366, height: 768 }, "room-poster");
+  const poster = await open(`${base}/rooms/${rooms.rooms[0].id}/poster#t=${ADMIN}`, "laptop", "room-poster");
   await poster.locator("body[data-ready=true]").waitFor();
   assert.equal(await poster.locator("#poster-title").textContent(), "Plenary hall");
   assert.equal(await poster.locator("#poster-qr svg").count(), 1);
-  await poster.evaluate(AXE);
-  const posterAxe = await poster.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
-  assert.deepEqual(posterAxe.violations.map((v) => v.id), [], "axe violations on the poster");
+  await axe({ page: poster, name: "poster" });
   // The room's printable programme: each session with its links and join QR code.
-  const printed = await open(`${base}/rooms/${rooms.rooms[0].id}/programme#t=${ADMIN}`, { width: 1366, height: 768 }, "room-programme");
+  const printed = await open(`${base}/rooms/${rooms.rooms[0].id}/programme#t=${ADMIN}`, "laptop", "room-programme");
   await printed.locator("body[data-ready=true]").waitFor();
   assert.equal(await printed.locator("#sessions section").count(), 3);
   assert.equal(await printed.locator("#sessions section .qr svg").count(), 3);
   assert.equal(await printed.locator(`section[data-session="${sessionB}"] dd[data-role=chair]`).textContent(), rowB[6]);
-  await printed.evaluate(AXE);
-  const printedAxe = await printed.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
-  assert.deepEqual(printedAxe.violations.map((v) => v.id), [], "axe violations on the room's programme");
+  await axe({ page: printed, name: "printed" });
 
   const sessionC = JSON.parse(await api("GET", "/api/programme")).sessions.find((s) => s.external_id === "C").session;
-  const phone = await open(rooms.rooms[0].join, { width: 390, height: 844 }, "room-join");
+  const phone = await open(rooms.rooms[0].join, "phone", "room-join");
   await phone.waitForURL(new RegExp(`/s/${sessionC}/join#t=`));
   await phone.locator("#name").waitFor();
-  assert.deepEqual(cspViolations, []);
+  assert.deepEqual(env.problems, []);
 });
 
 test("the event view shows rooms by time, follows a session live and hands out its links", async () => {
@@ -152,7 +112,7 @@ test("the event view shows rooms by time, follows a session live and hands out i
   const exported = await api("GET", "/api/programme.csv");
   const rowE2 = exported.split("\n").find((l) => l.startsWith("E2,")).split(",");
 
-  const ev = await open(`${base}/event#t=${ADMIN}`, { width: 1366, height: 768 }, "event");
+  const ev = await open(`${base}/event#t=${ADMIN}`, "laptop", "event");
   await ev.locator("body[data-ready=true]").waitFor();
   await ev.locator("#days h2", { hasText: "December 1" }).waitFor();
   await ev.locator("#days h2", { hasText: "December 2" }).waitFor();
@@ -160,7 +120,7 @@ test("the event view shows rooms by time, follows a session live and hands out i
   await e2.locator("strong", { hasText: "Hub dialogue" }).waitFor();
 
   // The chair opens the console: the session is live in the view; the chair ends it: ended.
-  const chair = await open(rowE2[6], { width: 1366, height: 768 }, "chair-e2");
+  const chair = await open(rowE2[6], "laptop", "chair-e2");
   await chair.locator("#status[data-state=online]").waitFor();
   await ev.locator(`td[data-session="${rowE2[5]}"][data-state=live]`).waitFor({ timeout: 5000 });
   await ev.locator(`td[data-session="${rowE2[5]}"] .figures-live`, { hasText: "0 waiting" }).waitFor();
@@ -179,12 +139,10 @@ test("the event view shows rooms by time, follows a session live and hands out i
   const mail = await ev.locator(`td[data-session="${rowE2[5]}"] a[data-mail]`).getAttribute("href");
   assert.ok(mail.startsWith("mailto:?subject=") && mail.includes(encodeURIComponent(rowE2[6])), mail);
   assert.equal(await ev.locator(`td[data-session="${rowE2[5]}"] .qr svg`).count(), 1);
-  await ev.evaluate(AXE);
-  const result = await ev.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
-  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], "axe violations");
-  await ev.screenshot({ path: path(shots, "event-laptop.png") });
+  await axe({ page: ev, name: "ev" });
+  await shoot({ page: ev }, "event-laptop");
   // A wrong token is refused, said on the page.
-  const wrong = await open(`${base}/event#t=wrong`, { width: 1366, height: 768 }, "event-wrong");
+  const wrong = await open(`${base}/event#t=wrong`, "laptop", "event-wrong");
   await wrong.locator("#error:not([hidden])", { hasText: "admin token" }).waitFor();
-  assert.deepEqual(cspViolations, []);
+  assert.deepEqual(env.problems, []);
 });
