@@ -23,7 +23,7 @@ use futures_util::{SinkExt, StreamExt};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rostrum::protocol::{Patch, Slot, View};
-use rostrum::queue::{Event, Fact, State};
+use rostrum::queue::{Event, Fact, Grant, RequestId, State, Timestamp};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -510,6 +510,24 @@ impl Tab {
         }
     }
 
+    /// Apply the frames that arrived since the last read, as a page does between clicks; a
+    /// pause in the stream is no silence here.
+    async fn drain(&mut self) {
+        while let Some(ws) = self.ws.as_mut() {
+            match tokio::time::timeout(Duration::from_millis(20), ws.next()).await {
+                Err(_) => return,
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let Ok(v) = serde_json::from_str::<Value>(&t) else {
+                        return;
+                    };
+                    self.absorb(&v);
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(_)) | None) => self.ws = None,
+            }
+        }
+    }
+
     /// Apply a frame to the view; false when the view cannot follow (then reconnect and resume).
     fn absorb(&mut self, v: &Value) -> bool {
         match v["type"].as_str() {
@@ -622,16 +640,24 @@ impl Tab {
 }
 
 /// A participant: joins, then raises and lowers a hand until `stop`.
-async fn participant(mut tab: Tab, seed: u64, stop: Arc<tokio::sync::Notify>) -> Tab {
+async fn participant(
+    mut tab: Tab,
+    seed: u64,
+    room: Option<RoomCode>,
+    stop: Arc<tokio::sync::Notify>,
+) -> Tab {
     let mut rng = StdRng::seed_from_u64(seed);
-    let profile = json!({"name": tab.name, "affiliation": "Partition IGF", "modality": "online", "head_count": 1});
+    let modality = if room.is_some() { "onsite" } else { "online" };
+    let profile = json!({"name": tab.name, "affiliation": "Partition IGF", "modality": modality, "head_count": 1});
     let stopped = stop.notified();
     tokio::pin!(stopped);
     loop {
-        let joined = matches!(
-            tab.op(json!({"type": "join", "profile": profile})).await,
-            Outcome::Ok(_)
-        );
+        let mut join = json!({"type": "join", "profile": profile});
+        if let Some(room) = &room {
+            // In the room: the code on the display, read through the chair's token.
+            join["room"] = room.read().await.into();
+        }
+        let joined = matches!(tab.op(join).await, Outcome::Ok(_));
         if joined {
             break;
         }
@@ -641,6 +667,7 @@ async fn participant(mut tab: Tab, seed: u64, stop: Arc<tokio::sync::Notify>) ->
         }
     }
     loop {
+        tab.drain().await;
         let mine = tab.view.as_ref().and_then(|v| {
             v.requests
                 .values()
@@ -650,7 +677,15 @@ async fn participant(mut tab: Tab, seed: u64, stop: Arc<tokio::sync::Notify>) ->
         let command = match mine {
             Some(r) if rng.random_bool(0.3) => json!({"type": "lower_hand", "request": r}),
             Some(_) => Value::Null,
-            None => json!({"type": "raise_hand", "kind": "intervention"}),
+            // Mostly ordinary hands; some in the bands, which go before them.
+            None => {
+                let kind = match rng.random_range(0..10) {
+                    0 => "point_of_order",
+                    1 => "direct_reply",
+                    _ => "intervention",
+                };
+                json!({"type": "raise_hand", "kind": kind})
+            }
         };
         if !command.is_null() {
             tab.op(command).await;
@@ -663,15 +698,40 @@ async fn participant(mut tab: Tab, seed: u64, stop: Arc<tokio::sync::Notify>) ->
     }
 }
 
+/// Where an onsite participant reads the room's code: the display's figure, as its API gives it.
+struct RoomCode {
+    url: String,
+    chair: String,
+}
+
+impl RoomCode {
+    async fn read(&self) -> String {
+        let code = async {
+            let r = reqwest::Client::new()
+                .get(&self.url)
+                .bearer_auth(&self.chair)
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .ok()?;
+            let v: Value = r.json().await.ok()?;
+            v["code"].as_str().map(str::to_owned)
+        };
+        // Unreachable (a partition): a wrong code, refused, and the join tried again.
+        code.await.unwrap_or_default()
+    }
+}
+
 /// A moderator: grants the next speaker, or ends the turn, with the floor it saw.
 async fn moderator(mut tab: Tab, seed: u64, stop: Arc<tokio::sync::Notify>) -> Tab {
     let mut rng = StdRng::seed_from_u64(seed);
     let stopped = stop.notified();
     tokio::pin!(stopped);
     loop {
-        if tab.view.is_none() {
+        if tab.ws.is_none() {
             tab.connect().await;
         }
+        tab.drain().await;
         if let Some(view) = &tab.view {
             let seen = view.floor.as_ref().map(|f| f.turn);
             let command = match seen {
@@ -828,22 +888,56 @@ fn check(history: &[Op], log: &[Record]) -> Verdict {
             ));
         }
     }
-    // The floor: replayed through the queue core, never granted while someone holds it.
+    // The log replayed through the queue core: the floor never granted while someone holds it,
+    // and every grant given to whom the rules put there at the grant's time.
     let mut state = State::default();
     for r in log {
         for (seq, e) in (r.from..).zip(&r.events) {
-            if let Fact::FloorGranted { turn, .. } = &e.fact
-                && let Some(held) = state.floor()
+            if let Fact::FloorGranted {
+                turn,
+                request,
+                grant,
+                ..
+            } = &e.fact
             {
-                v.violations.push(format!(
-                    "turn {turn:?} granted at seq {seq} while turn {:?} held the floor",
-                    held.id
-                ));
+                if let Some(held) = state.floor() {
+                    v.violations.push(format!(
+                        "turn {turn:?} granted at seq {seq} while turn {:?} held the floor",
+                        held.id
+                    ));
+                }
+                if let Some(broken) = out_of_order(&state, e.at, *request, grant) {
+                    v.violations
+                        .push(format!("the grant at seq {seq} broke the order: {broken}"));
+                }
             }
             state.apply(e);
         }
     }
     v
+}
+
+/// Whether a grant went where the order puts it, as the core computes the order at the grant's
+/// time from the log before it (the bands, the starvation guard, the policy's alternation): a
+/// grant of the next speaker to the head, for the head's reason; a chosen entry at the position
+/// the moderator saw.
+fn out_of_order(state: &State, at: Timestamp, request: RequestId, grant: &Grant) -> Option<String> {
+    match grant {
+        Grant::Next { reason } => {
+            let head = state.head(at);
+            (head.as_ref() != Some(&(request, reason.clone()))).then(|| {
+                format!("{request:?} granted as next for {reason:?}, the head was {head:?}")
+            })
+        }
+        Grant::Chosen { position } => {
+            let there = state
+                .queue(at)
+                .get(*position as usize - 1)
+                .map(|q| q.request);
+            (there != Some(request))
+                .then(|| format!("{request:?} chosen at position {position}, which held {there:?}"))
+        }
+    }
 }
 
 // ----- the run -----------------------------------------------------------------------------
@@ -894,7 +988,8 @@ async fn the_history_holds_under_partitions_and_pauses() {
     let s: Value = reqwest::Client::new()
         .post(format!("{}/api/sessions", c.node_url(0)))
         .bearer_auth(ADMIN)
-        .json(&json!({"title": "Under partitions"}))
+        .json(&json!({"title": "Under partitions",
+            "policy": {"order": "alternate", "room": 2, "remote": 1, "starvation_ms": 30000}}))
         .send()
         .await
         .unwrap()
@@ -938,7 +1033,12 @@ async fn the_history_holds_under_partitions_and_pauses() {
             Some(link("participant")),
             history.clone(),
         );
-        tasks.spawn(participant(tab, seed ^ (100 + k), stop.clone()));
+        // Half in the room (node a's API gives them the code), half online.
+        let room = (k % 2 == 0).then(|| RoomCode {
+            url: format!("{}/api/sessions/{id}/room", c.node_url(0)),
+            chair: link("chair"),
+        });
+        tasks.spawn(participant(tab, seed ^ (100 + k), room, stop.clone()));
     }
 
     // The fault schedule, scaled to `secs` (a round is about 90 s).
@@ -1144,7 +1244,10 @@ async fn the_history_holds_under_partitions_and_pauses() {
 #[cfg(test)]
 mod checker {
     use super::*;
-    use rostrum::queue::{Actor, Timestamp};
+    use rostrum::queue::{
+        Actor, Command, FloorSeen, Modality, Policy, Profile, RequestKind, Target, TimeLimits,
+        decide,
+    };
 
     fn op(req: u64, outcome: Outcome) -> Op {
         Op {
@@ -1194,5 +1297,98 @@ mod checker {
         // An acknowledgement at the wrong seq, and a gap.
         let log = [record(1, 0), record(3, 7)];
         assert_eq!(check(&[op(7, ok(2))], &log).violations.len(), 2);
+    }
+
+    /// A log decided by the core, one command an append: alternating 1:1, an online hand
+    /// raised first, then one from the room, then a point of order; three grants of the next.
+    fn decided() -> Vec<Record> {
+        let policy: Policy =
+            serde_json::from_value(json!({"order": "alternate", "room": 1, "remote": 1})).unwrap();
+        let grant = |seen| Command::GrantFloor {
+            target: Target::Next,
+            force: true,
+            seen,
+            reason: None,
+        };
+        let proxy = |name: &str, modality, kind| Command::AddProxy {
+            profile: Profile::new(name, "IGF", modality),
+            kind,
+            note: None,
+        };
+        let commands = [
+            (
+                Actor::Organizer,
+                Command::OpenSession {
+                    title: "t".into(),
+                    policy,
+                    limits: TimeLimits::default(),
+                    agenda: vec![],
+                },
+            ),
+            (
+                Actor::Chair,
+                proxy("On", Modality::Online, RequestKind::Intervention),
+            ),
+            (
+                Actor::Chair,
+                proxy("Room", Modality::Onsite, RequestKind::Intervention),
+            ),
+            (
+                Actor::Chair,
+                proxy("Order", Modality::Onsite, RequestKind::PointOfOrder),
+            ),
+        ];
+        let mut state = State::default();
+        let mut log = Vec::new();
+        let mut append = |state: &mut State, actor, command| {
+            let at = Timestamp(1_000 * (log.len() as u64 + 1));
+            let events = decide(state, actor, command, at).expect("the core accepts it");
+            for e in &events {
+                state.apply(e);
+            }
+            let from = state.seq() + 1 - events.len() as u64;
+            log.push(Record {
+                from,
+                seq: state.seq(),
+                req: 0,
+                events,
+            });
+        };
+        for (actor, command) in commands {
+            append(&mut state, actor, command);
+        }
+        for _ in 0..3 {
+            let seen = state
+                .floor()
+                .map_or(FloorSeen::Empty, |t| FloorSeen::Turn(t.id));
+            append(&mut state, Actor::Chair, grant(seen));
+        }
+        log
+    }
+
+    #[test]
+    fn the_checker_holds_grants_to_the_order() {
+        let log = decided();
+        assert!(
+            check(&[], &log).violations.is_empty(),
+            "the core's own log holds"
+        );
+        // The point of order went first; swap it with the next grant's request.
+        let granted = |r: &Record| match &r.events.last().unwrap().fact {
+            Fact::FloorGranted { request, .. } => *request,
+            f => panic!("not a grant: {f:?}"),
+        };
+        let (first, second) = (granted(&log[4]), granted(&log[5]));
+        let mut swapped = decided();
+        for (i, to) in [(4, second), (5, first)] {
+            if let Fact::FloorGranted { request, .. } =
+                &mut swapped[i].events.last_mut().unwrap().fact
+            {
+                *request = to;
+            }
+        }
+        let v = check(&[], &swapped).violations;
+        assert_eq!(v.len(), 2, "{v:#?}");
+        assert!(v.iter().all(|l| l.contains("broke the order")), "{v:#?}");
     }
 }
