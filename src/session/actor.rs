@@ -234,8 +234,8 @@ impl SessionActor {
                 // the resend of one another node stored and died before answering, refused
                 // here only because that append has not arrived yet (the partition test
                 // caught an `end_turn` refused as `conflict` that was in the log). A refusal
-                // is confirmed at the log's head, one read, before it is given.
-                Err(refusal) => match self.at_the_head().await {
+                // is settled in the log before it is given (`settled`).
+                Err(refusal) => match self.settled(&origin).await {
                     Some(true) => break Answer::Refused(refusal),
                     // Behind, and caught up now: perhaps with this very command's first send.
                     Some(false) if taken.elapsed() < CONTENDED => {
@@ -323,6 +323,34 @@ impl SessionActor {
             Ok(_) => Some(true),
             Err(e) => {
                 tracing::warn!(session = %self.meta.id, error = %e, "a refusal could not be confirmed at the log's head");
+                None
+            }
+        }
+    }
+
+    /// Whether a refusal decided on this node's copy stands, settled in the log first: always
+    /// for a log only this process writes. On a shared log, a command with a sender is claimed
+    /// (`EventLog::claim`), so that another copy of it still in flight (the page's resend went
+    /// to another node) cannot land after the refusal is given; without a sender, one read of
+    /// the head. When the log moved on, the missing appends are applied (perhaps with this
+    /// command's other copy) and the answer is `Some(false)`; `None` when the log cannot be
+    /// reached.
+    async fn settled(&mut self, origin: &Origin) -> Option<bool> {
+        if self.follower.is_none() || origin.sender.is_none() {
+            return self.at_the_head().await;
+        }
+        match self
+            .rt
+            .store
+            .claim(self.meta.id, self.state.seq(), origin)
+            .await
+        {
+            Ok(()) => Some(true),
+            Err(StoreError::Conflict { actual, .. }) => {
+                self.catch_up(actual).await.then_some(false)
+            }
+            Err(e) => {
+                tracing::warn!(session = %self.meta.id, error = %e, "a refusal could not be settled in the log");
                 None
             }
         }

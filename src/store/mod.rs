@@ -106,6 +106,10 @@ pub struct Recorded {
 impl Recorded {
     /// The record of the append `from..` of `events` made by `origin`, if it has a sender.
     pub fn of(origin: &Origin, from: u64, events: &[Event]) -> Option<Self> {
+        // A claim (no events) records no acknowledgement: see `EventLog::claim`.
+        if events.is_empty() {
+            return None;
+        }
         Some(Self {
             sender: origin.sender.clone()?,
             req: origin.req,
@@ -181,6 +185,21 @@ pub trait EventLog: Send + Sync + 'static {
         origin: &'a Origin,
         events: &'a [Event],
     ) -> StoreFuture<'a, u64>;
+    /// Settle `origin`'s command as refused at seq `expected`, before the refusal is given. On
+    /// a shared log, two copies of one command can be in flight at once (a page resends to
+    /// another node when the first got no answer): when one is refused, the claim makes the
+    /// other's append fail instead of landing after the refusal was given. `Conflict` when the
+    /// log moved on (perhaps with the other copy). Nothing for a log only this process writes
+    /// (the default), where no other copy can be in flight.
+    fn claim<'a>(
+        &'a self,
+        id: SessionId,
+        expected: u64,
+        origin: &'a Origin,
+    ) -> StoreFuture<'a, ()> {
+        let _ = (id, expected, origin);
+        Box::pin(std::future::ready(Ok(())))
+    }
     /// The events after seq `after`, in order.
     fn load(&self, id: SessionId, after: u64) -> StoreFuture<'_, Vec<Event>>;
     /// The answers recorded for session `id` at or after `since`, oldest first. Older ones may

@@ -124,7 +124,9 @@ fn decode(id: SessionId, msg: &async_nats::Message, next: u64) -> Result<Appende
     }
     let events: Vec<Event> =
         serde_json::from_slice(&msg.payload).map_err(|_| damaged(from, "unreadable record"))?;
-    if events.is_empty() || from + events.len() as u64 - 1 != seq {
+    // A claim (`EventLog::claim`) holds no events and ends where it starts.
+    let claim = events.is_empty() && h.is_some_and(|h| h.get(SENDER).is_some());
+    if (events.is_empty() && !claim) || from + events.len() as u64 - 1 != seq {
         return Err(damaged(from, "the events do not match the seqs"));
     }
     Ok(Appended {
@@ -239,6 +241,22 @@ impl NatsLog {
         Ok((tail, msg_id))
     }
 
+    /// The log's tail if it ends at `expected`, else `Conflict`. A tail this node knows at or
+    /// past `expected` settles it; one behind may be stale, and is read again.
+    async fn tail_at(&self, id: SessionId, expected: u64) -> Result<Tail, StoreError> {
+        let tail = match self.tails.get(&id).map(|t| *t) {
+            Some(t) if t.seq >= expected => t,
+            _ => self.last(id).await?.0,
+        };
+        if tail.seq != expected {
+            return Err(StoreError::Conflict {
+                expected,
+                actual: tail.seq,
+            });
+        }
+        Ok(tail)
+    }
+
     /// Publish and wait for the acknowledgement.
     async fn send(&self, subject: String, msg: PublishMessage) -> Result<PublishAck, PublishError> {
         self.js.send_publish(subject, msg).await?.await
@@ -259,7 +277,14 @@ impl NatsLog {
         let body = serde_json::to_vec(events).expect("events serialize");
         let (from, seq) = (tail.seq + 1, tail.seq + events.len() as u64);
         let crc = checksum(id, from, &body);
-        let msg_id = uuid::Uuid::new_v4().to_string();
+        // One message id per command with a sender, so that of two copies in flight (the
+        // page's resend reached another node) JetStream stores the first and answers the
+        // other as a duplicate, within the stream's duplicate window; a refusal's claim uses
+        // it too. Other appends get a fresh one.
+        let msg_id = match &origin.sender {
+            Some(sender) => format!("{id}.{sender}.{}", origin.req),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
         let deadline = tokio::time::Instant::now() + APPEND_DEADLINE;
         let mut retried = false;
         loop {
@@ -275,6 +300,11 @@ impl NatsLog {
                 msg = msg.header(SENDER, sender.as_str());
             }
             let e = match self.send(subject(id), msg).await {
+                Ok(ack) if ack.duplicate => {
+                    return self
+                        .stored_first(id, ack.sequence, (from, seq), &body)
+                        .await;
+                }
                 Ok(ack) => {
                     self.remember(
                         id,
@@ -313,6 +343,36 @@ impl NatsLog {
             retried = true;
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// What JetStream stored under this command's message id before the append that found it
+    /// a duplicate: this append itself (an attempt whose acknowledgement was lost: its seq),
+    /// the same command appended by another node (`Conflict`: its answer comes with the log),
+    /// or a refusal's claim, when this copy brings events (`Unavailable`: refused elsewhere
+    /// while this copy was in flight, it is not applied; the refused client holds the answer).
+    async fn stored_first(
+        &self,
+        id: SessionId,
+        stream_seq: u64,
+        (from, seq): (u64, u64),
+        body: &[u8],
+    ) -> Result<u64, StoreError> {
+        const CLAIM: &[u8] = b"[]";
+        let m = self.stream.get_raw_message(stream_seq).await.map_err(io)?;
+        let same = header(Some(&m.headers), FROM) == Some(from) && m.payload.as_ref() == body;
+        if same || (m.payload.as_ref() == CLAIM && body == CLAIM) {
+            return Ok(seq);
+        }
+        if m.payload.as_ref() == CLAIM {
+            return Err(StoreError::Unavailable(
+                "refused on another node while this copy was in flight".to_owned(),
+            ));
+        }
+        let (now, _) = self.last(id).await?;
+        Err(StoreError::Conflict {
+            expected: from - 1,
+            actual: now.seq,
+        })
     }
 
     /// Every message on `filter` now, in order, through a short-lived ordered consumer.
@@ -376,7 +436,8 @@ fn remember(tails: &DashMap<SessionId, Tail>, id: SessionId, tail: Tail) {
     tails
         .entry(id)
         .and_modify(|t| {
-            if tail.seq > t.seq {
+            // A claim moves the stream but not the seq.
+            if (tail.seq, tail.stream_seq) > (t.seq, t.stream_seq) {
                 *t = tail;
             }
         })
@@ -446,18 +507,21 @@ impl EventLog for NatsLog {
         events: &'a [Event],
     ) -> StoreFuture<'a, u64> {
         Box::pin(async move {
-            // A tail this node knows at or past `expected` settles it; one behind may be stale.
-            let tail = match self.tails.get(&id).map(|t| *t) {
-                Some(t) if t.seq >= expected => t,
-                _ => self.last(id).await?.0,
-            };
-            if tail.seq != expected {
-                return Err(StoreError::Conflict {
-                    expected,
-                    actual: tail.seq,
-                });
-            }
+            let tail = self.tail_at(id, expected).await?;
             self.publish(id, tail, origin, events).await
+        })
+    }
+
+    /// A message with the sender's headers and no events, under the command's message id.
+    fn claim<'a>(
+        &'a self,
+        id: SessionId,
+        expected: u64,
+        origin: &'a Origin,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let tail = self.tail_at(id, expected).await?;
+            self.publish(id, tail, origin, &[]).await.map(drop)
         })
     }
 

@@ -559,6 +559,58 @@ async fn the_store_appends_conditionally_and_suppresses_a_retried_duplicate() {
     assert_eq!(two.list().await.unwrap(), vec![meta]);
 }
 
+/// Two copies of one command in flight on two nodes (a page resent it to the other node when
+/// the first got no answer): whichever the log stores first settles it. A refusal's claim makes
+/// the other copy's append fail instead of landing after the refusal was given; an append makes
+/// the other copy's claim a conflict (it is answered from the log); a claim moves no seq.
+#[tokio::test]
+async fn two_copies_of_one_command_are_settled_by_the_first_stored() {
+    let nats = Nats::single().await;
+    let opts = NatsOptions {
+        urls: nats.url(),
+        replicas: 1,
+    };
+    let (one, two) = (
+        NatsLog::connect(&opts).await.unwrap(),
+        NatsLog::connect(&opts).await.unwrap(),
+    );
+    let (meta, events) = opening(1_763_820_000_000);
+    let n = events.len() as u64;
+    one.create(&meta, &events).await.unwrap();
+    let by = |req| Origin {
+        req,
+        sender: Some("one-page".to_owned()),
+    };
+    // Refused on node one first: the copy on node two does not land.
+    assert_eq!(one.claim(meta.id, n, &by(1)).await, Ok(()));
+    assert!(
+        matches!(
+            two.append(meta.id, n, &by(1), &events).await,
+            Err(StoreError::Unavailable(_))
+        ),
+        "a claimed command's other copy is not appended"
+    );
+    // The same refusal claimed again (the refused copy resent) stands.
+    assert_eq!(two.claim(meta.id, n, &by(1)).await, Ok(()));
+    // The claims moved no seq: the next command appends after the opening, on either node.
+    assert_eq!(two.append(meta.id, n, &by(2), &events).await, Ok(2 * n));
+    // Appended on node two first: node one, behind, refused its copy; the claim is told where
+    // the log is, and the actor answers from it.
+    assert_eq!(
+        one.claim(meta.id, n, &by(2)).await,
+        Err(StoreError::Conflict {
+            expected: n,
+            actual: 2 * n
+        })
+    );
+    assert_eq!(one.append(meta.id, 2 * n, &by(3), &events).await, Ok(3 * n));
+    // The log reads back whole, claims included; they record no acknowledgement.
+    assert_eq!(two.load(meta.id, 0).await.unwrap().len() as u64, 3 * n);
+    let answers = two.answers(meta.id, Timestamp(0)).await.unwrap();
+    let answered: Vec<_> = answers.iter().map(|a| (a.req, a.seq)).collect();
+    assert_eq!(answered, [(2, 2 * n), (3, 3 * n)]);
+}
+
 #[tokio::test]
 async fn resent_after_the_node_died_each_command_takes_effect_once_with_its_original_answer() {
     use crate::resend::{agenda_session, check, play_seven};

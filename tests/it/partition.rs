@@ -813,6 +813,7 @@ struct Verdict {
     failed: usize,
     unknown: usize,
     unknown_applied: usize,
+    claims: usize,
     violations: Vec<String>,
 }
 
@@ -822,6 +823,7 @@ struct Verdict {
 fn check(history: &[Op], log: &[Record]) -> Verdict {
     let mut v = Verdict::default();
     let mut by_req: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
+    let mut claims: BTreeMap<u64, usize> = BTreeMap::new();
     let mut next = 1;
     for r in log {
         if r.from != next || r.seq != r.from + r.events.len() as u64 - 1 {
@@ -833,10 +835,27 @@ fn check(history: &[Op], log: &[Record]) -> Verdict {
             ));
         }
         next = r.seq + 1;
-        by_req.entry(r.req).or_default().push(r);
+        // A claim holds no events: it settles a refused command (`EventLog::claim`).
+        if r.events.is_empty() {
+            *claims.entry(r.req).or_default() += 1;
+        } else {
+            by_req.entry(r.req).or_default().push(r);
+        }
     }
+    v.claims = claims.values().sum();
     for op in history {
         let found = by_req.remove(&op.req).unwrap_or_default();
+        let claimed = claims.remove(&op.req).is_some();
+        if claimed && (!matches!(op.outcome, Outcome::Failed(_)) || !found.is_empty()) {
+            v.violations.push(format!(
+                "{} req {} ({}) claimed as refused, yet {:?} and in the log at {:?}",
+                op.client,
+                op.req,
+                op.command["type"],
+                op.outcome,
+                found.iter().map(|r| r.seq).collect::<Vec<_>>()
+            ));
+        }
         match &op.outcome {
             Outcome::Ok(seq) => {
                 v.acked += 1;
@@ -878,6 +897,11 @@ fn check(history: &[Op], log: &[Record]) -> Verdict {
                 }
             }
         }
+    }
+    for req in claims.keys() {
+        v.violations.push(format!(
+            "req {req} is claimed in the log but nobody sent it"
+        ));
     }
     for (req, records) in by_req {
         // req 0: the opening (written by the API) and appends read back without their req.
@@ -1184,13 +1208,14 @@ async fn the_history_holds_under_partitions_and_pauses() {
     let mut summary = String::new();
     let _ = writeln!(
         summary,
-        "partition run: {} operations ({} ok, {} failed, {} unknown, {} of those applied), {} appends, {} faults, longest operation {} ms: {}",
+        "partition run: {} operations ({} ok, {} failed, {} unknown, {} of those applied), {} appends, {} refusals claimed, {} faults, longest operation {} ms: {}",
         history.len(),
         verdict.acked,
         verdict.failed,
         verdict.unknown,
         verdict.unknown_applied,
-        log.len(),
+        log.len() - verdict.claims,
+        verdict.claims,
         faults.len(),
         history.iter().map(|o| o.ms).max().unwrap_or(0),
         if verdict.violations.is_empty() {
@@ -1294,6 +1319,19 @@ mod checker {
         ];
         let v = check(&history, &log).violations;
         assert_eq!(v.len(), 4, "{v:#?}");
+        // A refused command's claim is no append; a claim of an acknowledged one, or of one
+        // that is also in the log, is a violation.
+        let claim = |from, req| Record {
+            from,
+            seq: from - 1,
+            req,
+            events: vec![],
+        };
+        let history = [op(7, ok(2)), op(9, Outcome::Failed("too_fast".into()))];
+        let log = [record(1, 0), claim(2, 9), record(2, 7)];
+        assert!(check(&history, &log).violations.is_empty());
+        let log = [record(1, 0), record(2, 7), claim(3, 7), record(3, 9)];
+        assert_eq!(check(&history, &log).violations.len(), 2);
         // An acknowledgement at the wrong seq, and a gap.
         let log = [record(1, 0), record(3, 7)];
         assert_eq!(check(&[op(7, ok(2))], &log).violations.len(), 2);
