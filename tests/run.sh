@@ -8,7 +8,7 @@ cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 # The cluster tests start real NATS servers: a current one, pinned (tests/tools/nats-server.sh).
-# The partition test (run when ROSTRUM_PARTITION_SECS is set; docs/cluster.md) puts them in
+# The partition test (run below, on its own; docs/cluster.md) puts them in
 # network namespaces (iproute2's ip, as root) and runs one node with its clock ahead (faketime).
 need=(); command -v ip >/dev/null || need+=(iproute2); command -v faketime >/dev/null || need+=(faketime)
 [ ${#need[@]} -eq 0 ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; }
@@ -18,6 +18,9 @@ nats-server --version
 # examples/client.py, run by the integration tests, needs Python's `websockets`.
 python3 -c 'import websockets' 2>/dev/null || python3 -m pip install --quiet websockets
 cargo test --locked
+# The cluster under partitions and pauses, two rounds of faults with the history checked, on
+# its own so the other tests' load does not stretch its schedule (docs/cluster.md).
+ROSTRUM_PARTITION_SECS=120 cargo test --locked --test it partition::the_history -- --nocapture
 
 # The deployment files for real: rostrum behind nginx and Caddy over TLS (installs them if missing).
 tests/deploy/run.sh
