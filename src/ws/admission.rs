@@ -8,11 +8,10 @@ use tokio::time::timeout;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 
-use crate::auth::{Role, SessionId};
+use crate::auth::SessionId;
 use crate::metrics;
-use crate::protocol::{
-    self, Audience, Caller, Hello, Incoming, Outgoing, Resume, VERSION, WireError, encode,
-};
+use crate::principal::Principal;
+use crate::protocol::{self, Hello, Incoming, Outgoing, Resume, VERSION, WireError, encode};
 use crate::service::Shared;
 use crate::session::{SessionHandle, Subscription};
 use crate::store::StoreError;
@@ -77,17 +76,13 @@ impl Conn {
         ip: IpAddr,
     ) -> Result<Self, ()> {
         match admit(&svc, &hello).await {
-            Ok((session, handle, caller, link_epoch)) => {
-                let audience = match caller {
-                    Caller::Chair | Caller::OnlineModerator => Audience::Moderator,
-                    _ => Audience::Public,
-                };
-                let role = role_name(caller);
+            Ok((session, handle, principal, link_epoch)) => {
+                let role = principal.name();
                 tracing::Span::current()
                     .record("session", tracing::field::display(session))
                     .record("role", role);
                 let sub = handle
-                    .subscribe(audience, hello.resume)
+                    .subscribe(principal.audience(), hello.resume)
                     .await
                     .map_err(|_| ())?;
                 // The client's secret names it as the sender of its commands: one this server
@@ -106,10 +101,7 @@ impl Conn {
                     updates,
                     presence,
                 } = sub;
-                let present = match caller {
-                    Caller::Participant(p) => Some(handle.present(p)),
-                    _ => None,
-                };
+                let present = principal.participant().map(|p| handle.present(p));
                 let mut conn = Conn {
                     gate: handle.gate(),
                     link_epoch,
@@ -120,8 +112,7 @@ impl Conn {
                     ip,
                     session,
                     handle,
-                    caller,
-                    audience,
+                    principal,
                     client,
                     updates,
                     presence,
@@ -144,17 +135,12 @@ impl Conn {
 
     /// Send `welcome` for the current subscription, then its first frames.
     async fn welcome(&mut self, recovered: bool, initial: Vec<Utf8Bytes>) -> Result<(), Closed> {
-        let role = role_name(self.caller);
-        let participant = match self.caller {
-            Caller::Participant(p) => Some(p.0),
-            _ => None,
-        };
         let session = self.session.to_string();
         let welcome = encode(&Outgoing::Welcome {
             v: VERSION,
             session: &session,
-            role,
-            participant,
+            role: self.principal.name(),
+            participant: self.principal.participant().map(|p| p.0),
             epoch: self.epoch,
             seq: self.seq,
             recovered,
@@ -171,7 +157,8 @@ impl Conn {
     /// Subscribe again (a resync, or a lag past the broadcast's depth) from `resume`, on a
     /// restarted actor if this one stopped, and welcome the client again.
     pub(super) async fn resubscribe(&mut self, resume: Option<Resume>) -> Result<(), Closed> {
-        let sub = match self.handle.subscribe(self.audience, resume).await {
+        let audience = self.principal.audience();
+        let sub = match self.handle.subscribe(audience, resume).await {
             Ok(sub) => sub,
             Err(_) => {
                 match self.svc.hub.get(self.session).await {
@@ -182,7 +169,7 @@ impl Conn {
                     }
                 }
                 self.handle
-                    .subscribe(self.audience, resume)
+                    .subscribe(audience, resume)
                     .await
                     .map_err(|_| Closed)?
             }
@@ -200,22 +187,12 @@ impl Conn {
     }
 }
 
-/// The role a caller is welcomed (and counted) as.
-fn role_name(caller: Caller) -> &'static str {
-    match caller {
-        Caller::Chair => "chair",
-        Caller::OnlineModerator => "online_moderator",
-        Caller::Participant(_) | Caller::Newcomer => "participant",
-        Caller::Viewer => "viewer",
-    }
-}
-
-/// Check a hello: version, session, capability. Returns the session, the caller and its link's
-/// key epoch, or the error to send with the close code.
+/// Check a hello: version, session, capability. Returns the session, who the link makes its
+/// holder and the link's key epoch, or the error to send with the close code.
 async fn admit(
     svc: &Shared,
     hello: &Hello,
-) -> Result<(SessionId, SessionHandle, Caller, Option<u32>), (WireError, u16)> {
+) -> Result<(SessionId, SessionHandle, Principal, Option<u32>), (WireError, u16)> {
     if hello.v != VERSION {
         return Err((WireError::Version(hello.v), POLICY));
     }
@@ -244,19 +221,18 @@ async fn admit(
             return Err((WireError::Unavailable, INTERNAL));
         }
     };
-    let caller = match cap {
-        None => Caller::Viewer,
-        Some(c) if c.session != session => return Err((WireError::BadToken, POLICY)),
-        Some(c) if !handle.gate().borrow().admits(c.epoch, c.participant) => {
+    if let Some(c) = &cap {
+        if c.session != session {
+            return Err((WireError::BadToken, POLICY));
+        }
+        if !handle.gate().borrow().admits(c.epoch, c.participant) {
             return Err((WireError::Revoked, POLICY));
         }
-        Some(c) => match (c.role, c.participant) {
-            (Role::Chair, _) => Caller::Chair,
-            (Role::OnlineModerator, _) => Caller::OnlineModerator,
-            (Role::Participant, Some(p)) => Caller::Participant(p),
-            (Role::Participant, None) => Caller::Newcomer,
-            (Role::Display, _) => Caller::Viewer,
-        },
-    };
-    Ok((session, handle, caller, cap.map(|c| c.epoch)))
+    }
+    Ok((
+        session,
+        handle,
+        Principal::of(cap.as_ref()),
+        cap.map(|c| c.epoch),
+    ))
 }

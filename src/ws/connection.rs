@@ -15,7 +15,8 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 
 use crate::auth::SessionId;
 use crate::metrics;
-use crate::protocol::{self, Audience, Caller, Resume, WireError};
+use crate::principal::Principal;
+use crate::protocol::{self, Resume, WireError};
 use crate::service::Shared;
 use crate::session::{Frame, Gate, PresenceGuard, SessionHandle};
 
@@ -59,8 +60,8 @@ pub(super) struct Conn {
     pub(super) ip: IpAddr,
     pub(super) session: SessionId,
     pub(super) handle: SessionHandle,
-    pub(super) caller: Caller,
-    pub(super) audience: Audience,
+    /// Who the connection acts as: from its link, and a participant once a newcomer joins.
+    pub(super) principal: Principal,
     /// The client secret issued in `welcome`: who sends this connection's commands.
     pub(super) client: String,
     pub(super) updates: tokio::sync::broadcast::Receiver<Arc<Frame>>,
@@ -170,7 +171,7 @@ impl Conn {
         self.gate = handle.gate();
         self.gate.mark_changed();
         // A new actor starts with an empty presence book: report in to it.
-        if let Caller::Participant(p) = self.caller {
+        if let Some(p) = self.principal.participant() {
             self.present = Some(handle.present(p));
         }
         self.handle = handle;
@@ -178,10 +179,7 @@ impl Conn {
 
     /// Whether this connection's link still works.
     fn admitted(&self) -> bool {
-        let participant = match self.caller {
-            Caller::Participant(p) => Some(p),
-            _ => None,
-        };
+        let participant = self.principal.participant();
         self.link_epoch
             .is_none_or(|e| self.gate.borrow().admits(e, participant))
     }

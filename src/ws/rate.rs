@@ -7,7 +7,8 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::auth::RoomCode;
 use crate::config::WsLimits;
-use crate::protocol::{Caller, WireError};
+use crate::principal::Principal;
+use crate::protocol::WireError;
 use crate::queue::Command;
 
 use super::connection::Conn;
@@ -33,7 +34,7 @@ fn nonzero(n: u32) -> NonZeroU32 {
 impl Conn {
     /// A newcomer's join, within the joins allowed to this address.
     pub(super) fn join_allowed(&self, command: &Command) -> Result<(), WireError> {
-        if self.caller != Caller::Newcomer || !matches!(command, Command::Join { .. }) {
+        if self.principal != Principal::Newcomer || !matches!(command, Command::Join { .. }) {
             return Ok(());
         }
         self.svc

@@ -6,7 +6,8 @@ use axum::extract::ws::Message;
 
 use crate::auth::{Capability, Role};
 use crate::metrics;
-use crate::protocol::{self, Caller, Incoming, Outgoing, WireCommand, WireError, encode};
+use crate::principal::Principal;
+use crate::protocol::{self, Incoming, Outgoing, WireCommand, WireError, encode};
 use crate::queue::{Actor, Command, Modality, ParticipantId};
 use crate::session::Answer;
 
@@ -25,7 +26,7 @@ impl Conn {
                     WireCommand::Join {
                         room: Some(code),
                         profile,
-                    } if self.caller == Caller::Newcomer
+                    } if self.principal == Principal::Newcomer
                         && profile.modality == Modality::Onsite =>
                     {
                         if let Err(e) = self.room_code(code) {
@@ -37,13 +38,16 @@ impl Conn {
                     }
                     _ => false,
                 };
-                match (
-                    self.caller.actor(),
-                    command.into_command(self.caller, in_room),
-                ) {
-                    (None, _) => refused(Some(req), &WireError::ReadOnly),
-                    (_, Err(e)) => refused(Some(req), &e),
-                    (Some(actor), Ok(command)) => match self.join_allowed(&command) {
+                let Some(actor) = self.principal.actor() else {
+                    return self
+                        .send(Message::Text(
+                            refused(Some(req), &WireError::ReadOnly).into(),
+                        ))
+                        .await;
+                };
+                match command.into_command(actor, in_room) {
+                    Err(e) => refused(Some(req), &e),
+                    Ok(command) => match self.join_allowed(&command) {
                         Ok(()) => self.submit(actor, req, command).await,
                         Err(e) => refused(Some(req), &e),
                     },
@@ -56,7 +60,8 @@ impl Conn {
     /// Submit a command and phrase the answer; a `join` turns a newcomer into a participant
     /// and hands them their own link.
     async fn submit(&mut self, actor: Actor, req: u64, command: Command) -> String {
-        let joining = matches!(command, Command::Join { .. }) && self.caller == Caller::Newcomer;
+        let joining =
+            matches!(command, Command::Join { .. }) && self.principal == Principal::Newcomer;
         let mut answer = self
             .handle
             .command(actor, Some(self.client.clone()), req, command.clone())
@@ -93,7 +98,7 @@ impl Conn {
     /// A newcomer joined as `p`: the connection acts as them from now on, reports them present,
     /// and hands them their own link, signed at the session's current key epoch.
     fn joined(&mut self, p: ParticipantId) -> String {
-        self.caller = Caller::Participant(p);
+        self.principal = Principal::Participant(p);
         self.present = Some(self.handle.present(p));
         let epoch = self.handle.key_epoch();
         self.link_epoch = Some(epoch);

@@ -38,14 +38,15 @@ impl Conn {
     /// for all of them. Says whether the broadcast lagged meanwhile: the caller resumes.
     pub(super) async fn forward(&mut self, frame: Arc<Frame>) -> Result<Lagged, Closed> {
         self.seq = frame.seq;
-        let mut msg = Message::Text(frame.bytes(self.audience));
+        let audience = self.principal.audience();
+        let mut msg = Message::Text(frame.bytes(audience));
         let mut lagged = false;
         for _ in 0..BATCH {
             match self.updates.try_recv() {
                 Ok(next) => {
                     self.feed(msg).await?;
                     self.seq = next.seq;
-                    msg = Message::Text(next.bytes(self.audience));
+                    msg = Message::Text(next.bytes(audience));
                 }
                 Err(TryRecvError::Lagged(_)) => {
                     lagged = true;
