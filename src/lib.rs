@@ -11,7 +11,8 @@
 //! - [`session`] runs one live session as an actor that owns its state: decide, append,
 //!   apply, answer, publish once per audience.
 //! - [`hub`] is the registry of live sessions; it starts an actor by replaying its log.
-//! - [`auth`] signs and checks the capability tokens of role links.
+//! - [`auth`] signs and checks the capability tokens of role links; [`principal`] is the one
+//!   table of who acts: a link's role as the core's actor, an audience and a role name.
 //! - [`ws`] is the per-connection task; [`http`] the routes; [`service`] what they share;
 //!   [`limits`] who a client is and how many sockets it holds; [`server`] the accept loop
 //!   (connections per address, header and idle timeouts); [`attempts`] counts wrong room
@@ -38,6 +39,7 @@ pub mod hub;
 pub mod limits;
 pub mod metrics;
 pub mod organizer;
+pub mod principal;
 pub mod programme;
 pub mod protocol;
 pub mod queue;

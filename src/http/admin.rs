@@ -142,8 +142,11 @@ pub async fn end_session(
     headers: HeaderMap,
 ) -> Result<Json<Ended>, ApiError> {
     require_admin(&svc, &headers)?;
-    let (handle, actor) =
-        authorize(&svc, &id, &headers, &[], "the admin token is required").await?;
+    let required = "the admin token is required";
+    let (handle, principal) = authorize(&svc, &id, &headers, &[], required).await?;
+    let actor = principal
+        .actor()
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", required))?;
     let id = handle.meta().id;
     match handle.command(actor, None, 0, Command::EndSession).await {
         Ok(Answer::Ack { seq, .. }) => {

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::ApiError;
 use crate::auth::{Capability, Role, SessionId, secret_matches};
 use crate::hub::{CreateError, NewSession};
-use crate::queue::{Actor, Command};
+use crate::principal::Principal;
+use crate::queue::Command;
 use crate::service::Shared;
 use crate::session::{Answer, Info, SessionHandle};
 use crate::store::StoreError;
@@ -256,15 +257,15 @@ pub async fn turns_csv(
     ))
 }
 
-/// The session `id`, if it exists and the request holds one of `roles` for it (or the admin
-/// token); otherwise the error to answer with.
+/// The session `id` and who the request acts as, if the session exists and the request holds
+/// one of `roles` for it (or the admin token: the organizer); otherwise the error to answer with.
 pub(super) async fn authorize(
     svc: &Shared,
     id: &str,
     headers: &HeaderMap,
     roles: &[Role],
     required: &'static str,
-) -> Result<(SessionHandle, Actor), ApiError> {
+) -> Result<(SessionHandle, Principal), ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
     let id: SessionId = id.parse().map_err(|_| not_found())?;
     let handle = svc
@@ -275,17 +276,14 @@ pub(super) async fn authorize(
         .ok_or_else(not_found)?;
     let token = bearer(headers);
     if secret_matches(&svc.settings.admin_token, token) {
-        return Ok((handle, Actor::Organizer));
+        return Ok((handle, Principal::Organizer));
     }
-    let role = svc.settings.keys.verify(token).ok().and_then(|c| {
-        (c.session == id && c.epoch == handle.key_epoch() && roles.contains(&c.role))
-            .then_some(c.role)
-    });
-    match role {
-        Some(Role::Chair) => Ok((handle, Actor::Chair)),
-        Some(Role::OnlineModerator) => Ok((handle, Actor::OnlineModerator)),
-        // A display's link acts as nobody: it only reads.
-        Some(_) => Ok((handle, Actor::Newcomer)),
+    let capability =
+        svc.settings.keys.verify(token).ok().filter(|c| {
+            c.session == id && c.epoch == handle.key_epoch() && roles.contains(&c.role)
+        });
+    match capability {
+        Some(c) => Ok((handle, Principal::of(Some(&c)))),
         None => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", required)),
     }
 }
@@ -297,14 +295,11 @@ pub async fn rotate_links(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Created>, ApiError> {
-    let (handle, actor) = authorize(
-        &svc,
-        &id,
-        &headers,
-        &[Role::Chair],
-        "the chair's link for this session is required",
-    )
-    .await?;
+    let required = "the chair's link for this session is required";
+    let (handle, principal) = authorize(&svc, &id, &headers, &[Role::Chair], required).await?;
+    let actor = principal
+        .actor()
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", required))?;
     let id = handle.meta().id;
     match handle.command(actor, None, 0, Command::RotateKeys).await {
         Ok(Answer::Ack { .. }) => {}

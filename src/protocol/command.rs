@@ -11,34 +11,6 @@ use crate::queue::{
 
 use super::WireError;
 
-/// The role a connection acts in (from its capability, or none for the public view).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Caller {
-    /// The chair.
-    Chair,
-    /// The online moderator.
-    OnlineModerator,
-    /// A participant who joined.
-    Participant(ParticipantId),
-    /// Holder of the session's participant link who has not joined yet.
-    Newcomer,
-    /// The display or the public view: read only.
-    Viewer,
-}
-
-impl Caller {
-    /// The core's actor for this caller, if it may send commands at all.
-    pub fn actor(self) -> Option<Actor> {
-        match self {
-            Caller::Chair => Some(Actor::Chair),
-            Caller::OnlineModerator => Some(Actor::OnlineModerator),
-            Caller::Participant(p) => Some(Actor::Participant(p)),
-            Caller::Newcomer => Some(Actor::Newcomer),
-            Caller::Viewer => None,
-        }
-    }
-}
-
 /// A profile as a client sends it. Omitted fields take their defaults; unknown ones are refused.
 #[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -277,17 +249,18 @@ pub enum WireCommand {
 }
 
 impl WireCommand {
-    /// The core command for `caller`, or why it cannot be sent at all. `in_room` says whether a
-    /// `join` carried the room's current code (checked by the caller, who has the keys).
-    pub fn into_command(self, caller: Caller, in_room: bool) -> Result<Command, WireError> {
-        let me = match caller {
-            Caller::Participant(p) => Some(p),
+    /// The core command for `actor` (see `crate::principal` for who acts as whom), or why it
+    /// cannot be sent at all. `in_room` says whether a `join` carried the room's current code
+    /// (checked by the caller, who has the keys).
+    pub fn into_command(self, actor: Actor, in_room: bool) -> Result<Command, WireError> {
+        let me = match actor {
+            Actor::Participant(p) => Some(p),
             _ => None,
         };
         let mine = |what: &'static str| me.ok_or(WireError::NotJoined(what));
         Ok(match self {
             WireCommand::Join { profile, room } => {
-                if caller == Caller::Newcomer && profile.modality == Modality::Onsite && !in_room {
+                if actor == Actor::Newcomer && profile.modality == Modality::Onsite && !in_room {
                     return Err(if room.is_some() {
                         WireError::RoomCodeExpired
                     } else {

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::protocol::{
-    self, Audience, Caller, Incoming, OrderPatch, Outgoing, Patch, View, WireCommand, WireError,
+    self, Audience, Incoming, OrderPatch, Outgoing, Patch, View, WireCommand, WireError,
 };
 use crate::queue::{
     Actor, AgendaItem, Command, Event, Fact, FloorSeen, Modality, ParticipantId, Policy, Profile,
@@ -195,23 +195,24 @@ fn build_realistic() -> Live {
     l
 }
 
-/// Everyone a frame could come from: both moderators, a newcomer, the read-only display, every
-/// participant (the removed one too, capped), and participant ids the session never issued.
-fn callers(s: &State) -> Vec<Caller> {
+/// Everyone a frame could come from, as the core's actor (`None`: the read-only display): both
+/// moderators, a newcomer, the display, every participant (the removed one too, capped), and
+/// participant ids the session never issued.
+fn callers(s: &State) -> Vec<Option<Actor>> {
     let mut callers = vec![
-        Caller::Chair,
-        Caller::OnlineModerator,
-        Caller::Newcomer,
-        Caller::Viewer,
+        Some(Actor::Chair),
+        Some(Actor::OnlineModerator),
+        Some(Actor::Newcomer),
+        None,
     ];
     let n = u32::try_from(s.participants().len()).unwrap_or(u32::MAX);
     // The first eight and the newest: a long sequence of joins must not make a frame slower.
-    callers.extend((0..n.min(8)).map(|p| Caller::Participant(ParticipantId(p))));
+    callers.extend((0..n.min(8)).map(|p| Some(Actor::Participant(ParticipantId(p)))));
     if n > 8 {
-        callers.push(Caller::Participant(ParticipantId(n - 1)));
+        callers.push(Some(Actor::Participant(ParticipantId(n - 1))));
     }
-    callers.push(Caller::Participant(ParticipantId(n)));
-    callers.push(Caller::Participant(ParticipantId(u32::MAX)));
+    callers.push(Some(Actor::Participant(ParticipantId(n))));
+    callers.push(Some(Actor::Participant(ParticipantId(u32::MAX))));
     callers
 }
 
@@ -239,11 +240,13 @@ pub(crate) fn drive(live: &mut Live, bytes: &[u8]) {
 }
 
 /// What `ws::connection::on_text` and the session actor do with one command.
-fn submit(live: &mut Live, req: u64, caller: Caller, command: WireCommand, in_room: bool) {
-    let (actor, command) = match (caller.actor(), command.into_command(caller, in_room)) {
-        (None, _) => return phrase_wire(Some(req), &WireError::ReadOnly),
-        (_, Err(e)) => return phrase_wire(Some(req), &e),
-        (Some(actor), Ok(command)) => (actor, command),
+fn submit(live: &mut Live, req: u64, caller: Option<Actor>, command: WireCommand, in_room: bool) {
+    let Some(actor) = caller else {
+        return phrase_wire(Some(req), &WireError::ReadOnly);
+    };
+    let command = match command.into_command(actor, in_room) {
+        Err(e) => return phrase_wire(Some(req), &e),
+        Ok(command) => command,
     };
     let now = live.now;
     live.tick(1_000);

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use command::{Caller, ProfileIn, WireCommand};
+pub use command::{ProfileIn, WireCommand};
 pub use view::{
     Audience, Fairness, FloorView, LinkView, OrderPatch, Patch, RemoteCounts, RequestView,
     SessionView, Slot, View, Who, fairness, slots,

@@ -1,6 +1,7 @@
 //! The protocol page (`docs/protocol.md`) against the implementation, and parsing edge cases.
 
 use super::*;
+use crate::queue::Actor;
 
 const PAGE: &str = include_str!("../../docs/protocol.md");
 
@@ -21,9 +22,9 @@ fn every_client_example_on_the_page_parses() {
         match parse(text) {
             Ok(Incoming::Command { command, .. }) => {
                 // Each converts for the role it is shown for (or fails only by role).
-                let moderator = command.clone().into_command(Caller::Chair, false);
-                let participant = command
-                    .into_command(Caller::Participant(crate::queue::ParticipantId(5)), false);
+                let moderator = command.clone().into_command(Actor::Chair, false);
+                let participant =
+                    command.into_command(Actor::Participant(crate::queue::ParticipantId(5)), false);
                 assert!(moderator.is_ok() || participant.is_ok(), "{text}");
             }
             Ok(_) => {}
@@ -141,25 +142,24 @@ fn viewers_and_newcomers_cannot_act_beyond_their_role() {
     assert_eq!(
         raise
             .clone()
-            .into_command(Caller::Newcomer, false)
+            .into_command(Actor::Newcomer, false)
             .unwrap_err()
             .code(),
         "not_joined"
     );
-    assert_eq!(Caller::Viewer.actor(), None);
     let onsite: WireCommand =
         serde_json::from_str(r#"{"type":"join","profile":{"name":"X","modality":"onsite"}}"#)
             .unwrap();
     assert_eq!(
         onsite
             .clone()
-            .into_command(Caller::Newcomer, false)
+            .into_command(Actor::Newcomer, false)
             .unwrap_err()
             .code(),
         "onsite_needs_room_code"
     );
     assert!(
-        onsite.into_command(Caller::Chair, false).is_ok(),
+        onsite.into_command(Actor::Chair, false).is_ok(),
         "moderators register people in the room"
     );
 }
@@ -216,15 +216,15 @@ fn onsite_joins_need_the_rooms_current_code() {
         .unwrap()
     };
     assert!(
-        join("").into_command(Caller::Newcomer, true).is_ok(),
+        join("").into_command(Actor::Newcomer, true).is_ok(),
         "with the room's code"
     );
-    let stale = join(r#""room":"123456","#).into_command(Caller::Newcomer, false);
+    let stale = join(r#""room":"123456","#).into_command(Actor::Newcomer, false);
     assert_eq!(stale.unwrap_err().code(), "room_code_expired");
     let online: WireCommand =
         serde_json::from_str(r#"{"type":"join","profile":{"name":"Y"}}"#).unwrap();
     assert!(
-        online.into_command(Caller::Newcomer, false).is_ok(),
+        online.into_command(Actor::Newcomer, false).is_ok(),
         "online needs no code"
     );
 }

@@ -99,6 +99,13 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   await chair.page.keyboard.press("Enter");
   assert.ok(await entry(chair, "Jean Dupont").locator("[data-action=move]").isVisible(), "Enter opens the menu");
   await chair.page.keyboard.press("Enter"); // closes it again (focus is on the summary)
+  // What each console offers follows the role the server's welcome named: the chair manages
+  // every entry, the online moderator remote ones only (no move, no remove, no drag onsite).
+  assert.equal(await entry(om, "Jean Dupont").locator("[data-action=move], [data-action=remove]").count(), 0, "the online moderator cannot move an onsite entry");
+  assert.equal(await entry(om, "Jean Dupont").getAttribute("draggable"), null);
+  assert.equal(await entry(om, "Remote from chat").locator("[data-action=move]").count(), 1, "the online moderator moves remote entries");
+  assert.equal(await entry(om, "Remote from chat").getAttribute("draggable"), "true");
+  assert.equal(await entry(chair, "Jean Dupont").getAttribute("draggable"), "true", "the chair moves every entry");
 
   // 6. Presence, for moderators: Ana is connected; Bo's phone loses its network and both
   // consoles show him reconnecting within the coalescing window; the public sees none of it.

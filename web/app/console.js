@@ -27,14 +27,21 @@ async function grant(ctx, request, reason = null) {
 const floorCmd = (ctx, type, extra = {}) => ctx.send({ type, seen: seen(ctx), ...extra }).catch(() => {});
 
 /**
+ * Whether this console's moderator manages an entry of `who`: the chair every entry, the online
+ * moderator remote ones (the core's rule, which refuses the rest). The role is the one the
+ * server's `welcome` named, not the page's address.
+ */
+const manages = (ctx, who) => ctx.role === "chair" || who.modality !== "onsite";
+
+/**
  * Each entry's actions: "Give the floor" and (for a remote speaker to check) "Mark ready" stay
  * in the row; the rest sit in a menu (a `<details>`, so it opens with a click, Enter or Space),
  * so a row stays one line high and ten or more entries fit on a laptop.
  */
-function entryActions(ctx, chair) {
+function entryActions(ctx) {
   return (r, slot, index) => {
     const remote = r.who.modality !== "onsite";
-    const mine = chair || remote; // the online moderator manages remote entries
+    const mine = manages(ctx, r.who);
     const name = { name: r.who.name };
     const b = (action, key, onclick, extra = {}) =>
       h("button", { type: "button", "data-action": action, onclick, ...extra }, ctx.t(key, name));
@@ -81,12 +88,12 @@ function entryActions(ctx, chair) {
 }
 
 /** People who declined for now, each with one-click "Back in" (to the back of the queue). */
-function renderParked(ctx, chair) {
+function renderParked(ctx) {
   const parked = Object.values(ctx.view.requests).filter((r) => r.state === "parked");
   $("parked-section").hidden = parked.length === 0;
   const ended = ctx.view.session.controls.ended;
   $("parked").replaceChildren(...parked.map((r) => {
-    const may = !ended && (chair || r.who.modality !== "onsite");
+    const may = !ended && manages(ctx, r.who);
     return h("li", { class: "parked-entry", "data-request": r.id },
       h("span", { class: "name", dir: "auto" }, r.who.name), " ",
       modalityBadge(ctx, r.who), " ",
@@ -417,13 +424,13 @@ function startConsole() {
     if (ctx.view.floor) ctx.lastSpeaker = ctx.view.floor.who.name;
     renderSettings(ctx);
     renderFloor($("floor"), ctx);
-    renderParked(ctx, chair);
-    const actions = ctx.view.session.controls.ended ? null : entryActions(ctx, chair);
+    renderParked(ctx);
+    const actions = ctx.view.session.controls.ended ? null : entryActions(ctx);
     renderQueue($("queue"), ctx, { actions, filter: remoteOnly ? (r) => r.who.modality !== "onsite" : null });
     // Draggable (and Alt+arrows) where this moderator may move the entry.
     if (actions) for (const li of $("queue").querySelectorAll("[data-request]")) {
       const r = ctx.view.requests[li.dataset.request];
-      if (chair || r?.who.modality !== "onsite") li.setAttribute("draggable", "true");
+      if (!r || manages(ctx, r.who)) li.setAttribute("draggable", "true");
     }
     renderControls(ctx);
     renderFairness(ctx);

@@ -1,0 +1,83 @@
+//! The per-client writer: every frame a connection sends goes through here, within the write
+//! timeout, so a client that stops reading is dropped instead of holding anything up; frames
+//! that are already waiting are written together, with one flush.
+
+use std::sync::Arc;
+
+use futures_util::{FutureExt, SinkExt};
+use tokio::sync::broadcast::error::TryRecvError;
+use tokio::time::timeout;
+
+use axum::extract::ws::Message;
+
+use crate::metrics;
+use crate::session::Frame;
+
+use super::close::Closed;
+use super::connection::Conn;
+
+/// Frames written together, at most, when a connection finds several waiting.
+const BATCH: usize = 32;
+
+/// Whether the session's broadcast overtook this connection while it wrote.
+pub(super) struct Lagged(pub(super) bool);
+
+impl Conn {
+    /// Write a frame and flush.
+    pub(super) async fn send(&mut self, msg: Message) -> Result<(), Closed> {
+        within(self.svc.settings.ws.write_timeout, self.socket.send(msg)).await
+    }
+
+    /// Write a frame into the socket's buffer; the next `send` flushes it.
+    async fn feed(&mut self, msg: Message) -> Result<(), Closed> {
+        within(self.svc.settings.ws.write_timeout, self.socket.feed(msg)).await
+    }
+
+    /// Forward an update for this connection's audience, and (under load, when more are
+    /// already waiting) up to `BATCH` more with it, with one flush (one write to the socket)
+    /// for all of them. Says whether the broadcast lagged meanwhile: the caller resumes.
+    pub(super) async fn forward(&mut self, frame: Arc<Frame>) -> Result<Lagged, Closed> {
+        self.seq = frame.seq;
+        let audience = self.principal.audience();
+        let mut msg = Message::Text(frame.bytes(audience));
+        let mut lagged = false;
+        for _ in 0..BATCH {
+            match self.updates.try_recv() {
+                Ok(next) => {
+                    self.feed(msg).await?;
+                    self.seq = next.seq;
+                    msg = Message::Text(next.bytes(audience));
+                }
+                Err(TryRecvError::Lagged(_)) => {
+                    lagged = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        self.send(msg).await?;
+        Ok(Lagged(lagged))
+    }
+}
+
+/// Finish a write within `limit`. Most writes finish at once, with room in the socket's
+/// buffer: they need no timer. One that does not finish in time drops the client.
+async fn within(
+    limit: std::time::Duration,
+    write: impl Future<Output = Result<(), axum::Error>>,
+) -> Result<(), Closed> {
+    let mut write = std::pin::pin!(write);
+    let written = match write.as_mut().now_or_never() {
+        Some(written) => written,
+        None => match timeout(limit, write).await {
+            Ok(written) => written,
+            Err(_) => {
+                metrics::hot().disconnect.increment(1);
+                tracing::info!("dropping a client whose writes stalled");
+                return Err(Closed);
+            }
+        },
+    };
+    metrics::hot().frames_out.increment(1);
+    written.map_err(|_| Closed)
+}
