@@ -4,21 +4,12 @@
 // `Authorization: Bearer`. It polls the programme and the sessions' summaries every 750 ms, so
 // a change shows within 1 s.
 
-const $ = (id) => document.getElementById(id);
-const POLL_MS = 750;
-const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
-const ROLES = [["chair", "Chair"], ["online_moderator", "Online moderator"], ["participant", "Participants"], ["display", "Display"], ["public", "Public view"]];
+import { $, h } from "/assets/app/dom.js";
+import { tokenFrom } from "/assets/lib/link.js";
 
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  el.append(...children.flat().filter((c) => c !== null && c !== undefined));
-  return el;
-}
+const POLL_MS = 750;
+const token = tokenFrom(location.hash) ?? "";
+const ROLES = [["chair", "Chair"], ["online_moderator", "Online moderator"], ["participant", "Participants"], ["display", "Display"], ["public", "Public view"]];
 
 async function get(path) {
   const res = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });

@@ -2,9 +2,11 @@
 // join page, replacing this page in the history. Presence in the room is still proven there,
 // by the code on the room's display.
 
-const $ = (id) => document.getElementById(id);
+import { $ } from "/assets/app/dom.js";
+import { tokenFrom } from "/assets/lib/link.js";
+
 const room = location.pathname.split("/").filter(Boolean)[1];
-const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
+const token = tokenFrom(location.hash) ?? "";
 
 const res = await fetch(`/api/rooms/${room}/join`, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
 let body = null;

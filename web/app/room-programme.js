@@ -2,17 +2,12 @@
 // the room by day and time with its role links and the QR code of its join link. Fetched with
 // the admin token from the URL fragment.
 
-const $ = (id) => document.getElementById(id);
-const room = location.pathname.split("/").filter(Boolean)[1];
-const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
-const ROLES = [["chair", "Chair"], ["online_moderator", "Online moderator"], ["participant", "Participants"]];
+import { $, h } from "/assets/app/dom.js";
+import { tokenFrom } from "/assets/lib/link.js";
 
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  el.append(...children);
-  return el;
-}
+const room = location.pathname.split("/").filter(Boolean)[1];
+const token = tokenFrom(location.hash) ?? "";
+const ROLES = [["chair", "Chair"], ["online_moderator", "Online moderator"], ["participant", "Participants"]];
 
 async function get(path) {
   const res = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });

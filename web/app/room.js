@@ -4,10 +4,12 @@
 // session with its start, or that there is none. It asks again when the programme says the
 // answer changes, and every few seconds besides, so a chair's "end" shows within seconds.
 
-const $ = (id) => document.getElementById(id);
+import { $ } from "/assets/app/dom.js";
+import { tokenFrom } from "/assets/lib/link.js";
+
 const POLL_MS = 3000;
 const room = location.pathname.split("/").filter(Boolean)[1];
-const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
+const token = tokenFrom(location.hash) ?? "";
 
 async function get(path, bearer) {
   const res = await fetch(path, { headers: { Authorization: `Bearer ${bearer}` }, cache: "no-store" });
@@ -29,8 +31,7 @@ function alertText(text) {
 let shownCode = null;
 
 async function showCode(on) {
-  const fragment = new URLSearchParams(new URL(on.display).hash.replace(/^#/, ""));
-  const res = await get(`/api/sessions/${on.session}/room`, fragment.get("t") ?? "");
+  const res = await get(`/api/sessions/${on.session}/room`, tokenFrom(new URL(on.display).hash) ?? "");
   if (!res.ok) return;
   $("code-title").textContent = on.title;
   $("on-code").textContent = res.body.code;

@@ -1,39 +1,16 @@
 // Pages with no live session behind them (the organizer's page, the room poster): the language,
 // its catalog and the page's static text, a language picker, and errors said in that language.
 
-import { h, translateStatic } from "/assets/app/common.js";
-import { LANGUAGES, RTL, pickLanguage, Catalog, errorKey } from "/assets/lib/i18n.js";
-
-async function messages(lang) {
-  const res = await fetch(`/assets/i18n/${lang}.json`);
-  if (!res.ok) throw new Error(`no catalog for ${lang}`);
-  return res.json();
-}
+import { useLanguage } from "/assets/app/common.js";
+import { errorKey } from "/assets/lib/i18n.js";
 
 /**
  * Load the reader's language and translate the page; `onLanguage(ctx)` runs after each switch.
  * Returns `ctx` with `t(key, params)` and `lang`.
  */
 export async function startPage(onLanguage = () => {}) {
-  const en = await messages("en");
   const ctx = {};
-  const setLanguage = async (lang) => {
-    ctx.catalog = new Catalog(lang, lang === "en" ? en : await messages(lang), en);
-    ctx.lang = lang;
-    document.documentElement.lang = lang;
-    document.documentElement.dir = RTL.has(lang) ? "rtl" : "ltr";
-    localStorage.setItem("rostrum:lang", lang);
-    translateStatic(ctx);
-    onLanguage(ctx);
-  };
-  ctx.t = (key, params) => ctx.catalog.t(key, params);
-  await setLanguage(pickLanguage(navigator.languages ?? [navigator.language], localStorage.getItem("rostrum:lang")));
-  const select = document.getElementById("lang");
-  if (select) {
-    select.replaceChildren(...LANGUAGES.map((l) => h("option", { value: l, lang: l }, ctx.t(`lang.${l}`))));
-    select.value = ctx.lang;
-    select.addEventListener("change", () => setLanguage(select.value));
-  }
+  await useLanguage(ctx, onLanguage);
   return ctx;
 }
 
