@@ -47,6 +47,7 @@ async fn pages_and_assets_are_served_with_a_strict_policy() {
     for path in [
         "/assets/../Cargo.toml",
         "/assets/pages/chair.html",
+        "/assets/pages/parts/head.html",
         "/assets/nope.js",
         "/s/x/admin",
         "/assets/.hidden",
