@@ -4,6 +4,8 @@
 import { useLanguage } from "/assets/app/common.js";
 import { errorKey } from "/assets/lib/i18n.js";
 
+export { api } from "/assets/lib/api.js";
+
 /**
  * Load the reader's language and translate the page; `onLanguage(ctx)` runs after each switch.
  * Returns `ctx` with `t(key, params)` and `lang`.
@@ -32,16 +34,4 @@ export function alertText(text, hideAfterMs = 8000) {
   el.hidden = false;
   clearTimeout(el._timer);
   if (hideAfterMs) el._timer = setTimeout(() => (el.hidden = true), hideAfterMs);
-}
-
-/** Fetch JSON from the API with the bearer token; `{ok, status, body}` (body null if not JSON). */
-export async function api(path, token, { method = "GET", body } = {}) {
-  const headers = { Authorization: `Bearer ${token}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
-  let json = null;
-  try {
-    json = await res.json();
-  } catch {}
-  return { ok: res.ok, status: res.status, body: json };
 }
