@@ -1,14 +1,27 @@
-//! Middleware every request passes: the security headers, limits on request headers, the
-//! request timeout, and the per-address rate limit of the API.
+//! Middleware every request passes: request tracing, the security headers, limits on request
+//! headers, the request timeout, compression, and the per-address rate limit of the API.
+//!
+//! tower-http does what it can (tracing, the headers, compression); the timeout is tower's, so
+//! that its error becomes our JSON error. What tower-http has no layer for stays here as axum
+//! middleware: the header limits and the API's rate limit.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
+use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::{BoxError, Router};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tower::ServiceBuilder;
+use tower_http::classify::ServerErrorsFailureClass;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 use super::ApiError;
 use crate::config::HttpLimits;
@@ -34,32 +47,103 @@ pub fn csp(limits: &HttpLimits) -> String {
     format!("{csp}; frame-ancestors {}", limits.frame_ancestors)
 }
 
+/// Wrap every route of `app` (the WebSocket's too) in the layers every request passes, from the
+/// outside in: a tracing span, the security headers, the header limits, the request timeout.
+/// The headers are built here, once, from the configuration.
+pub fn around<S>(app: Router<S>, limits: &HttpLimits) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    // Configuration refuses control characters in the source lists, so this always parses.
+    let csp = HeaderValue::from_str(&csp(limits)).expect("the CSP is a valid header value");
+    // For browsers that predate frame-ancestors.
+    let deny = (limits.frame_ancestors == "'none'").then(|| HeaderValue::from_static("DENY"));
+    let limit = limits.request_timeout;
+    // tower's timeout fails with an error; this turns it into our answer. A WebSocket upgrade
+    // is answered at once, so its socket is not limited by this.
+    let timeout = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(move |_: BoxError| async move {
+            timed_out(limit)
+        }))
+        .timeout(limit);
+    app.layer(timeout)
+        .layer(axum::middleware::from_fn(header_limits))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            deny,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(answered)
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(failed),
+        )
+}
+
+/// Pages, assets and API answers compressed (brotli or gzip) for a client that asks in
+/// `Accept-Encoding`. tower-http leaves alone what is small (under 32 bytes), images and event
+/// streams. Applied only to the routes that answer with a body, not to the WebSocket upgrade.
+pub fn compression() -> CompressionLayer {
+    CompressionLayer::new().br(true).gzip(true)
+}
+
+/// A request's span, named by its route template (`/s/{id}/{role}`), never its path: a path
+/// can hold a short join code, which is as good as a link.
+fn request_span(req: &Request) -> Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(none)", MatchedPath::as_str);
+    tracing::info_span!("request", method = %req.method(), route)
+}
+
+/// Each answer, at debug: its status and time.
+fn answered(resp: &Response, latency: Duration, _: &Span) {
+    tracing::debug!(
+        status = resp.status().as_u16(),
+        ms = latency.as_secs_f64() * 1e3,
+        "answered"
+    );
+}
+
+/// A server error (5xx), at warn.
+fn failed(failure: ServerErrorsFailureClass, latency: Duration, _: &Span) {
+    tracing::warn!(%failure, ms = latency.as_secs_f64() * 1e3, "request failed");
+}
+
+/// The answer to a request not read and answered within `limit` (a body trickled a byte at a
+/// time, say): 408 `request_timeout`, and the connection is closed.
+fn timed_out(limit: Duration) -> Response {
+    let mut resp = ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        format!("the request took longer than {} s", limit.as_secs()),
+    )
+    .into_response();
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
 /// The API's rate limiter: a token bucket per client address.
 pub fn api_limiter(limits: &HttpLimits) -> DefaultKeyedRateLimiter<IpAddr> {
     let n = |v: u32| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
     RateLimiter::keyed(Quota::per_second(n(limits.api_per_sec)).allow_burst(n(limits.api_burst)))
-}
-
-/// Add the security headers to every response.
-pub async fn security_headers(State(svc): State<Shared>, req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&csp(&svc.settings.http)) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    if svc.settings.http.frame_ancestors == "'none'" {
-        // For browsers that predate frame-ancestors.
-        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    resp
 }
 
 /// Refuse requests with too many or too large headers (431), before any handler reads them.
@@ -78,27 +162,6 @@ pub async fn header_limits(req: Request, next: Next) -> Response {
         .into_response();
     }
     next.run(req).await
-}
-
-/// Give up on a request that takes longer than the request timeout to read and answer (a body
-/// trickled a byte at a time, say): 408 `request_timeout`, and the connection is closed. A
-/// WebSocket upgrade is answered at once, so its socket is not limited by this.
-pub async fn request_timeout(State(svc): State<Shared>, req: Request, next: Next) -> Response {
-    let limit = svc.settings.http.request_timeout;
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(resp) => resp,
-        Err(_) => {
-            let mut resp = ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                format!("the request took longer than {} s", limit.as_secs()),
-            )
-            .into_response();
-            resp.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            resp
-        }
-    }
 }
 
 /// The API's per-address rate limit: past it, 429 with `Retry-After`.

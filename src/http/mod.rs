@@ -64,9 +64,8 @@ pub fn router(svc: Shared) -> Router {
             svc.clone(),
             guard::api_rate,
         ));
-    Router::new()
+    let app = Router::new()
         .merge(api)
-        .route("/ws", get(crate::ws::upgrade))
         .route("/", get(pages::home))
         .route("/organize", get(pages::organize))
         .route("/rooms/{id}", get(pages::room))
@@ -80,16 +79,10 @@ pub fn router(svc: Shared) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            svc.clone(),
-            guard::request_timeout,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            svc.clone(),
-            guard::security_headers,
-        ))
-        .layer(axum::middleware::from_fn(guard::header_limits))
-        .with_state(svc)
+        .layer(guard::compression())
+        // After the compression layer, so the upgrade is not wrapped by it.
+        .route("/ws", get(crate::ws::upgrade));
+    guard::around(app, &svc.settings.http).with_state(svc)
 }
 
 /// `GET /metrics`: Prometheus text, for the metrics token (or the admin token). The figures

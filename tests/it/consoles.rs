@@ -47,6 +47,7 @@ async fn pages_and_assets_are_served_with_a_strict_policy() {
     for path in [
         "/assets/../Cargo.toml",
         "/assets/pages/chair.html",
+        "/assets/pages/parts/head.html",
         "/assets/nope.js",
         "/s/x/admin",
         "/assets/.hidden",
@@ -307,5 +308,163 @@ async fn resolving_a_short_address_scans_the_store_quickly() {
         times[times.len() - 1],
         miss.elapsed()
     );
+    app.stop().await.unwrap();
+}
+
+/// The four headers of `docs/security.md` § Headers, on `resp`.
+fn assert_secure(what: &str, resp: &reqwest::Response) {
+    let h = resp.headers();
+    let csp = h
+        .get("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no CSP"))
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'") && csp.ends_with("frame-ancestors 'none'"),
+        "{what}: {csp}"
+    );
+    assert_eq!(h["x-frame-options"], "DENY", "{what}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+}
+
+#[tokio::test]
+async fn every_kind_of_answer_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let s = app.create_session(json!({"title": "Headers"})).await;
+    // No decompression in this client: what it reads is what the server sent.
+    let http = reqwest::Client::new();
+    let mut many = reqwest::header::HeaderMap::new();
+    for i in 0..70 {
+        many.insert(
+            reqwest::header::HeaderName::from_bytes(format!("x-h{i}").as_bytes()).unwrap(),
+            reqwest::header::HeaderValue::from_static("1"),
+        );
+    }
+    let cases = [
+        (
+            "page",
+            http.get(format!("{}/s/{}/join", app.url, s.id)),
+            200,
+        ),
+        (
+            "asset",
+            http.get(format!("{}/assets/app/join.js", app.url)),
+            200,
+        ),
+        (
+            "API JSON",
+            http.get(format!("{}/api/sessions/{}", app.url, s.id)),
+            200,
+        ),
+        (
+            "API error",
+            http.get(format!("{}/api/sessions", app.url)),
+            401,
+        ),
+        (
+            "no such asset",
+            http.get(format!("{}/assets/nope.js", app.url)),
+            404,
+        ),
+        (
+            "no such route",
+            http.get(format!("{}/nowhere", app.url)),
+            404,
+        ),
+        (
+            "too many headers",
+            http.get(format!("{}/", app.url)).headers(many),
+            431,
+        ),
+        ("health", http.get(format!("{}/healthz", app.url)), 200),
+    ];
+    for (what, req, status) in cases {
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), status, "{what}");
+        assert_secure(what, &resp);
+    }
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn pages_assets_and_api_answers_come_compressed_when_asked() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let s = app.create_session(json!({"title": "Compressed"})).await;
+    let http = reqwest::Client::new();
+    for path in [
+        format!("/s/{}/chair", s.id),
+        "/".to_owned(),
+        "/assets/app/console.js".to_owned(),
+        "/assets/css/rostrum.css".to_owned(),
+        "/assets/i18n/fr.json".to_owned(),
+        "/api/openapi.json".to_owned(),
+    ] {
+        let url = format!("{}{path}", app.url);
+        let plain = http.get(&url).send().await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none(), "{path}");
+        let plain = plain.bytes().await.unwrap();
+        for coding in ["br", "gzip"] {
+            let resp = http
+                .get(&url)
+                .header("accept-encoding", format!("{coding};q=1, identity;q=0.5"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{path}");
+            assert_eq!(resp.headers()["content-encoding"], coding, "{path}");
+            assert!(
+                resp.headers()["vary"]
+                    .to_str()
+                    .unwrap()
+                    .contains("accept-encoding"),
+                "{path}: caches must key on the encoding"
+            );
+            assert_secure(&path, &resp);
+            let sent = resp.bytes().await.unwrap();
+            let mut decoded = Vec::new();
+            match coding {
+                "br" => brotli::Decompressor::new(&sent[..], 4096)
+                    .read_to_end(&mut decoded)
+                    .unwrap(),
+                _ => flate2::read::GzDecoder::new(&sent[..])
+                    .read_to_end(&mut decoded)
+                    .unwrap(),
+            };
+            assert_eq!(
+                decoded, plain,
+                "{path} over {coding} decodes to the same bytes"
+            );
+            assert!(
+                sent.len() < plain.len(),
+                "{path}: {coding} sent {} of {} bytes",
+                sent.len(),
+                plain.len()
+            );
+        }
+    }
+    // A browser asks for compression on the WebSocket's upgrade too: still switched, with
+    // nothing compressed, and with the headers.
+    let mut tcp = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tcp.write_all(
+        b"GET /ws HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n\
+          sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+          accept-encoding: gzip, deflate, br\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = vec![0; 1024];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read(&mut head))
+        .await
+        .unwrap()
+        .unwrap();
+    let head = String::from_utf8_lossy(&head[..n]).to_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(!head.contains("content-encoding"), "{head}");
+    assert!(head.contains("content-security-policy"), "{head}");
     app.stop().await.unwrap();
 }

@@ -109,6 +109,19 @@ async fn metrics_count_what_happened_and_logs_carry_spans() {
     assert_eq!(span["session"], json!(session), "{span}");
     assert_eq!(span["ip"], "127.0.0.1", "{span}");
     assert!(span["role"].is_string() && span["id"].is_number(), "{span}");
+    // Each HTTP request is answered in a span named by its route, never its path.
+    let answered: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "answered")
+        .collect();
+    let created = answered
+        .iter()
+        .find(|v| v["span"]["route"] == "/api/sessions")
+        .unwrap_or_else(|| panic!("no answered line for /api/sessions in {lines:#?}"));
+    assert_eq!(created["span"]["name"], "request", "{created}");
+    assert_eq!(created["span"]["method"], "POST", "{created}");
+    assert_eq!(created["fields"]["status"], 201, "{created}");
     for line in &lines {
         assert!(!line.contains(&chair_token), "a token in the log: {line}");
     }

@@ -4,34 +4,15 @@
 import { Connection } from "/assets/lib/client.js";
 import { Clock, remaining, phase, formatDuration } from "/assets/lib/clock.js";
 import { LANGUAGES, RTL, pickLanguage, Catalog, reasonKey, errorKey } from "/assets/lib/i18n.js";
+import { fromFragment } from "/assets/lib/link.js";
+import { $, h } from "/assets/app/dom.js";
 
-/** Build an element: `h("li", {class: "x", "aria-label": "y"}, child, "text")`. */
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v == null) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c == null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
+export { $, h };
 
 /** The session id and role path from `/s/{id}/{role}`. */
 function fromPath() {
   const parts = location.pathname.split("/").filter(Boolean);
   return { session: parts[1] ?? "", role: parts[2] ?? "public" };
-}
-
-/** `#t=TOKEN&room=CODE` (or a bare token). */
-function fromFragment() {
-  const raw = location.hash.slice(1);
-  if (!raw.includes("=")) return { token: raw || null, room: null };
-  const p = new URLSearchParams(raw);
-  return { token: p.get("t"), room: p.get("room") };
 }
 
 async function loadMessages(lang) {
@@ -52,22 +33,9 @@ function clientId() {
  */
 export async function boot({ render, tick = () => {}, onEvents = () => {}, token: pageToken, onJoined }) {
   const { session } = fromPath();
-  const frag = fromFragment();
+  const frag = fromFragment(location.hash);
   const ctx = { session, room: frag.room, view: null, clock: new Clock(), catalog: null, conn: null };
-  const en = await loadMessages("en");
-  const setLanguage = async (lang) => {
-    const messages = lang === "en" ? en : await loadMessages(lang);
-    ctx.catalog = new Catalog(lang, messages, en);
-    document.documentElement.lang = lang;
-    document.documentElement.dir = RTL.has(lang) ? "rtl" : "ltr";
-    localStorage.setItem("rostrum:lang", lang);
-    translateStatic(ctx);
-    if (ctx.view) render(ctx);
-  };
-  ctx.t = (key, params) => ctx.catalog.t(key, params);
-  ctx.setLanguage = setLanguage;
-  await setLanguage(pickLanguage(navigator.languages ?? [navigator.language], localStorage.getItem("rostrum:lang")));
-  languagePicker(ctx);
+  await useLanguage(ctx, () => ctx.view && render(ctx));
 
   const token = pageToken ? pageToken(frag.token, session) : frag.token;
   ctx.token = token;
@@ -101,6 +69,28 @@ export async function boot({ render, tick = () => {}, onEvents = () => {}, token
   conn.start();
   setInterval(() => ctx.view && tick(ctx), 500);
   return ctx;
+}
+
+/**
+ * The reader's language (the one picked before, else the browser's): its catalog, the page's
+ * static text translated, and the language picker (`#lang`) filled. Sets `ctx.t(key, params)`,
+ * `ctx.lang` and `ctx.setLanguage(lang)`; `onLanguage(ctx)` runs after each switch.
+ */
+export async function useLanguage(ctx, onLanguage = () => {}) {
+  const en = await loadMessages("en");
+  ctx.setLanguage = async (lang) => {
+    const messages = lang === "en" ? en : await loadMessages(lang);
+    ctx.catalog = new Catalog(lang, messages, en);
+    ctx.lang = lang;
+    document.documentElement.lang = lang;
+    document.documentElement.dir = RTL.has(lang) ? "rtl" : "ltr";
+    localStorage.setItem("rostrum:lang", lang);
+    translateStatic(ctx);
+    onLanguage(ctx);
+  };
+  ctx.t = (key, params) => ctx.catalog.t(key, params);
+  await ctx.setLanguage(pickLanguage(navigator.languages ?? [navigator.language], localStorage.getItem("rostrum:lang")));
+  languagePicker(ctx);
 }
 
 /** Fill `[data-i18n]` elements and `[data-i18n-label]` aria-labels and placeholders. */

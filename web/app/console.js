@@ -6,9 +6,8 @@ import { MODALITIES, fairness, fullNotice } from "/assets/lib/fairness.js";
 import { formatDuration } from "/assets/lib/clock.js";
 import { dragToMove } from "/assets/app/reorder.js";
 import { loadHistory } from "/assets/app/history.js";
-import { boot, h, modalityBadge, renderQueue, renderFloor, tickFloor, tickWaits, announceEvents, ask, confirmDialog, counts, waitingText, showError } from "/assets/app/common.js";
+import { $, boot, h, modalityBadge, renderQueue, renderFloor, tickFloor, tickWaits, announceEvents, ask, confirmDialog, counts, waitingText, showError } from "/assets/app/common.js";
 
-const $ = (id) => document.getElementById(id);
 const seen = (ctx) => ctx.view.floor?.turn ?? null;
 
 async function grant(ctx, request, reason = null) {

@@ -2,9 +2,7 @@
 // six with their kind, counts by modality, and the room's rotating join code with its QR code
 // (only while the room can join: not once the list is closed, locked or ended).
 
-import { boot, h, renderFloor, tickFloor, modalityBadge, originBadge, counts, showError } from "/assets/app/common.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, boot, h, renderFloor, tickFloor, modalityBadge, originBadge, counts, showError } from "/assets/app/common.js";
 
 /** How many next speakers the display lists. */
 const NEXT = 6;
@@ -65,9 +63,6 @@ async function roomCode(ctx, token) {
 }
 
 boot({ render, tick: (ctx) => tickFloor($("floor"), ctx) }).then(
-  (ctx) => {
-    const token = new URLSearchParams(location.hash.slice(1)).get("t") ?? location.hash.slice(1);
-    roomCode(ctx, token);
-  },
+  (ctx) => roomCode(ctx, ctx.token),
   (err) => showError({ t: (k) => k }, "unavailable", { message: String(err) }, true),
 );

@@ -4,31 +4,13 @@
 // `Authorization: Bearer`. It polls the programme and the sessions' summaries every 750 ms, so
 // a change shows within 1 s.
 
-const $ = (id) => document.getElementById(id);
+import { $, h } from "/assets/app/dom.js";
+import { tokenFrom } from "/assets/lib/link.js";
+import { getJson } from "/assets/lib/api.js";
+
 const POLL_MS = 750;
-const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
+const token = tokenFrom(location.hash) ?? "";
 const ROLES = [["chair", "Chair"], ["online_moderator", "Online moderator"], ["participant", "Participants"], ["display", "Display"], ["public", "Public view"]];
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  el.append(...children.flat().filter((c) => c !== null && c !== undefined));
-  return el;
-}
-
-async function get(path) {
-  const res = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
-  let body = null;
-  try {
-    body = await res.json();
-  } catch {}
-  if (!res.ok) throw new Error(body?.message ?? `error ${res.status}`);
-  return body;
-}
 
 const day = (ms) => new Date(ms).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
 const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -44,7 +26,7 @@ async function handout(session, cell) {
     return;
   }
   open.add(session);
-  if (!handouts.has(session)) handouts.set(session, await get(`/api/sessions/${session}/links`));
+  if (!handouts.has(session)) handouts.set(session, await getJson(`/api/sessions/${session}/links`, token));
   cell.append(links(handouts.get(session)));
 }
 
@@ -121,7 +103,7 @@ function alertText(text) {
 
 async function loop() {
   try {
-    const [programme, list] = await Promise.all([get("/api/programme"), get("/api/sessions")]);
+    const [programme, list] = await Promise.all([getJson("/api/programme", token), getJson("/api/sessions", token)]);
     render(programme, list.sessions);
     alertText("");
     $("status").textContent = `Updated ${new Date().toLocaleTimeString()}`;

@@ -1,10 +1,8 @@
 // The speakers so far on the consoles (as OpenSlides keeps "finished speakers"): kind, where
 // and how long, newest first, from the record rather than from every view.
 
-import { h } from "/assets/app/common.js";
+import { $, h } from "/assets/app/common.js";
 import { formatDuration } from "/assets/lib/clock.js";
-
-const $ = (id) => document.getElementById(id);
 
 /**
  * The speakers so far, newest first (kind, where, how long), from the record (the report's

@@ -1,9 +1,8 @@
 // The participant's page (mobile first): join once (remembered on this device), then raise or
 // lower a hand, see the position and why, be told "you're next" and "you have the floor".
 
-import { boot, h, renderQueue, renderFloor, tickFloor, tickWaits, announce, announceEvents, reasonText, confirmDialog, showError } from "/assets/app/common.js";
+import { $, boot, h, renderQueue, renderFloor, tickFloor, tickWaits, announce, announceEvents, reasonText, confirmDialog, showError } from "/assets/app/common.js";
 
-const $ = (id) => document.getElementById(id);
 const tokenKey = (session) => `rostrum:${session}:token`;
 let alerted = { next: null, floor: null };
 // A hand raised while offline: kept on the phone (the connection resends it) until answered.

@@ -2,11 +2,11 @@
 // seconds), hand out each session's role links, open its room poster and report, end it. The
 // admin token rides in the URL fragment and goes to the API only as `Authorization: Bearer`.
 
-import { h, announce, confirmDialog } from "/assets/app/common.js";
+import { $, h, announce, confirmDialog } from "/assets/app/common.js";
 import { startPage, apiErrorText, alertText, api } from "/assets/app/standalone.js";
-import { tokenFrom, newSession, stateOf, arrange, totals } from "/assets/lib/organize.js";
+import { tokenFrom } from "/assets/lib/link.js";
+import { newSession, stateOf, arrange, totals } from "/assets/lib/organize.js";
 
-const $ = (id) => document.getElementById(id);
 const POLL_MS = 5000;
 const ROLES = ["chair", "online_moderator", "participant", "display", "public"];
 

@@ -4,10 +4,9 @@
 // Under the QR code, the short address (`/j/{code}`) for people who cannot scan it.
 // Fetched with the admin token (or the chair's link) from the URL fragment.
 
+import { $ } from "/assets/app/dom.js";
 import { startPage, apiErrorText, alertText, api } from "/assets/app/standalone.js";
-import { tokenFrom } from "/assets/lib/organize.js";
-
-const $ = (id) => document.getElementById(id);
+import { tokenFrom } from "/assets/lib/link.js";
 
 function drawQr(ctx, svgText) {
   const svg = new DOMParser().parseFromString(svgText, "image/svg+xml").documentElement;

@@ -1,8 +1,6 @@
 // The public view: the queue, read-only, for anyone with the session link.
 
-import { boot, renderQueue, renderFloor, tickFloor, tickWaits, waitingText, announceEvents, showError } from "/assets/app/common.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, boot, renderQueue, renderFloor, tickFloor, tickWaits, waitingText, announceEvents, showError } from "/assets/app/common.js";
 
 boot({
   render: (ctx) => {

@@ -1,9 +1,7 @@
 // Reordering the queue by hand on the consoles: drag an entry onto another's place, or press
 // Alt+↑ / Alt+↓ on it; either asks for the reason, as "Move…" does, and sends one `move`.
 
-import { ask } from "/assets/app/common.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, ask } from "/assets/app/common.js";
 
 /** Move an entry to `to` (one-based), after asking the reason (the position can be changed). */
 export async function moveWithReason(ctx, id, to) {

@@ -1,14 +1,10 @@
 // The printable session report: the JSON of /api/sessions/{id}/report, fetched with the link's
 // moderator token, laid out as headings and tables (text only, never HTML from the network).
 
-import { LANGUAGES, RTL, pickLanguage, Catalog } from "/assets/lib/i18n.js";
+import { h } from "/assets/app/dom.js";
+import { tokenFrom } from "/assets/lib/link.js";
+import { startPage } from "/assets/app/standalone.js";
 
-const h = (tag, attrs = {}, ...children) => {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  el.append(...children.flat().filter((c) => c != null).map((c) => (c instanceof Node ? c : String(c))));
-  return el;
-};
 const mmss = (ms) => `${Math.floor(ms / 60000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, "0")}`;
 
 function table(t, head, rows) {
@@ -54,18 +50,10 @@ function render(r, t) {
 }
 
 async function start() {
-  const en = await (await fetch("/assets/i18n/en.json")).json();
-  const lang = pickLanguage(navigator.languages ?? [navigator.language], localStorage.getItem("rostrum:lang"));
-  const messages = lang === "en" || !LANGUAGES.includes(lang) ? en : await (await fetch(`/assets/i18n/${lang}.json`)).json();
-  const catalog = new Catalog(lang, messages, en);
-  const t = (k, p) => catalog.t(k, p);
-  document.documentElement.lang = lang;
-  document.documentElement.dir = RTL.has(lang) ? "rtl" : "ltr";
-  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  document.title = t("report.title");
+  const { t } = await startPage();
   document.getElementById("print").addEventListener("click", () => print());
   const session = location.pathname.split("/").filter(Boolean)[1];
-  const token = new URLSearchParams(location.hash.slice(1)).get("t");
+  const token = tokenFrom(location.hash);
   const res = await fetch(`/api/sessions/${session}/report`, { headers: { Authorization: `Bearer ${token}` } });
   const body = await res.json();
   if (!res.ok) {

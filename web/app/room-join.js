@@ -2,18 +2,17 @@
 // join page, replacing this page in the history. Presence in the room is still proven there,
 // by the code on the room's display.
 
-const $ = (id) => document.getElementById(id);
-const room = location.pathname.split("/").filter(Boolean)[1];
-const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
+import { $ } from "/assets/app/dom.js";
+import { tokenFrom } from "/assets/lib/link.js";
+import { api } from "/assets/lib/api.js";
 
-const res = await fetch(`/api/rooms/${room}/join`, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
-let body = null;
-try {
-  body = await res.json();
-} catch {}
-if (!res.ok) {
+const room = location.pathname.split("/").filter(Boolean)[1];
+const token = tokenFrom(location.hash) ?? "";
+
+const { ok, status, body } = await api(`/api/rooms/${room}/join`, token);
+if (!ok) {
   $("title").textContent = "This poster's link does not work.";
-  $("error").textContent = body?.message ?? `error ${res.status}`;
+  $("error").textContent = body?.message ?? `error ${status}`;
   $("error").hidden = false;
   document.body.dataset.state = "error";
 } else if (!body.join) {

@@ -2,18 +2,17 @@
 // code of its join link, which leads to whichever session is on in the room. Fetched with the
 // admin token from the URL fragment.
 
-const $ = (id) => document.getElementById(id);
+import { $ } from "/assets/app/dom.js";
+import { tokenFrom } from "/assets/lib/link.js";
+import { api } from "/assets/lib/api.js";
+
 const room = location.pathname.split("/").filter(Boolean)[1];
-const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
+const token = tokenFrom(location.hash) ?? "";
 
 $("print").addEventListener("click", () => print());
-const res = await fetch(`/api/rooms/${room}/poster`, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
-let body = null;
-try {
-  body = await res.json();
-} catch {}
-if (!res.ok) {
-  $("error").textContent = body?.message ?? `error ${res.status}`;
+const { ok, status, body } = await api(`/api/rooms/${room}/poster`, token);
+if (!ok) {
+  $("error").textContent = body?.message ?? `error ${status}`;
   $("error").hidden = false;
 } else {
   $("poster-title").textContent = body.room.name;

@@ -2,27 +2,13 @@
 // the room by day and time with its role links and the QR code of its join link. Fetched with
 // the admin token from the URL fragment.
 
-const $ = (id) => document.getElementById(id);
+import { $, h } from "/assets/app/dom.js";
+import { tokenFrom } from "/assets/lib/link.js";
+import { getJson } from "/assets/lib/api.js";
+
 const room = location.pathname.split("/").filter(Boolean)[1];
-const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
+const token = tokenFrom(location.hash) ?? "";
 const ROLES = [["chair", "Chair"], ["online_moderator", "Online moderator"], ["participant", "Participants"]];
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  el.append(...children);
-  return el;
-}
-
-async function get(path) {
-  const res = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
-  let body = null;
-  try {
-    body = await res.json();
-  } catch {}
-  if (!res.ok) throw new Error(body?.message ?? `error ${res.status}`);
-  return body;
-}
 
 const when = (start, end) => {
   const day = new Date(start).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
@@ -32,7 +18,7 @@ const when = (start, end) => {
 
 $("print").addEventListener("click", () => print());
 try {
-  const programme = await get("/api/programme");
+  const programme = await getJson("/api/programme", token);
   const here = programme.rooms.find((r) => r.id === room);
   if (!here) throw new Error("no such room");
   $("room-name").textContent = here.name;
@@ -40,7 +26,7 @@ try {
   const entries = programme.sessions.filter((s) => s.room === room);
   const cards = [];
   for (const e of entries) {
-    const handout = await get(`/api/sessions/${e.session}/links`);
+    const handout = await getJson(`/api/sessions/${e.session}/links`, token);
     const qr = new DOMParser().parseFromString(handout.participant_qr_svg, "image/svg+xml").documentElement;
     qr.setAttribute("role", "img");
     qr.setAttribute("aria-label", `Join QR code: ${e.title}`);

@@ -4,19 +4,13 @@
 // session with its start, or that there is none. It asks again when the programme says the
 // answer changes, and every few seconds besides, so a chair's "end" shows within seconds.
 
-const $ = (id) => document.getElementById(id);
+import { $ } from "/assets/app/dom.js";
+import { tokenFrom } from "/assets/lib/link.js";
+import { api } from "/assets/lib/api.js";
+
 const POLL_MS = 3000;
 const room = location.pathname.split("/").filter(Boolean)[1];
-const token = new URLSearchParams(location.hash.replace(/^#/, "")).get("t") ?? "";
-
-async function get(path, bearer) {
-  const res = await fetch(path, { headers: { Authorization: `Bearer ${bearer}` }, cache: "no-store" });
-  let body = null;
-  try {
-    body = await res.json();
-  } catch {}
-  return { ok: res.ok, status: res.status, body };
-}
+const token = tokenFrom(location.hash) ?? "";
 
 const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 const day = (ms) => new Date(ms).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
@@ -29,8 +23,7 @@ function alertText(text) {
 let shownCode = null;
 
 async function showCode(on) {
-  const fragment = new URLSearchParams(new URL(on.display).hash.replace(/^#/, ""));
-  const res = await get(`/api/sessions/${on.session}/room`, fragment.get("t") ?? "");
+  const res = await api(`/api/sessions/${on.session}/room`, tokenFrom(new URL(on.display).hash) ?? "");
   if (!res.ok) return;
   $("code-title").textContent = on.title;
   $("on-code").textContent = res.body.code;
@@ -42,7 +35,7 @@ async function showCode(on) {
 }
 
 async function refresh() {
-  const res = await get(`/api/rooms/${room}/now`, token);
+  const res = await api(`/api/rooms/${room}/now`, token);
   if (!res.ok) {
     alertText(res.body?.message ?? `error ${res.status}`);
     return POLL_MS;

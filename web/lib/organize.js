@@ -1,5 +1,5 @@
-// The organizer page's logic, with no DOM: the admin token from the URL fragment, the body of a
-// new session, and which sessions to show, in what order, with what totals.
+// The organizer page's logic, with no DOM: the body of a new session, and which sessions to
+// show, in what order, with what totals.
 
 /** The policies the organizer can pick, as the API spells them (the starvation guard is added). */
 export const POLICIES = {
@@ -14,14 +14,6 @@ export const MINUTES = { min: 0.5, max: 60 };
 /** Longest title and most agenda items the core accepts. */
 export const TITLE_MAX = 200;
 export const AGENDA_MAX = 50;
-
-/** The admin token in a fragment: `#t=TOKEN` (or a bare `#TOKEN`); null when there is none. */
-export function tokenFrom(hash) {
-  const raw = String(hash ?? "").replace(/^#/, "");
-  if (!raw) return null;
-  if (!raw.includes("=")) return decodeURIComponent(raw);
-  return new URLSearchParams(raw).get("t") || null;
-}
 
 /**
  * The body of `POST /api/sessions` from the form's fields, or `{error}` with the message key of

@@ -1,15 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { tokenFrom, newSession, stateOf, arrange, totals, POLICIES } from "../lib/organize.js";
-
-test("the admin token comes from the fragment, never from elsewhere", () => {
-  assert.equal(tokenFrom("#t=abc-123"), "abc-123");
-  assert.equal(tokenFrom("#t=a%2Bb&x=1"), "a+b");
-  assert.equal(tokenFrom("#bare"), "bare");
-  assert.equal(tokenFrom(""), null);
-  assert.equal(tokenFrom("#"), null);
-  assert.equal(tokenFrom("#x=1"), null);
-});
+import { newSession, stateOf, arrange, totals, POLICIES } from "../lib/organize.js";
 
 test("a new session's body is what the API takes, with the time in milliseconds", () => {
   const { body } = newSession({ title: "  NRIs collaborative session ", policy: "alternate21", minutes: "2.5", agenda: "Norms\n\n  Capacity building  \n" });
