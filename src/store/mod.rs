@@ -14,7 +14,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::queue::{Event, Fact, ParticipantId, Timestamp};
 
 pub use memory::MemoryLog;
@@ -37,8 +37,12 @@ pub struct SessionMeta {
     pub key_epoch: u32,
 }
 
+/// The error below a store failure (SQLite's, the file system's, NATS's), kept whole for code
+/// that inspects it.
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
 /// Why the store could not do what was asked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The session already exists.
     #[error("session {0} already exists")]
@@ -55,8 +59,14 @@ pub enum StoreError {
         actual: u64,
     },
     /// The storage itself failed (a full disk, an I/O error, a read-only file).
-    #[error("storage failed: {0}")]
-    Io(String),
+    #[error("storage failed: {what}")]
+    Io {
+        /// What failed, for people (with the cause's text, so a log line tells it all).
+        what: String,
+        /// The cause, when an error below the store gave one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The store cannot write now (a failed or frozen disk), already logged once: nothing of
     /// the command was applied.
     #[error("storage unavailable: {0}")]
@@ -71,6 +81,72 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// Two failures are the same when they say the same (a cause is compared by its text).
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        use StoreError::*;
+        match (self, other) {
+            (Exists(a), Exists(b)) | (UnknownSession(a), UnknownSession(b)) => a == b,
+            (
+                Conflict { expected, actual },
+                Conflict {
+                    expected: e,
+                    actual: a,
+                },
+            ) => expected == e && actual == a,
+            (Io { what: a, .. }, Io { what: b, .. }) => a == b,
+            (Unavailable(a), Unavailable(b)) => a == b,
+            (
+                Damaged {
+                    session,
+                    seq,
+                    reason,
+                },
+                Damaged {
+                    session: s,
+                    seq: q,
+                    reason: r,
+                },
+            ) => session == s && seq == q && reason == r,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for StoreError {}
+
+impl StoreError {
+    /// A storage failure with no error below it (a stopped writer, a damaged WAL, a lock
+    /// held elsewhere).
+    pub fn io(what: impl Into<String>) -> Self {
+        StoreError::Io {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// A storage failure caused by `cause`, said in `context` (a path, a URL).
+    pub fn io_at(
+        context: impl std::fmt::Display,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        let cause: Cause = cause.into().into();
+        StoreError::Io {
+            what: format!("{context}: {cause}"),
+            source: Some(cause),
+        }
+    }
+
+    /// A storage failure caused by `cause` (an error, or a message for a failure found by hand).
+    pub fn io_from(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let cause: Cause = cause.into().into();
+        StoreError::Io {
+            what: cause.to_string(),
+            source: Some(cause),
+        }
+    }
 }
 
 /// How long an answer is kept for resends, in milliseconds: older ones are dropped, from memory

@@ -14,7 +14,8 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{MissedTickBehavior, interval, timeout};
 
-use crate::auth::{Capability, Role, RoomCode, SessionId};
+use crate::auth::{Capability, Role, RoomCode};
+use crate::ids::SessionId;
 use crate::metrics;
 use crate::protocol::{
     self, Audience, Caller, Hello, Incoming, Outgoing, Resume, VERSION, WireCommand, WireError,
@@ -23,7 +24,6 @@ use crate::protocol::{
 use crate::queue::{Actor, Command, Modality};
 use crate::service::Shared;
 use crate::session::{Answer, Frame, Gate, PresenceGuard, SessionHandle, Subscription};
-use crate::store::StoreError;
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
@@ -42,7 +42,8 @@ const BATCH: usize = 32;
 /// The socket failed or the peer went away: end the connection.
 struct Closed;
 
-pub(super) async fn run(mut socket: WebSocket, svc: Shared, ip: IpAddr) {
+/// Run one upgraded connection from `ip` until it closes or the service shuts down.
+pub async fn run(mut socket: WebSocket, svc: Shared, ip: IpAddr) {
     let cancel = svc.cancel.clone();
     let waited = tokio::select! {
         waited = timeout(svc.settings.ws.hello_timeout, Box::pin(await_hello(&mut socket, &svc))) => waited,
@@ -642,14 +643,7 @@ async fn admit(
     let handle = match svc.hub.get(session).await {
         Ok(Some(h)) => h,
         Ok(None) => return Err((WireError::UnknownSession, POLICY)),
-        Err(e @ StoreError::Damaged { .. }) => {
-            tracing::error!(%session, error = %e, "refusing a damaged session: run `rostrum repair` after checking it");
-            return Err((WireError::Damaged, INTERNAL));
-        }
-        Err(e) => {
-            tracing::error!(%session, error = %e, "loading session failed");
-            return Err((WireError::Unavailable, INTERNAL));
-        }
+        Err(e) => return Err((e.into(), INTERNAL)),
     };
     let caller = match cap {
         None => Caller::Viewer,

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use rostrum::auth::SessionId;
+use rostrum::ids::SessionId;
 use rostrum::queue::{Actor, Command, State, Timestamp, decide};
 use rostrum::store::{EventLog, NatsLog, NatsOptions, Origin, SessionMeta, StoreError};
 use serde_json::{Value, json};

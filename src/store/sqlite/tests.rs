@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::queue::ParticipantId;
 use crate::queue::{
     Actor, Command, Modality, Policy, Profile, RequestKind, State, TimeLimits, decide,
 };
-use crate::store::Replay;
+use crate::store::{ANSWERS_KEPT_MS, Replay};
 
 /// A session's opening events and a few more, decided by the core.
 pub(super) fn session_events(extra: usize) -> Vec<Event> {
