@@ -231,6 +231,7 @@ impl Hub {
         // (idle, a restart, another node's death) gets its original answer.
         let since = Timestamp(now_ms().saturating_sub(crate::store::ANSWERS_KEPT_MS));
         self.loads.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::hot().session_loads.increment(1);
         let Replay { events, answers } = self.rt.store.replay(id, since).await?;
         let follower = self.rt.store.follow(id, events.len() as u64).await?;
         // Callers on this node wait at the gate; the map entry still decides, should a start

@@ -33,12 +33,12 @@ impl ApiError {
 
     /// 404 `unknown_session`: no such session, or not a session's id at all.
     pub fn unknown_session() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "unknown_session", "no such session")
+        ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session")
     }
 
     /// 503 `unavailable`: nothing was done; trying again may work.
     pub fn unavailable() -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
     }
 
     /// The stable code.
