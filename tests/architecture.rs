@@ -326,7 +326,7 @@ fn test_only(files: &[(String, String)]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (file, text) in files {
         let dir = match file.rsplit_once('/') {
-            Some((d, name)) if name == "mod.rs" => d.to_owned(),
+            Some((d, "mod.rs")) => d.to_owned(),
             _ if file == "lib.rs" || file == "main.rs" => String::new(),
             _ => file.trim_end_matches(".rs").to_owned(),
         };
