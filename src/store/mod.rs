@@ -42,16 +42,13 @@ pub struct SessionMeta {
 pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
 
 /// Why the store could not do what was asked.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone)]
 pub enum StoreError {
     /// The session already exists.
-    #[error("session {0} already exists")]
     Exists(SessionId),
     /// No such session.
-    #[error("no session {0}")]
     UnknownSession(SessionId),
     /// The log moved on since the writer read it.
-    #[error("stale append: expected seq {expected}, the log is at {actual}")]
     Conflict {
         /// The writer's idea of the last seq.
         expected: u64,
@@ -59,20 +56,16 @@ pub enum StoreError {
         actual: u64,
     },
     /// The storage itself failed (a full disk, an I/O error, a read-only file).
-    #[error("storage failed: {what}")]
     Io {
         /// What failed, for people (with the cause's text, so a log line tells it all).
         what: String,
-        /// The cause, when an error below the store gave one.
-        #[source]
+        /// The cause, when an error below the store gave one (its `source()`).
         source: Option<Cause>,
     },
     /// The store cannot write now (a failed or frozen disk), already logged once: nothing of
     /// the command was applied.
-    #[error("storage unavailable: {0}")]
     Unavailable(String),
     /// A stored record does not check out: the session is not served altered.
-    #[error("session {session} is damaged at seq {seq}: {reason}")]
     Damaged {
         /// The session.
         session: SessionId,
@@ -81,6 +74,40 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Exists(id) => write!(f, "session {id} already exists"),
+            StoreError::UnknownSession(id) => write!(f, "no session {id}"),
+            StoreError::Conflict { expected, actual } => write!(
+                f,
+                "stale append: expected seq {expected}, the log is at {actual}"
+            ),
+            StoreError::Io { what, .. } => write!(f, "storage failed: {what}"),
+            StoreError::Unavailable(why) => write!(f, "storage unavailable: {why}"),
+            StoreError::Damaged {
+                session,
+                seq,
+                reason,
+            } => write!(f, "session {session} is damaged at seq {seq}: {reason}"),
+        }
+    }
+}
+
+/// Written by hand rather than derived so that `source()` is the cause itself (a
+/// `rusqlite::Error`, an `io::Error`...), ready to downcast, not the `Arc` holding it.
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Io {
+                source: Some(cause),
+                ..
+            } => Some(&**cause),
+            _ => None,
+        }
+    }
 }
 
 /// Two failures are the same when they say the same (a cause is compared by its text).

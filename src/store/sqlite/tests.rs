@@ -666,3 +666,21 @@ async fn the_cost_of_checkpoints() {
          WAL: {truncate:?}"
     );
 }
+
+#[test]
+fn a_storage_failure_keeps_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the data directory should be: the file system's own error, kept whole.
+    let not_a_dir = dir.path().join("taken");
+    std::fs::write(&not_a_dir, b"a file").unwrap();
+    let e = SqliteLog::open(&not_a_dir, SqliteOptions::default()).unwrap_err();
+    let StoreError::Io { what, .. } = &e else {
+        panic!("{e:?}");
+    };
+    assert!(what.contains("taken"), "says where: {what}");
+    let cause = std::error::Error::source(&e).expect("the cause is kept");
+    let io = cause
+        .downcast_ref::<std::io::Error>()
+        .expect("as the io::Error it was");
+    assert!(what.ends_with(&io.to_string()), "{what} / {io}");
+}
