@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use super::ApiError;
 use super::api::{links, require_admin};
 use super::rooms::unsupported;
-use crate::hub::StoreError;
 use crate::ids::SessionId;
 use crate::programme::{
     ImportError, Plan, Refused, Room, Row, Slot, export_csv, parse_csv, parse_ics,
@@ -168,7 +167,7 @@ pub async fn programme_csv(
     let p = svc.programme.get();
     // A session's key epoch lives in its log: each is read through the hub (a few at once).
     let ids: Vec<SessionId> = p.slots.iter().map(|s| s.session).collect();
-    let epochs: Vec<Result<u32, StoreError>> = futures_util::stream::iter(ids.clone())
+    let epochs: Vec<Result<u32, ApiError>> = futures_util::stream::iter(ids.clone())
         .map(|id| {
             let svc = svc.clone();
             async move { Ok(svc.hub.get(id).await?.map_or(1, |h| h.key_epoch())) }
