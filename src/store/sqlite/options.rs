@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::CHECKPOINT_FRAMES;
 
-/// How hard a commit waits for the disk. Named `full` and `normal` ([`FromStr`] and
+/// How hard a commit waits for the disk. Named `full` and `normal` ([`FromStr`](std::str::FromStr) and
 /// [`Display`](std::fmt::Display)), which is all the command line needs of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
