@@ -144,7 +144,7 @@ async fn fill(log: &SqliteLog, sessions: usize, events: usize) -> Vec<SessionMet
     let mut metas = Vec::new();
     for _ in 0..sessions {
         let meta = SessionMeta {
-            id: rostrum::auth::SessionId::random(),
+            id: rostrum::ids::SessionId::random(),
             created_at: Timestamp(1),
             epoch: 1,
             key_epoch: 1,

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use dashmap::DashMap;
 
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 
 /// The length of a counting window, in milliseconds.
 pub const WINDOW_MS: u64 = 60_000;

@@ -249,7 +249,7 @@ pub struct ServeArgs {
     pub peer_urls: Vec<String>,
     /// SQLite durability: `full` (survives power loss) or `normal` (may lose the last commits on
     /// power loss; survives a crash of the process).
-    #[arg(long, env = "ROSTRUM_SYNC", value_enum, default_value = "full")]
+    #[arg(long, env = "ROSTRUM_SYNC", default_value = "full")]
     pub sync: Durability,
     /// Largest size of the database and its write-ahead log together, in MiB; past it, commands
     /// are refused as on a full disk.

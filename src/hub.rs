@@ -11,12 +11,16 @@ use std::sync::{Arc, Weak};
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
-use crate::auth::SessionId;
+mod error;
+
+pub use crate::store::{SessionMeta, StoreError};
+
+use crate::ids::SessionId;
 use crate::queue::{
     Actor, AgendaItem, Command, Policy, Refusal, State, TimeLimits, Timestamp, decide,
 };
 use crate::session::{self, Runtime, SessionHandle, Summary};
-use crate::store::{Replay, SessionMeta, StoreError};
+use crate::store::Replay;
 
 /// The wall clock in milliseconds.
 fn now_ms() -> u64 {
@@ -88,7 +92,36 @@ pub struct Hub {
     /// Actors started and stopped so far: a summary read from a log while one started and stopped
     /// may be stale, and is not kept.
     turnover: AtomicU64,
+    /// Sessions being started, one gate each: the first caller loads the log, callers arriving
+    /// meanwhile wait for it and take the handle it started.
+    starting: DashMap<SessionId, Arc<tokio::sync::Mutex<()>>>,
+    /// Logs loaded to start an actor, so far.
+    loads: AtomicU64,
     rt: Runtime,
+}
+
+/// A caller's place at a session's starting gate; the last one out removes the gate.
+struct Starting<'a> {
+    hub: &'a Hub,
+    id: SessionId,
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<'a> Starting<'a> {
+    fn new(hub: &'a Hub, id: SessionId) -> Self {
+        let gate = hub.starting.entry(id).or_default().clone();
+        Self { hub, id, gate }
+    }
+}
+
+impl Drop for Starting<'_> {
+    fn drop(&mut self) {
+        // Under the map's lock, so no caller can take the gate between the count and the removal:
+        // the map's reference and this one mean nobody else is at it.
+        self.hub.starting.remove_if(&self.id, |_, g| {
+            Arc::ptr_eq(g, &self.gate) && Arc::strong_count(g) == 2
+        });
+    }
 }
 
 impl Hub {
@@ -98,6 +131,8 @@ impl Hub {
             sessions: DashMap::new(),
             idle: DashMap::new(),
             turnover: AtomicU64::new(0),
+            starting: DashMap::new(),
+            loads: AtomicU64::new(0),
             rt,
         })
     }
@@ -105,6 +140,27 @@ impl Hub {
     /// The runtime (store, config, shutdown) sessions run in.
     pub fn runtime(&self) -> &Runtime {
         &self.rt
+    }
+
+    /// A session's whole log, oldest first (its record: exports and reports), read without
+    /// starting its actor; `UnknownSession` if there is none.
+    pub async fn log(&self, id: SessionId) -> Result<Vec<crate::queue::Event>, StoreError> {
+        self.rt.store.load(id, 0).await
+    }
+
+    /// What the store keeps about a session, without starting its actor.
+    pub async fn meta(&self, id: SessionId) -> Result<Option<SessionMeta>, StoreError> {
+        self.rt.store.meta(id).await
+    }
+
+    /// What the store keeps about every session, in no particular order; starts no actor.
+    pub async fn metas(&self) -> Result<Vec<SessionMeta>, StoreError> {
+        self.rt.store.list().await
+    }
+
+    /// Whether the store can write now (for `/readyz`), and why not.
+    pub fn ready(&self) -> Result<(), String> {
+        self.rt.store.ready()
     }
 
     /// How many sessions have a running actor.
@@ -135,22 +191,51 @@ impl Hub {
         Ok(meta)
     }
 
+    /// How many times a session's log was loaded to start its actor (once per start, however
+    /// many callers asked for it at once).
+    pub fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
+    }
+
+    fn running(&self, id: SessionId) -> Option<SessionHandle> {
+        self.sessions
+            .get(&id)
+            .filter(|h| h.is_live())
+            .map(|h| h.clone())
+    }
+
     /// The live handle of a session, starting its actor from the log if needed; `None` if the
-    /// session does not exist.
+    /// session does not exist. Callers asking at once for a session that is not running (every
+    /// client of an idle session reconnecting after a restart) load its log once: the first
+    /// starts the actor, the others wait at its gate and share the handle.
     pub async fn get(self: &Arc<Self>, id: SessionId) -> Result<Option<SessionHandle>, StoreError> {
-        if let Some(h) = self.sessions.get(&id).filter(|h| h.is_live()) {
-            return Ok(Some(h.clone()));
+        if let Some(h) = self.running(id) {
+            return Ok(Some(h));
         }
+        let starting = Starting::new(self, id);
+        let turn = starting.gate.clone().lock_owned().await;
+        if let Some(h) = self.running(id) {
+            return Ok(Some(h));
+        }
+        let started = self.start(id).await;
+        drop(turn);
+        started
+    }
+
+    /// Load a session's log and start its actor (one caller at a time per session).
+    async fn start(self: &Arc<Self>, id: SessionId) -> Result<Option<SessionHandle>, StoreError> {
         let Some(meta) = self.rt.store.meta(id).await? else {
             return Ok(None);
         };
         // The answers of the last hour come with the log, so a resend after the actor stopped
         // (idle, a restart, another node's death) gets its original answer.
         let since = Timestamp(now_ms().saturating_sub(crate::store::ANSWERS_KEPT_MS));
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::hot().session_loads.increment(1);
         let Replay { events, answers } = self.rt.store.replay(id, since).await?;
         let follower = self.rt.store.follow(id, events.len() as u64).await?;
-        // Two callers may race to start the same session: the map entry decides, and the loser's
-        // freshly loaded log is dropped without starting a second actor.
+        // Callers on this node wait at the gate; the map entry still decides, should a start
+        // ever race one (the loser's freshly loaded log is dropped without a second actor).
         Ok(Some(match self.sessions.entry(id) {
             Entry::Occupied(e) if e.get().is_live() => e.get().clone(),
             entry => {
@@ -240,6 +325,69 @@ mod tests {
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
         })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fifty_callers_at_once_load_an_idle_sessions_log_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SqliteLog::open(dir.path(), Default::default()).unwrap();
+        let hub = Hub::new(Runtime {
+            store: Arc::new(store),
+            config: SessionConfig {
+                idle_after: Duration::from_millis(100),
+                ..SessionConfig::default()
+            },
+            cancel: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        });
+        let new = NewSession {
+            title: "Reconnect storm".into(),
+            ..Default::default()
+        };
+        let meta = hub.create(new, Timestamp(1)).await.unwrap();
+        let add = |i: u32| Command::AddProxy {
+            profile: crate::queue::Profile::new(
+                format!("Speaker {i}"),
+                "Kenya",
+                crate::queue::Modality::Online,
+            ),
+            kind: crate::queue::RequestKind::Question,
+            note: None,
+        };
+        let h = hub.get(meta.id).await.unwrap().unwrap();
+        for i in 0..200 {
+            h.command(Actor::Chair, None, 0, add(i)).await.unwrap();
+        }
+        drop(h);
+        for _ in 0..100 {
+            if hub.live() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(hub.live(), 0, "the session went idle");
+        let before = hub.loads();
+        // Every client of the session reconnecting at once (after a restart, a network blip).
+        let gets: Vec<_> = (0..50)
+            .map(|_| {
+                let hub = hub.clone();
+                tokio::spawn(async move { hub.get(meta.id).await })
+            })
+            .collect();
+        let mut handles = Vec::new();
+        for g in gets {
+            handles.push(g.await.unwrap().unwrap().unwrap());
+        }
+        assert_eq!(hub.loads() - before, 1, "one load for fifty callers");
+        assert_eq!(hub.live(), 1, "one actor");
+        let seq = handles[0].info().await.unwrap().seq;
+        for h in &handles {
+            assert_eq!(h.info().await.unwrap().seq, seq, "all on the same actor");
+        }
+        assert!(hub.starting.is_empty(), "no gate left behind");
+        // Unknown sessions pass the gate too, and leave nothing.
+        assert!(hub.get(SessionId::random()).await.unwrap().is_none());
+        assert!(hub.starting.is_empty());
     }
 
     #[tokio::test]

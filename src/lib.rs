@@ -36,6 +36,7 @@ pub mod contract;
 pub mod export;
 pub mod http;
 pub mod hub;
+pub mod ids;
 pub mod limits;
 pub mod metrics;
 pub mod organizer;

@@ -3,8 +3,8 @@
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use rostrum::auth::SessionId;
 use rostrum::config::{Cli, Cmd, DataDir, ExportFormat, ReportFormat, ServeArgs, SessionCmd};
+use rostrum::ids::SessionId;
 use rostrum::store::{EventLog, SqliteLog, SqliteOptions};
 
 /// jemalloc: with glibc's allocator an idle connection held 11 KiB resident, with jemalloc 8.7

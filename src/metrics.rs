@@ -42,6 +42,8 @@ pub struct Hot {
     pub conflicts: Counter,
     /// Appends made by other nodes and applied here (a shared log).
     pub followed: Counter,
+    /// Session logs replayed to start an actor.
+    pub session_loads: Counter,
 }
 
 struct Installed {
@@ -78,6 +80,7 @@ fn installed() -> &'static Installed {
                 disconnect: metrics::counter!("rostrum_slow_client_total", "action" => "disconnect"),
                 conflicts: metrics::counter!("rostrum_append_conflicts_total"),
                 followed: metrics::counter!("rostrum_followed_appends_total"),
+                session_loads: metrics::counter!("rostrum_session_loads_total"),
             },
         }
     })
@@ -127,6 +130,10 @@ fn describe() {
     describe_counter!(
         "rostrum_ws_frames_out_total",
         "WebSocket frames sent to clients."
+    );
+    describe_counter!(
+        "rostrum_session_loads_total",
+        "Session logs replayed to start an actor (once per start, however many clients asked)."
     );
 }
 

@@ -166,7 +166,7 @@ pub async fn end(args: ShowArgs) -> anyhow::Result<()> {
 
 /// A session id as the API spells it, or why it is not one.
 fn session_id(s: &str) -> anyhow::Result<String> {
-    let id: crate::auth::SessionId = s
+    let id: crate::ids::SessionId = s
         .trim()
         .parse()
         .map_err(|_| anyhow::anyhow!("{s:?} is not a session id"))?;

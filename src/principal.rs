@@ -97,7 +97,7 @@ impl Principal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::SessionId;
+    use crate::ids::SessionId;
 
     fn cap(role: Role, participant: Option<u32>) -> Capability {
         Capability {

@@ -1,14 +1,13 @@
 //! The machine-readable contracts, generated from the wire types so they cannot drift from the
-//! code: a JSON Schema (2020-12) per client and server frame, an AsyncAPI 3.0 document for `/ws`
-//! and an OpenAPI 3.1 document for the HTTP API (served at `/api/openapi.json`).
+//! code: a JSON Schema (2020-12) per client and server frame, an AsyncAPI 3.0 document for `/ws`,
+//! and the schema generator the HTTP API's OpenAPI 3.1 document (`http/openapi/`, served at
+//! `/api/openapi.json`) uses for its components.
 //!
 //! The schemas come from `schemars` derives on the types serde reads and writes; the OpenAPI
 //! document's paths and operations are built with `utoipa`'s builders, its component schemas are
 //! schemars' (OpenAPI 3.1 takes JSON Schema 2020-12 as it is). The copies checked in under `docs/`
 //! are rewritten by `ROSTRUM_WRITE_CONTRACT=1 cargo test --test it contract`, and the tests fail
 //! when they differ from these.
-
-mod http;
 
 use std::collections::BTreeMap;
 
@@ -18,12 +17,12 @@ use serde_json::{Map, Value, json};
 
 use crate::protocol::{Hello, Outgoing, WireCommand};
 
-pub use http::openapi;
-
 /// The command that rewrites every generated document under `docs/`.
 pub const WRITE_COMMAND: &str = "ROSTRUM_WRITE_CONTRACT=1 cargo test --test it contract";
 
-/// Every generated document, by its path under `docs/`, as it is written there.
+/// Every generated document of the WebSocket protocol, by its path under `docs/`, as it is
+/// written there. The HTTP API's, `openapi.json`, is generated next to its routes
+/// ([`crate::http::openapi`]) and written with [`pretty`].
 pub fn documents() -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let (client, server) = (client_frames(), server_frames());
@@ -33,12 +32,11 @@ pub fn documents() -> BTreeMap<String, String> {
         }
     }
     out.insert("asyncapi.json".into(), pretty(&asyncapi(&client, &server)));
-    out.insert("openapi.json".into(), pretty(&openapi()));
     out
 }
 
 /// Pretty JSON with a final newline, as the documents are checked in.
-fn pretty(v: &Value) -> String {
+pub fn pretty(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).expect("JSON values serialize");
     s.push('\n');
     s
@@ -46,7 +44,7 @@ fn pretty(v: &Value) -> String {
 
 /// A 2020-12 generator for what clients send (`deserialize`) or receive (`serialize`), its
 /// definitions kept under `defs` (a JSON pointer ending in `/`).
-pub(crate) fn generator(serialize: bool, defs: &'static str) -> SchemaGenerator {
+pub fn generator(serialize: bool, defs: &'static str) -> SchemaGenerator {
     let settings = SchemaSettings::draft2020_12().with(|s| s.definitions_path = defs.into());
     let settings = if serialize {
         settings.for_serialize()
@@ -272,6 +270,6 @@ fn asyncapi(client: &BTreeMap<String, Value>, server: &BTreeMap<String, Value>) 
 }
 
 /// The schema of `T` for an OpenAPI document: definitions under `components.schemas`.
-pub(crate) fn component<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
+pub fn component<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
     g.subschema_for::<T>().to_value()
 }

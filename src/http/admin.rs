@@ -3,18 +3,18 @@
 //! the end take the admin token; the links also the session's chair link.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::HeaderMap;
 use serde::Serialize;
 
-use super::ApiError;
-use super::api::{Links, authorize, links, qr_svg, require_admin, unavailable};
-use crate::auth::{Role, SessionId};
+use super::api::{Links, authorize, links, qr_svg, require_admin};
+use super::{ApiError, SessionPath};
+use crate::auth::Role;
 use crate::hub::Standing;
+use crate::ids::SessionId;
 use crate::queue::{Command, Timestamp};
 use crate::service::Shared;
 use crate::session::{Answer, Summary};
-use crate::store::StoreError;
 
 /// One session in the organizer's list.
 #[derive(schemars::JsonSchema, Debug, Serialize)]
@@ -56,7 +56,7 @@ pub async fn list_sessions(
     headers: HeaderMap,
 ) -> Result<Json<SessionList>, ApiError> {
     require_admin(&svc, &headers)?;
-    let listed = svc.hub.list().await.map_err(|e| unavailable(&e))?;
+    let listed = svc.hub.list().await?;
     let sessions = listed
         .into_iter()
         .map(|l| {
@@ -99,22 +99,18 @@ pub struct Handout {
 /// links as they work now (after any rotation), and the QR code of the join link.
 pub async fn session_links(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<Json<Handout>, ApiError> {
     let (handle, _) = authorize(
         &svc,
-        &id,
+        id,
         &headers,
         &[Role::Chair],
         "the chair's link for this session or the admin token is required",
     )
     .await?;
-    let id = handle.meta().id;
-    let info = handle
-        .info()
-        .await
-        .map_err(|_| unavailable(&StoreError::Io("the session stopped".into())))?;
+    let info = handle.info().await?;
     let links = links(&svc, id, handle.key_epoch());
     Ok(Json(Handout {
         id,
@@ -138,24 +134,22 @@ pub struct Ended {
 /// speaker's turn ends first). It becomes read-only for good; its record and report remain.
 pub async fn end_session(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<Json<Ended>, ApiError> {
     require_admin(&svc, &headers)?;
     let required = "the admin token is required";
-    let (handle, principal) = authorize(&svc, &id, &headers, &[], required).await?;
+    let (handle, principal) = authorize(&svc, id, &headers, &[], required).await?;
     let actor = principal
         .actor()
         .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", required))?;
-    let id = handle.meta().id;
-    match handle.command(actor, None, 0, Command::EndSession).await {
-        Ok(Answer::Ack { seq, .. }) => {
+    match handle.command(actor, None, 0, Command::EndSession).await? {
+        Answer::Ack { seq, .. } => {
             tracing::info!(session = %id, "session ended by the organizer");
             Ok(Json(Ended { id, seq }))
         }
-        Ok(Answer::Refused(r)) => Err(ApiError::new(StatusCode::CONFLICT, r.code(), r.to_string())),
-        Ok(Answer::Unavailable) | Err(_) => {
-            Err(unavailable(&StoreError::Io("not recorded".into())))
-        }
+        Answer::Refused(r) => Err(r.into()),
+        // The store refused the append, and logged why: nothing changed.
+        Answer::Unavailable => Err(ApiError::unavailable()),
     }
 }

@@ -1,19 +1,19 @@
 //! The organizer API: create a session (admin token) and read a session's public info.
 
 use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
-use super::ApiError;
-use crate::auth::{Capability, Role, SessionId, secret_matches};
-use crate::hub::{CreateError, NewSession};
+use super::{ApiError, SessionPath};
+use crate::auth::{Capability, Role, secret_matches};
+use crate::hub::NewSession;
+use crate::ids::SessionId;
 use crate::principal::Principal;
 use crate::queue::Command;
 use crate::service::Shared;
 use crate::session::{Answer, Info, SessionHandle};
-use crate::store::StoreError;
 
 /// The role links of a session. The capability rides in the URL fragment, which browsers never
 /// send to servers, so it stays out of access logs.
@@ -71,28 +71,6 @@ pub(super) fn bearer(headers: &HeaderMap) -> &str {
         .unwrap_or("")
 }
 
-pub(super) fn unavailable(e: &StoreError) -> ApiError {
-    match e {
-        StoreError::Damaged { .. } => {
-            tracing::error!(error = %e, "refusing a damaged session: run `rostrum repair` after checking it");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "damaged",
-                "this session's record is damaged",
-            )
-        }
-        // Already logged once by the store, when it started failing.
-        StoreError::Unavailable(_) => {
-            tracing::debug!(error = %e, "the store cannot write");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
-        }
-        _ => {
-            tracing::error!(error = %e, "the store failed");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
-        }
-    }
-}
-
 /// Refuse (401) a request without the admin token.
 pub(super) fn require_admin(svc: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     if secret_matches(&svc.settings.admin_token, bearer(headers)) {
@@ -122,19 +100,7 @@ pub async fn create_session(
         };
         ApiError::new(e.status(), code, e.body_text())
     })?;
-    let meta = svc.hub.create(new, svc.now()).await.map_err(|e| match e {
-        CreateError::Invalid(r) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code(), r.to_string())
-        }
-        CreateError::Store(e) => {
-            tracing::error!(error = %e, "creating a session failed");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the session could not be stored",
-            )
-        }
-    })?;
+    let meta = svc.hub.create(new, svc.now()).await?;
     tracing::info!(session = %meta.id, "session created");
     Ok((
         StatusCode::CREATED,
@@ -158,20 +124,14 @@ pub struct PublicInfo {
 /// `GET /api/sessions/{id}`.
 pub async fn session_info(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
 ) -> Result<Json<PublicInfo>, ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
-    let id: SessionId = id.parse().map_err(|_| not_found())?;
     let handle = svc
         .hub
         .get(id)
-        .await
-        .map_err(|e| unavailable(&e))?
-        .ok_or_else(not_found)?;
-    let info = handle
-        .info()
-        .await
-        .map_err(|_| unavailable(&StoreError::Io("the session stopped".into())))?;
+        .await?
+        .ok_or_else(ApiError::unknown_session)?;
+    let info = handle.info().await?;
     Ok(Json(PublicInfo { id, info }))
 }
 
@@ -179,10 +139,10 @@ pub async fn session_info(
 /// online moderator's capability for this session, or the admin token.
 pub async fn events_ndjson(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    let (_, events) = record(&svc, &id, &headers).await?;
+    let (_, events) = record(&svc, id, &headers).await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
         crate::export::ndjson(&events),
@@ -192,7 +152,7 @@ pub async fn events_ndjson(
 /// The moderators' (or the organizer's) way to the record: the session and its whole log.
 async fn record(
     svc: &Shared,
-    id: &str,
+    id: SessionId,
     headers: &HeaderMap,
 ) -> Result<(SessionHandle, Vec<crate::queue::Event>), ApiError> {
     let (handle, _) = authorize(
@@ -203,13 +163,7 @@ async fn record(
         "a moderator's link for this session is required",
     )
     .await?;
-    let events = svc
-        .hub
-        .runtime()
-        .store
-        .load(handle.meta().id, 0)
-        .await
-        .map_err(|e| unavailable(&e))?;
+    let events = svc.hub.log(id).await?;
     Ok((handle, events))
 }
 
@@ -221,20 +175,20 @@ fn report(handle: &SessionHandle, events: &[crate::queue::Event]) -> crate::repo
 /// `GET /api/sessions/{id}/report`: the report as JSON (moderators' links or the admin token).
 pub async fn report_json(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<Json<crate::report::Report>, ApiError> {
-    let (handle, events) = record(&svc, &id, &headers).await?;
+    let (handle, events) = record(&svc, id, &headers).await?;
     Ok(Json(report(&handle, &events)))
 }
 
 /// `GET /api/sessions/{id}/report.md`: the report as Markdown.
 pub async fn report_markdown(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    let (handle, events) = record(&svc, &id, &headers).await?;
+    let (handle, events) = record(&svc, id, &headers).await?;
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -247,10 +201,10 @@ pub async fn report_markdown(
 /// `GET /api/sessions/{id}/turns.csv`: one row per turn.
 pub async fn turns_csv(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    let (_, events) = record(&svc, &id, &headers).await?;
+    let (_, events) = record(&svc, id, &headers).await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
         crate::export::turns_csv(&events),
@@ -261,19 +215,16 @@ pub async fn turns_csv(
 /// one of `roles` for it (or the admin token: the organizer); otherwise the error to answer with.
 pub(super) async fn authorize(
     svc: &Shared,
-    id: &str,
+    id: SessionId,
     headers: &HeaderMap,
     roles: &[Role],
     required: &'static str,
 ) -> Result<(SessionHandle, Principal), ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session");
-    let id: SessionId = id.parse().map_err(|_| not_found())?;
     let handle = svc
         .hub
         .get(id)
-        .await
-        .map_err(|e| unavailable(&e))?
-        .ok_or_else(not_found)?;
+        .await?
+        .ok_or_else(ApiError::unknown_session)?;
     let token = bearer(headers);
     if secret_matches(&svc.settings.admin_token, token) {
         return Ok((handle, Principal::Organizer));
@@ -292,23 +243,19 @@ pub(super) async fn authorize(
 /// of the session stops working at once (their sockets close) and new ones are returned.
 pub async fn rotate_links(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<Json<Created>, ApiError> {
     let required = "the chair's link for this session is required";
-    let (handle, principal) = authorize(&svc, &id, &headers, &[Role::Chair], required).await?;
+    let (handle, principal) = authorize(&svc, id, &headers, &[Role::Chair], required).await?;
     let actor = principal
         .actor()
         .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", required))?;
-    let id = handle.meta().id;
-    match handle.command(actor, None, 0, Command::RotateKeys).await {
-        Ok(Answer::Ack { .. }) => {}
-        Ok(Answer::Refused(r)) => {
-            return Err(ApiError::new(StatusCode::CONFLICT, r.code(), r.to_string()));
-        }
-        Ok(Answer::Unavailable) | Err(_) => {
-            return Err(unavailable(&StoreError::Io("not recorded".into())));
-        }
+    match handle.command(actor, None, 0, Command::RotateKeys).await? {
+        Answer::Ack { .. } => {}
+        Answer::Refused(r) => return Err(r.into()),
+        // The store refused the append, and logged why: nothing changed.
+        Answer::Unavailable => return Err(ApiError::unavailable()),
     }
     tracing::info!(session = %id, "role links rotated");
     Ok(Json(Created {
@@ -333,18 +280,17 @@ pub struct RoomCode {
 /// `GET /api/sessions/{id}/room` with the display's (or a moderator's) token.
 pub async fn room_code(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<Json<RoomCode>, ApiError> {
     let (handle, _) = authorize(
         &svc,
-        &id,
+        id,
         &headers,
         &[Role::Display, Role::Chair, Role::OnlineModerator],
         "the display's link is required",
     )
     .await?;
-    let id = handle.meta().id;
     let now = svc.now().0;
     let code = svc.settings.keys.room_code(id, now);
     let cap = Capability {

@@ -2,13 +2,14 @@
 //! OpenDocument) for its moderators or the organizer, and the event's summary for the
 //! secretariat (admin token).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 
-use super::ApiError;
-use super::api::{require_admin, unavailable};
+use super::api::require_admin;
+use super::{ApiError, SessionPath};
 use crate::auth::Role;
+use crate::ids::SessionId;
 use crate::service::Shared;
 
 fn markdown(body: String) -> impl IntoResponse {
@@ -20,7 +21,11 @@ fn markdown(body: String) -> impl IntoResponse {
 
 /// A session's report in the IGF template, as Markdown, for a moderator's link or the admin
 /// token; placed in the programme if it is in one.
-async fn igf_markdown(svc: &Shared, id: &str, headers: &HeaderMap) -> Result<String, ApiError> {
+async fn igf_markdown(
+    svc: &Shared,
+    id: SessionId,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
     let (handle, _) = super::api::authorize(
         svc,
         id,
@@ -30,13 +35,7 @@ async fn igf_markdown(svc: &Shared, id: &str, headers: &HeaderMap) -> Result<Str
     )
     .await?;
     let meta = handle.meta().clone();
-    let events = svc
-        .hub
-        .runtime()
-        .store
-        .load(meta.id, 0)
-        .await
-        .map_err(|e| unavailable(&e))?;
+    let events = svc.hub.log(meta.id).await?;
     let report = crate::report::Report::of(meta.id, meta.created_at, &events);
     let p = svc.programme.get();
     let placed = p
@@ -52,19 +51,19 @@ async fn igf_markdown(svc: &Shared, id: &str, headers: &HeaderMap) -> Result<Str
 /// `GET /api/sessions/{id}/report.igf.md`: the session's report in the IGF template.
 pub async fn igf_report(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(markdown(igf_markdown(&svc, &id, &headers).await?))
+    Ok(markdown(igf_markdown(&svc, id, &headers).await?))
 }
 
 /// `GET /api/sessions/{id}/report.igf.html`: the same as a printable page.
 pub async fn igf_report_html(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let md = igf_markdown(&svc, &id, &headers).await?;
+    let md = igf_markdown(&svc, id, &headers).await?;
     let title = md
         .lines()
         .next()
@@ -78,10 +77,10 @@ pub async fn igf_report_html(
 /// `GET /api/sessions/{id}/report.igf.odt`: the same as an OpenDocument text file.
 pub async fn igf_report_odt(
     State(svc): State<Shared>,
-    Path(id): Path<String>,
+    SessionPath(id): SessionPath,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let md = igf_markdown(&svc, &id, &headers).await?;
+    let md = igf_markdown(&svc, id, &headers).await?;
     Ok((
         [
             (header::CONTENT_TYPE, crate::programme::odt::MEDIA_TYPE),
@@ -102,23 +101,15 @@ pub async fn event_report(
 ) -> Result<impl IntoResponse, ApiError> {
     require_admin(&svc, &headers)?;
     let p = svc.programme.get();
-    let store = svc.hub.runtime().store.clone();
     let mut entries = Vec::with_capacity(p.slots.len());
     for slot in &p.slots {
         let Some(room) = p.room(slot.room) else {
             continue;
         };
-        let Some(meta) = store
-            .meta(slot.session)
-            .await
-            .map_err(|e| unavailable(&e))?
-        else {
+        let Some(meta) = svc.hub.meta(slot.session).await? else {
             continue;
         };
-        let events = store
-            .load(slot.session, 0)
-            .await
-            .map_err(|e| unavailable(&e))?;
+        let events = svc.hub.log(slot.session).await?;
         entries.push(crate::programme::igf::Entry {
             slot,
             room,

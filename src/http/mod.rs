@@ -3,13 +3,17 @@
 
 pub(crate) mod admin;
 pub(crate) mod api;
+mod error;
 pub mod guard;
 mod igf;
+pub mod openapi;
 mod pages;
 mod programme;
 mod rooms;
 mod short;
+mod upgrade;
 
+pub use error::{ApiError, ErrorBody, SessionPath};
 pub use guard::CSP;
 
 use axum::Router;
@@ -74,14 +78,14 @@ pub fn router(svc: Shared) -> Router {
         .route("/s/{id}", get(pages::page))
         .route("/s/{id}/{role}", get(pages::page))
         .route("/assets/{*path}", get(pages::asset))
-        .route("/api/openapi.json", get(openapi))
+        .route("/api/openapi.json", get(openapi_json))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(guard::compression())
         // After the compression layer, so the upgrade is not wrapped by it.
-        .route("/ws", get(crate::ws::upgrade));
+        .route("/ws", get(upgrade::upgrade));
     guard::around(app, &svc.settings.http).with_state(svc)
 }
 
@@ -114,9 +118,9 @@ async fn metrics(State(svc): State<Shared>, headers: axum::http::HeaderMap) -> R
 }
 
 /// `GET /api/openapi.json`: the HTTP API as OpenAPI 3.1, generated once.
-async fn openapi() -> Response {
+async fn openapi_json() -> Response {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let doc = DOC.get_or_init(|| crate::contract::openapi().to_string());
+    let doc = DOC.get_or_init(|| openapi::openapi().to_string());
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         doc.as_str(),
@@ -136,7 +140,7 @@ async fn readyz(State(svc): State<Shared>) -> Response {
         )
         .into_response();
     }
-    match svc.hub.runtime().store.ready() {
+    match svc.hub.ready() {
         Ok(()) => "ready".into_response(),
         Err(why) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -144,43 +148,5 @@ async fn readyz(State(svc): State<Shared>) -> Response {
             format!("the store cannot write: {why}"),
         )
         .into_response(),
-    }
-}
-
-/// An API error: status, stable code, human message.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    /// An error with its status, stable code and human message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-/// The body of every API error.
-#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
-pub struct ErrorBody {
-    /// The stable code (see docs/api.md).
-    pub code: String,
-    /// For people.
-    pub message: String,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            code: self.code.to_owned(),
-            message: self.message,
-        };
-        (self.status, axum::Json(body)).into_response()
     }
 }

@@ -11,14 +11,13 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use super::api::{links, require_admin, unavailable};
+use super::api::{links, require_admin};
 use super::rooms::unsupported;
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::programme::{
     ImportError, Plan, Refused, Room, Row, Slot, export_csv, parse_csv, parse_ics,
 };
 use crate::service::Shared;
-use crate::store::StoreError;
 
 /// The largest programme file accepted (5,000 sessions fit in well under 2 MiB).
 pub const IMPORT_LIMIT: usize = 4 * 1024 * 1024;
@@ -71,7 +70,8 @@ pub async fn import(
         .await
         .map_err(|e| match e {
             ImportError::Unsupported => unsupported(),
-            ImportError::Store(e) => unavailable(&e),
+            ImportError::Store(e) => e.into(),
+            ImportError::Refused(r) => r.into(),
         })?;
     let status = if plan.refused.is_empty() {
         StatusCode::OK
@@ -167,7 +167,7 @@ pub async fn programme_csv(
     let p = svc.programme.get();
     // A session's key epoch lives in its log: each is read through the hub (a few at once).
     let ids: Vec<SessionId> = p.slots.iter().map(|s| s.session).collect();
-    let epochs: Vec<Result<u32, StoreError>> = futures_util::stream::iter(ids.clone())
+    let epochs: Vec<Result<u32, ApiError>> = futures_util::stream::iter(ids.clone())
         .map(|id| {
             let svc = svc.clone();
             async move { Ok(svc.hub.get(id).await?.map_or(1, |h| h.key_epoch())) }
@@ -175,10 +175,7 @@ pub async fn programme_csv(
         .buffered(16)
         .collect()
         .await;
-    let epochs = epochs
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| unavailable(&e))?;
+    let epochs = epochs.into_iter().collect::<Result<Vec<_>, _>>()?;
     let by_session: std::collections::HashMap<SessionId, u32> =
         ids.into_iter().zip(epochs).collect();
     let csv = export_csv(&p, |slot| {

@@ -14,8 +14,9 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use super::api::{bearer, links, require_admin, unavailable};
-use crate::auth::{Capability, Role, SessionId, secret_matches};
+use super::api::{bearer, links, require_admin};
+use crate::auth::{Capability, Role, secret_matches};
+use crate::ids::SessionId;
 use crate::programme::{NewRoom, Programme, Room, RoomError, RoomId, Slot};
 use crate::queue::Timestamp;
 use crate::service::Shared;
@@ -135,7 +136,7 @@ pub async fn set_rooms(
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
             }
             RoomError::Unsupported => unsupported(),
-            RoomError::Store(e) => unavailable(&e),
+            RoomError::Store(e) => e.into(),
         })?;
     Ok(Json(rooms_of(&svc, &p)))
 }
@@ -156,7 +157,7 @@ async fn due_now(
         .iter()
         .filter(|s| s.room == id && s.start <= now && now < s.end)
     {
-        if let Some(h) = svc.hub.get(s.session).await.map_err(|e| unavailable(&e))? {
+        if let Some(h) = svc.hub.get(s.session).await? {
             if h.summary().await.is_ok_and(|sum| sum.ended) {
                 ended.insert(s.session);
             }
@@ -242,12 +243,7 @@ pub async fn room_now(
         next: match air.next {
             // Nothing on and the next one soon: people arriving early can join it already.
             Some(s) if air.on.is_none() && s.start.0 <= now.0 + OPENS_EARLY_MS => {
-                let epoch = svc
-                    .hub
-                    .get(s.session)
-                    .await
-                    .map_err(|e| unavailable(&e))?
-                    .map_or(1, |h| h.key_epoch());
+                let epoch = svc.hub.get(s.session).await?.map_or(1, |h| h.key_epoch());
                 Some(show(s, Some(links(&svc, s.session, epoch).display)))
             }
             next => next.map(|s| show(s, None)),
@@ -303,8 +299,7 @@ pub async fn room_join(
         None => svc
             .hub
             .get(slot.session)
-            .await
-            .map_err(|e| unavailable(&e))?
+            .await?
             .map_or(1, |h| h.key_epoch()),
     };
     Ok(Json(RoomJoin {

@@ -11,14 +11,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
-use super::api::{links, unavailable};
+use super::api::links;
 use crate::auth::normalize_short_code;
 use crate::service::Shared;
-use crate::store::StoreError;
 
 /// The short address of session `id`, as printed: `{public_url}/j/xxxxx-xxxxx` (lowercase,
 /// which is quicker to type on a phone; any case and the hyphen are optional when resolving).
-pub(super) fn short_url(svc: &Shared, id: crate::auth::SessionId) -> String {
+pub(super) fn short_url(svc: &Shared, id: crate::ids::SessionId) -> String {
     let code = svc.settings.keys.short_code(id).to_lowercase();
     format!(
         "{}/j/{}-{}",
@@ -42,9 +41,9 @@ pub async fn resolve(State(svc): State<Shared>, Path(code): Path<String>) -> Res
     let Some(code) = normalize_short_code(&code) else {
         return not_found();
     };
-    let metas = match svc.hub.runtime().store.list().await {
+    let metas = match svc.hub.metas().await {
         Ok(m) => m,
-        Err(e) => return unavailable(&e).into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let keys = &svc.settings.keys;
     let Some(id) = metas
@@ -57,14 +56,12 @@ pub async fn resolve(State(svc): State<Shared>, Path(code): Path<String>) -> Res
     let handle = match svc.hub.get(id).await {
         Ok(Some(h)) => h,
         Ok(None) => return not_found(),
-        Err(e) => return unavailable(&e).into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let link = links(&svc, id, handle.key_epoch()).participant;
     let Ok(location) = HeaderValue::from_str(&link) else {
-        return unavailable(&StoreError::Io(
-            "the join link is not a header value".into(),
-        ))
-        .into_response();
+        tracing::error!(%id, "the join link is not a header value: check --public-url");
+        return ApiError::unavailable().into_response();
     };
     (
         StatusCode::SEE_OTHER,

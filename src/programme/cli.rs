@@ -246,7 +246,7 @@ fn plan_text(plan: &Value) -> String {
 pub async fn igf(
     log: &crate::store::SqliteLog,
     dir: &std::path::Path,
-    session: Option<crate::auth::SessionId>,
+    session: Option<crate::ids::SessionId>,
 ) -> anyhow::Result<String> {
     use crate::store::EventLog;
     let p = super::ProgrammeStore::sqlite(dir)?.load()?;

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::{Programme, RoomId};
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::queue::{
     Actor, AgendaItem, Command, Modality, Order, Policy, Profile, State, TimeLimits, Timestamp,
     decide,

@@ -23,7 +23,7 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::queue::Timestamp;
 
 pub use csv::{export_csv, parse_csv};

@@ -61,6 +61,9 @@ pub enum ImportError {
     /// The store failed; sessions created before the failure are not in the programme.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The core refused a session the plan had checked (a row the import's checks missed).
+    #[error(transparent)]
+    Refused(#[from] crate::queue::Refusal),
 }
 
 /// The rooms and programme of this service.
@@ -220,7 +223,7 @@ async fn create_sessions(
     hub: &Hub,
     plan: &Plan,
     now: Timestamp,
-) -> Result<Vec<crate::store::SessionMeta>, StoreError> {
+) -> Result<Vec<crate::store::SessionMeta>, ImportError> {
     let news: Vec<NewSession> = plan
         .create
         .iter()
@@ -241,8 +244,8 @@ async fn create_sessions(
         metas.push(meta.map_err(|e| {
             tracing::error!(error = %e, made, "an import failed creating its sessions; the programme is unchanged");
             match e {
-                CreateError::Store(e) => e,
-                CreateError::Invalid(r) => StoreError::Io(r.to_string()),
+                CreateError::Store(e) => ImportError::Store(e),
+                CreateError::Invalid(r) => ImportError::Refused(r),
             }
         })?);
     }

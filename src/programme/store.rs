@@ -46,8 +46,8 @@ pub enum ProgrammeStore {
     Unsupported,
 }
 
-fn io(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Io(e.to_string())
+fn io(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+    StoreError::io_from(e)
 }
 
 impl ProgrammeStore {
@@ -68,7 +68,7 @@ impl ProgrammeStore {
         let conn = conn
             .lock()
             .map_err(|_| io("the programme store's lock is poisoned"))?;
-        let bad = |what: &str| StoreError::Io(format!("a stored programme {what} is not an id"));
+        let bad = |what: &str| StoreError::io(format!("a stored programme {what} is not an id"));
         let mut rooms = Vec::new();
         let mut stmt = conn
             .prepare("SELECT id, name, capacity, hub FROM programme_rooms ORDER BY position")

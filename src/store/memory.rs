@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{EventLog, Origin, Recorded, SessionMeta, StoreError, StoreFuture};
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::queue::{Event, Timestamp};
 
 /// A session as kept: its metadata, its events, and the answers recorded with them.

@@ -14,7 +14,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::queue::{Event, Fact, ParticipantId, Timestamp};
 
 pub use memory::MemoryLog;
@@ -37,17 +37,18 @@ pub struct SessionMeta {
     pub key_epoch: u32,
 }
 
+/// The error below a store failure (SQLite's, the file system's, NATS's), kept whole for code
+/// that inspects it.
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
 /// Why the store could not do what was asked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone)]
 pub enum StoreError {
     /// The session already exists.
-    #[error("session {0} already exists")]
     Exists(SessionId),
     /// No such session.
-    #[error("no session {0}")]
     UnknownSession(SessionId),
     /// The log moved on since the writer read it.
-    #[error("stale append: expected seq {expected}, the log is at {actual}")]
     Conflict {
         /// The writer's idea of the last seq.
         expected: u64,
@@ -55,14 +56,16 @@ pub enum StoreError {
         actual: u64,
     },
     /// The storage itself failed (a full disk, an I/O error, a read-only file).
-    #[error("storage failed: {0}")]
-    Io(String),
+    Io {
+        /// What failed, for people (with the cause's text, so a log line tells it all).
+        what: String,
+        /// The cause, when an error below the store gave one (its `source()`).
+        source: Option<Cause>,
+    },
     /// The store cannot write now (a failed or frozen disk), already logged once: nothing of
     /// the command was applied.
-    #[error("storage unavailable: {0}")]
     Unavailable(String),
     /// A stored record does not check out: the session is not served altered.
-    #[error("session {session} is damaged at seq {seq}: {reason}")]
     Damaged {
         /// The session.
         session: SessionId,
@@ -71,6 +74,106 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Exists(id) => write!(f, "session {id} already exists"),
+            StoreError::UnknownSession(id) => write!(f, "no session {id}"),
+            StoreError::Conflict { expected, actual } => write!(
+                f,
+                "stale append: expected seq {expected}, the log is at {actual}"
+            ),
+            StoreError::Io { what, .. } => write!(f, "storage failed: {what}"),
+            StoreError::Unavailable(why) => write!(f, "storage unavailable: {why}"),
+            StoreError::Damaged {
+                session,
+                seq,
+                reason,
+            } => write!(f, "session {session} is damaged at seq {seq}: {reason}"),
+        }
+    }
+}
+
+/// Written by hand rather than derived so that `source()` is the cause itself (a
+/// `rusqlite::Error`, an `io::Error`...), ready to downcast, not the `Arc` holding it.
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Io {
+                source: Some(cause),
+                ..
+            } => Some(&**cause),
+            _ => None,
+        }
+    }
+}
+
+/// Two failures are the same when they say the same (a cause is compared by its text).
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        use StoreError::*;
+        match (self, other) {
+            (Exists(a), Exists(b)) | (UnknownSession(a), UnknownSession(b)) => a == b,
+            (
+                Conflict { expected, actual },
+                Conflict {
+                    expected: e,
+                    actual: a,
+                },
+            ) => expected == e && actual == a,
+            (Io { what: a, .. }, Io { what: b, .. }) => a == b,
+            (Unavailable(a), Unavailable(b)) => a == b,
+            (
+                Damaged {
+                    session,
+                    seq,
+                    reason,
+                },
+                Damaged {
+                    session: s,
+                    seq: q,
+                    reason: r,
+                },
+            ) => session == s && seq == q && reason == r,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for StoreError {}
+
+impl StoreError {
+    /// A storage failure with no error below it (a stopped writer, a damaged WAL, a lock
+    /// held elsewhere).
+    pub fn io(what: impl Into<String>) -> Self {
+        StoreError::Io {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// A storage failure caused by `cause`, said in `context` (a path, a URL).
+    pub fn io_at(
+        context: impl std::fmt::Display,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        let cause: Cause = cause.into().into();
+        StoreError::Io {
+            what: format!("{context}: {cause}"),
+            source: Some(cause),
+        }
+    }
+
+    /// A storage failure caused by `cause` (an error, or a message for a failure found by hand).
+    pub fn io_from(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let cause: Cause = cause.into().into();
+        StoreError::Io {
+            what: cause.to_string(),
+            source: Some(cause),
+        }
+    }
 }
 
 /// How long an answer is kept for resends, in milliseconds: older ones are dropped, from memory

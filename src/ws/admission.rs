@@ -8,13 +8,12 @@ use tokio::time::timeout;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::metrics;
 use crate::principal::Principal;
 use crate::protocol::{self, Hello, Incoming, Outgoing, Resume, VERSION, WireError, encode};
 use crate::service::Shared;
 use crate::session::{SessionHandle, Subscription};
-use crate::store::StoreError;
 
 use super::close::{Closed, INTERNAL, POLICY, close, echo_close, fail, refuse_close};
 use super::connection::Conn;
@@ -212,14 +211,7 @@ async fn admit(
     let handle = match svc.hub.get(session).await {
         Ok(Some(h)) => h,
         Ok(None) => return Err((WireError::UnknownSession, POLICY)),
-        Err(e @ StoreError::Damaged { .. }) => {
-            tracing::error!(%session, error = %e, "refusing a damaged session: run `rostrum repair` after checking it");
-            return Err((WireError::Damaged, INTERNAL));
-        }
-        Err(e) => {
-            tracing::error!(%session, error = %e, "loading session failed");
-            return Err((WireError::Unavailable, INTERNAL));
-        }
+        Err(e) => return Err((e.into(), INTERNAL)),
     };
     if let Some(c) = &cap {
         if c.session != session {

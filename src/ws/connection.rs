@@ -13,7 +13,7 @@ use tokio::time::{MissedTickBehavior, interval, timeout};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::metrics;
 use crate::principal::Principal;
 use crate::protocol::{self, Resume, WireError};
@@ -24,7 +24,8 @@ use super::admission::await_hello;
 use super::close::{Closed, GOING_AWAY, POLICY, close, echo_close, fail, refuse_close};
 use super::writer::Lagged;
 
-pub(super) async fn run(mut socket: WebSocket, svc: Shared, ip: IpAddr) {
+/// Run one upgraded connection from `ip` until it closes or the service shuts down.
+pub async fn run(mut socket: WebSocket, svc: Shared, ip: IpAddr) {
     let cancel = svc.cancel.clone();
     let waited = tokio::select! {
         waited = timeout(svc.settings.ws.hello_timeout, Box::pin(await_hello(&mut socket, &svc))) => waited,

@@ -1,12 +1,12 @@
-//! WebSocket connections: the upgrade with explicit limits, and one task per connection that
-//! says hello, forwards its session's updates, and submits its commands.
+//! WebSocket connections: one task per connection that says hello, forwards its session's
+//! updates, and submits its commands. The upgrade itself (origin, sockets per address, limits)
+//! is an HTTP route, `http/upgrade.rs`, which hands the socket to [`run`].
 //!
 //! A connection never slows its session: updates reach it through a bounded broadcast
 //! receiver; one that falls behind is caught up from the session's resume window (or sent a
 //! snapshot), and one that stops reading is dropped after the write timeout.
 //!
 //! One concept per file, in the order a connection meets them:
-//! - `upgrade`: the HTTP handshake, with the origin, per-address and size limits;
 //! - `admission`: waiting for `hello`, checking its capability, welcoming and resuming;
 //! - `connection`: the task's loop over the socket, the session's updates, pings and shutdown;
 //! - `submit`: a client's commands to the session, and the link minted on a join;
@@ -19,8 +19,7 @@ mod close;
 mod connection;
 mod rate;
 mod submit;
-mod upgrade;
 mod writer;
 
+pub use connection::run;
 pub use rate::join_limiter;
-pub use upgrade::upgrade;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use rostrum::auth::SessionId;
+use rostrum::ids::SessionId;
 use rostrum::queue::{Actor, Command, State, Timestamp, decide};
 use rostrum::store::{EventLog, NatsLog, NatsOptions, Origin, SessionMeta, StoreError};
 use serde_json::{Value, json};
@@ -634,4 +634,28 @@ async fn resent_after_the_node_died_each_command_takes_effect_once_with_its_orig
         check(&b, id, chair_token, chair, newcomer, played).await;
     }
     b.kill9().await;
+}
+
+/// A node that has never run a session, fifty of its clients arriving at once (a failover from
+/// a dead node): one load of its log from JetStream, so one replay and one follower's
+/// consumer, not one per client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_clients_failing_over_at_once_load_the_session_once() {
+    let nats = Nats::single().await;
+    let (a, b) = two_nodes(&nats).await;
+    let s = a.create_session_json("Failover storm").await;
+    let mut chair = connect(&a.ws_url, &s, "chair").await;
+    chair.add_walk_ins(&["Ana", "Ben", "Chen"]).await;
+    let id = s["id"].as_str().unwrap().to_owned();
+    assert_eq!(metric(&b, "rostrum_session_loads_total").await, 0.0);
+    let clients =
+        futures_util::future::join_all((0..50).map(|_| Client::connect_to(&b.ws_url, &id, None)))
+            .await;
+    let seq = clients[0].seq;
+    assert!(clients.iter().all(|c| c.seq == seq && seq > 3), "{seq}");
+    assert_eq!(
+        metric(&b, "rostrum_session_loads_total").await,
+        1.0,
+        "one load for fifty clients"
+    );
 }

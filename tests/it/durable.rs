@@ -659,7 +659,7 @@ async fn moderators_export_the_log_and_operators_export_and_back_up_from_the_dat
     let sid = s.id.parse().unwrap();
     assert_eq!(copy.load(sid, 0).await.unwrap().len(), lines.len());
     assert!(matches!(
-        copy.load(rostrum::auth::SessionId::random(), 0).await,
+        copy.load(rostrum::ids::SessionId::random(), 0).await,
         Err(StoreError::UnknownSession(_))
     ));
 }

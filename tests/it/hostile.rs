@@ -439,7 +439,7 @@ async fn room_code_guesses_are_limited_per_address_and_session_and_the_room_stil
     })
     .await;
     let s = app.create_session(json!({"title": "Guessed"})).await;
-    let session: rostrum::auth::SessionId = s.id.parse().unwrap();
+    let session: rostrum::ids::SessionId = s.id.parse().unwrap();
     let keys = rostrum::auth::Keys::from_secret(&[7; 32]).unwrap();
     let now = || {
         u64::try_from(

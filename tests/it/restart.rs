@@ -152,3 +152,38 @@ async fn a_rolling_restart_loses_nothing_and_clients_resume_within_seconds() {
     );
     server.terminate().await;
 }
+
+/// Every client of a session reconnecting at once to a fresh process (a restart, a node's
+/// clients failing over) makes its log load once, not once per client: the first hello starts
+/// the actor and the others wait for it (`Hub::get`'s gate), as `/metrics` counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_clients_reconnecting_at_once_load_the_session_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Server::start(dir.path()).await;
+    let (session, chair_token, _) = first.create_session("Reconnect storm").await;
+    let mut chair = first.connect(&session, Some(&chair_token)).await;
+    let names: Vec<String> = (0..15).map(|i| format!("Walk-in {i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    chair.add_walk_ins(&names).await;
+    first.kill9().await;
+
+    let server = Server::start(dir.path()).await;
+    let loads = |text: &str| crate::support::sample(text, "rostrum_session_loads_total");
+    let (_, before) = server.scrape(ADMIN).await;
+    assert_eq!(loads(&before).unwrap_or(0.0), 0.0, "nothing loaded yet");
+    let clients = futures_util::future::join_all(
+        (0..50).map(|_| crate::support::Client::connect_to(&server.ws_url, &session, None)),
+    )
+    .await;
+    let seq = clients[0].seq;
+    assert!(seq > 15, "the whole session: seq {seq}");
+    for c in &clients {
+        assert_eq!(c.seq, seq, "each client has the whole session");
+    }
+    let (_, after) = server.scrape(ADMIN).await;
+    assert_eq!(loads(&after), Some(1.0), "one load for fifty clients");
+    assert_eq!(
+        crate::support::sample(&after, "rostrum_sessions_live"),
+        Some(1.0)
+    );
+}

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::wal::{self, WalScan};
 use super::{FILE, SCHEMA, head, io, load_in};
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::store::StoreError;
 
 /// Most lines of `PRAGMA integrity_check` kept.
@@ -117,12 +117,12 @@ impl fmt::Display for DirCheck {
 pub fn check_dir(dir: &Path) -> Result<DirCheck, StoreError> {
     let path = dir.join(FILE);
     if !path.is_file() {
-        return Err(StoreError::Io(format!("no database at {}", path.display())));
+        return Err(StoreError::io(format!("no database at {}", path.display())));
     }
     // Before SQLite opens anything: what it is about to replay, against what the WAL holds. A
     // running service may have truncated the WAL a moment before it reset the mark: damage is
     // only reported if a second look, a moment later, still finds it.
-    let scan = || wal::scan(&path).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())));
+    let scan = || wal::scan(&path).map_err(|e| StoreError::io_at(path.display(), e));
     let mut wal = scan()?;
     if wal.is_damaged() {
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -132,14 +132,14 @@ pub fn check_dir(dir: &Path) -> Result<DirCheck, StoreError> {
         &path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+    .map_err(|e| StoreError::io_at(path.display(), e))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(io)?;
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(io)?;
     if version != SCHEMA {
-        return Err(StoreError::Io(format!(
+        return Err(StoreError::io(format!(
             "{} has schema {version}; this build checks schema {SCHEMA}",
             path.display()
         )));

@@ -11,7 +11,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Row, int, io, uint};
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::store::{SessionMeta, StoreError};
 
 /// A session's head as stored.

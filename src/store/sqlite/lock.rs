@@ -30,14 +30,14 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, StoreError> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+        .map_err(|e| StoreError::io_at(path.display(), e))?;
     match flock(&file, FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(DirLock { _file: file }),
-        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(StoreError::Io(format!(
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(StoreError::io(format!(
             "{} is in use by another rostrum (a running service or a repair): stop it first",
             dir.display()
         ))),
-        Err(e) => Err(StoreError::Io(format!("{}: {e}", path.display()))),
+        Err(e) => Err(StoreError::io_at(path.display(), e)),
     }
 }
 

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::queue::ParticipantId;
 use crate::queue::{
     Actor, Command, Modality, Policy, Profile, RequestKind, State, TimeLimits, decide,
 };
-use crate::store::Replay;
+use crate::store::{ANSWERS_KEPT_MS, Replay};
 
 /// A session's opening events and a few more, decided by the core.
 pub(super) fn session_events(extra: usize) -> Vec<Event> {
@@ -664,4 +665,22 @@ async fn the_cost_of_checkpoints() {
          the head: {per_head:?} per append; a truncating checkpoint of {wal_bytes} bytes of \
          WAL: {truncate:?}"
     );
+}
+
+#[test]
+fn a_storage_failure_keeps_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the data directory should be: the file system's own error, kept whole.
+    let not_a_dir = dir.path().join("taken");
+    std::fs::write(&not_a_dir, b"a file").unwrap();
+    let e = SqliteLog::open(&not_a_dir, SqliteOptions::default()).unwrap_err();
+    let StoreError::Io { what, .. } = &e else {
+        panic!("{e:?}");
+    };
+    assert!(what.contains("taken"), "says where: {what}");
+    let cause = std::error::Error::source(&e).expect("the cause is kept");
+    let io = cause
+        .downcast_ref::<std::io::Error>()
+        .expect("as the io::Error it was");
+    assert!(what.ends_with(&io.to_string()), "{what} / {io}");
 }

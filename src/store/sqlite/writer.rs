@@ -21,7 +21,7 @@ use super::{
     CHECKPOINT_FRAMES, Durability, Job, MAX_BATCH, Queued, Readers, SCHEMA, SqliteOptions, TICK,
     int, io,
 };
-use crate::auth::SessionId;
+use crate::ids::SessionId;
 use crate::store::StoreError;
 
 /// How the writer checkpoints.
@@ -57,15 +57,14 @@ fn connect(
     options: SqliteOptions,
     frames: &Arc<AtomicU32>,
 ) -> Result<(Connection, bool), StoreError> {
-    let mut conn =
-        Connection::open(path).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+    let mut conn = Connection::open(path).map_err(|e| StoreError::io_at(path.display(), e))?;
     conn.busy_timeout(options.timeout).map_err(io)?;
     let readonly = conn.is_readonly("main").map_err(io)?;
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
         .map_err(io)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Io(format!(
+        return Err(StoreError::io(format!(
             "{}: could not switch to WAL (got {mode})",
             path.display()
         )));
@@ -80,7 +79,7 @@ fn connect(
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(io)?;
         if version != SCHEMA {
-            return Err(StoreError::Io(format!(
+            return Err(StoreError::io(format!(
                 "{} cannot be written and needs its schema upgraded ({version} to {SCHEMA}): make it writable",
                 path.display()
             )));
@@ -115,8 +114,7 @@ impl Writer {
     ) -> Result<Self, StoreError> {
         let frames = Arc::new(AtomicU32::new(0));
         let (conn, readonly) = connect(path, options, &frames)?;
-        let marker =
-            Marker::open(path).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+        let marker = Marker::open(path).map_err(|e| StoreError::io_at(path.display(), e))?;
         if readonly {
             health.failed(&format!(
                 "{} can only be opened read-only (its mode or owner): reads are served, writes are not",
@@ -197,7 +195,7 @@ impl Writer {
                 // A job that failed alone for want of storage (a lock held elsewhere, a
                 // read-only file) is a store failure too, not a refusal of that job.
                 let failure = results.iter().find_map(|r| match r {
-                    Err(StoreError::Io(why)) => Some(why.clone()),
+                    Err(StoreError::Io { what, .. }) => Some(what.clone()),
                     _ => None,
                 });
                 match &failure {
@@ -209,7 +207,7 @@ impl Writer {
                 }
                 for (job, r) in batch.into_iter().zip(results) {
                     job.reply(match r {
-                        Err(StoreError::Io(why)) => Err(StoreError::Unavailable(why)),
+                        Err(StoreError::Io { what, .. }) => Err(StoreError::Unavailable(what)),
                         r => r,
                     });
                 }
@@ -218,7 +216,7 @@ impl Writer {
                 // Nothing of the batch is stored: every caller is told so, and the cached tips
                 // are re-read next time. Why is logged once, by the health.
                 let why = match &e {
-                    StoreError::Io(why) => why.clone(),
+                    StoreError::Io { what, .. } => what.clone(),
                     e => e.to_string(),
                 };
                 self.health.failed(&why);

@@ -1,23 +1,20 @@
-//! The HTTP side of a WebSocket: the origin and per-address checks before the upgrade, and the
-//! upgrade itself with the protocol's limits.
+//! `GET /ws`: the WebSocket upgrade, with explicit limits; the connection's task is
+//! [`crate::ws::run`].
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use tracing::Instrument;
 
 use axum::Extension;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
 
-use crate::http::ApiError;
+use super::ApiError;
 use crate::limits::client_ip;
 use crate::server::TcpSlot;
 use crate::service::Shared;
-
-use super::connection;
 
 /// `GET /ws`: check the origin and the client's socket count before upgrading; then upgrade with
 /// a small read buffer and the configured message limit (axum's default of 64 MiB is a thousand
@@ -76,7 +73,7 @@ pub async fn upgrade(
             let tracker = svc.connections.clone();
             tracker.track_future(Instrument::instrument(
                 async move {
-                    connection::run(socket, svc, ip).await;
+                    crate::ws::run(socket, svc, ip).await;
                     drop((slot, tcp));
                 },
                 span,
