@@ -277,6 +277,46 @@ pub enum WireCommand {
 }
 
 impl WireCommand {
+    /// Every command's `type`, as the derive above names them (a test checks the two agree):
+    /// how [`parse`](super::parse) tells an unknown message from a command with a bad field.
+    pub const TYPES: &[&str] = &[
+        "join",
+        "update_profile",
+        "raise_hand",
+        "raise_for",
+        "add_proxy",
+        "change_request",
+        "lower_hand",
+        "decline_for_now",
+        "audio_failed",
+        "rejoin",
+        "mark_ready",
+        "grant",
+        "end_turn",
+        "yield",
+        "pause",
+        "resume_clock",
+        "extend",
+        "show_text",
+        "move",
+        "remove",
+        "readd_last",
+        "close_list",
+        "reopen_list",
+        "set_policy",
+        "set_time_limits",
+        "set_moderator_scope",
+        "set_agenda",
+        "advance_agenda",
+        "post_link",
+        "remove_link",
+        "set_control",
+        "remove_participant",
+        "remove_silent",
+        "end_session",
+        "set_takeaways",
+    ];
+
     /// The core command for `caller`, or why it cannot be sent at all. `in_room` says whether a
     /// `join` carried the room's current code (checked by the caller, who has the keys).
     pub fn into_command(self, caller: Caller, in_room: bool) -> Result<Command, WireError> {

@@ -7,6 +7,7 @@
 //! what their audience may not see taken out.
 
 mod command;
+mod incoming;
 mod view;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use command::{Caller, ProfileIn, WireCommand};
+pub use incoming::{Hello, Incoming, Resume, parse};
 pub use view::{
     Audience, Fairness, FloorView, LinkView, OrderPatch, Patch, RemoteCounts, RequestView,
     SessionView, Slot, View, Who, fairness, slots,
@@ -24,52 +26,6 @@ use crate::queue::{Event, Fact, Refusal, Timestamp};
 
 /// The protocol version this server speaks.
 pub const VERSION: u32 = 1;
-
-/// Where a client left off: the log's epoch and the last seq it applied.
-#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Resume {
-    /// The session log's epoch.
-    pub epoch: u32,
-    /// The last seq applied.
-    pub seq: u64,
-}
-
-/// The first message on every connection (unknown fields are refused).
-#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Hello {
-    /// Protocol version.
-    pub v: u32,
-    /// Session id.
-    pub session: String,
-    /// Capability token from the link's fragment; absent for the public view.
-    #[serde(default)]
-    pub token: Option<String>,
-    /// The client secret a previous `welcome` issued, presented on reconnect so resent
-    /// commands are answered from the record; anything else gets a fresh one.
-    #[serde(default)]
-    pub client: Option<String>,
-    /// Where the client left off, when reconnecting.
-    #[serde(default)]
-    pub resume: Option<Resume>,
-}
-
-/// A parsed client message.
-#[derive(Debug, Clone)]
-pub enum Incoming {
-    /// `hello`.
-    Hello(Hello),
-    /// `resync`: send a fresh snapshot.
-    Resync,
-    /// A command with its client request id.
-    Command {
-        /// Client request id.
-        req: u64,
-        /// The command.
-        command: WireCommand,
-    },
-}
 
 /// Why a client message was not accepted, before or besides the queue's own refusals.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,61 +100,6 @@ impl WireError {
             WireError::Damaged => "damaged",
             WireError::Revoked => "revoked",
             WireError::TooManyMessages => "too_many_messages",
-        }
-    }
-}
-
-/// Parse one text frame. On error, the client's `req` is returned too when it could be read.
-pub fn parse(text: &str) -> Result<Incoming, (Option<u64>, WireError)> {
-    let mut value: Value =
-        serde_json::from_str(text).map_err(|e| (None, WireError::BadJson(e.to_string())))?;
-    let obj = value
-        .as_object_mut()
-        .ok_or((None, WireError::BadJson("expected a JSON object".into())))?;
-    let req = match obj.remove("req") {
-        None => None,
-        Some(v) => Some(v.as_u64().ok_or((
-            None,
-            WireError::BadField("req: must be a non-negative integer".into()),
-        ))?),
-    };
-    let kind = match obj.get("type") {
-        Some(Value::String(t)) => t.clone(),
-        _ => return Err((req, WireError::BadField("type: missing".into()))),
-    };
-    match kind.as_str() {
-        "hello" => {
-            obj.remove("type");
-            serde_json::from_value(value)
-                .map(Incoming::Hello)
-                .map_err(|e| (req, WireError::BadField(e.to_string())))
-        }
-        "resync" => match obj.keys().find(|k| *k != "type") {
-            Some(k) => Err((
-                req,
-                WireError::BadField(format!("unknown field `{k}`: resync has no fields")),
-            )),
-            None => Ok(Incoming::Resync),
-        },
-        _ => {
-            let command = serde_json::from_value(value).map_err(|e| {
-                let msg = e.to_string();
-                // Only an unknown `type` is an unknown message; an unknown value of an enum field
-                // (a `kind`, a `control`) is a bad field. serde lists the expected values, and the
-                // command types start with `join`.
-                let unknown_type = format!("unknown variant `{kind}`, expected one of `join`");
-                let err = if msg.starts_with(&unknown_type) {
-                    WireError::UnknownType(kind.clone())
-                } else {
-                    WireError::BadField(msg)
-                };
-                (req, err)
-            })?;
-            let req = req.ok_or((
-                None,
-                WireError::BadField("req: every command needs a client request id".into()),
-            ))?;
-            Ok(Incoming::Command { req, command })
         }
     }
 }
