@@ -11,6 +11,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::watch;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use bytes::Bytes;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{MissedTickBehavior, interval, timeout};
 
@@ -156,7 +157,7 @@ struct Conn {
     client: String,
     updates: tokio::sync::broadcast::Receiver<Arc<Frame>>,
     /// Moderators: who is connected (each frame whole).
-    presence: Option<tokio::sync::broadcast::Receiver<Utf8Bytes>>,
+    presence: Option<tokio::sync::broadcast::Receiver<Bytes>>,
     /// A participant's connection reports itself present while it lives.
     present: Option<PresenceGuard>,
     epoch: u32,
@@ -249,7 +250,7 @@ impl Conn {
     }
 
     /// Send `welcome` for the current subscription, then its first frames.
-    async fn welcome(&mut self, recovered: bool, initial: Vec<Utf8Bytes>) -> Result<(), Closed> {
+    async fn welcome(&mut self, recovered: bool, initial: Vec<Bytes>) -> Result<(), Closed> {
         let role = role_name(self.caller);
         let participant = match self.caller {
             Caller::Participant(p) => Some(p.0),
@@ -269,7 +270,7 @@ impl Conn {
         });
         self.send(Message::Text(welcome.into())).await?;
         for frame in initial {
-            self.send(Message::Text(frame)).await?;
+            self.send(text(frame)).await?;
         }
         Ok(())
     }
@@ -331,7 +332,7 @@ impl Conn {
                 frame = self.updates.recv() => match frame {
                     Ok(frame) => {
                         self.seq = frame.seq;
-                        let mut msg = Message::Text(frame.bytes(self.audience));
+                        let mut msg = text(frame.bytes(self.audience));
                         // Under load more frames are already waiting: write them together,
                         // with one flush (one write to the socket) for all of them.
                         let mut lagged = false;
@@ -340,7 +341,7 @@ impl Conn {
                                 Ok(next) => {
                                     self.feed(msg).await?;
                                     self.seq = next.seq;
-                                    msg = Message::Text(next.bytes(self.audience));
+                                    msg = text(next.bytes(self.audience));
                                 }
                                 Err(TryRecvError::Lagged(_)) => {
                                     lagged = true;
@@ -367,7 +368,7 @@ impl Conn {
                     }
                 },
                 presence = next_presence(&mut self.presence) => match presence {
-                    Ok(bytes) => self.send(Message::Text(bytes)).await?,
+                    Ok(bytes) => self.send(text(bytes)).await?,
                     // Each presence frame is whole: a missed one is made good by the next.
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => self.presence = None,
@@ -716,10 +717,15 @@ async fn echo_close(socket: &mut WebSocket) {
     let _ = timeout(CLOSE_GRACE, socket.flush()).await;
 }
 
+/// A frame the session serialized, as a text message (its JSON is UTF-8: checked, not copied).
+fn text(frame: Bytes) -> Message {
+    Message::Text(Utf8Bytes::try_from(frame).expect("the session's frames are JSON text"))
+}
+
 /// The next presence frame, for a moderator's connection; never, for anyone else's.
 async fn next_presence(
-    rx: &mut Option<tokio::sync::broadcast::Receiver<Utf8Bytes>>,
-) -> Result<Utf8Bytes, RecvError> {
+    rx: &mut Option<tokio::sync::broadcast::Receiver<Bytes>>,
+) -> Result<Bytes, RecvError> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
