@@ -334,8 +334,23 @@ fn accept(live: &mut Live, req: u64, events: &[Event], now: Timestamp) -> Answer
     assert_eq!((published.frame.from, published.frame.seq), (from, seq));
 
     let new_order = protocol::slots(live.state(), now);
-    for update in frames(&published.frame, "update") {
+    let audiences = [Audience::Moderator, Audience::Public];
+    for (update, audience) in frames(&published.frame, "update")
+        .into_iter()
+        .zip(audiences)
+    {
         assert_eq!(update["req"], Value::from(req));
+        // Events are written straight into the frame; they read as the stored form made flat.
+        let flat: Vec<Value> = events
+            .iter()
+            .zip(from..)
+            .filter_map(|(e, seq)| flat_event(seq, e, audience))
+            .collect();
+        assert_eq!(
+            update["events"],
+            Value::Array(flat),
+            "events as {audience:?}"
+        );
         // The order patch clients get rebuilds the new order from the old one.
         let mut rebuilt = old_order.clone();
         if let Some(patch) = update["patch"].get("order") {
@@ -351,6 +366,48 @@ fn accept(live: &mut Live, req: u64, events: &[Event], now: Timestamp) -> Answer
         );
     }
     live.core.ack(events)
+}
+
+/// The event as its audience sees it, made from its stored form by hand: the reference the
+/// frames' events are checked against. Flat, with a `type`; no gender ever; the public sees no
+/// joins, profile changes or notes.
+fn flat_event(seq: u64, e: &Event, audience: Audience) -> Option<Value> {
+    let public = audience == Audience::Public;
+    if public
+        && matches!(
+            e.fact,
+            Fact::ParticipantJoined { .. } | Fact::ProfileUpdated { .. }
+        )
+    {
+        return None;
+    }
+    let Value::Object(mut obj) = serde_json::to_value(e).expect("events serialize") else {
+        unreachable!("an event is an object")
+    };
+    let mut flat = serde_json::Map::new();
+    flat.insert("seq".into(), seq.into());
+    flat.insert("at".into(), obj.remove("at").expect("at"));
+    flat.insert("actor".into(), obj.remove("actor").expect("actor"));
+    match obj.remove("fact").expect("fact") {
+        Value::String(name) => {
+            flat.insert("type".into(), name.into());
+        }
+        Value::Object(tagged) => {
+            let (name, fields) = tagged.into_iter().next().expect("a fact has its name");
+            flat.insert("type".into(), name.into());
+            if let Value::Object(fields) = fields {
+                flat.extend(fields);
+            }
+        }
+        other => panic!("a fact is a name or a tagged object: {other}"),
+    }
+    if let Some(Value::Object(profile)) = flat.get_mut("profile") {
+        profile.remove("gender");
+    }
+    if public {
+        flat.remove("note");
+    }
+    Some(Value::Object(flat))
 }
 
 /// Both audiences' bytes of a frame: JSON objects of the given type.

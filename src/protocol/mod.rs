@@ -7,22 +7,23 @@
 //! what their audience may not see taken out.
 
 mod command;
+mod event;
 mod incoming;
 mod view;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 pub use command::{Caller, ProfileIn, WireCommand};
+pub use event::{WireEvent, event_json};
 pub use incoming::{Hello, Incoming, Resume, parse};
 pub use view::{
     Audience, Fairness, FloorView, LinkView, OrderPatch, Patch, RemoteCounts, RequestView,
     SessionView, Slot, View, Who, fairness, slots,
 };
 
-use crate::queue::{Event, Fact, Refusal, Timestamp};
+use crate::queue::{Refusal, Timestamp};
 
 /// The protocol version this server speaks.
 pub const VERSION: u32 = 1;
@@ -149,7 +150,7 @@ pub enum Outgoing<'a> {
         seq: u64,
         server_time: Timestamp,
         #[schemars(schema_with = "events_schema")]
-        events: &'a [Value],
+        events: &'a [WireEvent<'a>],
         patch: &'a Patch,
     },
     /// The whole queue, when it changed with no event (the starvation guard).
@@ -242,49 +243,6 @@ pub fn wire_error(req: Option<u64>, e: &WireError) -> String {
         floor: None,
         retry_after_ms,
     })
-}
-
-/// An event as `audience` sees it, or `None` if it is not theirs to see. Self-declared gender is
-/// never sent; the public does not see notes, joins, or profile fields beyond name, affiliation
-/// and modality.
-pub fn event_json(seq: u64, e: &Event, audience: Audience) -> Option<Value> {
-    let public = audience == Audience::Public;
-    if public
-        && matches!(
-            e.fact,
-            Fact::ParticipantJoined { .. } | Fact::ProfileUpdated { .. }
-        )
-    {
-        return None;
-    }
-    // The stored form nests the fact under its name; on the wire an event is one flat object.
-    let mut obj = serde_json::Map::new();
-    obj.insert("seq".into(), seq.into());
-    obj.insert("at".into(), e.at.0.into());
-    obj.insert(
-        "actor".into(),
-        serde_json::to_value(e.actor).expect("actors serialize"),
-    );
-    match serde_json::to_value(&e.fact).expect("facts serialize") {
-        Value::String(name) => {
-            obj.insert("type".into(), name.into());
-        }
-        Value::Object(tagged) => {
-            let (name, fields) = tagged.into_iter().next().expect("a fact has its name");
-            obj.insert("type".into(), name.into());
-            if let Value::Object(fields) = fields {
-                obj.extend(fields);
-            }
-        }
-        _ => unreachable!("facts serialize as a name or a tagged object"),
-    }
-    if let Some(Value::Object(profile)) = obj.get_mut("profile") {
-        profile.remove("gender");
-    }
-    if public {
-        obj.remove("note");
-    }
-    Some(Value::Object(obj))
 }
 
 #[cfg(test)]

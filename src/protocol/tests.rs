@@ -1,6 +1,7 @@
 //! The protocol page (`docs/protocol.md`) against the implementation, and parsing edge cases.
 
 use super::*;
+use serde_json::Value;
 
 const PAGE: &str = include_str!("../../docs/protocol.md");
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::Frame;
 use crate::protocol::{
     Audience, Fairness, FloorView, OrderPatch, Outgoing, Patch, RequestView, SessionView, Slot,
-    encode, event_json, fairness, slots,
+    WireEvent, encode, fairness, slots,
 };
 use crate::queue::{Event, Fact, RequestId, State, Timestamp};
 
@@ -83,7 +83,7 @@ impl Published {
             let events: Vec<_> = events
                 .iter()
                 .zip(from..)
-                .filter_map(|(e, seq)| event_json(seq, e, audience))
+                .filter_map(|(e, seq)| WireEvent::of(seq, e, audience))
                 .collect();
             let seq = s.seq();
             Bytes::from(encode(&Outgoing::Update {
