@@ -2,14 +2,15 @@
 //! caller's role. The participant a command is about is never taken from the client when it is
 //! the caller: it comes from their capability.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::queue::{
-    Actor, AgendaItem, Command, Control, FloorSeen, Gender, LinkId, Modality, ParticipantId,
-    Policy, Profile, RequestId, RequestKind, StakeholderGroup, Target, TimeLimits, TurnId,
+    Actor, AgendaItem, Command, Control, FloorSeen, LinkId, Modality, ParticipantId, Policy,
+    RequestId, RequestKind, Target, TimeLimits,
 };
 
 use super::WireError;
+use super::fields::{ProfileIn, intervention, seen, seen_schema, thirty_seconds};
 
 /// The role a connection acts in (from its capability, or none for the public view).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,76 +38,6 @@ impl Caller {
             Caller::Viewer => None,
         }
     }
-}
-
-/// A profile as a client sends it. Omitted fields take their defaults; unknown ones are refused.
-#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileIn {
-    /// Display name.
-    pub name: String,
-    /// Country or organisation.
-    #[serde(default)]
-    pub affiliation: String,
-    /// Onsite, online or hub (default online).
-    #[serde(default = "online")]
-    pub modality: Modality,
-    /// A hub's head count (default 1).
-    #[serde(default = "one")]
-    pub head_count: u32,
-    /// Stakeholder group.
-    #[serde(default)]
-    pub stakeholder: Option<StakeholderGroup>,
-    /// Self-declared gender, for aggregate statistics only.
-    #[serde(default)]
-    pub gender: Option<Gender>,
-    /// Preferred language.
-    #[serde(default)]
-    pub language: Option<String>,
-}
-
-fn online() -> Modality {
-    Modality::Online
-}
-fn one() -> u32 {
-    1
-}
-fn intervention() -> RequestKind {
-    RequestKind::Intervention
-}
-fn thirty_seconds() -> u64 {
-    30_000
-}
-
-impl From<ProfileIn> for Profile {
-    fn from(p: ProfileIn) -> Self {
-        Profile {
-            name: p.name,
-            affiliation: p.affiliation,
-            modality: p.modality,
-            head_count: p.head_count,
-            stakeholder: p.stakeholder,
-            gender: p.gender,
-            language: p.language,
-        }
-    }
-}
-
-/// `seen` must be present: `null` (nobody had the floor) or the turn id the moderator saw.
-fn seen<'de, D: Deserializer<'de>>(d: D) -> Result<FloorSeen, D::Error> {
-    Ok(match Option::<u32>::deserialize(d)? {
-        None => FloorSeen::Empty,
-        Some(t) => FloorSeen::Turn(TurnId(t)),
-    })
-}
-
-/// `seen`'s schema: required, and a turn id or `null`.
-fn seen_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({
-        "description": "The floor's `turn` as the moderator saw it, or null if nobody had the floor.",
-        "type": ["integer", "null"],
-        "minimum": 0
-    })
 }
 
 /// Every command a client can send, by its `type`. A field the command does not have is refused

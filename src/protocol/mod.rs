@@ -8,19 +8,23 @@
 
 mod command;
 mod event;
+mod fields;
 mod incoming;
+mod patch;
 mod view;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use command::{Caller, ProfileIn, WireCommand};
+pub use command::{Caller, WireCommand};
 pub use event::{WireEvent, event_json};
+pub use fields::ProfileIn;
 pub use incoming::{Hello, Incoming, Resume, parse};
+pub use patch::{OrderPatch, Patch};
 pub use view::{
-    Audience, Fairness, FloorView, LinkView, OrderPatch, Patch, RemoteCounts, RequestView,
-    SessionView, Slot, View, Who, fairness, slots,
+    Audience, Fairness, FloorView, LinkView, RemoteCounts, RequestView, SessionView, Slot, View,
+    Who, fairness, slots,
 };
 
 use crate::queue::{Refusal, Timestamp};

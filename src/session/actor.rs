@@ -12,7 +12,8 @@ mod follow;
 
 use follow::next_append;
 
-use super::core::{Contended, Core, Decision, Publish};
+use super::contended::Contended;
+use super::core::{Core, Decision, Publish};
 use super::presence::Seen;
 use super::{Answer, Frame, Gate, Msg, Runtime, Sender, Subscription};
 use crate::metrics;

@@ -9,6 +9,7 @@ use crate::queue::{
     FloorSeen, Modality, Order, ParticipantId, Policy, Profile, RequestId, RequestKind, Target,
     TimeLimits,
 };
+use crate::session::contended::{CONTENDED, Contended};
 use crate::store::ANSWERS_KEPT_MS;
 
 const T0: Timestamp = Timestamp(1_763_820_000_000);

@@ -11,6 +11,7 @@
 
 mod actor;
 mod answers;
+pub mod contended;
 pub mod core;
 mod presence;
 mod publish;
