@@ -278,3 +278,64 @@ fn the_session_clock_never_runs_backwards_and_resume_needs_the_ring() {
     assert!(!other_epoch.recovered);
     assert_eq!(json(&other_epoch.initial[0])["type"], "snapshot");
 }
+
+#[test]
+fn another_nodes_append_is_applied_once_with_its_answer_and_a_gap_is_refused() {
+    use crate::store::{Appended, Origin};
+    let mut core = open(Policy::default());
+    // Another node decides a join on its own copy and appends it.
+    let mut other = Core::new((1, 1), &config(), &[], Vec::new(), T0);
+    let events = match other.decide(
+        Actor::Organizer,
+        Command::OpenSession {
+            title: "Core".into(),
+            policy: Policy::default(),
+            limits: TimeLimits::default(),
+            agenda: Vec::new(),
+        },
+        T0,
+    ) {
+        Decision::Append(events) => events,
+        other => panic!("{other:?}"),
+    };
+    other.applied(1, &events, T0);
+    let profile = Profile::new("Ana", "", Modality::Online);
+    let Decision::Append(joined) =
+        other.decide(Actor::Newcomer, Command::Join { profile }, T0.plus(7))
+    else {
+        panic!("a join appends")
+    };
+    let sender = Sender::new(Actor::Newcomer, "elsewhere");
+    let appended = Appended {
+        from: 2,
+        origin: Origin {
+            req: 9,
+            sender: Some(sender.key().to_owned()),
+        },
+        events: joined,
+    };
+    let Followed::Applied(publish) = core.follow(&appended, T0) else {
+        panic!("the next seq applies")
+    };
+    assert_eq!((publish.frame.from, publish.frame.seq), (2, 2));
+    assert_eq!(
+        core.answered(Some(&sender), 9, T0.plus(8)),
+        Some(Answer::Ack {
+            seq: 2,
+            participant: Some(ParticipantId(0))
+        }),
+        "a resend that moved here gets the other node's answer"
+    );
+    assert_eq!(
+        core.now(T0),
+        T0.plus(7),
+        "the session's time is the event's"
+    );
+    assert!(matches!(core.follow(&appended, T0), Followed::Known));
+    let ahead = Appended {
+        from: 4,
+        ..appended
+    };
+    assert!(matches!(core.follow(&ahead, T0), Followed::Gap { from: 4 }));
+    assert_eq!(core.state().seq(), 2, "nothing applied past a gap");
+}
