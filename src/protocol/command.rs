@@ -2,84 +2,15 @@
 //! caller's role. The participant a command is about is never taken from the client when it is
 //! the caller: it comes from their capability.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::queue::{
-    Actor, AgendaItem, Command, Control, FloorSeen, Gender, LinkId, Modality, ParticipantId,
-    Policy, Profile, RequestId, RequestKind, StakeholderGroup, Target, TimeLimits, TurnId,
+    Actor, AgendaItem, Command, Control, FloorSeen, LinkId, Modality, ParticipantId, Policy,
+    RequestId, RequestKind, Target, TimeLimits,
 };
 
 use super::WireError;
-
-/// A profile as a client sends it. Omitted fields take their defaults; unknown ones are refused.
-#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileIn {
-    /// Display name.
-    pub name: String,
-    /// Country or organisation.
-    #[serde(default)]
-    pub affiliation: String,
-    /// Onsite, online or hub (default online).
-    #[serde(default = "online")]
-    pub modality: Modality,
-    /// A hub's head count (default 1).
-    #[serde(default = "one")]
-    pub head_count: u32,
-    /// Stakeholder group.
-    #[serde(default)]
-    pub stakeholder: Option<StakeholderGroup>,
-    /// Self-declared gender, for aggregate statistics only.
-    #[serde(default)]
-    pub gender: Option<Gender>,
-    /// Preferred language.
-    #[serde(default)]
-    pub language: Option<String>,
-}
-
-fn online() -> Modality {
-    Modality::Online
-}
-fn one() -> u32 {
-    1
-}
-fn intervention() -> RequestKind {
-    RequestKind::Intervention
-}
-fn thirty_seconds() -> u64 {
-    30_000
-}
-
-impl From<ProfileIn> for Profile {
-    fn from(p: ProfileIn) -> Self {
-        Profile {
-            name: p.name,
-            affiliation: p.affiliation,
-            modality: p.modality,
-            head_count: p.head_count,
-            stakeholder: p.stakeholder,
-            gender: p.gender,
-            language: p.language,
-        }
-    }
-}
-
-/// `seen` must be present: `null` (nobody had the floor) or the turn id the moderator saw.
-fn seen<'de, D: Deserializer<'de>>(d: D) -> Result<FloorSeen, D::Error> {
-    Ok(match Option::<u32>::deserialize(d)? {
-        None => FloorSeen::Empty,
-        Some(t) => FloorSeen::Turn(TurnId(t)),
-    })
-}
-
-/// `seen`'s schema: required, and a turn id or `null`.
-fn seen_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({
-        "description": "The floor's `turn` as the moderator saw it, or null if nobody had the floor.",
-        "type": ["integer", "null"],
-        "minimum": 0
-    })
-}
+use super::fields::{ProfileIn, intervention, seen, seen_schema, thirty_seconds};
 
 /// Every command a client can send, by its `type`. A field the command does not have is refused
 /// (`bad_field` naming it), so a client never believes something was taken that was dropped.
@@ -249,6 +180,46 @@ pub enum WireCommand {
 }
 
 impl WireCommand {
+    /// Every command's `type`, as the derive above names them (a test checks the two agree):
+    /// how [`parse`](super::parse) tells an unknown message from a command with a bad field.
+    pub const TYPES: &[&str] = &[
+        "join",
+        "update_profile",
+        "raise_hand",
+        "raise_for",
+        "add_proxy",
+        "change_request",
+        "lower_hand",
+        "decline_for_now",
+        "audio_failed",
+        "rejoin",
+        "mark_ready",
+        "grant",
+        "end_turn",
+        "yield",
+        "pause",
+        "resume_clock",
+        "extend",
+        "show_text",
+        "move",
+        "remove",
+        "readd_last",
+        "close_list",
+        "reopen_list",
+        "set_policy",
+        "set_time_limits",
+        "set_moderator_scope",
+        "set_agenda",
+        "advance_agenda",
+        "post_link",
+        "remove_link",
+        "set_control",
+        "remove_participant",
+        "remove_silent",
+        "end_session",
+        "set_takeaways",
+    ];
+
     /// The core command for `actor` (see `crate::principal` for who acts as whom), or why it
     /// cannot be sent at all. `in_room` says whether a `join` carried the room's current code
     /// (checked by the caller, who has the keys).

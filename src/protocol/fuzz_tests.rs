@@ -1,41 +1,53 @@
 //! The inbound path never panics on arbitrary bytes: one WebSocket text frame is parsed,
-//! converted for every kind of caller, decided against a realistic session, applied when
-//! accepted, and every answer is phrased, as `ws::connection` and the session actor do.
+//! converted for every kind of caller, and handed to the real session core
+//! ([`session::core::Core`](crate::session::core::Core), the actor's code without its I/O),
+//! which decides it against a realistic session, applies it when accepted, and publishes it;
+//! every answer is phrased as the connection phrases it.
 //!
 //! [`drive`] is that path. The property tests at the bottom feed it random bytes, random JSON
 //! and structurally valid commands with random field values, and check on the way that a
 //! refusal changes nothing, that accepted events survive the store's JSON round trip, that the
-//! order patch clients get rebuilds the new order, and that every frame is JSON.
+//! order patch clients get rebuilds the new order, that a resend is answered from the record,
+//! and that every frame is JSON.
 //!
 //! This file is also the body of the cargo-fuzz target (`fuzz/fuzz_targets/ws_frame.rs` includes
-//! it by path, with `rostrum`'s `protocol` and `queue` imported at its root): everything outside
-//! `mod props` uses only the crate's public API, so the fuzzer and `cargo test` drive the very
-//! same code.
+//! it by path, with `rostrum`'s `protocol`, `queue` and `session` imported at its root):
+//! everything outside `mod props` uses only the crate's public API, so the fuzzer and `cargo
+//! test` drive the very same code.
 
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
 use crate::protocol::{
-    self, Audience, Incoming, OrderPatch, Outgoing, Patch, View, WireCommand, WireError,
+    self, Audience, Incoming, OrderPatch, Outgoing, Resume, WireCommand, WireError,
 };
 use crate::queue::{
     Actor, AgendaItem, Command, Event, Fact, FloorSeen, Modality, ParticipantId, Policy, Profile,
     Refusal, RequestId, RequestKind, State, Target, TimeLimits, Timestamp, decide,
 };
+use crate::session::core::{Core, Decision};
+use crate::session::{Answer, Frame, Sender, SessionConfig};
 
 /// 2025-11-22 14:00 UTC, when the realistic session opens.
 pub(crate) const T0: u64 = 1_763_820_000_000;
 
-/// A live session as the actor holds it: the state, the log it folds from, and the clock.
-#[derive(Debug, Clone)]
+/// A live session: the actor's core, the log it folds from, and the clock.
 pub(crate) struct Live {
-    /// The state commands are decided against.
-    pub state: State,
-    /// Every event applied, in order (`State::replay` of it is `state`).
+    /// The session core commands are decided by.
+    pub core: Core,
+    /// Every event applied, in order (`State::replay` of it is the core's state).
     pub log: Vec<Event>,
     /// Server time of the next command; it only moves forward, as the actor's clock does.
     pub now: Timestamp,
+}
+
+/// The realistic session's log and clock, built once.
+#[derive(Clone)]
+struct Built {
+    state: State,
+    log: Vec<Event>,
+    now: Timestamp,
 }
 
 impl Live {
@@ -43,15 +55,35 @@ impl Live {
     /// (onsite, online, a hub; one of them removed), a speaker on the floor, a waiting queue
     /// with a ready remote request, a pinned entry, a parked request and a proxy, and a link.
     pub(crate) fn realistic() -> Live {
-        static BASE: OnceLock<Live> = OnceLock::new();
-        BASE.get_or_init(build_realistic).clone()
+        static BASE: OnceLock<Built> = OnceLock::new();
+        let base = BASE.get_or_init(build_realistic);
+        let core = Core::new(
+            (1, 1),
+            &SessionConfig::default(),
+            &base.log,
+            Vec::new(),
+            base.now,
+        );
+        assert!(core.state() == &base.state, "the core replays the log");
+        Live {
+            core,
+            log: base.log.clone(),
+            now: base.now,
+        }
+    }
+
+    /// The session's state.
+    pub(crate) fn state(&self) -> &State {
+        self.core.state()
     }
 
     /// Advance the clock by `ms`.
     pub(crate) fn tick(&mut self, ms: u64) {
         self.now = self.now.plus(ms);
     }
+}
 
+impl Built {
     fn ok(&mut self, actor: Actor, command: Command) -> Vec<Event> {
         let what = format!("{command:?}");
         let events = decide(&self.state, actor, command, self.now)
@@ -60,7 +92,7 @@ impl Live {
             self.state.apply(e);
         }
         self.log.extend_from_slice(&events);
-        self.tick(1_000);
+        self.now = self.now.plus(1_000);
         events
     }
 
@@ -98,8 +130,8 @@ fn raised(events: &[Event]) -> RequestId {
         .expect("a raise is a HandRaised")
 }
 
-fn build_realistic() -> Live {
-    let mut l = Live {
+fn build_realistic() -> Built {
+    let mut l = Built {
         state: State::default(),
         log: Vec::new(),
         now: Timestamp(T0),
@@ -220,17 +252,22 @@ fn callers(s: &State) -> Vec<Option<Actor>> {
 /// session the next caller sees). Panics only when an invariant of the path breaks.
 pub(crate) fn drive(live: &mut Live, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
+    // The actor's timers: whatever the time passing brought (the starvation guard, presence).
+    let passed = live.core.handle_timeout(live.now);
+    if let Some(order) = passed.order {
+        frames(&order, "order");
+    }
     match protocol::parse(&text) {
         Err((req, e)) => phrase_wire(req, &e),
         // On an established connection a second hello is an error; a resync is a snapshot.
         Ok(Incoming::Hello(_)) => phrase_wire(None, &WireError::HelloTwice),
-        Ok(Incoming::Resync) => snapshot(live),
+        Ok(Incoming::Resync) => subscribe(live),
         Ok(Incoming::Command { req, command }) => {
             let rooms: &[bool] = match command {
                 WireCommand::Join { .. } => &[false, true],
                 _ => &[false],
             };
-            for caller in callers(&live.state) {
+            for caller in callers(live.state()) {
                 for &in_room in rooms {
                     submit(live, req, caller, command.clone(), in_room);
                 }
@@ -239,7 +276,9 @@ pub(crate) fn drive(live: &mut Live, bytes: &[u8]) {
     }
 }
 
-/// What `ws::connection::on_text` and the session actor do with one command.
+/// What the connection (`ws/submit.rs`) and the session actor do with one command: a viewer
+/// (no actor) is read-only; otherwise convert it for the actor, and have the core decide it,
+/// apply it (as if the store took the append) and answer it.
 fn submit(live: &mut Live, req: u64, caller: Option<Actor>, command: WireCommand, in_room: bool) {
     let Some(actor) = caller else {
         return phrase_wire(Some(req), &WireError::ReadOnly);
@@ -248,91 +287,162 @@ fn submit(live: &mut Live, req: u64, caller: Option<Actor>, command: WireCommand
         Err(e) => return phrase_wire(Some(req), &e),
         Ok(command) => command,
     };
-    let now = live.now;
+    let now = live.core.now(live.now);
     live.tick(1_000);
-    let before = live.state.clone();
-    match decide(&live.state, actor, command, now) {
-        Err(r) => {
-            assert_eq!(live.state, before, "a refusal changes nothing");
+    let sender = Sender::new(actor, "fuzz");
+    let before = live.state().clone();
+    let answer = match live.core.decide(actor, command, now) {
+        Decision::Refused(r) => {
+            assert!(live.state() == &before, "a refusal changes nothing");
             phrase_refusal(req, &r);
+            Answer::Refused(r)
         }
-        Ok(events) => accept(live, req, &events, now),
+        Decision::Done(answer) => answer,
+        Decision::Append(events) => accept(live, req, &events, now),
+    };
+    if let Answer::Ack { seq, participant } = answer {
+        let ack = protocol::encode(&Outgoing::Ack {
+            req,
+            seq,
+            participant: participant.map(|p| p.0),
+            token: None,
+        });
+        let v = json_frame(&ack, "ack");
+        assert_eq!(v["req"], Value::from(req));
     }
+    live.core
+        .remember(Some(sender.clone()), req, answer.clone(), now);
+    assert!(
+        live.core.answered(Some(&sender), req, live.now) == Some(answer),
+        "a resend is answered from the record"
+    );
 }
 
-/// Append, apply and publish accepted events, and phrase the ack.
-fn accept(live: &mut Live, req: u64, events: &[Event], now: Timestamp) {
-    let s = &mut live.state;
-    let old_order = protocol::slots(s, now);
-    let from = s.seq() + 1;
+/// Append (the store's JSON round trip), apply and publish accepted events; the ack.
+fn accept(live: &mut Live, req: u64, events: &[Event], now: Timestamp) -> Answer {
+    // What clients were last sent: the update's order patch is from it.
+    let old_order = live.core.order().to_vec();
+    let from = live.state().seq() + 1;
     for e in events {
         assert!(e.at == now, "an event carries the decision's time");
         // The store keeps events as JSON and replays them from it.
         let stored = serde_json::to_string(e).expect("events serialize");
         let back: Event = serde_json::from_str(&stored)
             .unwrap_or_else(|err| panic!("a stored event reads back: {err}\n{stored}"));
-        assert_eq!(&back, e, "a stored event reads back as itself");
-        s.apply(e);
+        assert!(&back == e, "a stored event reads back as itself");
     }
+    let published = live.core.applied(req, events, now);
     live.log.extend_from_slice(events);
-    let seq = s.seq();
+    let seq = live.state().seq();
     assert_eq!(seq + 1 - from, events.len() as u64, "one seq per event");
+    assert_eq!((published.frame.from, published.frame.seq), (from, seq));
 
-    // The order patch clients get rebuilds the new order from the old one.
-    let new_order = protocol::slots(s, now);
-    let order = OrderPatch::diff(&old_order, &new_order);
-    let mut rebuilt = old_order;
-    order
-        .apply(&mut rebuilt)
-        .unwrap_or_else(|e| panic!("an order patch applies: {e}"));
-    assert_eq!(rebuilt, new_order, "an order patch rebuilds the new order");
-
-    for audience in [Audience::Moderator, Audience::Public] {
-        let wire: Vec<Value> = events
+    let new_order = protocol::slots(live.state(), now);
+    let audiences = [Audience::Moderator, Audience::Public];
+    for (update, audience) in frames(&published.frame, "update")
+        .into_iter()
+        .zip(audiences)
+    {
+        assert_eq!(update["req"], Value::from(req));
+        // Events are written straight into the frame; they read as the stored form made flat.
+        let flat: Vec<Value> = events
             .iter()
             .zip(from..)
-            .filter_map(|(e, seq)| protocol::event_json(seq, e, audience))
+            .filter_map(|(e, seq)| flat_event(seq, e, audience))
             .collect();
-        let patch = Patch {
-            order: Some(order.clone()),
-            ..Patch::default()
-        };
-        let frame = protocol::encode(&Outgoing::Update {
-            req: 0,
-            from,
-            seq,
-            server_time: now,
-            events: &wire,
-            patch: &patch,
-        });
-        json_frame(&frame, "update");
+        assert_eq!(
+            update["events"],
+            Value::Array(flat),
+            "events as {audience:?}"
+        );
+        // The order patch clients get rebuilds the new order from the old one.
+        let mut rebuilt = old_order.clone();
+        if let Some(patch) = update["patch"].get("order") {
+            let patch: OrderPatch =
+                serde_json::from_value(patch.clone()).expect("an order patch reads back");
+            patch
+                .apply(&mut rebuilt)
+                .unwrap_or_else(|e| panic!("an order patch applies: {e}"));
+        }
+        assert!(
+            rebuilt == new_order,
+            "an order patch rebuilds the new order"
+        );
     }
-
-    let participant = events.iter().find_map(|e| match e.fact {
-        Fact::ParticipantJoined { participant, .. } => Some(participant.0),
-        _ => None,
-    });
-    let ack = protocol::encode(&Outgoing::Ack {
-        req,
-        seq,
-        participant,
-        token: None,
-    });
-    let v = json_frame(&ack, "ack");
-    assert_eq!(v["req"], Value::from(req));
+    live.core.ack(events)
 }
 
-/// A fresh snapshot for both audiences, as a resync gets.
-fn snapshot(live: &Live) {
+/// The event as its audience sees it, made from its stored form by hand: the reference the
+/// frames' events are checked against. Flat, with a `type`; no gender ever; the public sees no
+/// joins, profile changes or notes.
+fn flat_event(seq: u64, e: &Event, audience: Audience) -> Option<Value> {
+    let public = audience == Audience::Public;
+    if public
+        && matches!(
+            e.fact,
+            Fact::ParticipantJoined { .. } | Fact::ProfileUpdated { .. }
+        )
+    {
+        return None;
+    }
+    let Value::Object(mut obj) = serde_json::to_value(e).expect("events serialize") else {
+        unreachable!("an event is an object")
+    };
+    let mut flat = serde_json::Map::new();
+    flat.insert("seq".into(), seq.into());
+    flat.insert("at".into(), obj.remove("at").expect("at"));
+    flat.insert("actor".into(), obj.remove("actor").expect("actor"));
+    match obj.remove("fact").expect("fact") {
+        Value::String(name) => {
+            flat.insert("type".into(), name.into());
+        }
+        Value::Object(tagged) => {
+            let (name, fields) = tagged.into_iter().next().expect("a fact has its name");
+            flat.insert("type".into(), name.into());
+            if let Value::Object(fields) = fields {
+                flat.extend(fields);
+            }
+        }
+        other => panic!("a fact is a name or a tagged object: {other}"),
+    }
+    if let Some(Value::Object(profile)) = flat.get_mut("profile") {
+        profile.remove("gender");
+    }
+    if public {
+        flat.remove("note");
+    }
+    Some(Value::Object(flat))
+}
+
+/// Both audiences' bytes of a frame: JSON objects of the given type.
+fn frames(frame: &Frame, kind: &str) -> [Value; 2] {
+    [Audience::Moderator, Audience::Public].map(|a| {
+        let bytes = frame.bytes(a);
+        let text = std::str::from_utf8(&bytes).expect("frames are UTF-8");
+        json_frame(text, kind)
+    })
+}
+
+/// What a connection starts with: a snapshot for both audiences, as a resync gets, and the
+/// missed updates when it resumes one seq back.
+fn subscribe(live: &Live) {
+    let seq = live.state().seq();
     for audience in [Audience::Moderator, Audience::Public] {
-        let view = View::of(&live.state, audience, live.now);
-        let frame = protocol::encode(&Outgoing::Snapshot {
-            epoch: 1,
-            seq: live.state.seq(),
-            server_time: live.now,
-            view: &view,
-        });
-        json_frame(&frame, "snapshot");
+        let start = live.core.subscribe(audience, None, live.now);
+        assert!(!start.recovered);
+        let first = std::str::from_utf8(&start.initial[0]).expect("UTF-8");
+        json_frame(first, "snapshot");
+        let resume = Resume {
+            epoch: live.core.epoch(),
+            seq: seq.saturating_sub(1),
+        };
+        for bytes in live
+            .core
+            .subscribe(audience, Some(resume), live.now)
+            .initial
+        {
+            serde_json::from_slice::<Value>(&bytes).expect("a resumed frame is JSON");
+        }
     }
 }
 
@@ -802,13 +912,13 @@ mod props {
     fn drive_fresh(bytes: &[u8]) {
         let mut live = Live::realistic();
         drive(&mut live, bytes);
-        assert_eq!(State::replay(&live.log), live.state, "the log replays");
+        assert!(State::replay(&live.log) == *live.state(), "the log replays");
     }
 
     #[test]
     fn the_realistic_session_has_everything() {
         let live = Live::realistic();
-        let s = &live.state;
+        let s = live.state();
         assert!(s.is_open());
         assert!(s.floor().is_some(), "someone speaks");
         assert!(s.queued_len() >= 4, "a queue waits");
@@ -856,8 +966,8 @@ mod props {
                 block.split("\n```").next().unwrap_or_default().as_bytes(),
             );
         }
-        assert!(live.state.seq() > Live::realistic().state.seq());
-        assert_eq!(State::replay(&live.log), live.state);
+        assert!(live.state().seq() > Live::realistic().state().seq());
+        assert!(State::replay(&live.log) == *live.state());
     }
 
     proptest! {
@@ -892,7 +1002,7 @@ mod props {
                 live.tick(*ms);
                 drive(&mut live, bytes);
             }
-            prop_assert_eq!(State::replay(&live.log), live.state);
+            prop_assert!(State::replay(&live.log) == *live.state());
         }
     }
 }

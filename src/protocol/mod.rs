@@ -7,69 +7,30 @@
 //! what their audience may not see taken out.
 
 mod command;
+mod event;
+mod fields;
+mod incoming;
+mod patch;
 mod view;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-pub use command::{ProfileIn, WireCommand};
+pub use command::WireCommand;
+pub use event::{WireEvent, event_json};
+pub use fields::ProfileIn;
+pub use incoming::{Hello, Incoming, Resume, parse};
+pub use patch::{OrderPatch, Patch};
 pub use view::{
-    Audience, Fairness, FloorView, LinkView, OrderPatch, Patch, RemoteCounts, RequestView,
-    SessionView, Slot, View, Who, fairness, slots,
+    Audience, Fairness, FloorView, LinkView, RemoteCounts, RequestView, SessionView, Slot, View,
+    Who, fairness, slots,
 };
 
-use crate::queue::{Event, Fact, Refusal, Timestamp};
+use crate::queue::{Refusal, Timestamp};
 
 /// The protocol version this server speaks.
 pub const VERSION: u32 = 1;
-
-/// Where a client left off: the log's epoch and the last seq it applied.
-#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Resume {
-    /// The session log's epoch.
-    pub epoch: u32,
-    /// The last seq applied.
-    pub seq: u64,
-}
-
-/// The first message on every connection (unknown fields are refused).
-#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Hello {
-    /// Protocol version.
-    pub v: u32,
-    /// Session id.
-    pub session: String,
-    /// Capability token from the link's fragment; absent for the public view.
-    #[serde(default)]
-    pub token: Option<String>,
-    /// The client secret a previous `welcome` issued, presented on reconnect so resent
-    /// commands are answered from the record; anything else gets a fresh one.
-    #[serde(default)]
-    pub client: Option<String>,
-    /// Where the client left off, when reconnecting.
-    #[serde(default)]
-    pub resume: Option<Resume>,
-}
-
-/// A parsed client message.
-#[derive(Debug, Clone)]
-pub enum Incoming {
-    /// `hello`.
-    Hello(Hello),
-    /// `resync`: send a fresh snapshot.
-    Resync,
-    /// A command with its client request id.
-    Command {
-        /// Client request id.
-        req: u64,
-        /// The command.
-        command: WireCommand,
-    },
-}
 
 /// Why a client message was not accepted, before or besides the queue's own refusals.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -148,61 +109,6 @@ impl WireError {
     }
 }
 
-/// Parse one text frame. On error, the client's `req` is returned too when it could be read.
-pub fn parse(text: &str) -> Result<Incoming, (Option<u64>, WireError)> {
-    let mut value: Value =
-        serde_json::from_str(text).map_err(|e| (None, WireError::BadJson(e.to_string())))?;
-    let obj = value
-        .as_object_mut()
-        .ok_or((None, WireError::BadJson("expected a JSON object".into())))?;
-    let req = match obj.remove("req") {
-        None => None,
-        Some(v) => Some(v.as_u64().ok_or((
-            None,
-            WireError::BadField("req: must be a non-negative integer".into()),
-        ))?),
-    };
-    let kind = match obj.get("type") {
-        Some(Value::String(t)) => t.clone(),
-        _ => return Err((req, WireError::BadField("type: missing".into()))),
-    };
-    match kind.as_str() {
-        "hello" => {
-            obj.remove("type");
-            serde_json::from_value(value)
-                .map(Incoming::Hello)
-                .map_err(|e| (req, WireError::BadField(e.to_string())))
-        }
-        "resync" => match obj.keys().find(|k| *k != "type") {
-            Some(k) => Err((
-                req,
-                WireError::BadField(format!("unknown field `{k}`: resync has no fields")),
-            )),
-            None => Ok(Incoming::Resync),
-        },
-        _ => {
-            let command = serde_json::from_value(value).map_err(|e| {
-                let msg = e.to_string();
-                // Only an unknown `type` is an unknown message; an unknown value of an enum field
-                // (a `kind`, a `control`) is a bad field. serde lists the expected values, and the
-                // command types start with `join`.
-                let unknown_type = format!("unknown variant `{kind}`, expected one of `join`");
-                let err = if msg.starts_with(&unknown_type) {
-                    WireError::UnknownType(kind.clone())
-                } else {
-                    WireError::BadField(msg)
-                };
-                (req, err)
-            })?;
-            let req = req.ok_or((
-                None,
-                WireError::BadField("req: every command needs a client request id".into()),
-            ))?;
-            Ok(Incoming::Command { req, command })
-        }
-    }
-}
-
 /// Whether a participant's device is connected, as the moderators' consoles show it.
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -248,7 +154,7 @@ pub enum Outgoing<'a> {
         seq: u64,
         server_time: Timestamp,
         #[schemars(schema_with = "events_schema")]
-        events: &'a [Value],
+        events: &'a [WireEvent<'a>],
         patch: &'a Patch,
     },
     /// The whole queue, when it changed with no event (the starvation guard).
@@ -341,49 +247,6 @@ pub fn wire_error(req: Option<u64>, e: &WireError) -> String {
         floor: None,
         retry_after_ms,
     })
-}
-
-/// An event as `audience` sees it, or `None` if it is not theirs to see. Self-declared gender is
-/// never sent; the public does not see notes, joins, or profile fields beyond name, affiliation
-/// and modality.
-pub fn event_json(seq: u64, e: &Event, audience: Audience) -> Option<Value> {
-    let public = audience == Audience::Public;
-    if public
-        && matches!(
-            e.fact,
-            Fact::ParticipantJoined { .. } | Fact::ProfileUpdated { .. }
-        )
-    {
-        return None;
-    }
-    // The stored form nests the fact under its name; on the wire an event is one flat object.
-    let mut obj = serde_json::Map::new();
-    obj.insert("seq".into(), seq.into());
-    obj.insert("at".into(), e.at.0.into());
-    obj.insert(
-        "actor".into(),
-        serde_json::to_value(e.actor).expect("actors serialize"),
-    );
-    match serde_json::to_value(&e.fact).expect("facts serialize") {
-        Value::String(name) => {
-            obj.insert("type".into(), name.into());
-        }
-        Value::Object(tagged) => {
-            let (name, fields) = tagged.into_iter().next().expect("a fact has its name");
-            obj.insert("type".into(), name.into());
-            if let Value::Object(fields) = fields {
-                obj.extend(fields);
-            }
-        }
-        _ => unreachable!("facts serialize as a name or a tagged object"),
-    }
-    if let Some(Value::Object(profile)) = obj.get_mut("profile") {
-        profile.remove("gender");
-    }
-    if public {
-        obj.remove("note");
-    }
-    Some(Value::Object(obj))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::queue::Actor;
+use serde_json::Value;
 
 const PAGE: &str = include_str!("../../docs/protocol.md");
 
@@ -88,6 +89,71 @@ fn every_command_type_is_on_the_page() {
             "`{snake}` is not shown on the page"
         );
     }
+}
+
+#[test]
+fn the_command_types_are_the_derives() {
+    // The schema is generated from the same derive that reads commands.
+    let schema = schemars::schema_for!(WireCommand).to_value();
+    let mut derived: Vec<&str> = schema["oneOf"]
+        .as_array()
+        .expect("one schema per command")
+        .iter()
+        .map(|c| {
+            let t = &c["properties"]["type"];
+            t["const"]
+                .as_str()
+                .or_else(|| t["enum"][0].as_str())
+                .unwrap_or_else(|| panic!("a command names its type: {c}"))
+        })
+        .collect();
+    let mut listed = WireCommand::TYPES.to_vec();
+    derived.sort_unstable();
+    listed.sort_unstable();
+    assert_eq!(derived, listed);
+    for t in WireCommand::TYPES {
+        let frame = format!(r#"{{"type":"{t}","req":1,"no_such_field":0}}"#);
+        assert_eq!(parse(&frame).unwrap_err().1.code(), "bad_field", "{frame}");
+    }
+}
+
+#[test]
+fn non_objects_and_trailing_text_are_bad_json() {
+    for text in [
+        "[1,2]",
+        "\"hi\"",
+        "3",
+        "null",
+        "true",
+        "[{\"type\":\"resync\"}]",
+    ] {
+        assert_eq!(
+            parse(text).unwrap_err(),
+            (None, WireError::BadJson("expected a JSON object".into())),
+            "{text}"
+        );
+    }
+    for text in [
+        "[1] x",
+        "{\"type\":\"resync\"} {}",
+        "{\"type\":\"resync\",}",
+        "",
+    ] {
+        let (req, e) = parse(text).unwrap_err();
+        assert_eq!((req, e.code()), (None, "bad_json"), "{text}");
+        assert!(e.to_string().contains("line 1"), "serde says where: {e}");
+    }
+    // The last of a repeated key counts, as when the object was read whole.
+    assert!(matches!(
+        parse(r#"{"type":"fly","type":"resync","req":"x","req":2}"#),
+        Ok(Incoming::Resync)
+    ));
+    assert_eq!(
+        parse(r#"{"type":"resync","zeta":1,"alpha":2}"#)
+            .unwrap_err()
+            .1,
+        WireError::BadField("unknown field `alpha`: resync has no fields".into())
+    );
 }
 
 #[test]

@@ -196,6 +196,19 @@ impl State {
         Some(oldest.plus(bound + 1))
     }
 
+    /// When the starvation guard next promotes someone after `now`, if it will: those whose
+    /// moment has passed were promoted then, and need no wake-up (a loop that waits for
+    /// [`next_promotion_at`](Self::next_promotion_at) would spin once it is past).
+    pub fn next_promotion_after(&self, now: Timestamp) -> Option<Timestamp> {
+        let bound = self.policy.starvation_ms?;
+        self.requests
+            .iter()
+            .filter(|r| r.state.is_queued() && r.pin.is_none() && r.band() == Band::Normal)
+            .map(|r| r.queued_at.plus(bound + 1))
+            .filter(|at| *at > now)
+            .min()
+    }
+
     fn ctx(&self, now: Timestamp) -> Ctx<'_> {
         Ctx {
             requests: &self.requests,

@@ -1,65 +1,50 @@
-//! The session actor's loop: one task, one state, commands in order.
+//! The session actor: the loop around the [`Core`] that does its I/O. It reads the clock and
+//! hands the core the time, appends what the core decided to the store, sends what the core
+//! publishes to the channels, replies, and sleeps until the core's next timeout.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, watch};
 
 mod follow;
 
 use follow::next_append;
 
-use super::answers::Answers;
-use super::presence::{Presence, Seen};
-use super::publish::Published;
-use super::{Answer, Frame, Gate, Info, Msg, Runtime, Sender, Subscription};
+use super::contended::Contended;
+use super::core::{Core, Decision, Publish};
+use super::presence::Seen;
+use super::{Answer, Frame, Gate, Msg, Runtime, Sender, Subscription};
 use crate::metrics;
-use crate::protocol::{Audience, Outgoing, Resume, View, encode};
-use crate::queue::{Actor, Command, Event, Fact, State, Timestamp, decide};
+use crate::protocol::{Audience, Resume};
+use crate::queue::{Actor, Command, Event, Timestamp};
 use crate::store::{Follower, Origin, Recorded, SessionMeta, StoreError};
 
-/// How long a command may keep being decided again while other nodes keep appending first.
-/// Every refusal means another node's append went in, so the log moves on; a busy node must
-/// not starve a quiet one's command after a fixed number of tries (that answered
-/// `unavailable` under load), so the bound is time, with a random pause between tries.
-const CONTENDED: Duration = Duration::from_secs(5);
 /// How long a node waits to see an append another node made before it decides again.
 const CATCH_UP: Duration = Duration::from_secs(3);
 
 pub(super) struct SessionActor {
     rt: Runtime,
     meta: Arc<SessionMeta>,
-    state: State,
+    core: Core,
     updates: broadcast::Sender<Arc<Frame>>,
-    /// The last update frames, oldest first, for resume.
-    ring: VecDeque<Arc<Frame>>,
-    answers: Answers,
-    published: Published,
-    /// The time of the last event: server time never runs backwards within a session.
-    last_at: Timestamp,
     gate: watch::Sender<Gate>,
     /// Appends by every node, when the log is shared; this node's own come back and are skipped.
     follower: Option<Follower>,
     /// The follower failed while a command drained it: stop after that command.
     lost_follower: bool,
-    /// Participants' connections opening and closing, and who is connected (not in the log).
+    /// Participants' connections opening and closing.
     presence_rx: mpsc::UnboundedReceiver<Seen>,
-    presence: Presence,
     /// Presence frames, to moderators only.
-    presence_out: broadcast::Sender<Utf8Bytes>,
-    /// When the pending presence changes are due out (the end of the coalescing window).
-    presence_due: Option<Instant>,
+    presence_out: broadcast::Sender<Bytes>,
 }
 
-/// A random pause before the `attempts`th decision of a contended command: up to 1, 2, 4 ...
-/// 32 ms, so two nodes that keep colliding fall out of step.
-fn backoff(attempts: u32) -> Duration {
-    let cap = 1u64 << attempts.min(5);
+/// Random bits for the pause between contended tries.
+fn random() -> u64 {
     let mut r = [0u8; 8];
     getrandom::fill(&mut r).expect("the OS has randomness");
-    Duration::from_micros(u64::from_le_bytes(r) % (cap * 1000))
+    u64::from_le_bytes(r)
 }
 
 fn wall_clock() -> Timestamp {
@@ -79,25 +64,21 @@ impl SessionActor {
         follower: Option<Follower>,
         presence_rx: mpsc::UnboundedReceiver<Seen>,
     ) -> Self {
-        let state = State::replay(events);
-        let last_at = events.last().map_or(Timestamp(0), |e| e.at);
-        let now = wall_clock().max(last_at);
-        let mut answers = Answers::new(rt.config.answers);
-        answers.load(recorded, now);
+        let core = Core::new(
+            (meta.epoch, meta.key_epoch),
+            &rt.config,
+            events,
+            recorded,
+            wall_clock(),
+        );
         Self {
-            gate: watch::Sender::new(Gate::of(&meta, &state)),
+            gate: watch::Sender::new(core.gate()),
             updates: broadcast::channel(rt.config.lag_capacity.max(1)).0,
-            ring: VecDeque::with_capacity(rt.config.resume_window),
-            answers,
-            published: Published::new(&state, now),
-            presence: Presence::new(rt.config.presence_grace),
             presence_out: broadcast::channel(16).0,
-            presence_due: None,
             presence_rx,
+            core,
             rt,
             meta,
-            state,
-            last_at,
             follower,
             lost_follower: false,
         }
@@ -108,7 +89,7 @@ impl SessionActor {
     }
 
     fn now(&self) -> Timestamp {
-        wall_clock().max(self.last_at)
+        self.core.now(wall_clock())
     }
 
     pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Msg>, on_exit: impl FnOnce()) {
@@ -116,11 +97,10 @@ impl SessionActor {
         let idle_after = self.rt.config.idle_after;
         let mut last_used = Instant::now();
         loop {
-            let promotion = self
-                .state
-                .next_promotion_at()
-                .map(|at| Duration::from_millis(at.millis_since(self.now())));
-            let presence = self.presence_wake();
+            let wake = self.core.poll_timeout().map(|at| {
+                let now = self.now();
+                Duration::from_millis(at.millis_since(now))
+            });
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => break,
@@ -137,13 +117,20 @@ impl SessionActor {
                         break;
                     }
                 }
-                () = sleep_for(promotion) => self.reorder(),
                 Some(seen) = self.presence_rx.recv() => {
-                    self.presence.seen(seen, self.now());
-                    let every = self.rt.config.presence_every;
-                    self.presence_due.get_or_insert_with(|| Instant::now() + every);
+                    let now = self.now();
+                    self.core.seen(seen, now);
                 }
-                () = sleep_for(presence) => self.publish_presence(),
+                () = sleep_for(wake) => {
+                    let out = self.core.handle_timeout(self.now());
+                    // An error only means nobody (no moderator) is subscribed right now.
+                    if let Some(frame) = out.order {
+                        let _ = self.updates.send(frame);
+                    }
+                    if let Some(bytes) = out.presence {
+                        let _ = self.presence_out.send(bytes);
+                    }
+                }
                 () = tokio::time::sleep(idle_after / 4) => {
                     if self.updates.receiver_count() == 0 && last_used.elapsed() >= idle_after {
                         tracing::debug!(session = %self.meta.id, "idle session stops");
@@ -180,19 +167,21 @@ impl SessionActor {
                 let _ = reply.send(self.subscribe(audience, resume));
             }
             Msg::Info { reply } => {
-                let _ = reply.send(Info {
-                    title: self.state.title().to_owned(),
-                    policy: self.state.policy(),
-                    list_open: self.state.list_open(),
-                    queued: self.state.queued_len(),
-                    seq: self.state.seq(),
-                    epoch: self.meta.epoch,
-                });
+                let _ = reply.send(self.core.info());
             }
             Msg::Summary { reply } => {
                 let connections = self.updates.receiver_count();
-                let _ = reply.send(super::Summary::of(&self.state, connections));
+                let _ = reply.send(self.core.summary(connections));
             }
+        }
+    }
+
+    /// Send what a change publishes.
+    fn publish(&self, p: Publish) {
+        // An error only means nobody is subscribed right now.
+        let _ = self.updates.send(p.frame);
+        if let Some(gate) = p.gate {
+            self.gate.send_replace(gate);
         }
     }
 
@@ -217,7 +206,7 @@ impl SessionActor {
             sender: sender.as_ref().map(|s| s.key().to_owned()),
         };
         let taken = Instant::now();
-        let mut attempts = 0u32;
+        let mut contended = Contended::new(taken);
         let mut command = Some(command);
         let answer = loop {
             let now = self.now();
@@ -229,16 +218,17 @@ impl SessionActor {
                 command.take()
             };
             let this = this.expect("decided again only with a follower");
-            let events = match decide(&self.state, actor, this, now) {
+            let events = match self.core.decide(actor, this, now) {
+                Decision::Done(answer) => break answer,
                 // On a shared log this node's copy may be behind the log: the command may be
                 // the resend of one another node stored and died before answering, refused
                 // here only because that append has not arrived yet (the partition test
                 // caught an `end_turn` refused as `conflict` that was in the log). A refusal
                 // is settled in the log before it is given (`settled`).
-                Err(refusal) => match self.settled(&origin).await {
+                Decision::Refused(refusal) => match self.settled(&origin).await {
                     Some(true) => break Answer::Refused(refusal),
                     // Behind, and caught up now: perhaps with this very command's first send.
-                    Some(false) if taken.elapsed() < CONTENDED => {
+                    Some(false) if contended.may_retry(Instant::now()) => {
                         if let Some(answer) = self.answered(sender.as_ref(), req) {
                             return answer;
                         }
@@ -249,15 +239,9 @@ impl SessionActor {
                     // is applied, and the client sends it again.
                     _ => return Answer::Unavailable,
                 },
-                Ok(events) if events.is_empty() => {
-                    break Answer::Ack {
-                        seq: self.state.seq(),
-                        participant: None,
-                    };
-                }
-                Ok(events) => events,
+                Decision::Append(events) => events,
             };
-            let expected = self.state.seq();
+            let expected = self.core.state().seq();
             let appending = Instant::now();
             let appended = self
                 .rt
@@ -269,7 +253,7 @@ impl SessionActor {
                 Ok(_) => {}
                 // Another node appended first: see what it did, then decide again on that.
                 Err(StoreError::Conflict { actual, .. })
-                    if taken.elapsed() < CONTENDED && self.catch_up(actual).await =>
+                    if contended.may_retry(Instant::now()) && self.catch_up(actual).await =>
                 {
                     metrics::hot().conflicts.increment(1);
                     // The other append may be this very command, stored by a node that died
@@ -277,9 +261,8 @@ impl SessionActor {
                     if let Some(answer) = self.answered(sender.as_ref(), req) {
                         return answer;
                     }
-                    attempts += 1;
-                    if attempts > 1 {
-                        tokio::time::sleep(backoff(attempts)).await;
+                    if let Some(pause) = contended.pause(random()) {
+                        tokio::time::sleep(pause).await;
                     }
                     continue;
                 }
@@ -293,20 +276,13 @@ impl SessionActor {
                     return Answer::Unavailable; // not remembered: a resend may succeed
                 }
             }
-            self.apply(req, &events, now);
+            let published = self.core.applied(req, &events, now);
+            self.publish(published);
             metrics::hot().fanout.record(taken.elapsed());
-            let participant = events.iter().find_map(|e| match e.fact {
-                Fact::ParticipantJoined { participant, .. } => Some(participant),
-                _ => None,
-            });
-            break Answer::Ack {
-                seq: self.state.seq(),
-                participant,
-            };
+            break self.core.ack(&events);
         };
-        if let Some(s) = sender {
-            self.answers.remember(s, req, answer.clone(), self.now());
-        }
+        let now = self.now();
+        self.core.remember(sender, req, answer.clone(), now);
         answer
     }
 
@@ -319,7 +295,9 @@ impl SessionActor {
             return Some(true);
         }
         match self.rt.store.head(self.meta.id).await {
-            Ok(Some(head)) if head > self.state.seq() => self.catch_up(head).await.then_some(false),
+            Ok(Some(head)) if head > self.core.state().seq() => {
+                self.catch_up(head).await.then_some(false)
+            }
             Ok(_) => Some(true),
             Err(e) => {
                 tracing::warn!(session = %self.meta.id, error = %e, "a refusal could not be confirmed at the log's head");
@@ -342,7 +320,7 @@ impl SessionActor {
         match self
             .rt
             .store
-            .claim(self.meta.id, self.state.seq(), origin)
+            .claim(self.meta.id, self.core.state().seq(), origin)
             .await
         {
             Ok(()) => Some(true),
@@ -358,137 +336,20 @@ impl SessionActor {
 
     /// The answer already given to `sender`'s `req`, if any (and still in its window).
     fn answered(&self, sender: Option<&Sender>, req: u64) -> Option<Answer> {
-        self.answers.get(sender?, req, self.now()).cloned()
-    }
-
-    /// Apply the events command `req` appended, and publish them.
-    fn apply(&mut self, req: u64, events: &[Event], now: Timestamp) {
-        let from = self.state.seq() + 1;
-        for e in events {
-            self.state.apply(e);
-        }
-        self.last_at = now;
-        let frame = Arc::new(self.published.update(&self.state, events, (req, from), now));
-        if self.ring.len() == self.rt.config.resume_window {
-            self.ring.pop_front();
-        }
-        self.ring.push_back(frame.clone());
-        // An error only means nobody is subscribed right now.
-        let _ = self.updates.send(frame);
-        // After the update, so a removed participant's screen shows it before the socket closes.
-        if events
-            .iter()
-            .any(|e| matches!(e.fact, Fact::KeysRotated | Fact::ParticipantRemoved { .. }))
-        {
-            self.gate.send_replace(Gate::of(&self.meta, &self.state));
-        }
-    }
-
-    /// How long until presence is due out: the end of the coalescing window, or the moment
-    /// someone reconnecting becomes gone.
-    fn presence_wake(&self) -> Option<Duration> {
-        let now = self.now();
-        let expiry = self
-            .presence
-            .next_change_at(now)
-            .map(|at| Duration::from_millis(at.millis_since(now)));
-        let due = self
-            .presence_due
-            .map(|at| at.saturating_duration_since(Instant::now()));
-        match (due, expiry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    /// Send moderators the presence book, if what it shows has changed.
-    fn publish_presence(&mut self) {
-        self.presence_due = None;
-        let now = self.now();
-        if let Some(participants) = self.presence.changed(now) {
-            let bytes = encode(&Outgoing::Presence {
-                server_time: now,
-                participants,
-            });
-            // An error only means no moderator is connected right now.
-            let _ = self.presence_out.send(bytes.into());
-        }
-    }
-
-    /// The presence frame a moderator starts with (none while nobody has connected).
-    fn presence_now(&self) -> Option<Utf8Bytes> {
-        let now = self.now();
-        let participants = self.presence.statuses(now);
-        (!participants.is_empty()).then(|| {
-            encode(&Outgoing::Presence {
-                server_time: now,
-                participants: &participants,
-            })
-            .into()
-        })
-    }
-
-    fn reorder(&mut self) {
-        if let Some(frame) = self.published.reorder(&self.state, self.now()) {
-            let _ = self.updates.send(Arc::new(frame));
-        }
+        self.core.answered(sender, req, self.now())
     }
 
     fn subscribe(&mut self, audience: Audience, resume: Option<Resume>) -> Subscription {
         let updates = self.updates.subscribe();
-        let moderator = audience == Audience::Moderator;
-        let presence = moderator.then(|| self.presence_out.subscribe());
-        let presence_now = if moderator { self.presence_now() } else { None };
-        let (seq, now) = (self.state.seq(), self.now());
-        if let Some(missed) = resume.and_then(|r| self.missed_since(r)) {
-            let mut initial: Vec<_> = missed.iter().map(|f| f.bytes(audience)).collect();
-            // Order changes that no event caused are not in the ring: send the order as it is.
-            initial.push(self.published.order_bytes(&self.state, now));
-            initial.extend(presence_now);
-            return Subscription {
-                recovered: true,
-                epoch: self.meta.epoch,
-                seq,
-                initial,
-                updates,
-                presence,
-            };
-        }
-        let view = View::of(&self.state, audience, now);
-        let snapshot = encode(&Outgoing::Snapshot {
-            epoch: self.meta.epoch,
-            seq,
-            server_time: now,
-            view: &view,
-        });
-        let mut initial = vec![snapshot.into()];
-        initial.extend(presence_now);
+        let presence = (audience == Audience::Moderator).then(|| self.presence_out.subscribe());
+        let start = self.core.subscribe(audience, resume, wall_clock());
         Subscription {
-            recovered: false,
-            epoch: self.meta.epoch,
-            seq,
-            initial,
+            recovered: start.recovered,
+            epoch: self.core.epoch(),
+            seq: start.seq,
+            initial: start.initial,
             updates,
             presence,
-        }
-    }
-
-    /// The frames after `r`, if the ring still holds all of them.
-    fn missed_since(&self, r: Resume) -> Option<Vec<Arc<Frame>>> {
-        let seq = self.state.seq();
-        if r.epoch != self.meta.epoch || r.seq > seq {
-            return None;
-        }
-        let missed: Vec<_> = self
-            .ring
-            .iter()
-            .filter(|f| f.seq > r.seq)
-            .cloned()
-            .collect();
-        match missed.first() {
-            None if r.seq == seq => Some(missed),
-            Some(f) if f.from == r.seq + 1 => Some(missed),
-            _ => None,
         }
     }
 }

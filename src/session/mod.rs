@@ -1,14 +1,18 @@
 //! One live session: an actor (a tokio task) that owns the queue's state and its seq, and the
 //! cloneable [`SessionHandle`] that is the only way in.
 //!
-//! The actor decides each command against its state, appends the events to the store (durable
-//! before visible), applies them, answers, and publishes one update: serialized once per
-//! audience and shared as bytes by every connection. It also keeps the last updates for resume,
-//! the answers to recent commands for idempotent resends, and re-publishes the order when the
-//! starvation guard promotes someone with no event.
+//! The session itself is a [`core::Core`] with no I/O and no clock: it decides each command
+//! against its state, applies appended events, and says what to publish (one update, serialized
+//! once per audience and shared as bytes by every connection), keeping the last updates for
+//! resume, the answers to recent commands for idempotent resends, and presence; given the time,
+//! it re-publishes the order when the starvation guard promotes someone with no event. The
+//! actor (`actor.rs`) is the loop around it: the store (durable before visible), the channels,
+//! the timers.
 
 mod actor;
 mod answers;
+pub mod contended;
+pub mod core;
 mod presence;
 mod publish;
 mod summary;
@@ -17,7 +21,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -70,14 +74,14 @@ pub struct Frame {
     /// The last seq it covers (the current seq, for an order-only frame).
     pub seq: u64,
     /// The bytes for moderators.
-    pub moderator: Utf8Bytes,
+    pub moderator: Bytes,
     /// The bytes for everyone else.
-    pub public: Utf8Bytes,
+    pub public: Bytes,
 }
 
 impl Frame {
     /// The bytes for `audience` (a reference-count bump, no copy).
-    pub fn bytes(&self, audience: Audience) -> Utf8Bytes {
+    pub fn bytes(&self, audience: Audience) -> Bytes {
         match audience {
             Audience::Moderator => self.moderator.clone(),
             Audience::Public => self.public.clone(),
@@ -95,11 +99,11 @@ pub struct Subscription {
     /// The seq the connection is at once it has sent `initial`.
     pub seq: u64,
     /// Frames to send first: a snapshot, or the missed updates and the current order.
-    pub initial: Vec<Utf8Bytes>,
+    pub initial: Vec<Bytes>,
     /// Every later update.
     pub updates: broadcast::Receiver<Arc<Frame>>,
     /// Moderators only: every later presence frame (each one whole, so a missed one is no gap).
-    pub presence: Option<broadcast::Receiver<Utf8Bytes>>,
+    pub presence: Option<broadcast::Receiver<Bytes>>,
 }
 
 /// The answer to a command.
@@ -183,9 +187,9 @@ pub struct Gate {
 }
 
 impl Gate {
-    fn of(meta: &SessionMeta, s: &State) -> Self {
+    fn of(key_epoch: u32, s: &State) -> Self {
         Self {
-            key_epoch: meta.key_epoch + s.key_rotations(),
+            key_epoch: key_epoch + s.key_rotations(),
             removed: s
                 .participants()
                 .iter()

@@ -125,11 +125,18 @@ impl Presence {
 
     /// When someone reconnecting at `now` will be gone with no further report: the actor wakes
     /// then to say so.
+    #[cfg(test)]
     pub(super) fn next_change_at(&self, now: Timestamp) -> Option<Timestamp> {
         self.expiring
             .range((Timestamp(now.0.saturating_add(1)), 0)..)
             .next()
             .map(|&(at, _)| at)
+    }
+
+    /// When the next participant reconnecting becomes gone, and moderators have not been told:
+    /// it may be past, until [`changed`](Self::changed) is asked.
+    pub(super) fn next_expiry(&self) -> Option<Timestamp> {
+        self.expiring.first().map(|&(at, _)| at)
     }
 
     /// The statuses at `now` if they differ from what was last published (and remember them).

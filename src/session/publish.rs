@@ -3,12 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 
 use super::Frame;
 use crate::protocol::{
     Audience, Fairness, FloorView, OrderPatch, Outgoing, Patch, RequestView, SessionView, Slot,
-    encode, event_json, fairness, slots,
+    WireEvent, encode, fairness, slots,
 };
 use crate::queue::{Event, Fact, RequestId, State, Timestamp};
 
@@ -31,6 +31,11 @@ impl Published {
             floor: AUDIENCES.map(|a| FloorView::of(s, a)),
             fairness: fairness(s, Audience::Moderator),
         }
+    }
+
+    /// The order as last sent.
+    pub(super) fn order(&self) -> &[Slot] {
+        &self.order
     }
 
     /// The frame for `events` (seqs `from..`), just applied to `s` for the command `req`.
@@ -78,10 +83,10 @@ impl Published {
             let events: Vec<_> = events
                 .iter()
                 .zip(from..)
-                .filter_map(|(e, seq)| event_json(seq, e, audience))
+                .filter_map(|(e, seq)| WireEvent::of(seq, e, audience))
                 .collect();
             let seq = s.seq();
-            Utf8Bytes::from(encode(&Outgoing::Update {
+            Bytes::from(encode(&Outgoing::Update {
                 req,
                 from,
                 seq,
@@ -115,8 +120,8 @@ impl Published {
     }
 
     /// The whole current order as an `order` frame (the same for every audience).
-    pub(super) fn order_bytes(&self, s: &State, now: Timestamp) -> Utf8Bytes {
-        Utf8Bytes::from(encode(&Outgoing::Order {
+    pub(super) fn order_bytes(&self, s: &State, now: Timestamp) -> Bytes {
+        Bytes::from(encode(&Outgoing::Order {
             seq: s.seq(),
             server_time: now,
             queue: &self.order,

@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use tokio::time::timeout;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{Message, WebSocket};
+use bytes::Bytes;
 
 use crate::ids::SessionId;
 use crate::metrics;
@@ -16,7 +17,7 @@ use crate::service::Shared;
 use crate::session::{SessionHandle, Subscription};
 
 use super::close::{Closed, INTERNAL, POLICY, close, echo_close, fail, refuse_close};
-use super::connection::Conn;
+use super::connection::{Conn, text};
 use super::rate;
 
 /// Wait for `hello`, answering anything else with an error; past the burst of messages without
@@ -133,7 +134,7 @@ impl Conn {
     }
 
     /// Send `welcome` for the current subscription, then its first frames.
-    async fn welcome(&mut self, recovered: bool, initial: Vec<Utf8Bytes>) -> Result<(), Closed> {
+    async fn welcome(&mut self, recovered: bool, initial: Vec<Bytes>) -> Result<(), Closed> {
         let session = self.session.to_string();
         let welcome = encode(&Outgoing::Welcome {
             v: VERSION,
@@ -148,7 +149,7 @@ impl Conn {
         });
         self.send(Message::Text(welcome.into())).await?;
         for frame in initial {
-            self.send(Message::Text(frame)).await?;
+            self.send(text(frame)).await?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tokio::time::{MissedTickBehavior, interval, timeout};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use bytes::Bytes;
 
 use crate::ids::SessionId;
 use crate::metrics;
@@ -67,7 +68,7 @@ pub(super) struct Conn {
     pub(super) client: String,
     pub(super) updates: tokio::sync::broadcast::Receiver<Arc<Frame>>,
     /// Moderators: who is connected (each frame whole).
-    pub(super) presence: Option<tokio::sync::broadcast::Receiver<Utf8Bytes>>,
+    pub(super) presence: Option<tokio::sync::broadcast::Receiver<Bytes>>,
     /// A participant's connection reports itself present while it lives.
     pub(super) present: Option<PresenceGuard>,
     pub(super) epoch: u32,
@@ -146,7 +147,7 @@ impl Conn {
                     }
                 },
                 presence = next_presence(&mut self.presence) => match presence {
-                    Ok(bytes) => self.send(Message::Text(bytes)).await?,
+                    Ok(bytes) => self.send(text(bytes)).await?,
                     // Each presence frame is whole: a missed one is made good by the next.
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => self.presence = None,
@@ -197,10 +198,15 @@ impl Conn {
 
 /// The next presence frame, for a moderator's connection; never, for anyone else's.
 async fn next_presence(
-    rx: &mut Option<tokio::sync::broadcast::Receiver<Utf8Bytes>>,
-) -> Result<Utf8Bytes, RecvError> {
+    rx: &mut Option<tokio::sync::broadcast::Receiver<Bytes>>,
+) -> Result<Bytes, RecvError> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// A frame the session serialized, as a text message (its JSON is UTF-8: checked, not copied).
+pub(super) fn text(frame: Bytes) -> Message {
+    Message::Text(Utf8Bytes::try_from(frame).expect("the session's frames are JSON text"))
 }

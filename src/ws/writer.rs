@@ -14,7 +14,7 @@ use crate::metrics;
 use crate::session::Frame;
 
 use super::close::Closed;
-use super::connection::Conn;
+use super::connection::{Conn, text};
 
 /// Frames written together, at most, when a connection finds several waiting.
 const BATCH: usize = 32;
@@ -39,14 +39,14 @@ impl Conn {
     pub(super) async fn forward(&mut self, frame: Arc<Frame>) -> Result<Lagged, Closed> {
         self.seq = frame.seq;
         let audience = self.principal.audience();
-        let mut msg = Message::Text(frame.bytes(audience));
+        let mut msg = text(frame.bytes(audience));
         let mut lagged = false;
         for _ in 0..BATCH {
             match self.updates.try_recv() {
                 Ok(next) => {
                     self.feed(msg).await?;
                     self.seq = next.seq;
-                    msg = Message::Text(next.bytes(audience));
+                    msg = text(next.bytes(audience));
                 }
                 Err(TryRecvError::Lagged(_)) => {
                     lagged = true;

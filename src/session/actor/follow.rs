@@ -2,11 +2,11 @@
 //! up after a refused append, and reading the log again when the follower falls silent. Other
 //! nodes' appends bring their answers too, so a resend that moves here is answered from them.
 
-use super::{CATCH_UP, SessionActor};
+use super::{CATCH_UP, SessionActor, wall_clock};
 use crate::metrics;
 use crate::queue::Timestamp;
-use crate::session::{Answer, Sender};
-use crate::store::{Appended, Follower, Recorded, StoreError};
+use crate::session::core::Followed;
+use crate::store::{Appended, Follower, StoreError};
 
 impl SessionActor {
     /// Apply whatever the follower has already delivered, without waiting.
@@ -33,29 +33,18 @@ impl SessionActor {
                 return false;
             }
         };
-        if a.seq() <= self.state.seq() {
-            return true;
+        match self.core.follow(&a, wall_clock()) {
+            Followed::Known => true,
+            Followed::Gap { from } => {
+                tracing::error!(session = %self.meta.id, from, seq = self.core.state().seq(), "the followed log skips ahead; the session restarts from it");
+                false
+            }
+            Followed::Applied(published) => {
+                self.publish(published);
+                metrics::hot().followed.increment(1);
+                true
+            }
         }
-        if a.from != self.state.seq() + 1 {
-            tracing::error!(session = %self.meta.id, from = a.from, seq = self.state.seq(), "the followed log skips ahead; the session restarts from it");
-            return false;
-        }
-        let at = a
-            .events
-            .last()
-            .map_or(self.now(), |e| e.at)
-            .max(self.last_at);
-        // Another node's command, answered there: a resend that reaches this node gets it too.
-        if let Some(r) = Recorded::of(&a.origin, a.from, &a.events) {
-            let answer = Answer::Ack {
-                seq: r.seq,
-                participant: r.participant,
-            };
-            self.answers.remember(Sender(r.sender), r.req, answer, at);
-        }
-        self.apply(a.origin.req, &a.events, at);
-        metrics::hot().followed.increment(1);
-        true
     }
 
     /// Follow the log until this node has seq `actual`; false if it cannot. A follower that
@@ -65,14 +54,14 @@ impl SessionActor {
         if self.follower.is_none() {
             return false;
         }
-        while self.state.seq() < actual {
+        while self.core.state().seq() < actual {
             match tokio::time::timeout(CATCH_UP, next_append(&mut self.follower)).await {
                 Ok(appended) => {
                     if !self.followed(appended) {
                         return false;
                     }
                 }
-                Err(_) => return self.refollow().await && self.state.seq() >= actual,
+                Err(_) => return self.refollow().await && self.core.state().seq() >= actual,
             }
         }
         true
@@ -80,7 +69,7 @@ impl SessionActor {
 
     /// Read what this node missed from the log, and follow it afresh from there.
     async fn refollow(&mut self) -> bool {
-        let (id, seq) = (self.meta.id, self.state.seq());
+        let (id, seq) = (self.meta.id, self.core.state().seq());
         tracing::warn!(session = %id, seq, "the log's follower is silent; reading the log");
         let missed = match self.rt.store.load(id, seq).await {
             Ok(missed) => missed,
@@ -89,21 +78,26 @@ impl SessionActor {
                 return false;
             }
         };
-        if !missed.is_empty() {
-            let at = missed.last().map_or(self.now(), |e| e.at).max(self.last_at);
-            // The request ids of appends read back are not kept; 0 names none.
-            self.apply(0, &missed, at);
-            // Their answers are, with the log: a resend of one of them is answered from them.
-            let since = Timestamp(at.0.saturating_sub(crate::store::ANSWERS_KEPT_MS));
-            match self.rt.store.answers(id, since).await {
-                Ok(recorded) => {
-                    let fresh = recorded.into_iter().filter(|r| r.seq > seq).collect();
-                    self.answers.load(fresh, self.now());
+        if let Some(at) = missed.last().map(|e| e.at) {
+            // Their answers are kept with the log: a resend of one of them is answered from them.
+            let since = Timestamp(
+                self.core
+                    .now(at)
+                    .0
+                    .saturating_sub(crate::store::ANSWERS_KEPT_MS),
+            );
+            let recorded = match self.rt.store.answers(id, since).await {
+                Ok(recorded) => recorded,
+                Err(e) => {
+                    tracing::warn!(session = %id, error = %e, "reading the answers failed");
+                    Vec::new()
                 }
-                Err(e) => tracing::warn!(session = %id, error = %e, "reading the answers failed"),
+            };
+            if let Some(published) = self.core.missed(&missed, recorded, wall_clock()) {
+                self.publish(published);
             }
         }
-        match self.rt.store.follow(id, self.state.seq()).await {
+        match self.rt.store.follow(id, self.core.state().seq()).await {
             Ok(follower) => {
                 self.follower = follower;
                 true
