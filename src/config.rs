@@ -6,223 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 
 use crate::auth::{Keys, random_token};
 use crate::session::SessionConfig;
 use crate::store::{Durability, NatsOptions, SqliteOptions};
-
-/// rostrum: a fair, ordered speaking queue for hybrid meetings.
-#[derive(Debug, Parser)]
-#[command(
-    name = "rostrum",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
-pub struct Cli {
-    /// What to do; `serve` when omitted.
-    #[command(subcommand)]
-    pub command: Option<Cmd>,
-    /// `serve`'s options, when no subcommand is given.
-    #[command(flatten)]
-    pub serve: ServeArgs,
-}
-
-/// The subcommands.
-// Parsed once at start: the size of the serve variant costs nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Subcommand)]
-pub enum Cmd {
-    /// Serve the hub, the API and the consoles.
-    Serve(ServeArgs),
-    /// Manage sessions on a running server.
-    #[command(subcommand)]
-    Session(SessionCmd),
-    /// The event's rooms and programme on a running server: import (CSV or iCalendar), export.
-    #[command(subcommand)]
-    Programme(crate::programme::cli::ProgrammeCmd),
-    /// Print a session's record from the data directory: its events (ndjson) or its turns (csv).
-    Export(ExportArgs),
-    /// Take a consistent copy of the database while the service runs.
-    Backup(BackupArgs),
-    /// Verify the data directory offline: the database's integrity, and every session's
-    /// checksums and sequence; exits non-zero if anything is damaged.
-    Check(CheckArgs),
-    /// Cut a damaged session back to its last valid record (stop the service first).
-    Repair(RepairArgs),
-    /// Print a session's report (Markdown, or JSON), recomputed from its log.
-    Report(ReportArgs),
-    /// Play synthetic sessions under each policy and compare their fairness figures.
-    Simulate(crate::simulate::SimulateArgs),
-    /// Load a running server with viewers and commands, and print latencies and rates.
-    Bench(crate::bench::BenchArgs),
-}
-
-/// `rostrum report`
-#[derive(Debug, Args)]
-pub struct ReportArgs {
-    /// The session id (none with `--event`).
-    #[arg(required_unless_present = "event")]
-    pub session: Option<String>,
-    /// The whole event's summary for the secretariat: every session of the programme.
-    #[arg(long, conflicts_with = "session")]
-    pub event: bool,
-    /// `markdown` for people, `json` for tools.
-    #[arg(long, value_enum, default_value = "markdown")]
-    pub format: ReportFormat,
-    /// The data directory.
-    #[command(flatten)]
-    pub dir: DataDir,
-}
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    /// Headings and tables.
-    Markdown,
-    /// The IGF's official report template (Markdown), placed in the programme.
-    Igf,
-    /// The IGF template as an OpenDocument text file (`.odt`), written to standard output.
-    Odt,
-    /// One JSON object.
-    Json,
-}
-
-/// The data directory, for the offline subcommands.
-#[derive(Debug, Args)]
-pub struct DataDir {
-    /// Where rostrum keeps its data.
-    #[arg(long, env = "ROSTRUM_DATA_DIR", default_value = "./rostrum-data")]
-    pub data_dir: PathBuf,
-}
-
-/// `rostrum export`
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// The session id.
-    pub session: String,
-    /// `ndjson`: every event; `csv`: one row per turn.
-    #[arg(long, value_enum, default_value = "ndjson")]
-    pub format: ExportFormat,
-    /// The data directory.
-    #[command(flatten)]
-    pub dir: DataDir,
-}
-
-/// Export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    /// The event log, one JSON object per line.
-    Ndjson,
-    /// The turns: who, affiliation, modality, kind, requested, granted, waited, spoke.
-    Csv,
-}
-
-/// `rostrum backup`
-#[derive(Debug, Args)]
-pub struct BackupArgs {
-    /// Where to write the copy (a new file).
-    pub path: PathBuf,
-    /// The data directory.
-    #[command(flatten)]
-    pub dir: DataDir,
-}
-
-/// `rostrum repair`
-#[derive(Debug, Args)]
-pub struct RepairArgs {
-    /// The damaged session's id.
-    #[arg(required_unless_present = "wal", conflicts_with = "wal")]
-    pub session: Option<String>,
-    /// Accept the loss of what a damaged write-ahead log holds past the point SQLite can replay
-    /// it (`rostrum check` says how many commits): the log is copied aside, the rest goes into
-    /// the database file, and every session's epoch is bumped so clients resync.
-    #[arg(long)]
-    pub wal: bool,
-    /// The data directory.
-    #[command(flatten)]
-    pub dir: DataDir,
-}
-
-/// `rostrum check`
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// The data directory.
-    #[command(flatten)]
-    pub dir: DataDir,
-}
-
-/// `rostrum session ...`
-#[derive(Debug, Subcommand)]
-pub enum SessionCmd {
-    /// Create a session and print its role links.
-    Create(CreateArgs),
-    /// List every session on the server: state, connections, participants, queue, title.
-    List(ListArgs),
-    /// Show one session: its figures, who has the floor, and its role links.
-    Show(ShowArgs),
-    /// End a session: read-only for good (its record and report remain).
-    End(ShowArgs),
-}
-
-/// The running server the `session` subcommands talk to.
-#[derive(Debug, Args)]
-pub struct ServerArgs {
-    /// The running server's address.
-    #[arg(long, env = "ROSTRUM_URL", default_value = "http://127.0.0.1:8080")]
-    pub url: String,
-    /// The server's admin token.
-    #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: String,
-}
-
-/// `rostrum session list`
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    /// Print the API's JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
-    /// The server.
-    #[command(flatten)]
-    pub server: ServerArgs,
-}
-
-/// `rostrum session show` and `rostrum session end`
-#[derive(Debug, Args)]
-pub struct ShowArgs {
-    /// The session id.
-    pub session: String,
-    /// Print the API's JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
-    /// The server.
-    #[command(flatten)]
-    pub server: ServerArgs,
-}
-
-/// `rostrum session create`
-#[derive(Debug, Args)]
-pub struct CreateArgs {
-    /// The session's title.
-    #[arg(long)]
-    pub title: String,
-    /// Ordering policy: fifo, alternate, or first_time_first.
-    #[arg(long, default_value = "fifo")]
-    pub policy: String,
-    /// Default speaking time, in seconds.
-    #[arg(long, default_value_t = 180)]
-    pub time_limit_secs: u64,
-    /// An agenda item (repeat for several).
-    #[arg(long = "agenda-item")]
-    pub agenda: Vec<String>,
-    /// The running server's address.
-    #[arg(long, env = "ROSTRUM_URL", default_value = "http://127.0.0.1:8080")]
-    pub url: String,
-    /// The server's admin token.
-    #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: String,
-}
 
 /// `rostrum serve`
 #[derive(Debug, Clone, Args)]
@@ -711,19 +499,21 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser as _;
+    use clap::Parser;
 
     use super::*;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
 
     fn serve(args: &[&str]) -> anyhow::Result<Settings> {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().to_str().unwrap();
-        let cli = Cli::try_parse_from(["rostrum", "serve", "--data-dir", data].iter().chain(args))
-            .unwrap();
-        match cli.command {
-            Some(Cmd::Serve(a)) => a.settings(),
-            _ => unreachable!(),
-        }
+        let cli = Serve::try_parse_from(["serve", "--data-dir", data].iter().chain(args)).unwrap();
+        cli.args.settings()
     }
 
     const SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";

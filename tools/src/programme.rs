@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use crate::config::ServerArgs;
+use crate::organizer::ServerArgs;
 
 /// `rostrum programme`
 #[derive(Debug, Subcommand)]
@@ -239,48 +239,4 @@ fn plan_text(plan: &Value) -> String {
         );
     }
     out
-}
-
-/// `rostrum report --event` (the event's summary; `session` is `None`) and `rostrum report ID
-/// --format igf` (one session in the IGF template), offline from the data directory.
-pub async fn igf(
-    log: &crate::store::SqliteLog,
-    dir: &std::path::Path,
-    session: Option<crate::auth::SessionId>,
-) -> anyhow::Result<String> {
-    use crate::store::EventLog;
-    let p = super::ProgrammeStore::sqlite(dir)?.load()?;
-    let report_of = |meta: crate::store::SessionMeta, events: &[crate::queue::Event]| {
-        crate::report::Report::of(meta.id, meta.created_at, events)
-    };
-    if let Some(id) = session {
-        let meta = log
-            .meta(id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no session {id} in this data directory"))?;
-        let events = log.load(id, 0).await?;
-        let placed = p
-            .slots
-            .iter()
-            .find(|s| s.session == id)
-            .and_then(|s| Some((s, p.room(s.room)?)));
-        return Ok(super::igf::session_markdown(
-            &report_of(meta, &events),
-            &events,
-            placed,
-        ));
-    }
-    let mut entries = Vec::new();
-    for slot in &p.slots {
-        let (Some(room), Some(meta)) = (p.room(slot.room), log.meta(slot.session).await?) else {
-            continue;
-        };
-        let events = log.load(slot.session, 0).await?;
-        entries.push(super::igf::Entry {
-            slot,
-            room,
-            report: report_of(meta, &events),
-        });
-    }
-    Ok(super::igf::event_markdown(&entries))
 }

@@ -1,10 +1,15 @@
-//! The `rostrum` binary: parse the command line, set up logging, run the subcommand.
+//! The `rostrum` binary: parse the command line, set up logging, run the subcommand: the
+//! service (`serve`), its offline commands on the data directory, or a tool.
+
+mod args;
+mod report;
 
 use clap::Parser;
 use tokio::net::TcpListener;
 
+use args::{Cli, Cmd, DataDir, ExportFormat, ReportFormat};
 use rostrum::auth::SessionId;
-use rostrum::config::{Cli, Cmd, DataDir, ExportFormat, ReportFormat, ServeArgs, SessionCmd};
+use rostrum::config::ServeArgs;
 use rostrum::store::{EventLog, SqliteLog, SqliteOptions};
 
 /// jemalloc: with glibc's allocator an idle connection held 11 KiB resident, with jemalloc 8.7
@@ -16,13 +21,8 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Cmd::Session(cmd)) => match cmd {
-            SessionCmd::Create(args) => rostrum::organizer::create(args).await,
-            SessionCmd::List(args) => rostrum::organizer::list(args).await,
-            SessionCmd::Show(args) => rostrum::organizer::show(args).await,
-            SessionCmd::End(args) => rostrum::organizer::end(args).await,
-        },
-        Some(Cmd::Programme(cmd)) => rostrum::programme::cli::run(cmd).await,
+        Some(Cmd::Session(cmd)) => rostrum_tools::organizer::run(cmd).await,
+        Some(Cmd::Programme(cmd)) => rostrum_tools::programme::run(cmd).await,
         Some(Cmd::Serve(args)) => serve(args).await,
         Some(Cmd::Export(args)) => {
             let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
             let log = open(&args.dir)?;
             let session = args.session.as_deref().map(parse_id).transpose()?;
             if args.event || matches!(args.format, ReportFormat::Igf | ReportFormat::Odt) {
-                let md = rostrum::programme::cli::igf(&log, &args.dir.data_dir, session).await?;
+                let md = report::igf(&log, &args.dir.data_dir, session).await?;
                 if args.format == ReportFormat::Odt {
                     use std::io::Write as _;
                     std::io::stdout().write_all(&rostrum::programme::odt::odt(&md))?;
@@ -61,11 +61,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::Simulate(args)) => {
-            print!("{}", rostrum::simulate::run(&args)?);
+            print!("{}", rostrum_tools::simulate::run(&args)?);
             Ok(())
         }
         Some(Cmd::Bench(args)) => {
-            let report = rostrum::bench::run(&args).await?;
+            let report = rostrum_tools::bench::run(&args).await?;
             if args.json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {

@@ -19,7 +19,7 @@ use anyhow::{Context, ensure};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::queue::{
+use rostrum::queue::{
     Actor, Command, Event, FloorSeen, Modality, Order, ParticipantId, Policy, Profile, Refusal,
     RequestKind, Side, State, Stats, Target, TimeLimits, Timestamp, decide,
 };

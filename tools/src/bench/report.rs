@@ -14,8 +14,8 @@ use super::{BenchArgs, SessionLoad, histogram};
 
 pub(super) use super::client::Sent;
 
-use crate::metrics::TICKS_PER_SEC;
-pub(super) use crate::metrics::Usage as Proc;
+use rostrum::metrics::TICKS_PER_SEC;
+pub(super) use rostrum::metrics::Usage as Proc;
 
 impl Sent {
     pub(super) fn add(&mut self, other: &Sent) {

@@ -8,7 +8,85 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use crate::config::{CreateArgs, ListArgs, ServerArgs, ShowArgs};
+use clap::{Args, Subcommand};
+
+/// `rostrum session ...`
+#[derive(Debug, Subcommand)]
+pub enum SessionCmd {
+    /// Create a session and print its role links.
+    Create(CreateArgs),
+    /// List every session on the server: state, connections, participants, queue, title.
+    List(ListArgs),
+    /// Show one session: its figures, who has the floor, and its role links.
+    Show(ShowArgs),
+    /// End a session: read-only for good (its record and report remain).
+    End(ShowArgs),
+}
+
+/// Run one `rostrum session` command.
+pub async fn run(cmd: SessionCmd) -> anyhow::Result<()> {
+    match cmd {
+        SessionCmd::Create(args) => create(args).await,
+        SessionCmd::List(args) => list(args).await,
+        SessionCmd::Show(args) => show(args).await,
+        SessionCmd::End(args) => end(args).await,
+    }
+}
+
+/// The running server the `session` and `programme` commands talk to.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The running server's address.
+    #[arg(long, env = "ROSTRUM_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The server's admin token.
+    #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: String,
+}
+
+/// `rostrum session list`
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print the API's JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `rostrum session show` and `rostrum session end`
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The session id.
+    pub session: String,
+    /// Print the API's JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `rostrum session create`
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The session's title.
+    #[arg(long)]
+    pub title: String,
+    /// Ordering policy: fifo, alternate, or first_time_first.
+    #[arg(long, default_value = "fifo")]
+    pub policy: String,
+    /// Default speaking time, in seconds.
+    #[arg(long, default_value_t = 180)]
+    pub time_limit_secs: u64,
+    /// An agenda item (repeat for several).
+    #[arg(long = "agenda-item")]
+    pub agenda: Vec<String>,
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
 
 /// The roles of a session's links, in the order they are printed.
 const ROLES: [&str; 5] = [
@@ -84,11 +162,7 @@ pub async fn create(args: CreateArgs) -> anyhow::Result<()> {
         "limits": {"default_ms": args.time_limit_secs * 1000, "per_kind": {"point_of_order": 60000, "direct_reply": 60000}, "warning_ms": 30000},
         "agenda": args.agenda.iter().map(|t| json!({"title": t})).collect::<Vec<_>>(),
     });
-    let server = ServerArgs {
-        url: args.url,
-        admin_token: args.admin_token,
-    };
-    let json = Api::new(&server)
+    let json = Api::new(&args.server)
         .call(reqwest::Method::POST, "/api/sessions", Some(body))
         .await?;
     println!("session {}", json["id"].as_str().unwrap_or_default());
@@ -166,7 +240,7 @@ pub async fn end(args: ShowArgs) -> anyhow::Result<()> {
 
 /// A session id as the API spells it, or why it is not one.
 fn session_id(s: &str) -> anyhow::Result<String> {
-    let id: crate::auth::SessionId = s
+    let id: rostrum::auth::SessionId = s
         .trim()
         .parse()
         .map_err(|_| anyhow::anyhow!("{s:?} is not a session id"))?;
