@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use args::{Cli, Cmd, DataDir, ExportFormat, ReportFormat};
 use rostrum::auth::SessionId;
-use rostrum::config::ServeArgs;
+use rostrum::config::{LogFormat, ServeArgs};
 use rostrum::store::{EventLog, SqliteLog, SqliteOptions};
 
 /// jemalloc: with glibc's allocator an idle connection held 11 KiB resident, with jemalloc 8.7
@@ -128,7 +128,7 @@ fn parse_id(s: &str) -> anyhow::Result<SessionId> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging(&args.log_format);
+    init_logging(args.log_format);
     let mut settings = args.settings()?;
     let listener = TcpListener::bind(args.bind).await?;
     if args.public_url.is_none() {
@@ -138,14 +138,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     rostrum::app::run(listener, settings, shutdown_signal()).await
 }
 
-fn init_logging(format: &str) {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi);
-    if format == "json" {
+    if format == LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();

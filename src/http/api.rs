@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use secrecy::ExposeSecret as _;
 use serde::Serialize;
 
 use super::ApiError;
@@ -94,7 +95,7 @@ pub(super) fn unavailable(e: &StoreError) -> ApiError {
 
 /// Refuse (401) a request without the admin token.
 pub(super) fn require_admin(svc: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
-    if secret_matches(&svc.settings.admin_token, bearer(headers)) {
+    if secret_matches(svc.settings.admin_token.expose_secret(), bearer(headers)) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -274,7 +275,7 @@ pub(super) async fn authorize(
         .map_err(|e| unavailable(&e))?
         .ok_or_else(not_found)?;
     let token = bearer(headers);
-    if secret_matches(&svc.settings.admin_token, token) {
+    if secret_matches(svc.settings.admin_token.expose_secret(), token) {
         return Ok((handle, Actor::Organizer));
     }
     let role = svc.settings.keys.verify(token).ok().and_then(|c| {

@@ -3,6 +3,7 @@
 
 mod bench;
 mod cluster;
+mod config;
 mod consoles;
 mod contract;
 mod durable;

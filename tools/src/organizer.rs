@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use clap::{Args, Subcommand};
+use secrecy::{ExposeSecret as _, SecretString};
 
 /// `rostrum session ...`
 #[derive(Debug, Subcommand)]
@@ -41,7 +42,7 @@ pub struct ServerArgs {
     pub url: String,
     /// The server's admin token.
     #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: String,
+    pub admin_token: SecretString,
 }
 
 /// `rostrum session list`
@@ -68,15 +69,27 @@ pub struct ShowArgs {
     pub server: ServerArgs,
 }
 
+/// `rostrum session create --policy`: the order of the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyArg {
+    /// First come, first served.
+    Fifo,
+    /// The room and the remote side in turn, one each.
+    Alternate,
+    /// People who have not spoken yet go first.
+    #[value(name = "first_time_first")]
+    FirstTimeFirst,
+}
+
 /// `rostrum session create`
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// The session's title.
     #[arg(long)]
     pub title: String,
-    /// Ordering policy: fifo, alternate, or first_time_first.
-    #[arg(long, default_value = "fifo")]
-    pub policy: String,
+    /// Ordering policy.
+    #[arg(long, value_enum, default_value = "fifo")]
+    pub policy: PolicyArg,
     /// Default speaking time, in seconds.
     #[arg(long, default_value_t = 180)]
     pub time_limit_secs: u64,
@@ -122,7 +135,7 @@ impl<'a> Api<'a> {
         let mut req = self
             .http
             .request(method, format!("{base}{path}"))
-            .bearer_auth(&self.server.admin_token);
+            .bearer_auth(self.server.admin_token.expose_secret());
         if let Some(body) = body {
             req = req.json(&body);
         }
@@ -148,14 +161,12 @@ impl<'a> Api<'a> {
 
 /// `rostrum session create`: ask the server to create a session, print its links.
 pub async fn create(args: CreateArgs) -> anyhow::Result<()> {
-    let order = match args.policy.as_str() {
-        "fifo" => json!({"order": "fifo"}),
-        "alternate" => json!({"order": "alternate", "room": 1, "remote": 1}),
-        "first_time_first" => json!({"order": "first_time_first"}),
-        other => bail!("unknown policy {other:?}: use fifo, alternate or first_time_first"),
-    };
     // The starvation guard is the server's default (`Policy::DEFAULT_STARVATION_MS`).
-    let policy = order;
+    let policy = match args.policy {
+        PolicyArg::Fifo => json!({"order": "fifo"}),
+        PolicyArg::Alternate => json!({"order": "alternate", "room": 1, "remote": 1}),
+        PolicyArg::FirstTimeFirst => json!({"order": "first_time_first"}),
+    };
     let body = json!({
         "title": args.title,
         "policy": policy,

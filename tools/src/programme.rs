@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use secrecy::ExposeSecret as _;
 use serde_json::Value;
 
 use crate::organizer::ServerArgs;
@@ -44,14 +45,23 @@ pub struct ImportArgs {
     #[arg(long)]
     pub tz: Option<String>,
     /// `csv` or `ics` (by default from the file's name).
-    #[arg(long)]
-    pub format: Option<String>,
+    #[arg(long, value_enum)]
+    pub format: Option<ImportFormat>,
     /// Print the API's JSON plan instead of a summary.
     #[arg(long)]
     pub json: bool,
     /// The server.
     #[command(flatten)]
     pub server: ServerArgs,
+}
+
+/// The programme file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// Comma-separated values, a header row first (`docs/event.md`).
+    Csv,
+    /// iCalendar (`.ics`).
+    Ics,
 }
 
 /// `rostrum programme export`
@@ -92,7 +102,7 @@ async fn call(
     let base = server.url.trim_end_matches('/');
     let mut req = reqwest::Client::new()
         .request(method, format!("{base}{path}"))
-        .bearer_auth(&server.admin_token);
+        .bearer_auth(server.admin_token.expose_secret());
     if let Some((kind, body)) = body {
         req = req.header(reqwest::header::CONTENT_TYPE, kind).body(body);
     }
@@ -159,13 +169,15 @@ async fn rooms(args: RoomsArgs) -> anyhow::Result<()> {
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {} as UTF-8 text", args.file.display()))?;
-    let format = args.format.clone().unwrap_or_else(|| {
-        let ics = args
-            .file
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("ics"));
-        if ics { "ics" } else { "csv" }.to_owned()
-    });
+    let ics = args.format.map_or_else(
+        || {
+            args.file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("ics"))
+        },
+        |f| f == ImportFormat::Ics,
+    );
+    let format = if ics { "ics" } else { "csv" };
     let mut path = format!(
         "/api/programme/import?format={format}&dry_run={}",
         args.dry_run

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::Args;
 use hdrhistogram::Histogram;
+use secrecy::{ExposeSecret, SecretString};
 
 pub use report::Report;
 
@@ -41,7 +42,7 @@ pub struct BenchArgs {
     pub viewers_url: Option<String>,
     /// The server's admin token, to create the sessions (not needed with `--floor`).
     #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<SecretString>,
     /// The target is `examples/floor.rs`: no sessions to create, no join.
     #[arg(long)]
     pub floor: bool,
@@ -224,7 +225,8 @@ async fn create_sessions(args: &BenchArgs, target: &Target) -> anyhow::Result<Ve
     }
     let token = args
         .admin_token
-        .as_deref()
+        .as_ref()
+        .map(ExposeSecret::expose_secret)
         .context("--admin-token (or ROSTRUM_ADMIN_TOKEN) is needed to create sessions")?;
     let http = reqwest::Client::new();
     let mut out = Vec::with_capacity(args.sessions);
