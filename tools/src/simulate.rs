@@ -16,6 +16,9 @@
 use std::fmt::Write as _;
 
 use anyhow::{Context, ensure};
+use rand::{Rng as _, SeedableRng as _};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution as _, Exp, Gamma};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -194,47 +197,23 @@ enum Stream {
     Moderator,
 }
 
-/// SplitMix64: small, seeded, the same on every platform.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64, stream: Stream) -> Self {
-        let n = match stream {
-            Stream::Arrivals(i) => i as u64,
-            Stream::Who => 10,
-            Stream::Speech => 11,
-            Stream::Moderator => 12,
-        };
-        let mut r = Rng(seed);
-        Rng(r.next() ^ (n + 1).wrapping_mul(0xD1B5_4A32_D192_ED03))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Exponential with mean `mean`.
-    fn exp(&mut self, mean: f64) -> f64 {
-        -mean * (1.0 - self.unit()).ln()
-    }
-
-    /// Uniform in 0..n (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// One stream of one seed: ChaCha8, whose output for a seed and a stream is fixed by its
+/// specification (the same on every platform and release), each stream independent of the
+/// others.
+fn rng(seed: u64, stream: Stream) -> ChaCha8Rng {
+    let n = match stream {
+        Stream::Arrivals(i) => i as u64,
+        Stream::Who => 10,
+        Stream::Speech => 11,
+        Stream::Moderator => 12,
+    };
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(n);
+    r
 }
 
 /// Every request's arrival, in time order: per modality, a Poisson process of its rate.
-fn arrivals(args: &SimulateArgs, seed: u64, end: u64) -> Vec<(u64, Modality)> {
+fn arrivals(args: &SimulateArgs, seed: u64, end: u64) -> anyhow::Result<Vec<(u64, Modality)>> {
     let rates = [
         args.onsite_per_hour,
         args.online_per_hour,
@@ -245,10 +224,12 @@ fn arrivals(args: &SimulateArgs, seed: u64, end: u64) -> Vec<(u64, Modality)> {
         if rate <= 0.0 {
             continue;
         }
-        let mut rng = Rng::new(seed, Stream::Arrivals(i));
+        let mut rng = rng(seed, Stream::Arrivals(i));
+        // Poisson arrivals: exponential gaps of mean 1/rate.
+        let gap = Exp::new(rate / 3_600_000.0).context("the rate of arrivals")?;
         let mut t = START_MS as f64;
         loop {
-            t += rng.exp(3_600_000.0 / rate);
+            t += gap.sample(&mut rng);
             if t >= end as f64 {
                 break;
             }
@@ -256,7 +237,7 @@ fn arrivals(args: &SimulateArgs, seed: u64, end: u64) -> Vec<(u64, Modality)> {
         }
     }
     all.sort_unstable();
-    all
+    Ok(all)
 }
 
 /// One simulated session: the core's state and log, and what happened outside the core.
@@ -265,38 +246,41 @@ struct Session {
     log: Vec<Event>,
     end: Timestamp,
     limit_ms: u64,
-    mean_turn_ms: f64,
     room_bias: f64,
     people: [Vec<ParticipantId>; 3],
     /// Arrivals that found everyone of their modality with a request open.
     lost: [usize; 3],
     /// Commands the core refused (a raise past the throttle, say).
     refused: usize,
-    who: Rng,
-    speech: Rng,
-    moderator: Rng,
+    who: ChaCha8Rng,
+    speech: ChaCha8Rng,
+    moderator: ChaCha8Rng,
+    /// Speaking times before the limit: gamma of shape 2 and the given mean.
+    turn: Gamma<f64>,
 }
 
 /// Play one session of `policy` with `seed`.
 fn play(args: &SimulateArgs, policy: Policy, seed: u64) -> anyhow::Result<Session> {
     let end = START_MS + args.minutes * 60_000;
+    // Shape 2, scale half the mean: the sum of two exponentials of half the mean each.
+    let turn = Gamma::new(2.0, args.speak_secs as f64 * 500.0).context("--speak-secs")?;
     let mut s = Session {
         state: State::default(),
         log: Vec::new(),
         end: Timestamp(end),
         limit_ms: args.time_limit_secs * 1000,
-        mean_turn_ms: args.speak_secs as f64 * 1000.0,
         room_bias: args.room_bias,
         people: Default::default(),
         lost: [0; 3],
         refused: 0,
-        who: Rng::new(seed, Stream::Who),
-        speech: Rng::new(seed, Stream::Speech),
-        moderator: Rng::new(seed, Stream::Moderator),
+        who: rng(seed, Stream::Who),
+        speech: rng(seed, Stream::Speech),
+        moderator: rng(seed, Stream::Moderator),
+        turn,
     };
     s.open(args, policy)?;
     let mut turn_ends: Option<u64> = None;
-    for (at, modality) in arrivals(args, seed, end) {
+    for (at, modality) in arrivals(args, seed, end)? {
         while let Some(t) = turn_ends.filter(|t| *t <= at) {
             s.end_turn(t);
             turn_ends = s.call_next(t);
@@ -380,7 +364,7 @@ impl Session {
             self.lost[i] += 1;
             return;
         }
-        let p = free[self.who.below(free.len())];
+        let p = free[self.who.random_range(0..free.len())];
         let raise = Command::RaiseHand {
             participant: p,
             kind: RequestKind::Intervention,
@@ -411,7 +395,7 @@ impl Session {
             .request(head)
             .is_some_and(|r| r.side == Side::Remote);
         let mut target = Target::Next;
-        if head_remote && self.moderator.unit() < self.room_bias {
+        if head_remote && self.moderator.random::<f64>() < self.room_bias {
             let first_room = self.state.queue(now).into_iter().find(|e| {
                 self.state
                     .request(e.request)
@@ -428,8 +412,7 @@ impl Session {
             reason: None,
         };
         self.command(Actor::Chair, grant, at).ok()?;
-        let half = self.mean_turn_ms / 2.0;
-        let drawn = (self.speech.exp(half) + self.speech.exp(half)) as u64;
+        let drawn = self.turn.sample(&mut self.speech) as u64;
         Some(at + drawn.clamp(MIN_TURN_MS, self.limit_ms))
     }
 
@@ -923,7 +906,7 @@ mod tests {
     }
 
     /// The example in `docs/simulator.md`:
-    /// `cargo test --release --lib simulate::tests::example -- --ignored --nocapture`.
+    /// `cargo test -p rostrum-tools --lib simulate::tests::example -- --ignored --nocapture`.
     #[test]
     #[ignore = "prints the example of docs/simulator.md"]
     fn example() {
