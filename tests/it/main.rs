@@ -22,3 +22,4 @@ mod resend;
 mod restart;
 mod safety;
 mod support;
+mod workspace;
