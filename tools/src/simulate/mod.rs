@@ -2,8 +2,8 @@
 //! figures side by side, so an organizer can choose a policy before the event.
 //!
 //! Only the people are simulated. Every hand, grant and end of turn goes through the real core
-//! ([`decide`] then [`State::apply`], as the service does), and the figures come from the
-//! report's own fold ([`Stats`]), so the simulator cannot drift from the rules it measures.
+//! ([`decide`](rostrum::queue::decide) then [`State::apply`](rostrum::queue::State::apply), as the service does), and the figures come from the
+//! report's own fold ([`Stats`](rostrum::queue::Stats)), so the simulator cannot drift from the rules it measures.
 //! Requests arrive per modality as Poisson processes; a person with a request open does not ask
 //! again. Turns follow one another with no gap, their length drawn from a gamma distribution
 //! (shape 2) and cut at the limit. The moderator calls the head of the queue, except that, when
