@@ -17,6 +17,7 @@
 
 mod client;
 mod report;
+mod viewers;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -298,7 +299,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
     let before = report::Proc::of(args.pid);
     let stop = tokio_util::sync::CancellationToken::new();
     let connect =
-        client::connect_viewers(args, &viewers_target, &sessions, &loads, &run, &stop).await;
+        viewers::connect_viewers(args, &viewers_target, &sessions, &loads, &run, &stop).await;
     let on_connect = report::Proc::of(args.pid);
 
     let idle: Duration = args.idle.into();

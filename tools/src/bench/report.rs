@@ -9,7 +9,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::client::{Plan, Stalled};
+use super::client::Plan;
+use super::viewers::Stalled;
 use super::{BenchArgs, SessionLoad, histogram};
 
 pub(super) use super::client::Sent;
