@@ -3,6 +3,7 @@
 //!
 //! The crate map, one module a paragraph, in dependency order (nothing imports upward):
 //!
+//! - [`ids`] names what every layer shares: the session id.
 //! - [`queue`] is the heart: the speaking queue as a pure state machine. Commands are decided
 //!   into events or refused; events fold into the state. No I/O, no clock, no async.
 //! - [`protocol`] is the wire protocol (version 1): what clients see ([`protocol::View`] and
@@ -17,20 +18,21 @@
 //!   [`limits`] who a client is and how many sockets it holds; [`server`] the accept loop
 //!   (connections per address, header and idle timeouts); [`attempts`] counts wrong room
 //!   codes per address and per session.
-//! - [`export`] turns a log into NDJSON and a CSV of turns; [`report`] into the session report;
-//!   [`simulate`] plays synthetic sessions under each policy through the same core.
+//! - [`export`] turns a log into NDJSON and a CSV of turns; [`report`] into the session report.
 //! - [`contract`] generates the machine-readable contracts (JSON Schema per frame, AsyncAPI,
 //!   OpenAPI) from the wire types.
-//! - [`config`] is the command line and its validated settings; [`app`] wires it all and
-//!   shuts it down in order; [`organizer`] is the `rostrum session` commands, a client of a
-//!   running server's API.
+//! - [`config`] is `serve`'s command line and its validated settings; [`app`] wires it all and
+//!   shuts it down in order.
 //! - [`programme`] is a whole event: rooms, the programme of sessions placed in them (each a
 //!   normal session created through the [`hub`]), its CSV and iCalendar import and export.
+//!
+//! Outside this crate: `tools/` (package `rostrum-tools`) holds the load generator, the
+//! simulator and the organizer's client of the API; `cli/` (package `rostrum-cli`) the
+//! `rostrum` command, which runs this service and those tools as subcommands.
 
 pub mod app;
 pub mod attempts;
 pub mod auth;
-pub mod bench;
 pub mod config;
 pub mod contract;
 pub mod export;
@@ -39,7 +41,6 @@ pub mod hub;
 pub mod ids;
 pub mod limits;
 pub mod metrics;
-pub mod organizer;
 pub mod principal;
 pub mod programme;
 pub mod protocol;
@@ -48,6 +49,5 @@ pub mod report;
 pub mod server;
 pub mod service;
 pub mod session;
-pub mod simulate;
 pub mod store;
 pub mod ws;

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode};
+use secrecy::ExposeSecret as _;
 use serde::Serialize;
 
 use super::{ApiError, SessionPath};
@@ -73,7 +74,7 @@ pub(super) fn bearer(headers: &HeaderMap) -> &str {
 
 /// Refuse (401) a request without the admin token.
 pub(super) fn require_admin(svc: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
-    if secret_matches(&svc.settings.admin_token, bearer(headers)) {
+    if secret_matches(svc.settings.admin_token.expose_secret(), bearer(headers)) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -226,7 +227,7 @@ pub(super) async fn authorize(
         .await?
         .ok_or_else(ApiError::unknown_session)?;
     let token = bearer(headers);
-    if secret_matches(&svc.settings.admin_token, token) {
+    if secret_matches(svc.settings.admin_token.expose_secret(), token) {
         return Ok((handle, Principal::Organizer));
     }
     let capability =

@@ -21,6 +21,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use secrecy::ExposeSecret as _;
 
 use crate::service::Shared;
 
@@ -97,9 +98,9 @@ async fn metrics(State(svc): State<Shared>, headers: axum::http::HeaderMap) -> R
         .settings
         .http
         .metrics_token
-        .as_deref()
+        .as_ref()
         .unwrap_or(&svc.settings.admin_token);
-    if !crate::auth::secret_matches(token, api::bearer(&headers)) {
+    if !crate::auth::secret_matches(token.expose_secret(), api::bearer(&headers)) {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

@@ -11,6 +11,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
@@ -48,7 +49,7 @@ fn room_token(svc: &Shared, room: RoomId) -> String {
 /// Whether `headers` carry the admin token or room `id`'s token for one of `roles`.
 fn room_allowed(svc: &Shared, headers: &HeaderMap, id: RoomId, roles: &[Role]) -> bool {
     let token = bearer(headers);
-    secret_matches(&svc.settings.admin_token, token)
+    secret_matches(svc.settings.admin_token.expose_secret(), token)
         || svc
             .settings
             .keys

@@ -7,7 +7,6 @@
 //! current programme for the routes and writes it through its store; `import` turns a CSV or
 //! iCalendar file into a plan, refused row by row, applied all or nothing.
 
-pub mod cli;
 mod csv;
 pub mod html;
 mod ics;

@@ -16,8 +16,10 @@ python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 # shellcheck source=tests/deploy/common.sh
 . tests/deploy/common.sh
 
+# A server's certificate, not a CA's (rustls refuses a CA certificate used by a server).
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
     -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+    -addext basicConstraints=critical,CA:FALSE -addext extendedKeyUsage=serverAuth \
     -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
 
 echo "static checks"
@@ -147,6 +149,18 @@ start_rostrum nginx "$app" "https://localhost:$https"
 start_nginx "$T/nginx-rostrum.conf"
 wait_port 127.0.0.1 "$https" nginx
 probe nginx "$https" "$http"
+# The organizer's client over TLS (reqwest on rustls), trusting the test's certificate through
+# SSL_CERT_FILE, and refusing the connection without it.
+out=$(SSL_CERT_FILE="$T/cert.pem" "$BIN" session create --url "https://localhost:$https" \
+    --admin-token deploy-test-admin-token --title "over TLS" 2>&1) || fail "rostrum session create over https: $out"
+grep -q '^session [0-9a-f]\{32\}$' <<<"$out" || fail "rostrum session create over https printed: $out"
+ok "rostrum session create --url https://... through nginx (rustls, the certificate in SSL_CERT_FILE)"
+if out=$(SSL_CERT_FILE="$T/no-such-cert.pem" SSL_CERT_DIR="$T/no-such-dir" "$BIN" session list \
+    --url "https://localhost:$https" --admin-token deploy-test-admin-token 2>&1); then
+    fail "rostrum session list trusted an unknown certificate: $out"
+fi
+grep -q 'invalid peer certificate: UnknownIssuer' <<<"$out" || fail "an unknown certificate, refused for another reason: $out"
+ok "rostrum session list refuses a certificate it was not told to trust (UnknownIssuer)"
 # docs/deploy.md's backup while serving, and its restore into a fresh data directory.
 "$BIN" backup --data-dir "$T/data-nginx" "$T/backup.db" >/dev/null || fail "rostrum backup while serving"
 kill -QUIT "$nginx_pid"

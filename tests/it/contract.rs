@@ -19,7 +19,7 @@ fn writing() -> bool {
 }
 
 fn docs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")
+    Path::new(crate::support::ROOT).join("docs")
 }
 
 /// Every file under `docs/schema/`, relative to `docs/`.
@@ -210,7 +210,7 @@ fn table_codes(page: &str, heading: &str, column: usize) -> BTreeSet<String> {
 
 #[test]
 fn every_error_code_is_in_the_docs_and_every_documented_code_exists() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(crate::support::ROOT);
     let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
     let wire = literals_in(&read("src/protocol/mod.rs"), "pub fn code(&self)");
     let queue = literals_in(&read("src/queue/refusal.rs"), "pub fn code(&self)");

@@ -22,7 +22,7 @@ async fn the_python_client_survives_a_restart_and_ends_on_a_fresh_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
     let addr = server.addr.clone();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/client.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/client.py");
     let mut child = tokio::process::Command::new("python3")
         .args([script, &server.url, ADMIN, "--wait-for-restart"])
         .stdout(Stdio::piped())

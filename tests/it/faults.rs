@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -26,22 +28,6 @@ fn trials(var: &str, ci: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(ci)
-}
-
-/// xorshift64: reproducible offsets from a printed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// A data directory and the truth about it: each session's exported log.
@@ -262,13 +248,13 @@ async fn trial(fx: &Fixture, dir: &Path, what: &str, tally: &mut Tally) {
 }
 
 /// Flip `flips` random bits among the first `within` bytes of the file (all of it: `None`).
-fn flip_bits(path: &Path, rng: &mut Rng, flips: u64, within: Option<u64>) -> String {
+fn flip_bits(path: &Path, rng: &mut StdRng, flips: u64, within: Option<u64>) -> String {
     let mut bytes = std::fs::read(path).unwrap();
     let mut at = Vec::new();
     let len = within.unwrap_or(u64::MAX).min(bytes.len() as u64);
     for _ in 0..flips {
-        let offset = rng.below(len);
-        let bit = rng.below(8);
+        let offset = rng.random_range(0..len.max(1));
+        let bit = rng.random_range(0..8);
         bytes[usize::try_from(offset).unwrap()] ^= 1 << bit;
         at.push(offset);
     }
@@ -277,9 +263,9 @@ fn flip_bits(path: &Path, rng: &mut Rng, flips: u64, within: Option<u64>) -> Str
 }
 
 /// Cut the file at a random length below `within` (all of it: `None`).
-fn truncate(path: &Path, rng: &mut Rng, within: Option<u64>) -> String {
+fn truncate(path: &Path, rng: &mut StdRng, within: Option<u64>) -> String {
     let len = std::fs::metadata(path).unwrap().len();
-    let keep = rng.below(within.unwrap_or(len).min(len));
+    let keep = rng.random_range(0..within.unwrap_or(len).min(len).max(1));
     std::fs::OpenOptions::new()
         .write(true)
         .open(path)
@@ -306,7 +292,8 @@ fn seed() -> u64 {
 async fn bits_flipped_or_a_cut_in_the_database_are_never_served_as_a_shorter_truth() {
     let fx = fixture(false).await;
     let seed = seed();
-    let mut rng = Rng(seed);
+    // Reproducible offsets from the printed seed.
+    let mut rng = StdRng::seed_from_u64(seed);
     let flips = trials("ROSTRUM_FAULT_DB_TRIALS", 12);
     let cuts = (flips / 10).max(2);
     let (mut flipped, mut cut) = (Tally::default(), Tally::default());
@@ -315,7 +302,7 @@ async fn bits_flipped_or_a_cut_in_the_database_are_never_served_as_a_shorter_tru
         copy_dir(fx.dir.path(), dir.path());
         let db = dir.path().join("rostrum.db");
         let (what, tally) = if t < flips {
-            let n = 1 + rng.below(8);
+            let n = rng.random_range(1..=8);
             (flip_bits(&db, &mut rng, n, None), &mut flipped)
         } else {
             (truncate(&db, &mut rng, None), &mut cut)
@@ -349,7 +336,8 @@ async fn a_flipped_bit_or_a_cut_in_the_wal_after_sigkill_is_refused_loudly() {
     assert!(frames > 50, "{text}");
     let live = 32 + frames * (4096 + 24);
     let seed = seed();
-    let mut rng = Rng(seed);
+    // Reproducible offsets from the printed seed.
+    let mut rng = StdRng::seed_from_u64(seed);
     let flips = trials("ROSTRUM_FAULT_WAL_TRIALS", 6);
     let cuts = (flips / 4).max(2);
     let (mut flipped, mut cut) = (Tally::default(), Tally::default());

@@ -346,7 +346,9 @@ async fn text_limits_have_one_source_core_pages_and_socket() {
     // The pages' maxlength is the core's limit, field by field.
     let pages: String = ["join", "console", "organize"]
         .iter()
-        .map(|p| std::fs::read_to_string(format!("web/pages/{p}.html")).unwrap())
+        .map(|p| {
+            std::fs::read_to_string(format!("{}/web/pages/{p}.html", crate::support::ROOT)).unwrap()
+        })
         .collect();
     for (id, chars) in text::PAGE_FIELDS {
         let at = pages

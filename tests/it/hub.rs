@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -25,17 +27,6 @@ async fn server_view(
     out
 }
 
-/// A tiny deterministic generator, so a failing run can be replayed.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_participants_and_two_moderators_converge_across_three_sessions() {
     let app = spawn_app().await;
@@ -54,12 +45,13 @@ async fn fifty_participants_and_two_moderators_converge_across_three_sessions() 
                 c.hello(None).await;
                 let modality = ["online", "hub", "online"][(i % 3) as usize];
                 let me = c.join(&format!("P{k}-{i}"), modality).await;
-                let mut rng = Rng(0x9e37_79b9 ^ (k as u64 * 1000 + i + 1));
+                // Seeded, so a failing run can be replayed.
+                let mut rng = StdRng::seed_from_u64(k as u64 * 1000 + i + 1);
                 for _ in 0..12 {
-                    match (rng.below(3), c.my_request(me)) {
+                    match (rng.random_range(0..3), c.my_request(me)) {
                         (0 | 1, None) => {
                             let kind = ["intervention", "question", "point_of_order"]
-                                [rng.below(3) as usize];
+                                [rng.random_range(0..3)];
                             c.command(json!({"type": "raise_hand", "kind": kind})).await;
                         }
                         (_, Some(r)) => {
@@ -67,7 +59,7 @@ async fn fifty_participants_and_two_moderators_converge_across_three_sessions() 
                         }
                         _ => {}
                     }
-                    tokio::time::sleep(Duration::from_millis(rng.below(20))).await;
+                    tokio::time::sleep(Duration::from_millis(rng.random_range(0..20))).await;
                 }
                 c
             }));
@@ -79,16 +71,16 @@ async fn fifty_participants_and_two_moderators_converge_across_three_sessions() 
                 c.session = id;
                 c.token = Some(token);
                 c.hello(None).await;
-                let mut rng = Rng(0x1234_5678 ^ k as u64);
+                let mut rng = StdRng::seed_from_u64(0x1234_5678 ^ k as u64);
                 for _ in 0..25 {
                     let seen = c.floor_turn();
-                    if rng.below(2) == 0 {
+                    if rng.random_bool(0.5) {
                         c.command(json!({"type": "grant", "force": true, "seen": seen}))
                             .await;
                     } else {
                         c.command(json!({"type": "end_turn", "seen": seen})).await;
                     }
-                    tokio::time::sleep(Duration::from_millis(rng.below(30))).await;
+                    tokio::time::sleep(Duration::from_millis(rng.random_range(0..30))).await;
                 }
                 c
             }));

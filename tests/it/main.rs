@@ -3,6 +3,7 @@
 
 mod bench;
 mod cluster;
+mod config;
 mod consoles;
 mod contract;
 mod durable;
@@ -21,3 +22,4 @@ mod resend;
 mod restart;
 mod safety;
 mod support;
+mod workspace;

@@ -8,7 +8,7 @@ fn every_serve_flag_and_its_variable_is_in_the_readme() {
         .unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     let flags: Vec<&str> = help
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("--"))

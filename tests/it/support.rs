@@ -17,11 +17,15 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 pub const ADMIN: &str = "test-admin-token";
 
+/// The repository's root: these tests belong to the `cli/` package, and read the docs, the pages
+/// and the examples where the repository keeps them.
+pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
 /// The checked-in frame schemas (`docs/schema/{client,server}/TYPE.json`), compiled once.
 fn validators() -> &'static HashMap<(String, String), jsonschema::Validator> {
     static ALL: OnceLock<HashMap<(String, String), jsonschema::Validator>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema");
+        let root = std::path::Path::new(ROOT).join("docs/schema");
         let mut all = HashMap::new();
         for side in ["client", "server"] {
             for entry in std::fs::read_dir(root.join(side)).expect("docs/schema is checked in") {

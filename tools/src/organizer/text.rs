@@ -1,14 +1,9 @@
-//! `rostrum session create|list|show|end`: the organizer's commands, run against a running
-//! server's API with the admin token (the same calls the organizer page makes). They print for
-//! people by default and the API's JSON with `--json`.
+//! What the `session` commands print for people: the list, one session, its links.
 
 use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
-use anyhow::{Context, bail};
-use serde_json::{Value, json};
-
-use crate::config::{CreateArgs, ListArgs, ServerArgs, ShowArgs};
+use serde_json::Value;
 
 /// The roles of a session's links, in the order they are printed.
 const ROLES: [&str; 5] = [
@@ -18,160 +13,6 @@ const ROLES: [&str; 5] = [
     "display",
     "public",
 ];
-
-/// A running server's API, with the admin token.
-struct Api<'a> {
-    server: &'a ServerArgs,
-    http: reqwest::Client,
-}
-
-impl<'a> Api<'a> {
-    fn new(server: &'a ServerArgs) -> Self {
-        Self {
-            server,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// Send `request` to `path`; the JSON answer, or the API's error as `status: message (code)`.
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        let base = self.server.url.trim_end_matches('/');
-        let mut req = self
-            .http
-            .request(method, format!("{base}{path}"))
-            .bearer_auth(&self.server.admin_token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let resp = req
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the server at {base}"))?;
-        let status = resp.status();
-        let json: Value = resp
-            .json()
-            .await
-            .with_context(|| format!("{status}: the server's answer is not JSON"))?;
-        if !status.is_success() {
-            bail!(
-                "{status}: {} ({})",
-                json["message"].as_str().unwrap_or_default(),
-                json["code"].as_str().unwrap_or_default()
-            );
-        }
-        Ok(json)
-    }
-}
-
-/// `rostrum session create`: ask the server to create a session, print its links.
-pub async fn create(args: CreateArgs) -> anyhow::Result<()> {
-    let order = match args.policy.as_str() {
-        "fifo" => json!({"order": "fifo"}),
-        "alternate" => json!({"order": "alternate", "room": 1, "remote": 1}),
-        "first_time_first" => json!({"order": "first_time_first"}),
-        other => bail!("unknown policy {other:?}: use fifo, alternate or first_time_first"),
-    };
-    // The starvation guard is the server's default (`Policy::DEFAULT_STARVATION_MS`).
-    let policy = order;
-    let body = json!({
-        "title": args.title,
-        "policy": policy,
-        "limits": {"default_ms": args.time_limit_secs * 1000, "per_kind": {"point_of_order": 60000, "direct_reply": 60000}, "warning_ms": 30000},
-        "agenda": args.agenda.iter().map(|t| json!({"title": t})).collect::<Vec<_>>(),
-    });
-    let server = ServerArgs {
-        url: args.url,
-        admin_token: args.admin_token,
-    };
-    let json = Api::new(&server)
-        .call(reqwest::Method::POST, "/api/sessions", Some(body))
-        .await?;
-    println!("session {}", json["id"].as_str().unwrap_or_default());
-    print!("{}", links_text(&json["links"]));
-    Ok(())
-}
-
-/// `rostrum session list`: every session on the server, a line each.
-pub async fn list(args: ListArgs) -> anyhow::Result<()> {
-    let json = Api::new(&args.server)
-        .call(reqwest::Method::GET, "/api/sessions", None)
-        .await?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&json)?);
-    } else {
-        print!("{}", list_text(&json));
-    }
-    Ok(())
-}
-
-/// `rostrum session show ID`: one session's figures and its role links.
-pub async fn show(args: ShowArgs) -> anyhow::Result<()> {
-    let id = session_id(&args.session)?;
-    let api = Api::new(&args.server);
-    let list = api
-        .call(reqwest::Method::GET, "/api/sessions", None)
-        .await?;
-    let Some(mut session) = list["sessions"]
-        .as_array()
-        .and_then(|all| all.iter().find(|s| s["id"] == id.as_str()))
-        .cloned()
-    else {
-        bail!("no session {id} on this server");
-    };
-    // A damaged session is not served: it has figures from nowhere and no working links.
-    if session["state"] != "damaged" {
-        let handout = api
-            .call(
-                reqwest::Method::GET,
-                &format!("/api/sessions/{id}/links"),
-                None,
-            )
-            .await?;
-        session["links"] = handout["links"].clone();
-        session["short_url"] = handout["short_url"].clone();
-    }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&session)?);
-    } else {
-        print!("{}", show_text(&session));
-    }
-    Ok(())
-}
-
-/// `rostrum session end ID`: end a session for good.
-pub async fn end(args: ShowArgs) -> anyhow::Result<()> {
-    let id = session_id(&args.session)?;
-    let json = Api::new(&args.server)
-        .call(
-            reqwest::Method::POST,
-            &format!("/api/sessions/{id}/end"),
-            None,
-        )
-        .await?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&json)?);
-    } else {
-        println!(
-            "session {id} ended at seq {}: read-only from now on; its record and report remain",
-            json["seq"]
-        );
-    }
-    Ok(())
-}
-
-/// A session id as the API spells it, or why it is not one.
-fn session_id(s: &str) -> anyhow::Result<String> {
-    let id: crate::ids::SessionId = s
-        .trim()
-        .parse()
-        .map_err(|_| anyhow::anyhow!("{s:?} is not a session id"))?;
-    Ok(id.to_string())
-}
 
 /// Server milliseconds as an RFC 3339 time, to the second.
 fn time(ms: &Value) -> String {
@@ -189,7 +30,7 @@ fn state(s: &Value) -> String {
     }
 }
 
-fn list_text(json: &Value) -> String {
+pub(super) fn list_text(json: &Value) -> String {
     let sessions = json["sessions"]
         .as_array()
         .map(Vec::as_slice)
@@ -226,7 +67,7 @@ fn policy_text(p: &Value) -> String {
     }
 }
 
-fn show_text(s: &Value) -> String {
+pub(super) fn show_text(s: &Value) -> String {
     let id = s["id"].as_str().unwrap_or_default();
     let mut out = format!("session {id}\n");
     let _ = writeln!(out, "{:>17}: {}", "created", time(&s["created_at"]));
@@ -280,7 +121,7 @@ fn show_text(s: &Value) -> String {
     out
 }
 
-fn links_text(links: &Value) -> String {
+pub(super) fn links_text(links: &Value) -> String {
     let mut out = String::new();
     for role in ROLES {
         let _ = writeln!(
@@ -294,6 +135,9 @@ fn links_text(links: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
+    use super::super::session_id;
     use super::*;
 
     fn listed() -> Value {

@@ -1,9 +1,14 @@
-//! The `rostrum` binary: parse the command line, set up logging, run the subcommand.
+//! The `rostrum` binary: parse the command line, set up logging, run the subcommand: the
+//! service (`serve`), its offline commands on the data directory, or a tool.
+
+mod args;
+mod report;
 
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use rostrum::config::{Cli, Cmd, DataDir, ExportFormat, ReportFormat, ServeArgs, SessionCmd};
+use args::{Cli, Cmd, DataDir, ExportFormat, ReportFormat};
+use rostrum::config::{LogFormat, ServeArgs};
 use rostrum::ids::SessionId;
 use rostrum::store::{EventLog, SqliteLog, SqliteOptions};
 
@@ -16,13 +21,8 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Cmd::Session(cmd)) => match cmd {
-            SessionCmd::Create(args) => rostrum::organizer::create(args).await,
-            SessionCmd::List(args) => rostrum::organizer::list(args).await,
-            SessionCmd::Show(args) => rostrum::organizer::show(args).await,
-            SessionCmd::End(args) => rostrum::organizer::end(args).await,
-        },
-        Some(Cmd::Programme(cmd)) => rostrum::programme::cli::run(cmd).await,
+        Some(Cmd::Session(cmd)) => rostrum_tools::organizer::run(cmd).await,
+        Some(Cmd::Programme(cmd)) => rostrum_tools::programme::run(cmd).await,
         Some(Cmd::Serve(args)) => serve(args).await,
         Some(Cmd::Export(args)) => {
             let (log, id) = (open(&args.dir)?, parse_id(&args.session)?);
@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
             let log = open(&args.dir)?;
             let session = args.session.as_deref().map(parse_id).transpose()?;
             if args.event || matches!(args.format, ReportFormat::Igf | ReportFormat::Odt) {
-                let md = rostrum::programme::cli::igf(&log, &args.dir.data_dir, session).await?;
+                let md = report::igf(&log, &args.dir.data_dir, session).await?;
                 if args.format == ReportFormat::Odt {
                     use std::io::Write as _;
                     std::io::stdout().write_all(&rostrum::programme::odt::odt(&md))?;
@@ -61,11 +61,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Cmd::Simulate(args)) => {
-            print!("{}", rostrum::simulate::run(&args)?);
+            print!("{}", rostrum_tools::simulate::run(&args)?);
             Ok(())
         }
         Some(Cmd::Bench(args)) => {
-            let report = rostrum::bench::run(&args).await?;
+            let report = rostrum_tools::bench::run(&args).await?;
             if args.json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
@@ -128,7 +128,7 @@ fn parse_id(s: &str) -> anyhow::Result<SessionId> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging(&args.log_format);
+    init_logging(args.log_format);
     let mut settings = args.settings()?;
     let listener = TcpListener::bind(args.bind).await?;
     if args.public_url.is_none() {
@@ -138,14 +138,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     rostrum::app::run(listener, settings, shutdown_signal()).await
 }
 
-fn init_logging(format: &str) {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi);
-    if format == "json" {
+    if format == LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();

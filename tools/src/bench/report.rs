@@ -9,13 +9,14 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::client::{Plan, Stalled};
+use super::client::Plan;
+use super::viewers::Stalled;
 use super::{BenchArgs, SessionLoad, histogram};
 
 pub(super) use super::client::Sent;
 
-use crate::metrics::TICKS_PER_SEC;
-pub(super) use crate::metrics::Usage as Proc;
+use rostrum::metrics::TICKS_PER_SEC;
+pub(super) use rostrum::metrics::Usage as Proc;
 
 impl Sent {
     pub(super) fn add(&mut self, other: &Sent) {

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use secrecy::ExposeSecret as _;
 use serde_json::Value;
 
-use crate::config::ServerArgs;
+use crate::organizer::ServerArgs;
 
 /// `rostrum programme`
 #[derive(Debug, Subcommand)]
@@ -44,14 +45,23 @@ pub struct ImportArgs {
     #[arg(long)]
     pub tz: Option<String>,
     /// `csv` or `ics` (by default from the file's name).
-    #[arg(long)]
-    pub format: Option<String>,
+    #[arg(long, value_enum)]
+    pub format: Option<ImportFormat>,
     /// Print the API's JSON plan instead of a summary.
     #[arg(long)]
     pub json: bool,
     /// The server.
     #[command(flatten)]
     pub server: ServerArgs,
+}
+
+/// The programme file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// Comma-separated values, a header row first (`docs/event.md`).
+    Csv,
+    /// iCalendar (`.ics`).
+    Ics,
 }
 
 /// `rostrum programme export`
@@ -92,7 +102,7 @@ async fn call(
     let base = server.url.trim_end_matches('/');
     let mut req = reqwest::Client::new()
         .request(method, format!("{base}{path}"))
-        .bearer_auth(&server.admin_token);
+        .bearer_auth(server.admin_token.expose_secret());
     if let Some((kind, body)) = body {
         req = req.header(reqwest::header::CONTENT_TYPE, kind).body(body);
     }
@@ -159,13 +169,15 @@ async fn rooms(args: RoomsArgs) -> anyhow::Result<()> {
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {} as UTF-8 text", args.file.display()))?;
-    let format = args.format.clone().unwrap_or_else(|| {
-        let ics = args
-            .file
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("ics"));
-        if ics { "ics" } else { "csv" }.to_owned()
-    });
+    let ics = args.format.map_or_else(
+        || {
+            args.file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("ics"))
+        },
+        |f| f == ImportFormat::Ics,
+    );
+    let format = if ics { "ics" } else { "csv" };
     let mut path = format!(
         "/api/programme/import?format={format}&dry_run={}",
         args.dry_run
@@ -239,48 +251,4 @@ fn plan_text(plan: &Value) -> String {
         );
     }
     out
-}
-
-/// `rostrum report --event` (the event's summary; `session` is `None`) and `rostrum report ID
-/// --format igf` (one session in the IGF template), offline from the data directory.
-pub async fn igf(
-    log: &crate::store::SqliteLog,
-    dir: &std::path::Path,
-    session: Option<crate::ids::SessionId>,
-) -> anyhow::Result<String> {
-    use crate::store::EventLog;
-    let p = super::ProgrammeStore::sqlite(dir)?.load()?;
-    let report_of = |meta: crate::store::SessionMeta, events: &[crate::queue::Event]| {
-        crate::report::Report::of(meta.id, meta.created_at, events)
-    };
-    if let Some(id) = session {
-        let meta = log
-            .meta(id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no session {id} in this data directory"))?;
-        let events = log.load(id, 0).await?;
-        let placed = p
-            .slots
-            .iter()
-            .find(|s| s.session == id)
-            .and_then(|s| Some((s, p.room(s.room)?)));
-        return Ok(super::igf::session_markdown(
-            &report_of(meta, &events),
-            &events,
-            placed,
-        ));
-    }
-    let mut entries = Vec::new();
-    for slot in &p.slots {
-        let (Some(room), Some(meta)) = (p.room(slot.room), log.meta(slot.session).await?) else {
-            continue;
-        };
-        let events = log.load(slot.session, 0).await?;
-        entries.push(super::igf::Entry {
-            slot,
-            room,
-            report: report_of(meta, &events),
-        });
-    }
-    Ok(super::igf::event_markdown(&entries))
 }

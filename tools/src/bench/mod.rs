@@ -17,6 +17,7 @@
 
 mod client;
 mod report;
+mod viewers;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::Args;
 use hdrhistogram::Histogram;
+use secrecy::{ExposeSecret, SecretString};
 
 pub use report::Report;
 
@@ -41,7 +43,7 @@ pub struct BenchArgs {
     pub viewers_url: Option<String>,
     /// The server's admin token, to create the sessions (not needed with `--floor`).
     #[arg(long, env = "ROSTRUM_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<SecretString>,
     /// The target is `examples/floor.rs`: no sessions to create, no join.
     #[arg(long)]
     pub floor: bool,
@@ -224,7 +226,8 @@ async fn create_sessions(args: &BenchArgs, target: &Target) -> anyhow::Result<Ve
     }
     let token = args
         .admin_token
-        .as_deref()
+        .as_ref()
+        .map(ExposeSecret::expose_secret)
         .context("--admin-token (or ROSTRUM_ADMIN_TOKEN) is needed to create sessions")?;
     let http = reqwest::Client::new();
     let mut out = Vec::with_capacity(args.sessions);
@@ -296,7 +299,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
     let before = report::Proc::of(args.pid);
     let stop = tokio_util::sync::CancellationToken::new();
     let connect =
-        client::connect_viewers(args, &viewers_target, &sessions, &loads, &run, &stop).await;
+        viewers::connect_viewers(args, &viewers_target, &sessions, &loads, &run, &stop).await;
     let on_connect = report::Proc::of(args.pid);
 
     let idle: Duration = args.idle.into();
