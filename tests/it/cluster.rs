@@ -485,17 +485,22 @@ fn opening(now: u64) -> (SessionMeta, Vec<rostrum::queue::Event>) {
     (meta, events)
 }
 
-#[tokio::test]
-async fn the_store_appends_conditionally_and_suppresses_a_retried_duplicate() {
-    let nats = Nats::single().await;
+/// Two nodes' stores on one NATS server (one copy of the stream).
+async fn two_stores(nats: &Nats) -> (NatsLog, NatsLog) {
     let opts = NatsOptions {
         urls: nats.url(),
         replicas: 1,
     };
-    let (one, two) = (
+    (
         NatsLog::connect(&opts).await.unwrap(),
         NatsLog::connect(&opts).await.unwrap(),
-    );
+    )
+}
+
+#[tokio::test]
+async fn the_store_appends_conditionally_and_suppresses_a_retried_duplicate() {
+    let nats = Nats::single().await;
+    let (one, two) = two_stores(&nats).await;
     let (meta, events) = opening(1_763_820_000_000);
     let n = events.len() as u64;
     one.create(&meta, &events).await.unwrap();
@@ -566,14 +571,7 @@ async fn the_store_appends_conditionally_and_suppresses_a_retried_duplicate() {
 #[tokio::test]
 async fn two_copies_of_one_command_are_settled_by_the_first_stored() {
     let nats = Nats::single().await;
-    let opts = NatsOptions {
-        urls: nats.url(),
-        replicas: 1,
-    };
-    let (one, two) = (
-        NatsLog::connect(&opts).await.unwrap(),
-        NatsLog::connect(&opts).await.unwrap(),
-    );
+    let (one, two) = two_stores(&nats).await;
     let (meta, events) = opening(1_763_820_000_000);
     let n = events.len() as u64;
     one.create(&meta, &events).await.unwrap();
