@@ -411,4 +411,18 @@ async fn the_http_answers_match_the_openapi_schemas() {
         .unwrap();
     assert_eq!(refused.status(), 409);
     check("ErrorBody", &refused.json().await.unwrap());
+    // A JSON body without its media type: 415 `bad_json`, as the document says.
+    let untyped = http
+        .post(&base)
+        .bearer_auth(&admin)
+        .body(request.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(untyped.status(), 415);
+    let body: Value = untyped.json().await.unwrap();
+    check("ErrorBody", &body);
+    assert_eq!(body["code"], "bad_json");
+    let documented = &openapi["paths"]["/api/sessions"]["post"]["responses"]["415"];
+    assert!(documented.is_object(), "415 is not documented");
 }

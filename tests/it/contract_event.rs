@@ -51,7 +51,10 @@ impl Checker {
             req = req.bearer_auth(token);
         }
         let mut sent = None;
-        if let Some((media, text)) = body {
+        if let Some(("", text)) = body {
+            // Sent without a `Content-Type`.
+            req = req.body(text);
+        } else if let Some((media, text)) = body {
             let documented = &op["requestBody"]["content"][media]["schema"];
             assert!(
                 documented.is_object(),
@@ -177,6 +180,11 @@ async fn every_answer_of_the_event_routes_matches_the_openapi_document() {
         .call("PUT", "/api/rooms", "/api/rooms", ADMIN, not_json)
         .await;
     assert_eq!((got, answer["code"].as_str()), (400, Some("bad_json")));
+    let untyped = Some(("", json!({"rooms": []}).to_string()));
+    let (got, answer) = c
+        .call("PUT", "/api/rooms", "/api/rooms", ADMIN, untyped)
+        .await;
+    assert_eq!((got, answer["code"].as_str()), (415, Some("bad_json")));
     let huge = json!({"rooms": [{"name": "x".repeat(70 * 1024)}]});
     let (got, answer) = c
         .call("PUT", "/api/rooms", "/api/rooms", ADMIN, json_body(huge))

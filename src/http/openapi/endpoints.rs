@@ -62,6 +62,10 @@ pub(super) const UNAVAILABLE: (&str, &str) = (
     "503",
     "`unavailable` (the store could not answer; try again) or `damaged`",
 );
+pub(super) const UNSUPPORTED_MEDIA: (&str, &str) = (
+    "415",
+    "`bad_json`: the body is not sent as `Content-Type: application/json`",
+);
 pub(super) const UNAUTHORIZED: (&str, &str) =
     ("401", "`unauthorized`: the admin token is required");
 pub(super) const FORBIDDEN: (&str, &str) = (
@@ -98,6 +102,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             also: &[],
             errors: &[
                 ("400", "`bad_json`: the body is not JSON"),
+                UNSUPPORTED_MEDIA,
                 (
                     "422",
                     "`bad_field` (a missing, invalid or unknown field, named) or `invalid` (a value out of range)",

@@ -6,6 +6,7 @@ use utoipa::openapi::path::HttpMethod;
 
 use super::endpoints::{
     Auth, Body, Endpoint, FORBIDDEN, NOT_FOUND, Param, Request, UNAUTHORIZED, UNAVAILABLE,
+    UNSUPPORTED_MEDIA,
 };
 
 const UNKNOWN_ROOM: (&str, &str) = ("404", "`unknown_room`: no such room");
@@ -49,6 +50,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             request: Some(Request::Json("SetRooms")),
             errors: &[
                 ("400", "`bad_json`: the body is not JSON"),
+                UNSUPPORTED_MEDIA,
                 (
                     "422",
                     "`bad_field` (a missing or invalid field, named), `bad_room` (a name empty, over 100 characters, with control characters or a formula), `duplicate_room` (a name listed twice) or `too_many_rooms` (over 500)",
