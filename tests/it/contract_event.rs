@@ -70,10 +70,10 @@ impl Checker {
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         // A request body the server took matches the document's schema for it.
-        if let Some((schema, sent)) = sent.filter(|_| status < 300) {
-            if let Err(e) = validate(&self.doc, schema, &sent) {
-                panic!("{method} {path}: the server took a body its schema refuses: {e}\n{sent}");
-            }
+        if let Some((schema, sent)) = sent.filter(|_| status < 300)
+            && let Err(e) = validate(&self.doc, schema, &sent)
+        {
+            panic!("{method} {path}: the server took a body its schema refuses: {e}\n{sent}");
         }
         let media = resp
             .headers()
