@@ -113,6 +113,13 @@ impl Checker {
                 !bytes.is_empty(),
                 "{method} {path}: an empty {media} answer"
             );
+            if schema["contentMediaType"].is_string() {
+                // A binary file: the OpenDocument text is a zip archive.
+                assert!(
+                    bytes.starts_with(b"PK\x03\x04"),
+                    "{method} {path}: not a zip"
+                );
+            }
             (
                 status,
                 Value::String(String::from_utf8_lossy(&bytes).into_owned()),

@@ -20,6 +20,8 @@ pub(super) enum Body {
     Json(&'static str),
     /// Text of a media type.
     Text(&'static str),
+    /// Bytes of a media type (a file that is not text).
+    Binary(&'static str),
     /// No body: a redirect whose `Location` is described in the summary.
     Redirect,
 }

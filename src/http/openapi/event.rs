@@ -199,7 +199,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             "/api/sessions/{id}/report.igf.odt",
             "igf_report_odt",
             "The session's report in the IGF template, as an OpenDocument text file whose text is the Markdown's (admin token or a moderator's).",
-            Body::Text("application/vnd.oasis.opendocument.text"),
+            Body::Binary("application/vnd.oasis.opendocument.text"),
         ),
     ]
 }

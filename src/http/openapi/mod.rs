@@ -139,6 +139,16 @@ pub fn openapi() -> Value {
             Body::Text(media) => {
                 success.content(media, ContentBuilder::new().schema(Some(text())).build())
             }
+            Body::Binary(media) => success.content(
+                media,
+                ContentBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .content_media_type(media),
+                    ))
+                    .build(),
+            ),
             Body::Redirect => success.description("see other: `Location` is the join link"),
         };
         op = op.response(e.status, success.build());
