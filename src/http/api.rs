@@ -85,6 +85,17 @@ pub(super) fn require_admin(svc: &Shared, headers: &HeaderMap) -> Result<(), Api
     }
 }
 
+/// A JSON body refused: `body_too_large`, `bad_field` (well-formed JSON of the wrong shape: a
+/// missing, invalid or unknown field, named) or `bad_json`.
+pub(super) fn json_rejection(e: JsonRejection) -> ApiError {
+    let code = match e {
+        _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        JsonRejection::JsonDataError(_) => "bad_field",
+        _ => "bad_json",
+    };
+    ApiError::new(e.status(), code, e.body_text())
+}
+
 /// `POST /api/sessions` with `Authorization: Bearer <admin token>`.
 pub async fn create_session(
     State(svc): State<Shared>,
@@ -92,15 +103,7 @@ pub async fn create_session(
     body: Result<Json<NewSession>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     require_admin(&svc, &headers)?;
-    let Json(new) = body.map_err(|e| {
-        let code = match e {
-            _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
-            // Well-formed JSON of the wrong shape: a missing, invalid or unknown field (named).
-            JsonRejection::JsonDataError(_) => "bad_field",
-            _ => "bad_json",
-        };
-        ApiError::new(e.status(), code, e.body_text())
-    })?;
+    let Json(new) = body.map_err(json_rejection)?;
     let meta = svc.hub.create(new, svc.now()).await?;
     tracing::info!(session = %meta.id, "session created");
     Ok((

@@ -119,7 +119,7 @@ fn rows(
 }
 
 /// One entry of the programme as the API lists it.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct ListedSlot {
     /// The entry.
     #[serde(flatten)]
@@ -129,7 +129,7 @@ pub struct ListedSlot {
 }
 
 /// The answer of `GET /api/programme`.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct ProgrammeList {
     /// The rooms.
     pub rooms: Vec<Room>,

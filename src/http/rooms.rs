@@ -67,7 +67,7 @@ fn room_join_link(svc: &Shared, room: RoomId) -> String {
 }
 
 /// A room with its permanent display link.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct ListedRoom {
     /// The room.
     #[serde(flatten)]
@@ -79,7 +79,7 @@ pub struct ListedRoom {
 }
 
 /// The answer of `GET` and `PUT /api/rooms`.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct Rooms {
     /// Every room, in the order defined.
     pub rooms: Vec<ListedRoom>,
@@ -114,7 +114,7 @@ pub async fn list_rooms(
 }
 
 /// The body of `PUT /api/rooms`.
-#[derive(Debug, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Deserialize)]
 pub struct SetRooms {
     /// Rooms to add, or to update by name.
     pub rooms: Vec<NewRoom>,
@@ -127,7 +127,7 @@ pub async fn set_rooms(
     body: Result<Json<SetRooms>, JsonRejection>,
 ) -> Result<Json<Rooms>, ApiError> {
     require_admin(&svc, &headers)?;
-    let Json(body) = body.map_err(|e| ApiError::new(e.status(), "bad_json", e.body_text()))?;
+    let Json(body) = body.map_err(super::api::json_rejection)?;
     let p = svc
         .programme
         .set_rooms(body.rooms)
@@ -172,7 +172,7 @@ async fn due_now(
 const OPENS_EARLY_MS: u64 = 15 * 60_000;
 
 /// A session as a room's display shows it.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct Showing {
     /// The programme's external id.
     pub id: String,
@@ -191,7 +191,7 @@ pub struct Showing {
 }
 
 /// The answer of `GET /api/rooms/{id}/now`.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct RoomNow {
     /// The room.
     pub room: Room,
@@ -254,7 +254,7 @@ pub async fn room_now(
 }
 
 /// The answer of `GET /api/rooms/{id}/join`.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct RoomJoin {
     /// The room's name.
     pub room: String,
@@ -318,7 +318,7 @@ pub async fn room_join(
 }
 
 /// The answer of `GET /api/rooms/{id}/poster`.
-#[derive(Debug, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Serialize)]
 pub struct RoomPoster {
     /// The room.
     pub room: Room,

@@ -41,7 +41,7 @@ pub struct Row {
 }
 
 /// A row (or the whole file) refused, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refused {
     /// Where in the file (`line 4`, `event 3`, `file`).
     pub at: String,
@@ -73,7 +73,7 @@ impl Refused {
 }
 
 /// One entry the plan creates or updates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
     /// The external id.
     pub id: String,
@@ -98,7 +98,7 @@ pub struct Change {
 }
 
 /// What an import would do (a dry run) or did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Plan {
     /// Asked as a dry run: nothing was changed.
     pub dry_run: bool,

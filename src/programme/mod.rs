@@ -57,6 +57,20 @@ impl FromStr for RoomId {
     }
 }
 
+impl schemars::JsonSchema for RoomId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RoomId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A room's id: 32 lowercase hex digits.",
+            "type": "string",
+            "pattern": "^[0-9a-f]{32}$"
+        })
+    }
+}
+
 impl Serialize for RoomId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -64,7 +78,7 @@ impl Serialize for RoomId {
 }
 
 /// A room of the event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Room {
     /// Its permanent id.
     pub id: RoomId,
@@ -77,7 +91,7 @@ pub struct Room {
 }
 
 /// One programme entry: a session, in a room, from `start` to `end`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Slot {
     /// The stable id the programme file gives it (a CSV `id`, an iCalendar `UID`): a re-import
     /// updates the entry with this id instead of adding another.

@@ -21,7 +21,7 @@ const CREATE_AT_ONCE: usize = 32;
 
 /// A room as the organizer defines it; an existing room of the same name (case ignored) is
 /// updated and keeps its id and display link.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Deserialize)]
 pub struct NewRoom {
     /// Its name.
     pub name: String,

@@ -144,7 +144,17 @@ fn every_example_in_the_docs_validates() {
         jsonschema::draft202012::new(&root).unwrap()
     };
     let examples = blocks(&page, "");
-    let names = ["NewSession", "Created", "RoomCode"];
+    let names = [
+        "NewSession",
+        "Created",
+        "RoomCode",
+        "SetRooms",
+        "Rooms",
+        "Plan",
+        "ProgrammeList",
+        "RoomNow",
+        "RoomJoin",
+    ];
     assert_eq!(
         examples.len(),
         names.len(),
@@ -240,9 +250,15 @@ fn every_error_code_is_in_the_docs_and_every_documented_code_exists() {
         "src/http/guard.rs",
         "src/http/short.rs",
         "src/http/upgrade.rs",
+        "src/http/rooms.rs",
+        "src/http/programme.rs",
+        "src/http/igf.rs",
+        "src/programme/registry.rs",
     ] {
         let src = read(file);
-        for call in src.split("ApiError::new(").skip(1) {
+        // `invalid(` builds a refused room (`RoomError::Invalid`, answered as 422 with its code).
+        let calls = src.split("ApiError::new(").skip(1);
+        for call in calls.chain(src.split("invalid(").skip(1)) {
             let args = &call[..call.find(')').unwrap_or(call.len())];
             if let Some(code) = args.split('"').nth(1) {
                 http.insert(code.to_owned());
@@ -250,7 +266,7 @@ fn every_error_code_is_in_the_docs_and_every_documented_code_exists() {
         }
     }
     // Built from a rejection rather than a literal in a call.
-    http.extend(["bad_json", "bad_field", "body_too_large"].map(str::to_owned));
+    http.extend(["bad_json", "bad_field", "body_too_large", "bad_body"].map(str::to_owned));
     http.remove("qr"); // a link too long for a QR code: cannot happen with our links
     let api = read("docs/api.md");
     let documented = table_codes(&api, "## Errors", 2);
@@ -395,4 +411,18 @@ async fn the_http_answers_match_the_openapi_schemas() {
         .unwrap();
     assert_eq!(refused.status(), 409);
     check("ErrorBody", &refused.json().await.unwrap());
+    // A JSON body without its media type: 415 `bad_json`, as the document says.
+    let untyped = http
+        .post(&base)
+        .bearer_auth(&admin)
+        .body(request.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(untyped.status(), 415);
+    let body: Value = untyped.json().await.unwrap();
+    check("ErrorBody", &body);
+    assert_eq!(body["code"], "bad_json");
+    let documented = &openapi["paths"]["/api/sessions"]["post"]["responses"]["415"];
+    assert!(documented.is_object(), "415 is not documented");
 }

@@ -6,6 +6,7 @@ mod cluster;
 mod config;
 mod consoles;
 mod contract;
+mod contract_event;
 mod durable;
 mod event;
 mod example_client;

@@ -20,8 +20,27 @@ pub(super) enum Body {
     Json(&'static str),
     /// Text of a media type.
     Text(&'static str),
+    /// Bytes of a media type (a file that is not text).
+    Binary(&'static str),
     /// No body: a redirect whose `Location` is described in the summary.
     Redirect,
+}
+
+/// What an endpoint reads as its body.
+pub(super) enum Request {
+    /// JSON of a named component schema.
+    Json(&'static str),
+    /// A file, in any of these media types.
+    File(&'static [&'static str]),
+}
+
+/// A query parameter.
+pub(super) struct Param {
+    pub(super) name: &'static str,
+    pub(super) description: &'static str,
+    /// `string`, `boolean`, or `string` limited to `values`.
+    pub(super) boolean: bool,
+    pub(super) values: &'static [&'static str],
 }
 
 /// One operation.
@@ -31,19 +50,27 @@ pub(super) struct Endpoint {
     pub(super) id: &'static str,
     pub(super) summary: &'static str,
     pub(super) auth: Auth,
-    pub(super) request: Option<&'static str>,
+    pub(super) query: &'static [Param],
+    pub(super) request: Option<Request>,
     pub(super) status: &'static str,
     pub(super) answer: Body,
+    /// Other answers that are not errors: status, description, JSON component schema.
+    pub(super) also: &'static [(&'static str, &'static str, &'static str)],
     pub(super) errors: &'static [(&'static str, &'static str)],
 }
 
-const NOT_FOUND: (&str, &str) = ("404", "`unknown_session`: no such session");
-const UNAVAILABLE: (&str, &str) = (
+pub(super) const NOT_FOUND: (&str, &str) = ("404", "`unknown_session`: no such session");
+pub(super) const UNAVAILABLE: (&str, &str) = (
     "503",
     "`unavailable` (the store could not answer; try again) or `damaged`",
 );
-const UNAUTHORIZED: (&str, &str) = ("401", "`unauthorized`: the admin token is required");
-const FORBIDDEN: (&str, &str) = (
+pub(super) const UNSUPPORTED_MEDIA: (&str, &str) = (
+    "415",
+    "`bad_json`: the body is not sent as `Content-Type: application/json`",
+);
+pub(super) const UNAUTHORIZED: (&str, &str) =
+    ("401", "`unauthorized`: the admin token is required");
+pub(super) const FORBIDDEN: (&str, &str) = (
     "403",
     "`forbidden`: not a token this endpoint takes for this session",
 );
@@ -56,9 +83,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         id,
         summary,
         auth: Auth::AdminOrLink,
+        query: &[],
         request: None,
         status: "200",
         answer,
+        also: &[],
         errors: &[FORBIDDEN, NOT_FOUND, UNAVAILABLE],
     };
     vec![
@@ -68,11 +97,14 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "create_session",
             summary: "Create a session (admin token); its role links carry their capability in the fragment, `#t=TOKEN`. Unknown fields are refused.",
             auth: Auth::Admin,
-            request: Some("NewSession"),
+            query: &[],
+            request: Some(Request::Json("NewSession")),
             status: "201",
             answer: Body::Json("Created"),
+            also: &[],
             errors: &[
                 ("400", "`bad_json`: the body is not JSON"),
+                UNSUPPORTED_MEDIA,
                 (
                     "422",
                     "`bad_field` (a missing, invalid or unknown field, named) or `invalid` (a value out of range)",
@@ -88,9 +120,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "list_sessions",
             summary: "Every session in the store, oldest first (admin token).",
             auth: Auth::Admin,
-            request: None,
+            query: &[],
+        request: None,
             status: "200",
             answer: Body::Json("SessionList"),
+            also: &[],
             errors: &[UNAUTHORIZED, UNAVAILABLE],
         },
         Endpoint {
@@ -99,9 +133,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "session_info",
             summary: "A session's public facts.",
             auth: Auth::Open,
-            request: None,
+            query: &[],
+        request: None,
             status: "200",
             answer: Body::Json("PublicInfo"),
+            also: &[],
             errors: &[NOT_FOUND, UNAVAILABLE],
         },
         Endpoint {
@@ -110,9 +146,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "session_links",
             summary: "The role links as they work now, and the join link's QR code (admin token or the chair's).",
             auth: Auth::AdminOrLink,
-            request: None,
+            query: &[],
+        request: None,
             status: "200",
             answer: Body::Json("Handout"),
+            also: &[],
             errors: &[FORBIDDEN, NOT_FOUND, UNAVAILABLE],
         },
         Endpoint {
@@ -121,9 +159,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "room_code",
             summary: "The room's current code, for onsite joins (the display's, chair's or online moderator's token).",
             auth: Auth::AdminOrLink,
-            request: None,
+            query: &[],
+        request: None,
             status: "200",
             answer: Body::Json("RoomCode"),
+            also: &[],
             errors: &[FORBIDDEN, NOT_FOUND, UNAVAILABLE],
         },
         Endpoint {
@@ -132,9 +172,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "rotate_links",
             summary: "Every role link of the session stops working; the new ones (admin token or the chair's).",
             auth: Auth::AdminOrLink,
-            request: None,
+            query: &[],
+        request: None,
             status: "200",
             answer: Body::Json("Created"),
+            also: &[],
             errors: &[
                 FORBIDDEN,
                 NOT_FOUND,
@@ -148,9 +190,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "end_session",
             summary: "End the session as the organizer; a turn in progress ends first (admin token).",
             auth: Auth::Admin,
-            request: None,
+            query: &[],
+        request: None,
             status: "200",
             answer: Body::Json("Ended"),
+            also: &[],
             errors: &[
                 UNAUTHORIZED,
                 NOT_FOUND,
@@ -188,9 +232,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "short_address",
             summary: "The poster's short address: 303 to the session's join link as it works now (after any rotation); no token, under the API's per-address rate limit.",
             auth: Auth::Open,
-            request: None,
+            query: &[],
+        request: None,
             status: "303",
             answer: Body::Redirect,
+            also: &[],
             errors: &[
                 (
                     "404",
@@ -205,9 +251,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "openapi",
             summary: "This document.",
             auth: Auth::Open,
-            request: None,
+            query: &[],
+        request: None,
             status: "200",
             answer: Body::Text("application/json"),
+            also: &[],
             errors: &[],
         },
         Endpoint {
@@ -216,9 +264,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "healthz",
             summary: "`ok` while the process runs.",
             auth: Auth::Open,
-            request: None,
+            query: &[],
+        request: None,
             status: "200",
             answer: Body::Text("text/plain"),
+            also: &[],
             errors: &[],
         },
         Endpoint {
@@ -227,10 +277,15 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             id: "readyz",
             summary: "`ok` while accepting clients.",
             auth: Auth::Open,
-            request: None,
+            query: &[],
+        request: None,
             status: "200",
             answer: Body::Text("text/plain"),
+            also: &[],
             errors: &[("503", "`shutting_down`")],
         },
     ]
+    .into_iter()
+    .chain(super::event::endpoints())
+    .collect()
 }

@@ -3,6 +3,7 @@
 //! the handlers read and write (with `contract`'s schema generator).
 
 mod endpoints;
+mod event;
 
 use serde_json::{Map, Value};
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
@@ -14,8 +15,8 @@ use utoipa::openapi::{
     Required, ResponseBuilder, Schema,
 };
 
-use self::endpoints::{Auth, Body, endpoints};
-use super::{ErrorBody, admin, api};
+use self::endpoints::{Auth, Body, Request, endpoints};
+use super::{ErrorBody, admin, api, programme, rooms};
 use crate::contract::{component, generator};
 
 fn text() -> Schema {
@@ -46,11 +47,22 @@ pub fn openapi() -> Value {
             .tag(
                 if e.path.starts_with("/api/sessions") || e.path.starts_with("/j/") {
                     "sessions"
+                } else if e.path.starts_with("/api/rooms") || e.path.starts_with("/api/programme") {
+                    "event"
                 } else {
                     "operations"
                 },
             );
-        if e.path.contains("{id}") {
+        if e.path.starts_with("/api/rooms/{id}") {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name("id")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some("The room's id: 32 lowercase hex digits."))
+                    .schema(Some(Ref::from_schema_name("RoomId"))),
+            );
+        } else if e.path.contains("{id}") {
             op = op.parameter(
                 ParameterBuilder::new()
                     .name("id")
@@ -70,6 +82,26 @@ pub fn openapi() -> Value {
                     .schema(Some(text())),
             );
         }
+        for q in e.query {
+            let schema = if q.boolean {
+                ObjectBuilder::new().schema_type(Type::Boolean)
+            } else {
+                let s = ObjectBuilder::new().schema_type(Type::String);
+                if q.values.is_empty() {
+                    s
+                } else {
+                    s.enum_values(Some(q.values.iter().copied()))
+                }
+            };
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(q.name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .description(Some(q.description))
+                    .schema(Some(schema)),
+            );
+        }
         match e.auth {
             Auth::Open => {}
             Auth::Admin => {
@@ -81,18 +113,20 @@ pub fn openapi() -> Value {
                     .security(SecurityRequirement::new("link", Vec::<String>::new()));
             }
         }
-        if let Some(name) = e.request {
-            op = op.request_body(Some(
-                RequestBodyBuilder::new()
-                    .required(Some(Required::True))
-                    .content(
-                        "application/json",
-                        ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name(name)))
-                            .build(),
-                    )
-                    .build(),
-            ));
+        if let Some(request) = &e.request {
+            let body = RequestBodyBuilder::new().required(Some(Required::True));
+            let body = match request {
+                Request::Json(name) => body.content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(*name)))
+                        .build(),
+                ),
+                Request::File(media) => media.iter().fold(body, |body, m| {
+                    body.content(*m, ContentBuilder::new().schema(Some(text())).build())
+                }),
+            };
+            op = op.request_body(Some(body.build()));
         }
         let success = ResponseBuilder::new().description("success");
         let success = match e.answer {
@@ -105,9 +139,33 @@ pub fn openapi() -> Value {
             Body::Text(media) => {
                 success.content(media, ContentBuilder::new().schema(Some(text())).build())
             }
+            Body::Binary(media) => success.content(
+                media,
+                ContentBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .content_media_type(media),
+                    ))
+                    .build(),
+            ),
             Body::Redirect => success.description("see other: `Location` is the join link"),
         };
         op = op.response(e.status, success.build());
+        for (status, description, name) in e.also {
+            op = op.response(
+                *status,
+                ResponseBuilder::new()
+                    .description(*description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name(*name)))
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
         for (status, description) in e.errors {
             op = op.response(*status, error_response(description));
         }
@@ -132,7 +190,7 @@ pub fn openapi() -> Value {
             InfoBuilder::new()
                 .title("rostrum HTTP API")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("Sessions, links, the room code, the record and the report. Written for people in docs/api.md; the live queue is the WebSocket protocol (docs/protocol.md, docs/asyncapi.json). Generated from the code by rostrum's contract module."))
+                .description(Some("Sessions, links, the room code, the record and the report; an event's rooms, programme and official reports. Written for people in docs/api.md; the live queue is the WebSocket protocol (docs/protocol.md, docs/asyncapi.json). Generated from the code by rostrum's contract module."))
                 .build(),
         )
         .paths(paths.build())
@@ -163,12 +221,20 @@ fn schemas() -> Map<String, Value> {
         component::<crate::report::Report>,
         component::<ErrorBody>,
         component::<crate::ids::SessionId>,
+        component::<rooms::Rooms>,
+        component::<rooms::RoomNow>,
+        component::<rooms::RoomJoin>,
+        component::<rooms::RoomPoster>,
+        component::<crate::programme::RoomId>,
+        component::<crate::programme::Plan>,
+        component::<programme::ProgrammeList>,
     ] {
         f(&mut out);
     }
     let mut written = out.take_definitions(true);
     let mut input = generator(false, PATH);
     component::<crate::hub::NewSession>(&mut input);
+    component::<rooms::SetRooms>(&mut input);
     let mut read = input.take_definitions(true);
     let renamed: Vec<String> = read
         .iter()
