@@ -8,6 +8,7 @@ import { $, h } from "/assets/app/dom.js";
 import { startPage, apiErrorText, api } from "/assets/app/standalone.js";
 import { tokenFrom } from "/assets/lib/link.js";
 import { formats } from "/assets/lib/i18n.js";
+import { stateOf } from "/assets/lib/organize.js";
 
 const POLL_MS = 750;
 const token = tokenFrom(location.hash) ?? "";
@@ -52,10 +53,11 @@ function links(ctx, handout) {
     h("div", { class: "qr" }, document.importNode(qr, true)));
 }
 
-/** A session's state, in words: live, idle, damaged, ended, or missing from the list. */
+/** A session's state, in words, as the organizer's page says it: live (someone has it open),
+ * idle, ended, damaged, or missing from the list. */
 function badge(ctx, s) {
   if (!s) return h("span", { class: "badge badge-damaged" }, ctx.t("event.state_missing"));
-  const state = s.ended ? "ended" : s.state;
+  const state = stateOf(s);
   return h("span", { class: `badge badge-${state}` }, ctx.t(`org.state_${state}`));
 }
 
@@ -72,10 +74,10 @@ function figures(ctx, s) {
 
 function cell(ctx, entry, summary) {
   const f = formats(ctx.lang);
-  const td = h("td", { "data-session": entry.session, "data-state": summary?.ended ? "ended" : summary?.state ?? "missing" },
+  const td = h("td", { "data-session": entry.session, "data-state": summary ? stateOf(summary) : "missing" },
     h("strong", { dir: "auto" }, entry.title), " ", badge(ctx, summary),
     h("div", { class: "note" }, f.range(entry.start, entry.end), " · ", h("bdi", {}, entry.external_id)));
-  if (summary && summary.state === "live" && !summary.ended) {
+  if (summary && stateOf(summary) === "live") {
     td.append(h("div", { class: "figures-live" }, figures(ctx, summary)));
   }
   const button = h("button", { type: "button", "aria-expanded": String(open.has(entry.session)) }, ctx.t("org.links"));
@@ -97,7 +99,7 @@ function render(ctx) {
     if (!days.has(d)) days.set(d, []);
     days.get(d).push(e);
   }
-  const live = programme.sessions.filter((e) => byId.get(e.session)?.state === "live" && !byId.get(e.session)?.ended).length;
+  const live = programme.sessions.filter((e) => byId.has(e.session) && stateOf(byId.get(e.session)) === "live").length;
   $("totals").textContent = t("event.totals", { sessions: programme.sessions.length, rooms: programme.rooms.length, live });
   // Keep the reader's focus and open links across a redraw.
   const focused = document.activeElement?.closest?.("td")?.dataset.session;
