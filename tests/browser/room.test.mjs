@@ -42,6 +42,7 @@ const layout = (page) => page.evaluate(() => ({
   dir: document.documentElement.dir,
   title: document.title,
   overflow: document.documentElement.scrollWidth - innerWidth,
+  below: document.documentElement.scrollHeight - innerHeight,
 }));
 
 test("a room's display follows its programme by the clock and by the chair's end", async () => {
@@ -173,7 +174,7 @@ test("the room's pages and the event view speak French, Arabic (right to left) a
   const fr = await open(room.display, "projector", "room-fr", "fr-FR");
   await fr.locator("body[data-state=on]").waitFor();
   await fr.waitForFunction(() => /^\d{6}$/.test(document.getElementById("on-code").textContent));
-  assert.deepEqual(await layout(fr), { lang: "fr", dir: "ltr", title: "Salle — rostrum", overflow: 0 });
+  assert.deepEqual(await layout(fr), { lang: "fr", dir: "ltr", title: "Salle — rostrum", overflow: 0, below: 0 });
   assert.equal(await fr.locator("#on .poster-kicker").textContent(), "En cours");
   assert.equal(await fr.locator("#next .poster-kicker").textContent(), "À suivre");
   assert.match(await fr.locator("#code-text").textContent(), /^Pour vous inscrire à Gouvernance .* depuis cette salle, .* code de la salle : \d{6}$/);
@@ -193,7 +194,10 @@ test("the room's pages and the event view speak French, Arabic (right to left) a
     const ar = await open(room.display, size, `room-ar-${size}`, "ar-EG");
     await ar.locator("body[data-state=on]").waitFor();
     await ar.waitForFunction(() => /^\d{6}$/.test(document.getElementById("on-code").textContent));
-    assert.deepEqual(await layout(ar), { lang: "ar", dir: "rtl", title: "القاعة — rostrum", overflow: 0 });
+    const seen = await layout(ar);
+    assert.deepEqual({ ...seen, below: 0 }, { lang: "ar", dir: "rtl", title: "القاعة — rostrum", overflow: 0, below: 0 });
+    // On the projector the whole of it shows at once, with nobody to scroll.
+    if (size === "projector") assert.equal(seen.below, 0, "the room display fits the projector");
     assert.equal(await ar.locator("#on .poster-kicker").textContent(), "جارية الآن");
     assert.equal(await ar.locator("body").getAttribute("data-session"), l1);
     assert.match(await ar.locator("#next-times").textContent(), new RegExp(weekday("ar")));
@@ -208,7 +212,7 @@ test("the room's pages and the event view speak French, Arabic (right to left) a
   // The room's poster and printed programme, and its join link when nothing is left.
   const poster = await open(`${base}/rooms/${room.id}/poster#t=${ADMIN}`, "phone", "room-poster-ar", "ar");
   await poster.locator("body[data-ready=true]").waitFor();
-  assert.deepEqual(await layout(poster), { lang: "ar", dir: "rtl", title: "ملصق القاعة — rostrum", overflow: 0 });
+  assert.deepEqual({ ...(await layout(poster)), below: 0 }, { lang: "ar", dir: "rtl", title: "ملصق القاعة — rostrum", overflow: 0, below: 0 });
   assert.equal(await poster.locator(".poster-note").textContent(), "يبقى هذا الملصق صالحًا لكل الجلسات في هذه القاعة.");
   assert.match(await poster.locator("#poster-qr svg").getAttribute("aria-label"), /Salle des Nations — Palais$/);
   await axe({ page: poster, name: "room-poster-ar" });
@@ -230,7 +234,7 @@ test("the room's pages and the event view speak French, Arabic (right to left) a
   await chair.locator("#status[data-state=online]").waitFor();
   const ev = await open(`${base}/event#t=${ADMIN}`, "laptop", "event-fr", "fr-CH");
   await ev.locator("body[data-ready=true]").waitFor();
-  assert.deepEqual(await layout(ev), { lang: "fr", dir: "ltr", title: "L'événement — rostrum", overflow: 0 });
+  assert.deepEqual({ ...(await layout(ev)), below: 0 }, { lang: "fr", dir: "ltr", title: "L'événement — rostrum", overflow: 0, below: 0 });
   assert.match(await ev.locator("#totals").textContent(), /^Séances : \d+ · salles : \d+ · en direct : [1-9]$/);
   assert.equal(await ev.locator("#days th").first().textContent(), "Début");
   const cell = ev.locator(`td[data-session="${l1}"][data-state=live]`);
