@@ -223,6 +223,19 @@ test("the room's pages and the event view speak French, Arabic (right to left) a
   assert.deepEqual(await printed.locator(`section[data-session="${l1}"] dt`).allTextContents(), ["Консоль председателя", "Консоль онлайн-модератора", "Ссылка для участников"]);
   await axe({ page: printed, name: "room-programme-ru" });
 
+  // A room with nothing in it: its join link says so, in Russian; a broken link says why.
+  const empty = JSON.parse(await api("PUT", "/api/rooms", { rooms: [{ name: "Зал Б", capacity: 40 }] })).rooms.find((r) => r.name === "Зал Б");
+  const nowhere = await open(empty.join, "phone", "room-join-ru", "ru-RU");
+  await nowhere.locator("body[data-state=none]").waitFor();
+  assert.equal(await nowhere.locator("#title").textContent(), "В зале Зал Б нет сессий ни сейчас, ни позже.");
+  assert.deepEqual({ ...(await layout(nowhere)), below: 0 }, { lang: "ru", dir: "ltr", title: "Запись — rostrum", overflow: 0, below: 0 });
+  await axe({ page: nowhere, name: "room-join-ru" });
+  const broken = await open(empty.join.replace(/#t=.*/, "#t=v1.forged"), "phone", "room-join-broken", "ar");
+  await broken.locator("body[data-state=error]").waitFor();
+  assert.equal(await broken.locator("#title").textContent(), "رابط هذا الملصق لا يعمل.");
+  assert.equal(await broken.locator("html").getAttribute("dir"), "rtl");
+  assert.match(await broken.locator("#error").textContent(), /^[\u0600-\u06FF]/, "the refusal said in Arabic");
+
   // The organizer's page leads to the event view, said in the reader's language.
   const org = await open(`${base}/organize#t=${ADMIN}`, "laptop", "organize-es", "es-ES");
   const link = org.locator("#event-link", { hasText: "El evento: salas y programa" });

@@ -11,7 +11,8 @@ import { splice } from "/assets/lib/i18n.js";
 const room = location.pathname.split("/").filter(Boolean)[1];
 const token = tokenFrom(location.hash) ?? "";
 
-const { ok, status, body } = await api(`/api/rooms/${room}/join`, token);
+// A server out of reach is said like a refusal (`unavailable`).
+const { ok, status, body } = await api(`/api/rooms/${room}/join`, token).catch(() => ({ ok: false, status: 0, body: { code: "unavailable" } }));
 if (ok && body.join) {
   location.replace(body.join);
 } else {
