@@ -2,7 +2,9 @@
 // the room's one permanent link follows the programme by itself, across a switch by the clock
 // (session A ends, B is on) and a chair's "end" (B ended from the chair's console, the room
 // shows C as next). axe-core checks the page, the strict CSP must report nothing, and it is
-// photographed at projector size into target/screenshots/. The server and browser come from
+// photographed at projector size into target/screenshots/. The room's pages and the event view
+// are then read in French, Arabic (right to left), Chinese and Russian, at phone and projector
+// size, with nothing left in English and nothing overflowing. The server and browser come from
 // the shared harness.
 
 import { test, before, after } from "node:test";
