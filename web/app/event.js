@@ -2,81 +2,105 @@
 // live, their queue, their remote share of turns and who speaks; and each session's links to hand its chair (copy, mail,
 // the join QR code). The admin token rides in the URL fragment and is sent only as
 // `Authorization: Bearer`. It polls the programme and the sessions' summaries every 750 ms, so
-// a change shows within 1 s.
+// a change shows within 1 s. Words, days and times are the reader's language's.
 
 import { $, h } from "/assets/app/dom.js";
+import { startPage, apiErrorText, api } from "/assets/app/standalone.js";
 import { tokenFrom } from "/assets/lib/link.js";
-import { getJson } from "/assets/lib/api.js";
+import { formats } from "/assets/lib/i18n.js";
+import { stateOf } from "/assets/lib/organize.js";
 
 const POLL_MS = 750;
 const token = tokenFrom(location.hash) ?? "";
-const ROLES = [["chair", "Chair"], ["online_moderator", "Online moderator"], ["participant", "Participants"], ["display", "Display"], ["public", "Public view"]];
-
-const day = (ms) => new Date(ms).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
-const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+const ROLES = ["chair", "online_moderator", "participant", "display", "public"];
 
 // Links fetched once per session, on demand (they carry the chair's capability).
 const handouts = new Map();
 const open = new Set();
+/** The last programme and sessions, drawn again on a change of language. */
+let last = null;
 
-async function handout(session, cell) {
+/** The JSON body of `GET path`; an error said in the reader's language when refused. */
+async function getJson(ctx, path) {
+  const res = await api(path, token);
+  if (!res.ok) throw new Error(apiErrorText(ctx, res.body, res.status));
+  return res.body;
+}
+
+async function handout(ctx, session, cell) {
   if (open.has(session)) {
     open.delete(session);
     cell.querySelector(".session-links")?.remove();
     return;
   }
   open.add(session);
-  if (!handouts.has(session)) handouts.set(session, await getJson(`/api/sessions/${session}/links`, token));
-  cell.append(links(handouts.get(session)));
+  if (!handouts.has(session)) handouts.set(session, await getJson(ctx, `/api/sessions/${session}/links`));
+  cell.append(links(ctx, handouts.get(session)));
 }
 
-function links(handout) {
-  const body = ROLES.map(([k, label]) => `${label}: ${handout.links[k]}`).join("\n");
-  const mail = `mailto:?subject=${encodeURIComponent(`Your links: ${handout.title}`)}&body=${encodeURIComponent(body)}`;
+function links(ctx, handout) {
+  const { t } = ctx;
+  const body = ROLES.map((k) => t("event.mail_line", { role: t(`rotate.${k}`), link: handout.links[k] })).join("\n");
+  const mail = `mailto:?subject=${encodeURIComponent(t("event.mail_subject", { title: handout.title }))}&body=${encodeURIComponent(body)}`;
   const qr = new DOMParser().parseFromString(handout.participant_qr_svg, "image/svg+xml").documentElement;
   qr.setAttribute("role", "img");
-  qr.setAttribute("aria-label", `Join QR code: ${handout.title}`);
+  qr.setAttribute("aria-label", t("room.join_qr", { title: handout.title }));
   return h("div", { class: "session-links" },
-    ...ROLES.map(([k, label]) => h("div", { class: "copy-row" },
-      h("label", {}, label, " ", h("input", { readonly: true, value: handout.links[k], "data-role": k })),
-      h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(handout.links[k]) }, "Copy"))),
-    h("p", {}, h("a", { href: mail, "data-mail": "" }, "Mail the links")),
+    ...ROLES.map((k) => h("div", { class: "copy-row" },
+      h("label", {}, t(`rotate.${k}`), " ", h("input", { readonly: true, value: handout.links[k], "data-role": k, dir: "ltr" })),
+      h("button", { type: "button", "aria-label": t("org.copy_label", { role: t(`rotate.${k}`) }), onclick: () => navigator.clipboard?.writeText(handout.links[k]) }, t("org.copy")))),
+    h("p", {}, h("a", { href: mail, "data-mail": "" }, t("event.mail"))),
     h("div", { class: "qr" }, document.importNode(qr, true)));
 }
 
-function badge(s) {
-  if (!s) return h("span", { class: "badge badge-damaged" }, "missing");
-  if (s.ended) return h("span", { class: "badge badge-ended" }, "ended");
-  return h("span", { class: `badge badge-${s.state}` }, s.state);
+/** A session's state, in words, as the organizer's page says it: live (someone has it open),
+ * idle, ended, damaged, or missing from the list. */
+function badge(ctx, s) {
+  if (!s) return h("span", { class: "badge badge-damaged" }, ctx.t("event.state_missing"));
+  const state = stateOf(s);
+  return h("span", { class: `badge badge-${state}` }, ctx.t(`org.state_${state}`));
 }
 
-function cell(entry, summary) {
-  const td = h("td", { "data-session": entry.session, "data-state": summary?.ended ? "ended" : summary?.state ?? "missing" },
-    h("strong", { dir: "auto" }, entry.title), " ", badge(summary),
-    h("div", { class: "note" }, `${clock(entry.start)}–${clock(entry.end)} · ${entry.external_id}`));
-  if (summary && summary.state === "live" && !summary.ended) {
-    td.append(h("div", { class: "figures-live" },
-      `${summary.queued} waiting · ${summary.participants} participants`,
-      summary.turns > 0 ? ` · remote share ${Math.round((100 * summary.remote_turns) / summary.turns)}%` : "",
-      summary.floor ? ` · speaking: ${summary.floor.name}` : ""));
+/** What a live session's cell says of it: its queue, its people, its remote share, its speaker. */
+function figures(ctx, s) {
+  const { t } = ctx;
+  return [
+    t("event.waiting", { count: s.queued }),
+    t("event.participants", { count: s.participants }),
+    s.turns > 0 ? t("event.remote_share", { share: formats(ctx.lang).percent(s.remote_turns / s.turns) }) : null,
+    s.floor ? t("event.speaking", { name: s.floor.name }) : null,
+  ].filter(Boolean).join(" · ");
+}
+
+function cell(ctx, entry, summary) {
+  const f = formats(ctx.lang);
+  const td = h("td", { "data-session": entry.session, "data-state": summary ? stateOf(summary) : "missing" },
+    h("strong", { dir: "auto" }, entry.title), " ", badge(ctx, summary),
+    h("div", { class: "note" }, f.range(entry.start, entry.end), " · ", h("bdi", {}, entry.external_id)));
+  if (summary && stateOf(summary) === "live") {
+    td.append(h("div", { class: "figures-live" }, figures(ctx, summary)));
   }
-  const button = h("button", { type: "button", "aria-expanded": String(open.has(entry.session)) }, "Links");
-  button.addEventListener("click", () => handout(entry.session, td).then(() => button.setAttribute("aria-expanded", String(open.has(entry.session)))).catch((e) => alertText(String(e.message ?? e))));
+  const button = h("button", { type: "button", "aria-expanded": String(open.has(entry.session)) }, ctx.t("org.links"));
+  button.addEventListener("click", () => handout(ctx, entry.session, td).then(() => button.setAttribute("aria-expanded", String(open.has(entry.session)))).catch((e) => alertText(String(e.message ?? e))));
   td.append(button);
-  if (open.has(entry.session) && handouts.has(entry.session)) td.append(links(handouts.get(entry.session)));
+  if (open.has(entry.session) && handouts.has(entry.session)) td.append(links(ctx, handouts.get(entry.session)));
   return td;
 }
 
-function render(programme, sessions) {
+function render(ctx) {
+  if (!last) return;
+  const { programme, sessions } = last;
+  const { t } = ctx;
+  const f = formats(ctx.lang);
   const byId = new Map(sessions.map((s) => [s.id, s]));
   const days = new Map();
   for (const e of programme.sessions) {
-    const d = day(e.start);
+    const d = f.day(e.start);
     if (!days.has(d)) days.set(d, []);
     days.get(d).push(e);
   }
-  const live = programme.sessions.filter((e) => byId.get(e.session)?.state === "live" && !byId.get(e.session)?.ended).length;
-  $("totals").textContent = `${programme.sessions.length} sessions in ${programme.rooms.length} rooms; ${live} live now.`;
+  const live = programme.sessions.filter((e) => byId.has(e.session) && stateOf(byId.get(e.session)) === "live").length;
+  $("totals").textContent = t("event.totals", { sessions: programme.sessions.length, rooms: programme.rooms.length, live });
   // Keep the reader's focus and open links across a redraw.
   const focused = document.activeElement?.closest?.("td")?.dataset.session;
   $("days").replaceChildren(...[...days].map(([d, entries]) => {
@@ -84,16 +108,18 @@ function render(programme, sessions) {
     const rooms = programme.rooms.filter((r) => entries.some((e) => e.room === r.id));
     return h("section", {},
       h("h2", {}, d),
-      h("table", { class: "event-grid" },
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Start"), ...rooms.map((r) => h("th", { scope: "col" }, r.name)))),
-        h("tbody", {}, ...starts.map((t) => h("tr", {},
-          h("th", { scope: "row" }, clock(t)),
-          ...rooms.map((r) => {
-            const e = entries.find((x) => x.start === t && x.room === r.id);
-            return e ? cell(e, byId.get(e.session)) : h("td", {});
-          }))))));
+      h("div", { class: "event-scroll" },
+        h("table", { class: "event-grid" },
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("event.start")), ...rooms.map((r) => h("th", { scope: "col", dir: "auto" }, r.name)))),
+          h("tbody", {}, ...starts.map((start) => h("tr", {},
+            h("th", { scope: "row" }, f.time(start)),
+            ...rooms.map((r) => {
+              const e = entries.find((x) => x.start === start && x.room === r.id);
+              return e ? cell(ctx, e, byId.get(e.session)) : h("td", {});
+            })))))));
   }));
   if (focused) document.querySelector(`td[data-session="${focused}"] button`)?.focus();
+  if (last.at) $("updated").textContent = t("org.updated", { time: f.clock(last.at) });
 }
 
 function alertText(text) {
@@ -101,17 +127,18 @@ function alertText(text) {
   $("error").hidden = !text;
 }
 
-async function loop() {
+async function loop(ctx) {
   try {
-    const [programme, list] = await Promise.all([getJson("/api/programme", token), getJson("/api/sessions", token)]);
-    render(programme, list.sessions);
+    const [programme, list] = await Promise.all([getJson(ctx, "/api/programme"), getJson(ctx, "/api/sessions")]);
+    last = { programme, sessions: list.sessions, at: Date.now() };
+    render(ctx);
     alertText("");
-    $("status").textContent = `Updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.ready = "true";
   } catch (e) {
-    alertText(String(e.message ?? e));
+    // A refusal comes said; a server out of reach is said as one.
+    alertText(e instanceof TypeError ? ctx.t("alert.unreachable") : String(e.message ?? e));
   }
-  setTimeout(loop, POLL_MS);
+  setTimeout(() => loop(ctx), POLL_MS);
 }
 
-loop();
+startPage(render).then(loop, (err) => alertText(String(err)));

@@ -271,6 +271,8 @@ async function create(e) {
 function useFragment() {
   page.token = tokenFrom(location.hash);
   $("error").hidden = true;
+  // The event view (rooms by time) opens with the same token, in the fragment.
+  $("event-link").href = `/event#t=${encodeURIComponent(page.token ?? "")}`;
   if (page.token) refresh();
   else askForToken(false);
 }

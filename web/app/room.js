@@ -3,41 +3,75 @@
 // fragment) and shows the session on now with its room code and join QR code, or the next
 // session with its start, or that there is none. It asks again when the programme says the
 // answer changes, and every few seconds besides, so a chair's "end" shows within seconds.
+// Its words are the reader's language (picked once by whoever sets the projector up).
 
 import { $ } from "/assets/app/dom.js";
+import { startPage, apiErrorText, api } from "/assets/app/standalone.js";
 import { tokenFrom } from "/assets/lib/link.js";
-import { api } from "/assets/lib/api.js";
+import { formats, splice } from "/assets/lib/i18n.js";
 
 const POLL_MS = 3000;
 const room = location.pathname.split("/").filter(Boolean)[1];
 const token = tokenFrom(location.hash) ?? "";
 
-const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-const day = (ms) => new Date(ms).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
+/** What the page shows: the last answer of `/now`, the code on show, and its QR code. */
+const shown = { now: null, code: null, qr: null };
 
 function alertText(text) {
   $("error").textContent = text;
   $("error").hidden = !text;
 }
 
-let shownCode = null;
+/** The sentence around the session's title and its room code, in the reader's word order. */
+function codeSentence(ctx) {
+  $("code-text").replaceChildren(...splice(ctx.t("room.join_code"), { title: $("code-title"), code: $("on-code") }));
+}
 
-async function showCode(on) {
+function drawQr(ctx) {
+  if (!shown.qr) return;
+  const svg = new DOMParser().parseFromString(shown.qr, "image/svg+xml").documentElement;
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", ctx.t("room.qr_label", { title: shown.code.title }));
+  $("on-qr").replaceChildren(document.importNode(svg, true));
+}
+
+async function showCode(ctx, on) {
   const res = await api(`/api/sessions/${on.session}/room`, tokenFrom(new URL(on.display).hash) ?? "");
   if (!res.ok) return;
   $("code-title").textContent = on.title;
   $("on-code").textContent = res.body.code;
-  const svg = new DOMParser().parseFromString(res.body.qr_svg, "image/svg+xml").documentElement;
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", "Join link");
-  $("on-qr").replaceChildren(document.importNode(svg, true));
-  shownCode = { session: on.session, until: res.body.next_at };
+  shown.code = { session: on.session, title: on.title, until: res.body.next_at };
+  shown.qr = res.body.qr_svg;
+  drawQr(ctx);
 }
 
-async function refresh() {
+/** Draw the last answer (again after a change of language). */
+function render(ctx) {
+  const body = shown.now;
+  if (!body) return;
+  const { on, next } = body;
+  const f = formats(ctx.lang);
+  $("room-name").textContent = body.room.name;
+  $("on").hidden = !on;
+  $("none").hidden = Boolean(on);
+  $("code").hidden = !(on ?? next?.display);
+  $("next").hidden = !next;
+  if (on) {
+    $("on-title").textContent = on.title;
+    $("on-times").textContent = f.range(on.start, on.end);
+  }
+  if (next) {
+    $("next-title").textContent = next.title;
+    $("next-times").textContent = f.dayTime(next.start);
+  }
+  document.body.dataset.state = on ? "on" : next ? "next" : "none";
+  document.body.dataset.session = on?.session ?? "";
+}
+
+async function refresh(ctx) {
   const res = await api(`/api/rooms/${room}/now`, token);
   if (!res.ok) {
-    alertText(res.body?.message ?? `error ${res.status}`);
+    alertText(apiErrorText(ctx, res.body, res.status));
     return POLL_MS;
   }
   alertText("");
@@ -45,35 +79,27 @@ async function refresh() {
   // Nothing on and the next session soon: its room code, so people arriving early can join.
   const coded = on ?? (next?.display ? next : null);
   const skew = now - Date.now();
-  $("room-name").textContent = res.body.room.name;
-  $("on").hidden = !on;
-  $("none").hidden = Boolean(on);
-  $("code").hidden = !coded;
-  if (coded && (shownCode?.session !== coded.session || now >= shownCode.until)) await showCode(coded);
-  $("next").hidden = !next;
-  if (on) {
-    $("on-title").textContent = on.title;
-    $("on-times").textContent = `${clock(on.start)} – ${clock(on.end)}`;
-  }
-  if (next) {
-    $("next-title").textContent = next.title;
-    $("next-times").textContent = `${day(next.start)}, ${clock(next.start)}`;
-  }
-  document.body.dataset.state = on ? "on" : next ? "next" : "none";
-  document.body.dataset.session = on?.session ?? "";
+  shown.now = res.body;
+  if (coded && (shown.code?.session !== coded.session || now >= shown.code.until)) await showCode(ctx, coded);
+  render(ctx);
   // Ask again when the programme switches (by the server's clock), or in a few seconds.
   const untilSwitch = switchAt ? switchAt - (Date.now() + skew) + 100 : POLL_MS;
   return Math.max(200, Math.min(POLL_MS, untilSwitch));
 }
 
-async function loop() {
+async function loop(ctx) {
   let wait = POLL_MS;
   try {
-    wait = await refresh();
-  } catch (err) {
-    alertText(String(err));
+    wait = await refresh(ctx);
+  } catch {
+    // The server out of reach: said in the reader's language, and asked again.
+    alertText(ctx.t("alert.unreachable"));
   }
-  setTimeout(loop, wait);
+  setTimeout(() => loop(ctx), wait);
 }
 
-loop();
+startPage((ctx) => {
+  codeSentence(ctx);
+  drawQr(ctx);
+  render(ctx);
+}).then(loop, (err) => alertText(String(err)));

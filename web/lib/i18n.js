@@ -34,6 +34,44 @@ export class Catalog {
   }
 }
 
+/**
+ * A message whose `{name}` placeholders stand for elements (a title in its own direction, a
+ * code in bold): the parts, text and nodes, in the translation's order. Unknown names stay
+ * as text, so a missing node shows as `{name}` rather than vanishing.
+ */
+export function splice(message, nodes) {
+  return message.split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    return name && name in nodes ? nodes[name] : part;
+  });
+}
+
+/**
+ * A language's ways of writing days, times and shares, in the reader's time zone. The pages
+ * write no date or time by hand, so the order, the separators and the digits are the language's.
+ */
+export function formats(lang) {
+  const day = new Intl.DateTimeFormat(lang, { weekday: "long", day: "numeric", month: "long" });
+  const time = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
+  const dayTime = new Intl.DateTimeFormat(lang, { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
+  const seconds = new Intl.DateTimeFormat(lang, { timeStyle: "medium" });
+  const percent = new Intl.NumberFormat(lang, { style: "percent" });
+  return {
+    /** "Tuesday, December 1" */
+    day: (ms) => day.format(ms),
+    /** "09:00 AM" */
+    time: (ms) => time.format(ms),
+    /** "9:00 – 10:30 AM": one range, shared parts written once. */
+    range: (start, end) => time.formatRange(start, end),
+    /** "Tuesday, December 1 at 09:00 AM" */
+    dayTime: (ms) => dayTime.format(ms),
+    /** "9:41:07 AM" */
+    clock: (ms) => seconds.format(ms),
+    /** "42%" of 0.42 */
+    percent: (x) => percent.format(x),
+  };
+}
+
 /** The message key and parameters for a queue slot's reason. */
 export function reasonKey(slot) {
   switch (slot.reason) {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
-import { LANGUAGES, RTL, pickLanguage, Catalog, reasonKey, errorKey } from "../lib/i18n.js";
+import { LANGUAGES, RTL, pickLanguage, Catalog, reasonKey, errorKey, splice, formats } from "../lib/i18n.js";
 
 const dir = new URL("../i18n/", import.meta.url);
 const load = (lang) => JSON.parse(readFileSync(new URL(`${lang}.json`, dir), "utf8"));
@@ -70,4 +70,81 @@ test("every error code the protocol page lists has a message", () => {
   }
   assert.ok(codes.size > 30 && codes.has("revoked") && codes.has("too_fast"), [...codes].join(" "));
   for (const code of codes) assert.ok(errorKey(code) in en, `error.${code}`);
+});
+
+const web = new URL("../", import.meta.url);
+const read = (path) => readFileSync(new URL(path, web), "utf8");
+const files = (dir, ext) => readdirSync(new URL(dir, web)).filter((f) => f.endsWith(ext)).map((f) => `${dir}${f}`);
+
+test("every key a page or a script names is in the catalogue", () => {
+  const en = load("en");
+  const named = [];
+  for (const f of [...files("pages/", ".html"), ...files("pages/parts/", ".html")]) {
+    for (const m of read(f).matchAll(/data-(?:i18n|i18n-label|i18n-placeholder|title-key)="([^"]+)"/g)) named.push([f, m[1]]);
+  }
+  for (const f of [...files("app/", ".js"), ...files("lib/", ".js")]) {
+    for (const m of read(f).matchAll(/\bt\(\s*"([a-z_]+\.[a-z0-9_.]+)"/g)) named.push([f, m[1]]);
+  }
+  assert.ok(named.length > 250, `${named.length} keys named`);
+  assert.deepEqual(named.filter(([, k]) => !(k in en)).map(([f, k]) => `${f}: ${k}`), []);
+  // The event's pages (issue 23) are among them.
+  for (const k of ["room.join_code", "room.poster_scan", "room.seats", "event.totals", "event.waiting", "title.event"]) assert.ok(named.some(([, n]) => n === k), k);
+});
+
+// The event's pages: the room display, its poster, join and programme pages, the event view.
+const EVENT_PAGES = ["room", "room-join", "room-poster", "room-programme", "event"];
+
+test("the event's pages say nothing in English of their own", () => {
+  // Two words with a space between (not a class list such as "badge badge-live"), or a word
+  // with a capital ("Copy").
+  const english = /(?<![-\w])[A-Za-z]{2,}[,.:;'’!?]?\s+[A-Za-z]{2,}\b(?![-_])|^[A-Z][a-z]{2,}$/;
+  for (const page of EVENT_PAGES) {
+    // The page: every text is a key's (`data-i18n`), but for the brand.
+    const html = read(`pages/${page}.html`).split("\n").slice(1).join("\n");
+    assert.match(html, /data-title-key="title\./, `${page}.html names its title's key`);
+    assert.match(html, /<select id="lang">/, `${page}.html has the language picker`);
+    const stripped = html.replace(/<(\w+)[^>]*data-i18n="[^"]+"[^>]*>[^<]*<\/\1>/g, "").replace(/<!--[\s\S]*?-->/g, "").replace(/<[^>]+>/g, " ");
+    const words = stripped.split(/\s+/).filter((w) => w && w !== "rostrum");
+    assert.deepEqual(words, [], `${page}.html: text outside the catalogue`);
+    // The script: no sentence in a string; the day and time in the reader's language.
+    const js = read(`app/${page}.js`).replace(/^\s*\/\/.*$/gm, "").replace(/\/\*[\s\S]*?\*\//g, "");
+    for (const m of js.matchAll(/"([^"\n]*)"|`([^`\n]*)`/g)) {
+      const text = (m[1] ?? m[2]).replace(/\$\{[^}]*\}/g, "");
+      assert.doesNotMatch(text, english, `${page}.js: ${m[0]}`);
+    }
+    assert.doesNotMatch(js, /toLocale\w*String\(|aria-label", `/, `${page}.js formats by hand`);
+  }
+});
+
+test("a message with elements keeps the translation's order", () => {
+  const title = { node: "title" };
+  const code = { node: "code" };
+  assert.deepEqual(splice("To join {title} from this room: {code}", { title, code }), ["To join ", title, " from this room: ", code]);
+  assert.deepEqual(splice("如要在本会场加入{title}，请输入会场代码：{code}", { title, code }), ["如要在本会场加入", title, "，请输入会场代码：", code]);
+  assert.deepEqual(splice("{code} {other}", { code }), [code, " ", "{other}"], "an unknown name stays visible");
+  // Every language keeps both elements of the room display's sentence.
+  for (const lang of LANGUAGES) {
+    const parts = splice(load(lang)["room.join_code"], { title, code });
+    assert.ok(parts.includes(title) && parts.includes(code), lang);
+  }
+});
+
+test("days, times and shares are written the language's way", () => {
+  const start = Date.UTC(2026, 11, 1, 9, 0);
+  const end = Date.UTC(2026, 11, 1, 10, 30);
+  const tz = new Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const f = (lang) => formats(lang);
+  assert.match(f("en").day(start), /December/);
+  assert.match(f("fr").day(start), /décembre/);
+  assert.match(f("es").day(start), /diciembre/);
+  assert.match(f("ru").day(start), /декабря/);
+  assert.match(f("zh").day(start), /12月/);
+  assert.match(f("ar").day(start), /ديسمبر/);
+  for (const lang of LANGUAGES) {
+    const range = f(lang).range(start, end);
+    assert.equal(range, new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", timeZone: tz }).formatRange(start, end), lang);
+    assert.ok(f(lang).dayTime(start).includes(f(lang).day(start).split(/[ ,،]/)[0]), `${lang} names the day`);
+  }
+  assert.match(f("fr").percent(0.5), /^50\s%$/);
+  assert.equal(f("en").percent(0.5), "50%");
 });
