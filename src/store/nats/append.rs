@@ -92,10 +92,14 @@ impl NatsLog {
                 Err(e) => e,
             };
             if wrong_last_sequence(&e) {
-                // After a retry, the "other" append may be our own first attempt.
+                // After a retry, the "other" append may be our own first attempt; the message
+                // id is the command's, so what was stored under it is read to tell (it may be
+                // another node's copy, or a claim).
                 let (now, last_id) = self.last(id).await?;
                 if retried && last_id == Some(msg_id) {
-                    return Ok(seq);
+                    return self
+                        .stored_first(id, now.stream_seq, (from, seq), &body)
+                        .await;
                 }
                 return Err(StoreError::Conflict {
                     expected: tail.seq,
