@@ -30,7 +30,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 use crate::cluster::syncs_always;
-use crate::support::ADMIN;
+use crate::support::{ADMIN, create_session_at};
 
 const SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 /// How long one operation may take, resends included, before it is recorded as unknown.
@@ -1007,17 +1007,12 @@ async fn the_history_holds_under_partitions_and_pauses() {
         "node b's clock runs {SKEW_S} s ahead (libfaketime), yet the nodes differ by {skew} s"
     );
 
-    let s: Value = reqwest::Client::new()
-        .post(format!("{}/api/sessions", c.node_url(0)))
-        .bearer_auth(ADMIN)
-        .json(&json!({"title": "Under partitions",
-            "policy": {"order": "alternate", "room": 2, "remote": 1, "starvation_ms": 30000}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s = create_session_at(
+        &c.node_url(0),
+        &json!({"title": "Under partitions",
+            "policy": {"order": "alternate", "room": 2, "remote": 1, "starvation_ms": 30000}}),
+    )
+    .await;
     let id = s["id"].as_str().unwrap().to_owned();
     let link = |role: &str| {
         s["links"][role]

@@ -9,20 +9,15 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, Client, Server, fragment, sample};
+use crate::support::{ADMIN, Client, Server, create_session_at, fragment, sample};
 
 /// A session with a three-item agenda (for `advance_agenda`): its id and its links' tokens.
 pub async fn agenda_session(url: &str) -> (String, String, String) {
-    let v: Value = reqwest::Client::new()
-        .post(format!("{url}/api/sessions"))
-        .bearer_auth(ADMIN)
-        .json(&json!({"title": "Exactly once", "agenda": [{"title": "One"}, {"title": "Two"}, {"title": "Three"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = create_session_at(
+        url,
+        &json!({"title": "Exactly once", "agenda": [{"title": "One"}, {"title": "Two"}, {"title": "Three"}]}),
+    )
+    .await;
     (
         v["id"].as_str().unwrap().to_owned(),
         fragment(&v["links"]["chair"]),

@@ -604,16 +604,7 @@ async fn tokens_never_reach_the_logs_even_at_debug_level() {
         .unwrap()
         .unwrap();
     let url = format!("http://{addr}");
-    let v: Value = reqwest::Client::new()
-        .post(format!("{url}/api/sessions"))
-        .bearer_auth(ADMIN)
-        .json(&json!({"title": "Logs"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = create_session_at(&url, &json!({"title": "Logs"})).await;
     let id = v["id"].as_str().unwrap().to_owned();
     let mut tokens: Vec<String> = ["chair", "online_moderator", "participant", "display"]
         .iter()

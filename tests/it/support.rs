@@ -638,16 +638,7 @@ impl Server {
 
     /// Create a session through the API: the answer (its id and links).
     pub async fn create_session_json(&self, title: &str) -> Value {
-        reqwest::Client::new()
-            .post(format!("{}/api/sessions", self.url))
-            .bearer_auth(ADMIN)
-            .json(&json!({"title": title}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        create_session_at(&self.url, &json!({"title": title})).await
     }
 
     /// Create a session through the API: its id and the chair's and participants' tokens.
@@ -659,4 +650,19 @@ impl Server {
             fragment(&v["links"]["participant"]),
         )
     }
+}
+
+/// `POST /api/sessions` with `body` on the server at `url`, with the admin token: the answer
+/// (its id and links).
+pub async fn create_session_at(url: &str, body: &Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{url}/api/sessions"))
+        .bearer_auth(ADMIN)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
