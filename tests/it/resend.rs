@@ -161,31 +161,26 @@ pub async fn check(
 
 #[tokio::test]
 async fn resent_after_sigkill_each_command_takes_effect_once_with_its_original_answer() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path()).await;
-    let (id, chair_token, mut chair, mut newcomer, played) = played_on(&server).await;
-    let addr = server.addr.clone();
-    server.kill9().await;
-    let server = Server::start_at(dir.path(), &addr).await;
-    check(
-        &server,
-        &id,
-        &chair_token,
-        &mut chair,
-        &mut newcomer,
-        &played,
-    )
-    .await;
-    server.kill9().await;
+    resent_after_a_restart(false).await;
 }
 
 #[tokio::test]
 async fn resent_after_a_sigterm_restart_each_command_takes_effect_once_with_its_original_answer() {
+    resent_after_a_restart(true).await;
+}
+
+/// Play the seven commands, stop the process (SIGTERM when `graceful`, else SIGKILL), start it
+/// again on the same address and data, and check every resend.
+async fn resent_after_a_restart(graceful: bool) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
     let (id, chair_token, mut chair, mut newcomer, played) = played_on(&server).await;
     let addr = server.addr.clone();
-    assert!(server.terminate().await.success());
+    if graceful {
+        assert!(server.terminate().await.success());
+    } else {
+        server.kill9().await;
+    }
     let server = Server::start_at(dir.path(), &addr).await;
     check(
         &server,
