@@ -114,9 +114,18 @@ test("a display served by a node that dies reconnects to the other node and keep
   await addWalkIn(chair, "Amina Diallo");
   await display.locator("#next li", { hasText: "Amina Diallo" }).waitFor();
 
+  // Record every state the status takes: "offline" may last only a few milliseconds (the first
+  // retry waits a random 0-500 ms), too short for a locator's polling to see.
+  await display.evaluate(() => {
+    const status = document.querySelector("#status");
+    window.states = [];
+    new MutationObserver(() => window.states.push(status.dataset.state)).observe(status, { attributeFilter: ["data-state"] });
+  });
   nodeA.child.kill("SIGKILL");
-  await display.locator("#status[data-state=offline]").waitFor();
-  await display.locator("#status[data-state=online]").waitFor({ timeout: 20000 });
+  await display.waitForFunction(() => window.states.includes("offline"));
+  await display.waitForFunction(() => window.states.at(-1) === "online", null, { timeout: 20000 });
+  const states = await display.evaluate(() => window.states);
+  assert.ok(states.indexOf("offline") < states.lastIndexOf("online"), `offline, then online again: ${states}`);
 
   await addWalkIn(chair, "Kenji Sato");
   await display.locator("#next li", { hasText: "Kenji Sato" }).waitFor();
