@@ -95,9 +95,10 @@ where
         )
 }
 
-/// Pages, assets and API answers compressed (brotli or gzip) for a client that asks in
-/// `Accept-Encoding`. tower-http leaves alone what is small (under 32 bytes), images and event
-/// streams. Applied only to the routes that answer with a body, not to the WebSocket upgrade.
+/// API answers compressed (brotli or gzip) for a client that asks in `Accept-Encoding`.
+/// tower-http leaves alone what is small (under 32 bytes), images and event streams. Applied
+/// only to the dynamic routes: pages and assets come precompressed at build time
+/// (`http/pages.rs`), and the WebSocket upgrade is not wrapped.
 pub fn compression() -> CompressionLayer {
     CompressionLayer::new().br(true).gzip(true)
 }

@@ -69,8 +69,17 @@ pub fn router(svc: Shared) -> Router {
             svc.clone(),
             guard::api_rate,
         ));
-    let app = Router::new()
+    // Dynamic answers are compressed as they go; pages and assets come precompressed (from
+    // `build.rs`, served by `pages`), so they are outside the compression layer.
+    let dynamic = Router::new()
         .merge(api)
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(guard::compression());
+    let app = Router::new()
+        .merge(dynamic)
         .route("/", get(pages::home))
         .route("/organize", get(pages::organize))
         .route("/rooms/{id}", get(pages::room))
@@ -79,13 +88,8 @@ pub fn router(svc: Shared) -> Router {
         .route("/s/{id}", get(pages::page))
         .route("/s/{id}/{role}", get(pages::page))
         .route("/assets/{*path}", get(pages::asset))
-        .route("/api/openapi.json", get(openapi_json))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(guard::compression())
-        // After the compression layer, so the upgrade is not wrapped by it.
+        // Not under the compression layer, which would wrap the upgrade.
         .route("/ws", get(upgrade::upgrade));
     guard::around(app, &svc.settings.http).with_state(svc)
 }

@@ -1,6 +1,7 @@
 //! rostrum's integration tests: the real service on a port-0 listener, driven through real
 //! sockets. One binary, one module per area.
 
+mod assets;
 mod bench;
 mod cluster;
 mod config;

@@ -15,8 +15,18 @@ function fromPath() {
   return { session: parts[1] ?? "", role: parts[2] ?? "public" };
 }
 
+/** A catalogue's URL: the content-hashed one the page's head names (cached for good), else the plain one. */
+function catalogueUrl(lang) {
+  const named = document.querySelector('meta[name="rostrum-catalogues"]')?.content ?? "";
+  for (const pair of named.split(" ")) {
+    const [tag, url] = pair.split("=");
+    if (tag === lang && url) return url;
+  }
+  return `/assets/i18n/${lang}.json`;
+}
+
 async function loadMessages(lang) {
-  const res = await fetch(`/assets/i18n/${lang}.json`);
+  const res = await fetch(catalogueUrl(lang));
   if (!res.ok) throw new Error(`no catalog for ${lang}`);
   return res.json();
 }
@@ -77,9 +87,11 @@ export async function boot({ render, tick = () => {}, onEvents = () => {}, token
  * `ctx.lang` and `ctx.setLanguage(lang)`; `onLanguage(ctx)` runs after each switch.
  */
 export async function useLanguage(ctx, onLanguage = () => {}) {
-  const en = await loadMessages("en");
-  ctx.setLanguage = async (lang) => {
-    const messages = lang === "en" ? en : await loadMessages(lang);
+  const first = pickLanguage(navigator.languages ?? [navigator.language], localStorage.getItem("rostrum:lang"));
+  // English (behind every language) and the reader's at once: the page preloads both.
+  const [en, firstMessages] = await Promise.all([loadMessages("en"), first === "en" ? null : loadMessages(first)]);
+  ctx.setLanguage = async (lang, loaded = null) => {
+    const messages = lang === "en" ? en : loaded ?? (await loadMessages(lang));
     ctx.catalog = new Catalog(lang, messages, en);
     ctx.lang = lang;
     document.documentElement.lang = lang;
@@ -89,7 +101,7 @@ export async function useLanguage(ctx, onLanguage = () => {}) {
     onLanguage(ctx);
   };
   ctx.t = (key, params) => ctx.catalog.t(key, params);
-  await ctx.setLanguage(pickLanguage(navigator.languages ?? [navigator.language], localStorage.getItem("rostrum:lang")));
+  await ctx.setLanguage(first, firstMessages);
   languagePicker(ctx);
 }
 
