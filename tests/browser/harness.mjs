@@ -18,11 +18,11 @@ export const ADMIN = "browser-test-admin";
 const AXE = readFileSync(path(here, "node_modules", "axe-core", "axe.min.js"), "utf8");
 export const SIZES = { phone: { width: 390, height: 844 }, laptop: { width: 1366, height: 768 }, projector: { width: 1920, height: 1080 } };
 
-/** Start the server and the browser; `stop()` ends both. */
-export async function start() {
+/** Start the server (with `args` for `serve`) and the browser; `stop()` ends both. */
+export async function start({ args = [] } = {}) {
   mkdirSync(shots, { recursive: true });
   const data = mkdtempSync(path(tmpdir(), "rostrum-browser-"));
-  const server = spawn(binary, ["serve", "--bind", "127.0.0.1:0", "--log-format", "json", "--admin-token", ADMIN, "--data-dir", data], { stdio: ["ignore", "pipe", "inherit"] });
+  const server = spawn(binary, ["serve", "--bind", "127.0.0.1:0", "--log-format", "json", "--admin-token", ADMIN, "--data-dir", data, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: server.stdout });
   const base = await new Promise((resolve, reject) => {
     lines.on("line", (l) => {
@@ -40,6 +40,7 @@ export async function start() {
   const problems = [];
   const env = {
     base,
+    browser,
     problems,
     async createSession(body) {
       const res = await fetch(`${base}/api/sessions`, {
