@@ -18,8 +18,8 @@ export const ADMIN = "browser-test-admin";
 const AXE = readFileSync(path(here, "node_modules", "axe-core", "axe.min.js"), "utf8");
 export const SIZES = { phone: { width: 390, height: 844 }, laptop: { width: 1366, height: 768 }, projector: { width: 1920, height: 1080 } };
 
-/** Start the server (with `args` for `serve`) and the browser; `stop()` ends both. */
-export async function start({ args = [] } = {}) {
+/** Start the server (with `args` for `serve`) and the browser (with `browserArgs`); `stop()` ends both. */
+export async function start({ args = [], browserArgs = [] } = {}) {
   mkdirSync(shots, { recursive: true });
   const data = mkdtempSync(path(tmpdir(), "rostrum-browser-"));
   const server = spawn(binary, ["serve", "--bind", "127.0.0.1:0", "--log-format", "json", "--admin-token", ADMIN, "--data-dir", data, ...args], { stdio: ["ignore", "pipe", "inherit"] });
@@ -35,7 +35,7 @@ export async function start({ args = [] } = {}) {
   });
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required", ...browserArgs],
   });
   const problems = [];
   const env = {
