@@ -8,13 +8,16 @@
 // with an hour of pings < 150 KB); the times are printed, never asserted (they are the
 // benchmark's: docs/performance.md). ROSTRUM_WEAK_RUNS=3 repeats the visits and prints medians;
 // ROSTRUM_WEAK_NO_PRELOAD=1 takes the pages' preloads out, to measure what they save;
-// ROSTRUM_WEAK_VERBOSE=1 prints each response's bytes.
+// ROSTRUM_WEAK_VERBOSE=1 prints each response's bytes; ROSTRUM_WEAK_H2=1 puts Caddy (TLS, HTTP/2)
+// in front, as deployed.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import crypto from "node:crypto";
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join as path } from "node:path";
 import { start, root, SIZES } from "./harness.mjs";
 
@@ -34,11 +37,11 @@ function relay() {
   const later = (to, chunk, at) => setTimeout(() => to.destroyed || to.write(chunk), Math.max(0, at - Date.now()));
   r.server = net.createServer((down) => {
     const up = net.connect(r.target.port, r.target.host);
-    let ws = null; // after the first chunk: whether this connection is a WebSocket's
+    let ws = false; // whether this connection asked for a WebSocket (a proxy may reuse a kept-alive one)
     let upgraded = false;
     const half = WEAK.latency / 2;
     down.on("data", (chunk) => {
-      if (ws === null) ws = /^GET \/ws[ ?]/.test(chunk.subarray(0, 16).toString("latin1"));
+      if (!upgraded && /^GET \/ws[ ?]/.test(chunk.subarray(0, 16).toString("latin1"))) ws = true;
       if (ws && upgraded) later(up, chunk, Date.now() + half);
       else up.write(chunk);
     });
@@ -56,21 +59,64 @@ function relay() {
   return new Promise((resolve) => r.server.listen(0, "127.0.0.1", () => resolve(Object.assign(r, { base: `http://127.0.0.1:${r.server.address().port}` }))));
 }
 
+/** A free port on the loopback (to name in Caddy's configuration). */
+const freePort = () =>
+  new Promise((resolve) => {
+    const srv = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+
+/**
+ * With ROSTRUM_WEAK_H2=1: Caddy in front, as docs/deploy.md deploys it (TLS, so HTTP/2: every
+ * request on one connection instead of HTTP/1.1's six), the relay behind it. Its URL.
+ */
+async function caddy(relayBase) {
+  const port = await freePort();
+  const dir = mkdtempSync(path(tmpdir(), "rostrum-caddy-"));
+  const file = path(dir, "Caddyfile");
+  writeFileSync(
+    file,
+    `{\n\tadmin off\n\tauto_https disable_redirects\n\tskip_install_trust\n\tstorage file_system ${dir}\n}\n` +
+      `https://127.0.0.1:${port} {\n\ttls internal\n\treverse_proxy ${relayBase.replace("http://", "")}\n}\n`,
+  );
+  const proc = spawn("caddy", ["run", "--config", file, "--adapter", "caddyfile"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+  const base = `https://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ok = await new Promise((resolve) => {
+      const sock = net.connect(port, "127.0.0.1", () => (sock.destroy(), resolve(true)));
+      sock.on("error", () => resolve(false));
+    });
+    if (ok) break;
+    if (i > 100) throw new Error("caddy did not start");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { base, stop: () => proc.kill("SIGTERM") };
+}
+
+const H2 = !!process.env.ROSTRUM_WEAK_H2;
 let env;
 let link;
+let front; // where people's pages are opened: the relay, or Caddy before it
 before(async () => {
   link = await relay();
+  front = H2 ? await caddy(link.base) : { base: link.base, stop() {} };
   // A page rewritten over the DevTools protocol (ROSTRUM_WEAK_NO_PRELOAD) no longer counts as
   // served from the loopback, and Chromium would refuse its WebSocket to it.
   env = await start({
-    args: ["--allowed-origin", link.base],
-    browserArgs: process.env.ROSTRUM_WEAK_NO_PRELOAD ? ["--disable-features=LocalNetworkAccessChecks"] : [],
+    args: ["--allowed-origin", front.base],
+    browserArgs: [
+      ...(process.env.ROSTRUM_WEAK_NO_PRELOAD ? ["--disable-features=LocalNetworkAccessChecks"] : []),
+      ...(H2 ? ["--ignore-certificate-errors"] : []),
+    ],
   });
   const { hostname, port } = new URL(env.base);
   link.target = { host: hostname, port: Number(port) };
 });
 after(async () => {
   await env?.stop();
+  front?.stop();
   link?.server.close();
 });
 
@@ -129,7 +175,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** One person's visits: first (fresh context), revisit (same context), and a chair's grant. */
 async function visits(s, chair, name) {
-  const participantLink = s.links.participant.replace(env.base, link.base);
+  const participantLink = s.links.participant.replace(env.base, front.base);
   const context = await env.browser.newContext({ viewport: SIZES.phone, locale: "en-US", reducedMotion: "reduce" });
   // First visit: open the link, the page ready (the first snapshot rendered), join.
   const first = await weakPage(context, { strip: !!process.env.ROSTRUM_WEAK_NO_PRELOAD });
@@ -322,7 +368,9 @@ test("a participant on a satellite link: first visit, revisit, a grant, an hour 
     );
     // (Without its preloads the page is counted as rewritten, uncompressed: no byte figure then.)
     if (!process.env.ROSTRUM_WEAK_NO_PRELOAD) assert.ok(r.firstBytes < 40_000, `first visit: ${r.firstBytes} bytes`);
-    assert.ok(r.revisitBytes < 5_000, `revisit: ${r.revisitBytes} bytes`);
+    // (Chromium keeps nothing in its cache from a site whose certificate it was told to ignore,
+    // so behind the test's Caddy a revisit downloads everything again: no revisit figure then.)
+    if (!H2) assert.ok(r.revisitBytes < 5_000, `revisit: ${r.revisitBytes} bytes`);
     if (i + 1 < RUNS) await r.context.close();
   }
   if (RUNS > 1) {
