@@ -138,10 +138,16 @@ async function weakPage(context, { strip = false } = {}) {
   await cdp.send("Network.emulateNetworkConditions", WEAK);
   const m = { http: 0, wsIn: 0, wsOut: 0, framesIn: 0, urls: new Map() };
   cdp.on("Network.responseReceived", (e) => m.urls.set(e.requestId, `${e.response.status} ${new URL(e.response.url).pathname}`));
+  const verbose = !!process.env.ROSTRUM_WEAK_VERBOSE;
+  let t0 = null; // the first request's time (s), for the verbose timeline
+  const at = (e) => `${Math.round((e.timestamp - t0) * 1000)} ms`;
+  cdp.on("Network.requestWillBeSent", (e) => (t0 ??= e.timestamp));
   cdp.on("Network.loadingFinished", (e) => {
     m.http += e.encodedDataLength;
-    if (process.env.ROSTRUM_WEAK_VERBOSE) console.log(`  ${e.encodedDataLength}\t${m.urls.get(e.requestId)}`);
+    if (verbose) console.log(`  ${at(e)}\t${e.encodedDataLength} B\t${m.urls.get(e.requestId)}`);
   });
+  if (verbose) cdp.on("Network.webSocketHandshakeResponseReceived", (e) => console.log(`  ${at(e)}\tWebSocket open`));
+  if (verbose) cdp.on("Network.webSocketFrameReceived", (e) => m.framesIn < 3 && console.log(`  ${at(e)}\tframe ${e.response.payloadData.slice(0, 30)}`));
   cdp.on("Network.webSocketHandshakeResponseReceived", (e) => {
     const r = e.response;
     m.wsIn += r.headersText?.length ?? Object.entries(r.headers).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 20);
