@@ -154,12 +154,11 @@ fn file(path: &str, headers: &HeaderMap) -> Response {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
     let mut resp = serve(page, false, headers, "accept-encoding, accept-language");
-    if let Some(url) = reader_language(headers).and_then(|l| catalogue(&l)) {
-        if let Ok(v) =
+    if let Some(url) = reader_language(headers).and_then(|l| catalogue(&l))
+        && let Ok(v) =
             HeaderValue::from_str(&format!("<{url}>; rel=preload; as=fetch; crossorigin"))
-        {
-            resp.headers_mut().insert(header::LINK, v);
-        }
+    {
+        resp.headers_mut().insert(header::LINK, v);
     }
     resp
 }
