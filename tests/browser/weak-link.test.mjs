@@ -136,7 +136,9 @@ async function weakPage(context, { strip = false } = {}) {
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.emulateNetworkConditions", WEAK);
-  const m = { http: 0, wsIn: 0, wsOut: 0, framesIn: 0, urls: new Map() };
+  const m = { http: 0, wsIn: 0, wsOut: 0, framesIn: 0, urls: new Map(), asked: [], done: new Map() };
+  cdp.on("Network.requestWillBeSent", (e) => m.asked.push({ path: new URL(e.request.url).pathname, at: e.timestamp }));
+  cdp.on("Network.loadingFinished", (e) => m.done.set(m.urls.get(e.requestId)?.split(" ")[1], e.timestamp));
   cdp.on("Network.responseReceived", (e) => m.urls.set(e.requestId, `${e.response.status} ${new URL(e.response.url).pathname}`));
   const verbose = !!process.env.ROSTRUM_WEAK_VERBOSE;
   let t0 = null; // the first request's time (s), for the verbose timeline
@@ -413,4 +415,25 @@ test("a participant on a satellite link: first visit, revisit, a grant, an hour 
   await idle.page.locator("#floor .floor-empty").waitFor();
   assert.ok(hour < 150_000, `an hour of a busy session cost ${hour} bytes`);
   assert.deepEqual(env.problems, []);
+});
+
+test("a French reader's catalogue comes with the page, each file once", async () => {
+  const s = await env.createSession({ title: "Francophonie" });
+  const context = await env.browser.newContext({ viewport: SIZES.phone, locale: "fr-FR", reducedMotion: "reduce" });
+  const p = await weakPage(context);
+  await p.page.goto(s.links.participant.replace(env.base, front.base), { waitUntil: "commit" });
+  await p.page.locator("#floor[data-phase]:not(:empty)").waitFor();
+  assert.equal(await p.page.getAttribute("html", "lang"), "fr");
+  const paths = p.meter.asked.map((a) => a.path);
+  assert.deepEqual(paths.filter((x, i) => paths.indexOf(x) !== i), [], "nothing asked for twice (the preloads were used)");
+  const asked = (re) => p.meter.asked.find((a) => re.test(a.path));
+  const fr = asked(/^\/assets\/i18n\/fr\.[0-9a-f]{10}\.json$/);
+  const en = asked(/^\/assets\/i18n\/en\.[0-9a-f]{10}\.json$/);
+  assert.ok(fr && en, paths.join(" "));
+  // Both catalogues were asked for before the page's script had arrived: in the same round trip
+  // as the modules, not after them.
+  const script = [...p.meter.done.entries()].find(([path]) => /^\/assets\/app\/join\./.test(path ?? ""));
+  assert.ok(script, "the page's script was loaded");
+  assert.ok(fr.at < script[1] && en.at < script[1], "the catalogues were asked for with the modules");
+  await context.close();
 });
