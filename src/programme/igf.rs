@@ -363,4 +363,18 @@ mod tests {
         );
         assert_eq!(remote_share(&BTreeMap::new()), None);
     }
+
+    /// The console's boxes are saved joined as `web/lib/sections.js` joins them (its node test
+    /// checks the same text splits back there): a heading per written section, and a box's line
+    /// that would start a section escaped with a backslash, so it stays in its box.
+    #[test]
+    fn the_consoles_boxes_split_back_into_their_sections() {
+        let s = sections(
+            "## Key policy questions\n\nWho pays?\n\n## Summary of issues discussed\n\nLine one.\n\\## Making progress is hard\n\n## Session outputs\n\nA paper.\n### Annex",
+        );
+        assert_eq!(s[0], "Who pays?");
+        assert_eq!(s[1], "Line one.\n\\## Making progress is hard");
+        assert_eq!(s[4], "");
+        assert_eq!(s[6], "A paper.\n### Annex");
+    }
 }
