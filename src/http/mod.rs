@@ -51,7 +51,12 @@ pub fn router(svc: Shared) -> Router {
         .route("/api/programme", get(programme::programme))
         .route("/api/programme.csv", get(programme::programme_csv))
         .route("/api/programme/report.md", get(igf::event_report))
+        .route("/api/programme/report.json", get(igf::event_report_json))
         .route("/api/sessions/{id}/report.igf.md", get(igf::igf_report))
+        .route(
+            "/api/sessions/{id}/report.igf.json",
+            get(igf::igf_report_json),
+        )
         .route(
             "/api/sessions/{id}/report.igf.html",
             get(igf::igf_report_html),

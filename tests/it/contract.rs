@@ -154,6 +154,8 @@ fn every_example_in_the_docs_validates() {
         "ProgrammeList",
         "RoomNow",
         "RoomJoin",
+        "IgfReport",
+        "EventSummary",
     ];
     assert_eq!(
         examples.len(),

@@ -337,7 +337,11 @@ async fn every_answer_of_the_event_routes_matches_the_openapi_document() {
             .0,
         401
     );
-    for path in ["/api/programme.csv", "/api/programme/report.md"] {
+    for path in [
+        "/api/programme.csv",
+        "/api/programme/report.md",
+        "/api/programme/report.json",
+    ] {
         assert_eq!(c.call("GET", path, path, ADMIN, None).await.0, 200);
         assert_eq!(c.call("GET", path, path, "", None).await.0, 401);
     }
@@ -474,12 +478,12 @@ async fn every_answer_of_the_event_routes_matches_the_openapi_document() {
         404
     );
 
-    // The official report of a programme session, in its three forms.
+    // The official report of a programme session, in its four forms.
     let session = programme["sessions"][0]["session"]
         .as_str()
         .unwrap()
         .to_owned();
-    for form in ["md", "html", "odt"] {
+    for form in ["json", "md", "html", "odt"] {
         let template = format!("/api/sessions/{{id}}/report.igf.{form}");
         let path = format!("/api/sessions/{session}/report.igf.{form}");
         assert_eq!(c.call("GET", &template, &path, ADMIN, None).await.0, 200);
@@ -497,7 +501,7 @@ async fn every_answer_of_the_event_routes_matches_the_openapi_document() {
             }
         }
     }
-    assert_eq!(listed.len(), 12, "{listed:?}");
+    assert_eq!(listed.len(), 14, "{listed:?}");
     assert_eq!(c.called, listed);
     app.stop().await.unwrap();
 }

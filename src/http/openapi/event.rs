@@ -183,6 +183,19 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             Body::Text("text/markdown"),
             &[UNAUTHORIZED, UNAVAILABLE],
         ),
+        admin(
+            "/api/programme/report.json",
+            "event_report_json",
+            "The event's summary for the secretariat, as data: what the Markdown says (admin token).",
+            Body::Json("EventSummary"),
+            &[UNAUTHORIZED, UNAVAILABLE],
+        ),
+        igf(
+            "/api/sessions/{id}/report.igf.json",
+            "igf_report_json",
+            "The session's report in the IGF template, as data: the figures and the rapporteur's text by section, what the Markdown says (admin token or a moderator's).",
+            Body::Json("IgfReport"),
+        ),
         igf(
             "/api/sessions/{id}/report.igf.md",
             "igf_report_markdown",

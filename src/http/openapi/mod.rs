@@ -228,6 +228,8 @@ fn schemas() -> Map<String, Value> {
         component::<crate::programme::RoomId>,
         component::<crate::programme::Plan>,
         component::<programme::ProgrammeList>,
+        component::<crate::programme::igf::IgfReport>,
+        component::<crate::programme::igf::EventSummary>,
     ] {
         f(&mut out);
     }
