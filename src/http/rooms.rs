@@ -18,7 +18,7 @@ use super::ApiError;
 use super::api::{bearer, links, require_admin};
 use crate::auth::{Capability, Role, secret_matches};
 use crate::ids::SessionId;
-use crate::programme::{NewRoom, Programme, Room, RoomError, RoomId, Slot};
+use crate::programme::{DeleteError, NewRoom, Programme, Room, RoomError, RoomId, Slot};
 use crate::queue::Timestamp;
 use crate::service::Shared;
 use crate::session::SessionHandle;
@@ -140,6 +140,36 @@ pub async fn set_rooms(
             RoomError::Store(e) => e.into(),
         })?;
     Ok(Json(rooms_of(&svc, &p)))
+}
+
+/// `DELETE /api/rooms/{id}` with the admin token: the room, which has no programme entry left
+/// (`409 room_in_use` otherwise). The answer is every room left.
+pub async fn delete_room(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Rooms>, ApiError> {
+    require_admin(&svc, &headers)?;
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_room", "no such room");
+    let id: RoomId = id.parse().map_err(|_| not_found())?;
+    let p = svc.programme.delete_room(id).await.map_err(|e| match e {
+        DeleteError::NotFound => not_found(),
+        e @ DeleteError::RoomInUse { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "room_in_use", e.to_string())
+        }
+        e => delete_error(e),
+    })?;
+    Ok(Json(rooms_of(&svc, &p)))
+}
+
+/// A deletion's refusal as the API says it: what is left over from `delete_room` and
+/// `programme::delete_entry`.
+pub(super) fn delete_error(e: DeleteError) -> ApiError {
+    match e {
+        DeleteError::Unsupported => unsupported(),
+        DeleteError::Store(e) => e.into(),
+        e => ApiError::new(StatusCode::CONFLICT, "session_on", e.to_string()),
+    }
 }
 
 /// The sessions of room `id` whose time it is, which have been ended early, and the handles

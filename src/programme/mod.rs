@@ -28,7 +28,7 @@ use crate::queue::Timestamp;
 pub use csv::{export_csv, parse_csv};
 pub use ics::parse_ics;
 pub use import::{Change, Plan, Refused, Row};
-pub use registry::{ImportError, NewRoom, Registry, RoomError};
+pub use registry::{DeleteError, ImportError, NewRoom, Registry, RoomError};
 pub use store::ProgrammeStore;
 pub use when::zone;
 

@@ -52,6 +52,38 @@ pub enum RoomError {
     Store(#[from] StoreError),
 }
 
+/// Why a room or a programme entry was not deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    /// No such room, or no entry with this id.
+    #[error("not found")]
+    NotFound,
+    /// The room still has programme entries: delete them or move them to another room first.
+    #[error(
+        "the room has {count} programme entries (the first: {first}); delete or move them first"
+    )]
+    RoomInUse {
+        /// How many.
+        count: usize,
+        /// The first one's external id.
+        first: String,
+    },
+    /// The entry's session is on in its room now and not ended.
+    #[error("{external_id} is on now (until {until}); end its session first, or wait for its end")]
+    OnNow {
+        /// The entry.
+        external_id: String,
+        /// Its end (RFC 3339).
+        until: String,
+    },
+    /// This store keeps no programme.
+    #[error("rooms and programmes are not supported in a cluster yet")]
+    Unsupported,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Why an import was not carried out (a plan with refused rows is an answer, not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -163,6 +195,63 @@ impl Registry {
         Ok(self.publish(next).await?)
     }
 
+    /// Delete room `id`, which must have no programme entry left (a session in it would lose
+    /// where it is shown). Its display and poster links stop working; a room defined again
+    /// under the same name gets a new id and new links.
+    pub async fn delete_room(&self, id: RoomId) -> Result<Arc<Programme>, DeleteError> {
+        if !self.supported() {
+            return Err(DeleteError::Unsupported);
+        }
+        let _writing = self.writing.lock().await;
+        let mut next = (*self.get()).clone();
+        if next.room(id).is_none() {
+            return Err(DeleteError::NotFound);
+        }
+        let mut in_room = next.slots.iter().filter(|s| s.room == id);
+        if let Some(first) = in_room.next() {
+            return Err(DeleteError::RoomInUse {
+                count: 1 + in_room.count(),
+                first: first.external_id.clone(),
+            });
+        }
+        next.rooms.retain(|r| r.id != id);
+        let next = self.publish(next).await?;
+        tracing::info!(room = %id, "room deleted");
+        Ok(next)
+    }
+
+    /// Delete the programme entry `external_id`, unless its session is on in its room now (its
+    /// time has come and nobody ended it). The session itself stays, with its log, links and
+    /// report: it only leaves the programme (and the room's display).
+    pub async fn delete_entry(
+        &self,
+        hub: &Arc<Hub>,
+        external_id: &str,
+        now: Timestamp,
+    ) -> Result<Slot, DeleteError> {
+        if !self.supported() {
+            return Err(DeleteError::Unsupported);
+        }
+        let _writing = self.writing.lock().await;
+        let mut next = (*self.get()).clone();
+        let at = next
+            .slots
+            .iter()
+            .position(|s| s.external_id == external_id)
+            .ok_or(DeleteError::NotFound)?;
+        let slot = next.slots[at].clone();
+        if slot.start <= now && now < slot.end && !ended(hub, slot.session).await? {
+            return Err(DeleteError::OnNow {
+                external_id: slot.external_id,
+                until: super::when::rfc3339(slot.end),
+            });
+        }
+        next.slots.remove(at);
+        self.publish(next).await?;
+        tracing::info!(entry = %slot.external_id, session = %slot.session, "programme entry deleted");
+        Ok(slot)
+    }
+
     /// Plan the import of `rows` and, unless `dry_run` or a row is refused, carry it out: each
     /// new entry's session is created through the hub, then the programme is written in one
     /// transaction. The answer is the plan, `applied` when carried out.
@@ -215,6 +304,17 @@ impl Registry {
         );
         Ok(plan)
     }
+}
+
+/// Whether session `id` has ended (a session missing from the store counts as ended: nothing
+/// is on).
+/// An actor that stopped while asked counts as not ended: the deletion is refused, and a retry
+/// asks again.
+async fn ended(hub: &Arc<Hub>, id: crate::ids::SessionId) -> Result<bool, StoreError> {
+    let Some(handle) = hub.get(id).await? else {
+        return Ok(true);
+    };
+    Ok(handle.summary().await.is_ok_and(|s| s.ended))
 }
 
 /// The sessions of `plan`'s new entries, created through the hub a few at once, in order; the

@@ -152,6 +152,7 @@ fn every_example_in_the_docs_validates() {
         "Rooms",
         "Plan",
         "ProgrammeList",
+        "DeletedEntry",
         "RoomNow",
         "RoomJoin",
         "IgfReport",

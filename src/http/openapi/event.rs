@@ -16,7 +16,7 @@ const NOT_SUPPORTED: (&str, &str) = (
 );
 
 pub(super) fn endpoints() -> Vec<Endpoint> {
-    use HttpMethod::{Get, Post, Put};
+    use HttpMethod::{Delete, Get, Post, Put};
     let admin = |path, id, summary, answer, errors| Endpoint {
         method: Get,
         path,
@@ -65,6 +65,44 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                 "Add rooms, or update the room of the same name (case ignored); a room keeps its id, display link and poster link for good (admin token). The answer is every room.",
                 Body::Json("Rooms"),
                 &[],
+            )
+        },
+        Endpoint {
+            method: Delete,
+            ..admin(
+                "/api/rooms/{id}",
+                "delete_room",
+                "Delete a room that has no programme entry left (admin token); its display and poster links stop working. The answer is every room left.",
+                Body::Json("Rooms"),
+                &[
+                    UNAUTHORIZED,
+                    UNKNOWN_ROOM,
+                    (
+                        "409",
+                        "`room_in_use`: the room still has programme entries (the message says how many and names the first); delete them or move them to another room first",
+                    ),
+                    NOT_SUPPORTED,
+                    UNAVAILABLE,
+                ],
+            )
+        },
+        Endpoint {
+            method: Delete,
+            ..admin(
+                "/api/programme/entries/{id}",
+                "delete_programme_entry",
+                "Delete a programme entry by its external id (admin token). Its session stays, with its log, links and report; it only leaves the programme and the room's display.",
+                Body::Json("DeletedEntry"),
+                &[
+                    UNAUTHORIZED,
+                    ("404", "`unknown_entry`: no programme entry has this id"),
+                    (
+                        "409",
+                        "`session_on`: the entry's session is on in its room now and not ended; end it first, or wait for its end",
+                    ),
+                    NOT_SUPPORTED,
+                    UNAVAILABLE,
+                ],
             )
         },
         admin(
