@@ -740,6 +740,34 @@ async fn the_cli_imports_and_exports_and_a_thousand_sessions_import_in_time() {
     assert!(ok, "{err}");
     assert_eq!(out.lines().count(), n + 1);
     assert!(out.lines().nth(1).unwrap().contains("/chair#t="));
+
+    // Deleting: an entry (all of these are past), again (gone), a room with sessions (refused),
+    // an empty room by its name in another case.
+    let (ok, out, err) = cli(&["programme", "delete", "s0"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("deleted s0 from the programme; its session "),
+        "{out}"
+    );
+    let (ok, _, err) = cli(&["programme", "delete", "s0"]);
+    assert!(!ok && err.contains("unknown_entry"), "{err}");
+    let (ok, _, err) = cli(&["programme", "delete-room", "Room 1"]);
+    assert!(!ok && err.contains("room_in_use"), "{err}");
+    std::fs::write(
+        &rooms_file,
+        "name,capacity,hub
+Spare room,5,
+",
+    )
+    .unwrap();
+    assert!(cli(&["programme", "rooms", rooms_file.to_str().unwrap()]).0);
+    let (ok, out, err) = cli(&["programme", "delete-room", "spare ROOM"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("deleted the room Spare room;"), "{out}");
+    let (ok, _, err) = cli(&["programme", "delete-room", "Spare room"]);
+    assert!(!ok && err.contains("no room is called"), "{err}");
+    let (_, out, _) = cli(&["programme", "export"]);
+    assert_eq!(out.lines().count(), n);
     server.terminate().await;
 }
 
