@@ -71,6 +71,7 @@ pub async fn import(
         .map_err(|e| match e {
             ImportError::Unsupported => unsupported(),
             ImportError::Store(e) => e.into(),
+            ImportError::Write(e) => super::rooms::write_error(e),
             ImportError::Refused(r) => r.into(),
         })?;
     let status = if plan.refused.is_empty() {

@@ -22,6 +22,7 @@ use crate::programme::{DeleteError, NewRoom, Programme, Room, RoomError, RoomId,
 use crate::queue::Timestamp;
 use crate::service::Shared;
 use crate::session::SessionHandle;
+use crate::store::ProgrammeWriteError;
 
 pub(super) fn unsupported() -> ApiError {
     ApiError::new(
@@ -138,6 +139,7 @@ pub async fn set_rooms(
             }
             RoomError::Unsupported => unsupported(),
             RoomError::Store(e) => e.into(),
+            RoomError::Write(e) => write_error(e),
         })?;
     Ok(Json(rooms_of(&svc, &p)))
 }
@@ -168,7 +170,25 @@ pub(super) fn delete_error(e: DeleteError) -> ApiError {
     match e {
         DeleteError::Unsupported => unsupported(),
         DeleteError::Store(e) => e.into(),
+        DeleteError::Write(e) => write_error(e),
         e => ApiError::new(StatusCode::CONFLICT, "session_on", e.to_string()),
+    }
+}
+
+/// A programme not written, as the API says it: on a cluster, another node wrote first (`409
+/// programme_moved`: nothing changed, try again) or it outgrew one NATS message (`413
+/// programme_too_large`).
+pub(super) fn write_error(e: ProgrammeWriteError) -> ApiError {
+    match e {
+        ProgrammeWriteError::Moved => {
+            ApiError::new(StatusCode::CONFLICT, "programme_moved", e.to_string())
+        }
+        ProgrammeWriteError::TooLarge { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "programme_too_large",
+            e.to_string(),
+        ),
+        ProgrammeWriteError::Store(e) => e.into(),
     }
 }
 

@@ -8,6 +8,7 @@
 //! iCalendar file into a plan, refused row by row, applied all or nothing.
 
 mod csv;
+mod follow;
 pub mod html;
 mod ics;
 pub mod igf;

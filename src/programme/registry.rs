@@ -10,7 +10,7 @@ use super::import::{self, Plan, Refused, Row};
 use super::{Programme, Room, RoomId, Slot, store::ProgrammeStore};
 use crate::hub::{CreateError, Hub, NewSession};
 use crate::queue::{TimeLimits, Timestamp};
-use crate::store::StoreError;
+use crate::store::{ProgrammeWriteError, StoreError};
 
 /// Most rooms an event may have.
 pub const MAX_ROOMS: usize = 500;
@@ -50,6 +50,9 @@ pub enum RoomError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The programme was not written: another node wrote first, or it is too large (NATS).
+    #[error(transparent)]
+    Write(#[from] ProgrammeWriteError),
 }
 
 /// Why a room or a programme entry was not deleted.
@@ -82,6 +85,9 @@ pub enum DeleteError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The programme was not written: another node wrote first, or it is too large (NATS).
+    #[error(transparent)]
+    Write(#[from] ProgrammeWriteError),
 }
 
 /// Why an import was not carried out (a plan with refused rows is an answer, not an error).
@@ -93,6 +99,9 @@ pub enum ImportError {
     /// The store failed; sessions created before the failure are not in the programme.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The programme was not written (NATS); sessions created for it are not in the programme.
+    #[error(transparent)]
+    Write(#[from] ProgrammeWriteError),
     /// The core refused a session the plan had checked (a row the import's checks missed).
     #[error(transparent)]
     Refused(#[from] crate::queue::Refusal),
@@ -100,10 +109,11 @@ pub enum ImportError {
 
 /// The rooms and programme of this service.
 pub struct Registry {
-    current: RwLock<Arc<Programme>>,
-    store: ProgrammeStore,
-    /// One change at a time: an import reads the programme, creates sessions, and writes.
-    writing: tokio::sync::Mutex<()>,
+    pub(super) current: RwLock<Arc<Programme>>,
+    pub(super) store: ProgrammeStore,
+    /// One change at a time: an import reads the programme, creates sessions, and writes (and,
+    /// on a cluster, another node's version is taken between two changes, `follow.rs`).
+    pub(super) writing: tokio::sync::Mutex<()>,
 }
 
 impl Registry {
@@ -111,6 +121,16 @@ impl Registry {
     pub fn open(store: ProgrammeStore) -> Result<Self, StoreError> {
         Ok(Self {
             current: RwLock::new(Arc::new(store.load()?)),
+            store,
+            writing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The registry over `store`, loaded from it as it is now (on a cluster, the version the
+    /// other nodes wrote).
+    pub async fn open_latest(store: ProgrammeStore) -> Result<Self, StoreError> {
+        Ok(Self {
+            current: RwLock::new(Arc::new(store.load_latest().await?)),
             store,
             writing: tokio::sync::Mutex::new(()),
         })
@@ -130,7 +150,7 @@ impl Registry {
             .clone()
     }
 
-    async fn publish(&self, next: Programme) -> Result<Arc<Programme>, StoreError> {
+    async fn publish(&self, next: Programme) -> Result<Arc<Programme>, ProgrammeWriteError> {
         let next = Arc::new(next);
         self.store.save(next.clone()).await?;
         *self
