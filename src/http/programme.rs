@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiError;
 use super::api::{links, require_admin};
-use super::rooms::unsupported;
 use crate::ids::SessionId;
 use crate::programme::{
     DeleteError, ImportError, Plan, Refused, Room, Row, Slot, export_csv, parse_csv, parse_ics,
@@ -69,7 +68,6 @@ pub async fn import(
         .import(&svc.hub, rows, q.dry_run, svc.now())
         .await
         .map_err(|e| match e {
-            ImportError::Unsupported => unsupported(),
             ImportError::Store(e) => e.into(),
             ImportError::Write(e) => super::rooms::write_error(e),
             ImportError::Refused(r) => r.into(),

@@ -24,14 +24,6 @@ use crate::service::Shared;
 use crate::session::SessionHandle;
 use crate::store::ProgrammeWriteError;
 
-pub(super) fn unsupported() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "not_supported",
-        "rooms and programmes are not supported in a cluster yet",
-    )
-}
-
 /// A room's permanent token for `role`: `Display` for its projector, `Participant` for its
 /// poster's join link.
 fn room_token_for(svc: &Shared, room: RoomId, role: Role) -> String {
@@ -137,7 +129,6 @@ pub async fn set_rooms(
             RoomError::Invalid { code, message } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
             }
-            RoomError::Unsupported => unsupported(),
             RoomError::Store(e) => e.into(),
             RoomError::Write(e) => write_error(e),
         })?;
@@ -168,7 +159,6 @@ pub async fn delete_room(
 /// `programme::delete_entry`.
 pub(super) fn delete_error(e: DeleteError) -> ApiError {
     match e {
-        DeleteError::Unsupported => unsupported(),
         DeleteError::Store(e) => e.into(),
         DeleteError::Write(e) => write_error(e),
         e => ApiError::new(StatusCode::CONFLICT, "session_on", e.to_string()),

@@ -44,9 +44,6 @@ pub enum RoomError {
         /// For people.
         message: String,
     },
-    /// This store keeps no programme.
-    #[error("rooms and programmes are not supported in a cluster yet")]
-    Unsupported,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -79,9 +76,6 @@ pub enum DeleteError {
         /// Its end (RFC 3339).
         until: String,
     },
-    /// This store keeps no programme.
-    #[error("rooms and programmes are not supported in a cluster yet")]
-    Unsupported,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -93,9 +87,6 @@ pub enum DeleteError {
 /// Why an import was not carried out (a plan with refused rows is an answer, not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// This store keeps no programme.
-    #[error("rooms and programmes are not supported in a cluster yet")]
-    Unsupported,
     /// The store failed; sessions created before the failure are not in the programme.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -136,11 +127,6 @@ impl Registry {
         })
     }
 
-    /// Whether this store keeps a programme.
-    pub fn supported(&self) -> bool {
-        !matches!(self.store, ProgrammeStore::Unsupported)
-    }
-
     /// The programme now.
     pub fn get(&self) -> Arc<Programme> {
         // Held for a pointer copy only; a poisoned lock still holds a whole programme.
@@ -162,9 +148,6 @@ impl Registry {
 
     /// Add rooms, or update those of the same name; every room keeps its id.
     pub async fn set_rooms(&self, rooms: Vec<NewRoom>) -> Result<Arc<Programme>, RoomError> {
-        if !self.supported() {
-            return Err(RoomError::Unsupported);
-        }
         let _writing = self.writing.lock().await;
         let mut next = (*self.get()).clone();
         let mut named = std::collections::HashSet::new();
@@ -219,9 +202,6 @@ impl Registry {
     /// where it is shown). Its display and poster links stop working; a room defined again
     /// under the same name gets a new id and new links.
     pub async fn delete_room(&self, id: RoomId) -> Result<Arc<Programme>, DeleteError> {
-        if !self.supported() {
-            return Err(DeleteError::Unsupported);
-        }
         let _writing = self.writing.lock().await;
         let mut next = (*self.get()).clone();
         if next.room(id).is_none() {
@@ -249,9 +229,6 @@ impl Registry {
         external_id: &str,
         now: Timestamp,
     ) -> Result<Slot, DeleteError> {
-        if !self.supported() {
-            return Err(DeleteError::Unsupported);
-        }
         let _writing = self.writing.lock().await;
         let mut next = (*self.get()).clone();
         let at = next
@@ -282,9 +259,6 @@ impl Registry {
         dry_run: bool,
         now: Timestamp,
     ) -> Result<Plan, ImportError> {
-        if !self.supported() {
-            return Err(ImportError::Unsupported);
-        }
         let _writing = self.writing.lock().await;
         let current = self.get();
         let mut plan = import::plan(&current, rows, now);
@@ -375,22 +349,6 @@ async fn create_sessions(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_store_without_a_programme_refuses_rooms_and_keeps_none() {
-        let r = Registry::open(ProgrammeStore::Unsupported).unwrap();
-        assert!(!r.supported());
-        let room = NewRoom {
-            name: "Room 1".into(),
-            capacity: 1,
-            hub: false,
-        };
-        assert!(matches!(
-            r.set_rooms(vec![room]).await,
-            Err(RoomError::Unsupported)
-        ));
-        assert!(r.get().rooms.is_empty());
-    }
 
     #[tokio::test]
     async fn rooms_are_updated_by_name_and_keep_their_ids() {

@@ -52,8 +52,6 @@ pub enum ProgrammeStore {
         /// The version this node has.
         version: Arc<AtomicU64>,
     },
-    /// Not supported by this event log.
-    Unsupported,
 }
 
 /// The programme as one NATS message: rooms once, entries naming their room by position.
@@ -252,7 +250,6 @@ impl ProgrammeStore {
     pub async fn save(&self, p: Arc<Programme>) -> Result<(), ProgrammeWriteError> {
         match self {
             Self::Memory => Ok(()),
-            Self::Unsupported => Err(io("not supported by this store").into()),
             Self::Nats { log, version } => {
                 let seq = log
                     .write_programme(encode(&p), version.load(Ordering::SeqCst))

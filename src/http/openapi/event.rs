@@ -10,9 +10,13 @@ use super::endpoints::{
 };
 
 const UNKNOWN_ROOM: (&str, &str) = ("404", "`unknown_room`: no such room");
-const NOT_SUPPORTED: (&str, &str) = (
-    "501",
-    "`not_supported`: rooms and programmes are not supported in a cluster (NATS) yet",
+const MOVED: (&str, &str) = (
+    "409",
+    "`programme_moved` (a cluster): another node changed the programme at the same moment; nothing changed, try again",
+);
+const TOO_LARGE: (&str, &str) = (
+    "413",
+    "`programme_too_large` (a cluster): the programme would outgrow one NATS message (`max_payload`)",
 );
 
 pub(super) fn endpoints() -> Vec<Endpoint> {
@@ -55,9 +59,12 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                     "422",
                     "`bad_field` (a missing or invalid field, named), `bad_room` (a name empty, over 100 characters, with control characters or a formula), `duplicate_room` (a name listed twice) or `too_many_rooms` (over 500)",
                 ),
-                ("413", "`body_too_large`"),
+                (
+                    "413",
+                    "`body_too_large`, or on a cluster `programme_too_large` (the programme would outgrow one NATS message)",
+                ),
+                MOVED,
                 UNAUTHORIZED,
-                NOT_SUPPORTED,
             ],
             ..admin(
                 "/api/rooms",
@@ -79,9 +86,9 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                     UNKNOWN_ROOM,
                     (
                         "409",
-                        "`room_in_use`: the room still has programme entries (the message says how many and names the first); delete them or move them to another room first",
+                        "`room_in_use`: the room still has programme entries (the message says how many and names the first); delete them or move them to another room first; on a cluster also `programme_moved` (another node changed the programme at the same moment; nothing changed, try again)",
                     ),
-                    NOT_SUPPORTED,
+                    TOO_LARGE,
                     UNAVAILABLE,
                 ],
             )
@@ -98,9 +105,9 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                     ("404", "`unknown_entry`: no programme entry has this id"),
                     (
                         "409",
-                        "`session_on`: the entry's session is on in its room now and not ended; end it first, or wait for its end",
+                        "`session_on`: the entry's session is on in its room now and not ended; end it first, or wait for its end; on a cluster also `programme_moved` (another node changed the programme at the same moment; nothing changed, try again)",
                     ),
-                    NOT_SUPPORTED,
+                    TOO_LARGE,
                     UNAVAILABLE,
                 ],
             )
@@ -183,13 +190,15 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                     "400",
                     "`bad_query` (an unknown format or parameter), `unknown_time_zone` or `bad_body` (the body could not be read)",
                 ),
-                ("413", "`body_too_large`: a file over 4 MiB"),
+                (
+                    "413",
+                    "`body_too_large`: a file over 4 MiB; on a cluster `programme_too_large` (the programme would outgrow one NATS message)",
+                ),
                 UNAUTHORIZED,
                 (
                     "409",
-                    "a queue code: the core refused a session the plan had checked; nothing was changed",
+                    "a queue code: the core refused a session the plan had checked; nothing was changed (or on a cluster `programme_moved`: another node changed the programme at the same moment; the programme is unchanged, try again)",
                 ),
-                NOT_SUPPORTED,
                 UNAVAILABLE,
             ],
             ..admin(
