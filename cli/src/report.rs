@@ -6,7 +6,7 @@ use rostrum::programme::igf::{EventSummary, IgfReport};
 /// One of the two reports in the IGF's templates, as data.
 pub enum Igf {
     /// One session.
-    Session(IgfReport),
+    Session(Box<IgfReport>),
     /// The whole event.
     Event(EventSummary),
 }
@@ -52,11 +52,11 @@ pub async fn igf(
             .iter()
             .find(|s| s.session == id)
             .and_then(|s| Some((s, p.room(s.room)?)));
-        return Ok(Igf::Session(IgfReport::of(
+        return Ok(Igf::Session(Box::new(IgfReport::of(
             &report_of(meta, &events),
             &events,
             placed,
-        )));
+        ))));
     }
     let mut entries = Vec::new();
     for slot in &p.slots {
