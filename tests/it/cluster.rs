@@ -867,3 +867,68 @@ async fn rooms_and_the_programme_imported_on_one_node_are_on_every_node() {
     }
     assert_eq!(all.len(), 2 + kept.len(), "{all:?}");
 }
+
+/// A stream made before the programme had a subject (as an earlier version made it) gains the
+/// subject when a node starts, keeping its settings and its logs; the programme is then written
+/// conditionally on its last version, and a stale writer is refused.
+#[tokio::test]
+async fn an_older_stream_gains_the_programme_and_a_stale_write_is_refused() {
+    use async_nats::jetstream::stream::{Config, StorageType};
+    use rostrum::store::ProgrammeWriteError;
+    let nats = Nats::single().await;
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    js.create_stream(Config {
+        name: "ROSTRUM".to_owned(),
+        subjects: vec![
+            "rostrum.events.*".to_owned(),
+            "rostrum.sessions.*".to_owned(),
+        ],
+        storage: StorageType::File,
+        duplicate_window: Duration::from_secs(120),
+        allow_direct: true,
+        deny_delete: true,
+        deny_purge: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (a, b) = two_stores(&nats).await;
+    let mut stream = js.get_stream("ROSTRUM").await.unwrap();
+    let config = stream.info().await.unwrap().config.clone();
+    assert!(
+        config.subjects.contains(&"rostrum.programme".to_owned()),
+        "{config:?}"
+    );
+    assert!(
+        config.deny_delete && config.allow_direct,
+        "its settings are kept"
+    );
+
+    assert_eq!(a.programme().await.unwrap(), None);
+    let first = a
+        .write_programme(b"{\"v\":1,\"rooms\":[],\"slots\":[]}".to_vec(), 0)
+        .await
+        .unwrap();
+    // Node B still believes there is none: refused, nothing written.
+    let stale = b.write_programme(b"{}".to_vec(), 0).await;
+    assert!(
+        matches!(stale, Err(ProgrammeWriteError::Moved)),
+        "{stale:?}"
+    );
+    let (bytes, seq) = b.programme().await.unwrap().unwrap();
+    assert_eq!(
+        (bytes.as_ref(), seq),
+        (&b"{\"v\":1,\"rooms\":[],\"slots\":[]}"[..], first)
+    );
+    let second = b
+        .write_programme(b"{\"v\":1,\"rooms\":[],\"slots\":[]}".to_vec(), first)
+        .await
+        .unwrap();
+    assert!(second > first);
+    // Too large for one message: refused before it is sent.
+    let huge = a.write_programme(vec![b' '; 2 * 1024 * 1024], second).await;
+    assert!(
+        matches!(huge, Err(ProgrammeWriteError::TooLarge { .. })),
+        "{huge:?}"
+    );
+}
