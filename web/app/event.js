@@ -98,7 +98,8 @@ async function remove(ctx, key, params, path) {
   if (!res) return alertText(ctx.t("alert.unreachable"));
   if (!res.ok) return alertText(apiErrorText(ctx, res.body, res.status), 15000);
   alertText("");
-  await refresh(ctx);
+  // (The next poll draws it if this refresh cannot.)
+  await refresh(ctx).catch(() => {});
 }
 
 /** Every room, with how many sessions the programme has in it and a button to delete it. */
