@@ -21,16 +21,19 @@ pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store: Arc<dyn EventLog> = match &settings.store {
-        StoreChoice::Memory => Arc::new(MemoryLog::new()),
-        StoreChoice::Sqlite { dir, options } => Arc::new(SqliteLog::open(dir, *options)?),
-        StoreChoice::Nats(options) => Arc::new(NatsLog::connect(options).await?),
+    let (store, programme_store): (Arc<dyn EventLog>, _) = match &settings.store {
+        StoreChoice::Memory => (Arc::new(MemoryLog::new()), ProgrammeStore::Memory),
+        StoreChoice::Sqlite { dir, options } => (
+            Arc::new(SqliteLog::open(dir, *options)?),
+            ProgrammeStore::sqlite(dir)?,
+        ),
+        StoreChoice::Nats(options) => {
+            // One connection for the logs and the programme, on the same stream.
+            let log = Arc::new(NatsLog::connect(options).await?);
+            (log.clone(), ProgrammeStore::nats(log))
+        }
     };
-    let programme = Arc::new(Registry::open(match &settings.store {
-        StoreChoice::Memory => ProgrammeStore::Memory,
-        StoreChoice::Sqlite { dir, .. } => ProgrammeStore::sqlite(dir)?,
-        StoreChoice::Nats(_) => ProgrammeStore::Unsupported,
-    })?);
+    let programme = Arc::new(Registry::open_latest(programme_store).await?);
     crate::metrics::install();
     let cancel = CancellationToken::new();
     let sessions = TaskTracker::new();
@@ -59,6 +62,8 @@ pub async fn run(
         programme,
     });
     let router = crate::http::router(svc.clone());
+    // On a cluster, the programme other nodes write.
+    tokio::spawn(svc.programme.clone().follow(cancel.clone()));
     // Forget addresses whose API bucket is full again, so the limiter does not grow forever.
     tokio::spawn({
         let (svc, cancel) = (svc.clone(), cancel.clone());

@@ -62,9 +62,13 @@ pub struct ReportArgs {
     /// The whole event's summary for the secretariat: every session of the programme.
     #[arg(long, conflicts_with = "session")]
     pub event: bool,
-    /// `markdown` for people, `json` for tools.
+    /// `markdown` for people, `json` for tools (with `--event`, the event's summary as JSON,
+    /// as `GET /api/programme/report.json` answers).
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: ReportFormat,
+    /// The same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// The data directory.
     #[command(flatten)]
     pub dir: DataDir,
@@ -79,6 +83,8 @@ pub enum ReportFormat {
     Igf,
     /// The IGF template as an OpenDocument text file (`.odt`), written to standard output.
     Odt,
+    /// The IGF template as JSON, as `GET /api/sessions/{id}/report.igf.json` answers.
+    IgfJson,
     /// One JSON object.
     Json,
 }

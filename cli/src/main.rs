@@ -36,13 +36,25 @@ async fn main() -> anyhow::Result<()> {
         Some(Cmd::Report(args)) => {
             let log = open(&args.dir)?;
             let session = args.session.as_deref().map(parse_id).transpose()?;
-            if args.event || matches!(args.format, ReportFormat::Igf | ReportFormat::Odt) {
-                let md = report::igf(&log, &args.dir.data_dir, session).await?;
-                if args.format == ReportFormat::Odt {
-                    use std::io::Write as _;
-                    std::io::stdout().write_all(&rostrum::programme::odt::odt(&md))?;
-                } else {
-                    print!("{md}");
+            let format = if args.json {
+                ReportFormat::Json
+            } else {
+                args.format
+            };
+            let igf_form = matches!(
+                format,
+                ReportFormat::Igf | ReportFormat::Odt | ReportFormat::IgfJson
+            );
+            if args.event || igf_form {
+                let igf = report::igf(&log, &args.dir.data_dir, session).await?;
+                match format {
+                    ReportFormat::Odt => {
+                        use std::io::Write as _;
+                        std::io::stdout()
+                            .write_all(&rostrum::programme::odt::odt(&igf.markdown()))?;
+                    }
+                    ReportFormat::Json | ReportFormat::IgfJson => println!("{}", igf.json()?),
+                    ReportFormat::Markdown | ReportFormat::Igf => print!("{}", igf.markdown()),
                 }
                 return Ok(());
             }
@@ -52,8 +64,11 @@ async fn main() -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no session {id} in this data directory"))?;
             let report = rostrum::report::Report::of(id, meta.created_at, &log.load(id, 0).await?);
-            match args.format {
-                ReportFormat::Markdown | ReportFormat::Igf | ReportFormat::Odt => {
+            match format {
+                ReportFormat::Markdown
+                | ReportFormat::Igf
+                | ReportFormat::Odt
+                | ReportFormat::IgfJson => {
                     print!("{}", report.markdown());
                 }
                 ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),

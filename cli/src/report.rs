@@ -1,13 +1,41 @@
 //! `rostrum report` in the IGF's templates: one session placed in the programme, or the whole
 //! event, offline from the data directory.
 
+use rostrum::programme::igf::{EventSummary, IgfReport};
+
+/// One of the two reports in the IGF's templates, as data.
+pub enum Igf {
+    /// One session.
+    Session(Box<IgfReport>),
+    /// The whole event.
+    Event(EventSummary),
+}
+
+impl Igf {
+    /// As Markdown, as the API's `.md` answers.
+    pub fn markdown(&self) -> String {
+        match self {
+            Self::Session(r) => r.markdown(),
+            Self::Event(e) => e.markdown(),
+        }
+    }
+
+    /// As JSON, as the API's `.json` answers (pretty-printed).
+    pub fn json(&self) -> serde_json::Result<String> {
+        match self {
+            Self::Session(r) => serde_json::to_string_pretty(r),
+            Self::Event(e) => serde_json::to_string_pretty(e),
+        }
+    }
+}
+
 /// `rostrum report --event` (the event's summary; `session` is `None`) and `rostrum report ID
 /// --format igf` (one session in the IGF template), offline from the data directory.
 pub async fn igf(
     log: &rostrum::store::SqliteLog,
     dir: &std::path::Path,
     session: Option<rostrum::ids::SessionId>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Igf> {
     use rostrum::store::EventLog;
     let p = rostrum::programme::ProgrammeStore::sqlite(dir)?.load()?;
     let report_of = |meta: rostrum::store::SessionMeta, events: &[rostrum::queue::Event]| {
@@ -24,11 +52,11 @@ pub async fn igf(
             .iter()
             .find(|s| s.session == id)
             .and_then(|s| Some((s, p.room(s.room)?)));
-        return Ok(rostrum::programme::igf::session_markdown(
+        return Ok(Igf::Session(Box::new(IgfReport::of(
             &report_of(meta, &events),
             &events,
             placed,
-        ));
+        ))));
     }
     let mut entries = Vec::new();
     for slot in &p.slots {
@@ -42,5 +70,5 @@ pub async fn igf(
             report: report_of(meta, &events),
         });
     }
-    Ok(rostrum::programme::igf::event_markdown(&entries))
+    Ok(Igf::Event(EventSummary::of(&entries)))
 }

@@ -1,7 +1,8 @@
 //! The official report's routes: one session in the IGF template (Markdown, printable HTML,
 //! OpenDocument) for its moderators or the organizer, and the event's summary for the
-//! secretariat (admin token).
+//! secretariat (admin token); each also as JSON (`.json`), the data the others are written from.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
@@ -10,6 +11,7 @@ use super::api::require_admin;
 use super::{ApiError, SessionPath};
 use crate::auth::Role;
 use crate::ids::SessionId;
+use crate::programme::igf::{EventSummary, IgfReport};
 use crate::service::Shared;
 
 fn markdown(body: String) -> impl IntoResponse {
@@ -19,13 +21,9 @@ fn markdown(body: String) -> impl IntoResponse {
     )
 }
 
-/// A session's report in the IGF template, as Markdown, for a moderator's link or the admin
-/// token; placed in the programme if it is in one.
-async fn igf_markdown(
-    svc: &Shared,
-    id: SessionId,
-    headers: &HeaderMap,
-) -> Result<String, ApiError> {
+/// A session's report in the IGF template, for a moderator's link or the admin token; placed in
+/// the programme if it is in one.
+async fn igf_of(svc: &Shared, id: SessionId, headers: &HeaderMap) -> Result<IgfReport, ApiError> {
     let (handle, _) = super::api::authorize(
         svc,
         id,
@@ -43,9 +41,24 @@ async fn igf_markdown(
         .iter()
         .find(|s| s.session == meta.id)
         .and_then(|s| Some((s, p.room(s.room)?)));
-    Ok(crate::programme::igf::session_markdown(
-        &report, &events, placed,
-    ))
+    Ok(IgfReport::of(&report, &events, placed))
+}
+
+async fn igf_markdown(
+    svc: &Shared,
+    id: SessionId,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    Ok(igf_of(svc, id, headers).await?.markdown())
+}
+
+/// `GET /api/sessions/{id}/report.igf.json`: the session's report in the IGF template, as data.
+pub async fn igf_report_json(
+    State(svc): State<Shared>,
+    SessionPath(id): SessionPath,
+    headers: HeaderMap,
+) -> Result<Json<IgfReport>, ApiError> {
+    Ok(Json(igf_of(&svc, id, &headers).await?))
 }
 
 /// `GET /api/sessions/{id}/report.igf.md`: the session's report in the IGF template.
@@ -93,13 +106,10 @@ pub async fn igf_report_odt(
     ))
 }
 
-/// `GET /api/programme/report.md` with the admin token: the event's summary for the
-/// secretariat, recomputed from every programme session's log.
-pub async fn event_report(
-    State(svc): State<Shared>,
-    headers: HeaderMap,
-) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&svc, &headers)?;
+/// The event's summary for the secretariat (admin token), recomputed from every programme
+/// session's log.
+async fn event_summary(svc: &Shared, headers: &HeaderMap) -> Result<EventSummary, ApiError> {
+    require_admin(svc, headers)?;
     let p = svc.programme.get();
     let mut entries = Vec::with_capacity(p.slots.len());
     for slot in &p.slots {
@@ -116,5 +126,21 @@ pub async fn event_report(
             report: crate::report::Report::of(meta.id, meta.created_at, &events),
         });
     }
-    Ok(markdown(crate::programme::igf::event_markdown(&entries)))
+    Ok(EventSummary::of(&entries))
+}
+
+/// `GET /api/programme/report.md` with the admin token: the event's summary as Markdown.
+pub async fn event_report(
+    State(svc): State<Shared>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(markdown(event_summary(&svc, &headers).await?.markdown()))
+}
+
+/// `GET /api/programme/report.json` with the admin token: the event's summary as data.
+pub async fn event_report_json(
+    State(svc): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Json<EventSummary>, ApiError> {
+    Ok(Json(event_summary(&svc, &headers).await?))
 }

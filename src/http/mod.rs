@@ -20,7 +20,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use secrecy::ExposeSecret as _;
 
 use crate::service::Shared;
@@ -45,13 +45,23 @@ pub fn router(svc: Shared) -> Router {
         .route("/api/sessions/{id}/turns.csv", get(api::turns_csv))
         .route("/api/sessions/{id}/room", get(api::room_code))
         .route("/api/rooms", get(rooms::list_rooms).put(rooms::set_rooms))
+        .route("/api/rooms/{id}", delete(rooms::delete_room))
         .route("/api/rooms/{id}/now", get(rooms::room_now))
         .route("/api/rooms/{id}/join", get(rooms::room_join))
         .route("/api/rooms/{id}/poster", get(rooms::room_poster))
         .route("/api/programme", get(programme::programme))
         .route("/api/programme.csv", get(programme::programme_csv))
+        .route(
+            "/api/programme/entries/{id}",
+            delete(programme::delete_entry),
+        )
         .route("/api/programme/report.md", get(igf::event_report))
+        .route("/api/programme/report.json", get(igf::event_report_json))
         .route("/api/sessions/{id}/report.igf.md", get(igf::igf_report))
+        .route(
+            "/api/sessions/{id}/report.igf.json",
+            get(igf::igf_report_json),
+        )
         .route(
             "/api/sessions/{id}/report.igf.html",
             get(igf::igf_report_html),

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use futures_util::StreamExt;
@@ -12,10 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiError;
 use super::api::{links, require_admin};
-use super::rooms::unsupported;
 use crate::ids::SessionId;
 use crate::programme::{
-    ImportError, Plan, Refused, Room, Row, Slot, export_csv, parse_csv, parse_ics,
+    DeleteError, ImportError, Plan, Refused, Room, Row, Slot, export_csv, parse_csv, parse_ics,
 };
 use crate::service::Shared;
 
@@ -69,8 +68,8 @@ pub async fn import(
         .import(&svc.hub, rows, q.dry_run, svc.now())
         .await
         .map_err(|e| match e {
-            ImportError::Unsupported => unsupported(),
             ImportError::Store(e) => e.into(),
+            ImportError::Write(e) => super::rooms::write_error(e),
             ImportError::Refused(r) => r.into(),
         })?;
     let status = if plan.refused.is_empty() {
@@ -202,4 +201,39 @@ pub async fn programme_csv(
         ],
         csv,
     ))
+}
+
+/// The answer of `DELETE /api/programme/entries/{id}`.
+#[derive(schemars::JsonSchema, Debug, Serialize)]
+pub struct DeletedEntry {
+    /// The external id of the entry deleted.
+    pub id: String,
+    /// Its session, which stays (its log, links and report): it is only out of the programme.
+    pub session: SessionId,
+}
+
+/// `DELETE /api/programme/entries/{id}` with the admin token: the programme entry of external
+/// id `id` (percent-encoded in the path), unless its session is on now (`409 session_on`).
+pub async fn delete_entry(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<DeletedEntry>, ApiError> {
+    require_admin(&svc, &headers)?;
+    let slot = svc
+        .programme
+        .delete_entry(&svc.hub, &id, svc.now())
+        .await
+        .map_err(|e| match e {
+            DeleteError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_entry",
+                "no programme entry has this id",
+            ),
+            e => super::rooms::delete_error(e),
+        })?;
+    Ok(Json(DeletedEntry {
+        id: slot.external_id,
+        session: slot.session,
+    }))
 }

@@ -18,18 +18,11 @@ use super::ApiError;
 use super::api::{bearer, links, require_admin};
 use crate::auth::{Capability, Role, secret_matches};
 use crate::ids::SessionId;
-use crate::programme::{NewRoom, Programme, Room, RoomError, RoomId, Slot};
+use crate::programme::{DeleteError, NewRoom, Programme, Room, RoomError, RoomId, Slot};
 use crate::queue::Timestamp;
 use crate::service::Shared;
 use crate::session::SessionHandle;
-
-pub(super) fn unsupported() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "not_supported",
-        "rooms and programmes are not supported in a cluster yet",
-    )
-}
+use crate::store::ProgrammeWriteError;
 
 /// A room's permanent token for `role`: `Display` for its projector, `Participant` for its
 /// poster's join link.
@@ -136,10 +129,57 @@ pub async fn set_rooms(
             RoomError::Invalid { code, message } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
             }
-            RoomError::Unsupported => unsupported(),
             RoomError::Store(e) => e.into(),
+            RoomError::Write(e) => write_error(e),
         })?;
     Ok(Json(rooms_of(&svc, &p)))
+}
+
+/// `DELETE /api/rooms/{id}` with the admin token: the room, which has no programme entry left
+/// (`409 room_in_use` otherwise). The answer is every room left.
+pub async fn delete_room(
+    State(svc): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Rooms>, ApiError> {
+    require_admin(&svc, &headers)?;
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_room", "no such room");
+    let id: RoomId = id.parse().map_err(|_| not_found())?;
+    let p = svc.programme.delete_room(id).await.map_err(|e| match e {
+        DeleteError::NotFound => not_found(),
+        e @ DeleteError::RoomInUse { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "room_in_use", e.to_string())
+        }
+        e => delete_error(e),
+    })?;
+    Ok(Json(rooms_of(&svc, &p)))
+}
+
+/// A deletion's refusal as the API says it: what is left over from `delete_room` and
+/// `programme::delete_entry`.
+pub(super) fn delete_error(e: DeleteError) -> ApiError {
+    match e {
+        DeleteError::Store(e) => e.into(),
+        DeleteError::Write(e) => write_error(e),
+        e => ApiError::new(StatusCode::CONFLICT, "session_on", e.to_string()),
+    }
+}
+
+/// A programme not written, as the API says it: on a cluster, another node wrote first (`409
+/// programme_moved`: nothing changed, try again) or it outgrew one NATS message (`413
+/// programme_too_large`).
+pub(super) fn write_error(e: ProgrammeWriteError) -> ApiError {
+    match e {
+        ProgrammeWriteError::Moved => {
+            ApiError::new(StatusCode::CONFLICT, "programme_moved", e.to_string())
+        }
+        ProgrammeWriteError::TooLarge { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "programme_too_large",
+            e.to_string(),
+        ),
+        ProgrammeWriteError::Store(e) => e.into(),
+    }
 }
 
 /// The sessions of room `id` whose time it is, which have been ended early, and the handles

@@ -8,6 +8,7 @@
 //! iCalendar file into a plan, refused row by row, applied all or nothing.
 
 mod csv;
+mod follow;
 pub mod html;
 mod ics;
 pub mod igf;
@@ -28,7 +29,7 @@ use crate::queue::Timestamp;
 pub use csv::{export_csv, parse_csv};
 pub use ics::parse_ics;
 pub use import::{Change, Plan, Refused, Row};
-pub use registry::{ImportError, NewRoom, Registry, RoomError};
+pub use registry::{DeleteError, ImportError, NewRoom, Registry, RoomError};
 pub use store::ProgrammeStore;
 pub use when::zone;
 

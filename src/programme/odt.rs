@@ -41,9 +41,14 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// A line's text without the Markdown's inline marks.
+/// A line's text without the Markdown's inline marks (and without the escape of a line that
+/// would otherwise read as a heading: `\## …`, as the console writes a box's line).
 pub fn plain(line: &str) -> String {
     let t = line.trim().replace('`', "");
+    let t = match t.strip_prefix("\\#") {
+        Some(rest) => format!("#{rest}"),
+        None => t,
+    };
     match t.strip_prefix('_').and_then(|r| r.strip_suffix('_')) {
         Some(inner) if !inner.is_empty() => inner.to_owned(),
         _ => t,
@@ -191,6 +196,12 @@ mod tests {
         assert!(x.contains("<table:table-cell office:value-type=\"string\"><text:p>&lt;2&gt;</text:p></table:table-cell>"));
         assert!(x.contains("<text:p>To do.</text:p>"));
         assert!(!x.contains("---"));
+        // A box's line escaped so as not to start a section reads as written.
+        let escaped = content("Text\n\\## Making progress is hard\n");
+        assert!(
+            escaped.contains("<text:p>## Making progress is hard</text:p>"),
+            "{escaped}"
+        );
         let file = odt("# Hi\n");
         assert_eq!(&file[..2], b"PK");
         // The mimetype is the first entry, stored: its bytes sit at a fixed offset.

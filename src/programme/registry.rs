@@ -10,7 +10,7 @@ use super::import::{self, Plan, Refused, Row};
 use super::{Programme, Room, RoomId, Slot, store::ProgrammeStore};
 use crate::hub::{CreateError, Hub, NewSession};
 use crate::queue::{TimeLimits, Timestamp};
-use crate::store::StoreError;
+use crate::store::{ProgrammeWriteError, StoreError};
 
 /// Most rooms an event may have.
 pub const MAX_ROOMS: usize = 500;
@@ -44,23 +44,55 @@ pub enum RoomError {
         /// For people.
         message: String,
     },
-    /// This store keeps no programme.
-    #[error("rooms and programmes are not supported in a cluster yet")]
-    Unsupported,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The programme was not written: another node wrote first, or it is too large (NATS).
+    #[error(transparent)]
+    Write(#[from] ProgrammeWriteError),
+}
+
+/// Why a room or a programme entry was not deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    /// No such room, or no entry with this id.
+    #[error("not found")]
+    NotFound,
+    /// The room still has programme entries: delete them or move them to another room first.
+    #[error(
+        "the room has {count} programme entries (the first: {first}); delete or move them first"
+    )]
+    RoomInUse {
+        /// How many.
+        count: usize,
+        /// The first one's external id.
+        first: String,
+    },
+    /// The entry's session is on in its room now and not ended.
+    #[error("{external_id} is on now (until {until}); end its session first, or wait for its end")]
+    OnNow {
+        /// The entry.
+        external_id: String,
+        /// Its end (RFC 3339).
+        until: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The programme was not written: another node wrote first, or it is too large (NATS).
+    #[error(transparent)]
+    Write(#[from] ProgrammeWriteError),
 }
 
 /// Why an import was not carried out (a plan with refused rows is an answer, not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// This store keeps no programme.
-    #[error("rooms and programmes are not supported in a cluster yet")]
-    Unsupported,
     /// The store failed; sessions created before the failure are not in the programme.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The programme was not written (NATS); sessions created for it are not in the programme.
+    #[error(transparent)]
+    Write(#[from] ProgrammeWriteError),
     /// The core refused a session the plan had checked (a row the import's checks missed).
     #[error(transparent)]
     Refused(#[from] crate::queue::Refusal),
@@ -68,10 +100,11 @@ pub enum ImportError {
 
 /// The rooms and programme of this service.
 pub struct Registry {
-    current: RwLock<Arc<Programme>>,
-    store: ProgrammeStore,
-    /// One change at a time: an import reads the programme, creates sessions, and writes.
-    writing: tokio::sync::Mutex<()>,
+    pub(super) current: RwLock<Arc<Programme>>,
+    pub(super) store: ProgrammeStore,
+    /// One change at a time: an import reads the programme, creates sessions, and writes (and,
+    /// on a cluster, another node's version is taken between two changes, `follow.rs`).
+    pub(super) writing: tokio::sync::Mutex<()>,
 }
 
 impl Registry {
@@ -84,9 +117,14 @@ impl Registry {
         })
     }
 
-    /// Whether this store keeps a programme.
-    pub fn supported(&self) -> bool {
-        !matches!(self.store, ProgrammeStore::Unsupported)
+    /// The registry over `store`, loaded from it as it is now (on a cluster, the version the
+    /// other nodes wrote).
+    pub async fn open_latest(store: ProgrammeStore) -> Result<Self, StoreError> {
+        Ok(Self {
+            current: RwLock::new(Arc::new(store.load_latest().await?)),
+            store,
+            writing: tokio::sync::Mutex::new(()),
+        })
     }
 
     /// The programme now.
@@ -98,7 +136,7 @@ impl Registry {
             .clone()
     }
 
-    async fn publish(&self, next: Programme) -> Result<Arc<Programme>, StoreError> {
+    async fn publish(&self, next: Programme) -> Result<Arc<Programme>, ProgrammeWriteError> {
         let next = Arc::new(next);
         self.store.save(next.clone()).await?;
         *self
@@ -110,9 +148,6 @@ impl Registry {
 
     /// Add rooms, or update those of the same name; every room keeps its id.
     pub async fn set_rooms(&self, rooms: Vec<NewRoom>) -> Result<Arc<Programme>, RoomError> {
-        if !self.supported() {
-            return Err(RoomError::Unsupported);
-        }
         let _writing = self.writing.lock().await;
         let mut next = (*self.get()).clone();
         let mut named = std::collections::HashSet::new();
@@ -163,6 +198,57 @@ impl Registry {
         Ok(self.publish(next).await?)
     }
 
+    /// Delete room `id`, which must have no programme entry left (a session in it would lose
+    /// where it is shown). Its display and poster links stop working; a room defined again
+    /// under the same name gets a new id and new links.
+    pub async fn delete_room(&self, id: RoomId) -> Result<Arc<Programme>, DeleteError> {
+        let _writing = self.writing.lock().await;
+        let mut next = (*self.get()).clone();
+        if next.room(id).is_none() {
+            return Err(DeleteError::NotFound);
+        }
+        let mut in_room = next.slots.iter().filter(|s| s.room == id);
+        if let Some(first) = in_room.next() {
+            return Err(DeleteError::RoomInUse {
+                count: 1 + in_room.count(),
+                first: first.external_id.clone(),
+            });
+        }
+        next.rooms.retain(|r| r.id != id);
+        let next = self.publish(next).await?;
+        tracing::info!(room = %id, "room deleted");
+        Ok(next)
+    }
+
+    /// Delete the programme entry `external_id`, unless its session is on in its room now (its
+    /// time has come and nobody ended it). The session itself stays, with its log, links and
+    /// report: it only leaves the programme (and the room's display).
+    pub async fn delete_entry(
+        &self,
+        hub: &Arc<Hub>,
+        external_id: &str,
+        now: Timestamp,
+    ) -> Result<Slot, DeleteError> {
+        let _writing = self.writing.lock().await;
+        let mut next = (*self.get()).clone();
+        let at = next
+            .slots
+            .iter()
+            .position(|s| s.external_id == external_id)
+            .ok_or(DeleteError::NotFound)?;
+        let slot = next.slots[at].clone();
+        if slot.start <= now && now < slot.end && !ended(hub, slot.session).await? {
+            return Err(DeleteError::OnNow {
+                external_id: slot.external_id,
+                until: super::when::rfc3339(slot.end),
+            });
+        }
+        next.slots.remove(at);
+        self.publish(next).await?;
+        tracing::info!(entry = %slot.external_id, session = %slot.session, "programme entry deleted");
+        Ok(slot)
+    }
+
     /// Plan the import of `rows` and, unless `dry_run` or a row is refused, carry it out: each
     /// new entry's session is created through the hub, then the programme is written in one
     /// transaction. The answer is the plan, `applied` when carried out.
@@ -173,9 +259,6 @@ impl Registry {
         dry_run: bool,
         now: Timestamp,
     ) -> Result<Plan, ImportError> {
-        if !self.supported() {
-            return Err(ImportError::Unsupported);
-        }
         let _writing = self.writing.lock().await;
         let current = self.get();
         let mut plan = import::plan(&current, rows, now);
@@ -217,6 +300,17 @@ impl Registry {
     }
 }
 
+/// Whether session `id` has ended (a session missing from the store counts as ended: nothing
+/// is on).
+/// An actor that stopped while asked counts as not ended: the deletion is refused, and a retry
+/// asks again.
+async fn ended(hub: &Arc<Hub>, id: crate::ids::SessionId) -> Result<bool, StoreError> {
+    let Some(handle) = hub.get(id).await? else {
+        return Ok(true);
+    };
+    Ok(handle.summary().await.is_ok_and(|s| s.ended))
+}
+
 /// The sessions of `plan`'s new entries, created through the hub a few at once, in order; the
 /// first failure stops the import (sessions created before it stay without an entry).
 async fn create_sessions(
@@ -255,22 +349,6 @@ async fn create_sessions(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_store_without_a_programme_refuses_rooms_and_keeps_none() {
-        let r = Registry::open(ProgrammeStore::Unsupported).unwrap();
-        assert!(!r.supported());
-        let room = NewRoom {
-            name: "Room 1".into(),
-            capacity: 1,
-            hub: false,
-        };
-        assert!(matches!(
-            r.set_rooms(vec![room]).await,
-            Err(RoomError::Unsupported)
-        ));
-        assert!(r.get().rooms.is_empty());
-    }
 
     #[tokio::test]
     async fn rooms_are_updated_by_name_and_keep_their_ids() {

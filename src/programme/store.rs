@@ -1,18 +1,20 @@
 //! Where the rooms and the programme are kept: in memory, in the SQLite database beside the
 //! event log (two tables of their own, created if missing, outside the log's schema versions),
-//! or nowhere yet in a cluster.
+//! or on a NATS cluster's stream (one message per version, `store::NatsLog::write_programme`).
 //!
 //! The programme is small (thousands of rows at most) and changes only on an import, so it is
 //! written whole, in one transaction: a crash leaves the old programme or the new, never half.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
 
 use super::{Programme, Room, RoomId, Slot};
 use crate::queue::Timestamp;
-use crate::store::StoreError;
+use crate::store::{NatsLog, ProgrammeWriteError, StoreError};
 
 /// The event log's database file in the data directory (`store::sqlite::FILE`).
 const DB_FILE: &str = "rostrum.db";
@@ -42,8 +44,115 @@ pub enum ProgrammeStore {
     /// In the data directory's database. The connection is used only on blocking threads and
     /// never across an await, so a plain mutex is enough.
     Sqlite(Arc<Mutex<Connection>>),
-    /// Not supported by this event log (a NATS cluster, for now).
-    Unsupported,
+    /// On the NATS cluster's stream, shared by every node; `version` is the stream sequence of
+    /// the version this node has (0: none yet).
+    Nats {
+        /// The cluster's log.
+        log: Arc<NatsLog>,
+        /// The version this node has.
+        version: Arc<AtomicU64>,
+    },
+}
+
+/// The programme as one NATS message: rooms once, entries naming their room by position.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    /// The format's version.
+    v: u32,
+    rooms: Vec<StoredRoom>,
+    /// External id, title, room (its position in `rooms`), start, end, session.
+    slots: Vec<(String, String, usize, u64, u64, String)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredRoom {
+    id: String,
+    name: String,
+    capacity: u32,
+    hub: bool,
+}
+
+/// The programme as stored on NATS.
+fn encode(p: &Programme) -> Vec<u8> {
+    let at: std::collections::HashMap<RoomId, usize> =
+        p.rooms.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let stored = Stored {
+        v: 1,
+        rooms: p
+            .rooms
+            .iter()
+            .map(|r| StoredRoom {
+                id: r.id.to_string(),
+                name: r.name.clone(),
+                capacity: r.capacity,
+                hub: r.hub,
+            })
+            .collect(),
+        slots: p
+            .slots
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    s.external_id.clone(),
+                    s.title.clone(),
+                    *at.get(&s.room)?,
+                    s.start.0,
+                    s.end.0,
+                    s.session.to_string(),
+                ))
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&stored).expect("a programme serializes")
+}
+
+/// A programme read from NATS, checked: every id parses, every entry's room exists.
+pub(super) fn decode(bytes: &[u8]) -> Result<Programme, StoreError> {
+    let bad = |what: String| StoreError::io(format!("the cluster's programme: {what}"));
+    let stored: Stored = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+    if stored.v != 1 {
+        return Err(bad(format!(
+            "format {} is not one this version reads",
+            stored.v
+        )));
+    }
+    let rooms = stored
+        .rooms
+        .into_iter()
+        .map(|r| {
+            Ok(Room {
+                id: r
+                    .id
+                    .parse()
+                    .map_err(|_| bad(format!("room id {:?}", r.id)))?,
+                name: r.name,
+                capacity: r.capacity,
+                hub: r.hub,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let slots = stored
+        .slots
+        .into_iter()
+        .map(|(external_id, title, room, start, end, session)| {
+            Ok(Slot {
+                room: rooms
+                    .get(room)
+                    .ok_or_else(|| bad(format!("{external_id:?} names no room")))?
+                    .id,
+                session: session
+                    .parse()
+                    .map_err(|_| bad(format!("session id {session:?}")))?,
+                external_id,
+                title,
+                start: Timestamp(start),
+                end: Timestamp(end),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut p = Programme { rooms, slots };
+    p.sort();
+    Ok(p)
 }
 
 fn io(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
@@ -60,8 +169,33 @@ impl ProgrammeStore {
         Ok(Self::Sqlite(Arc::new(Mutex::new(conn))))
     }
 
-    /// The stored programme (empty for memory).
+    /// The store on a NATS cluster's stream.
+    pub fn nats(log: Arc<NatsLog>) -> Self {
+        Self::Nats {
+            log,
+            version: Arc::default(),
+        }
+    }
+
+    /// The stored programme as it is now, from any store.
+    pub async fn load_latest(&self) -> Result<Programme, StoreError> {
+        let Self::Nats { log, version } = self else {
+            return self.load();
+        };
+        let Some((bytes, seq)) = log.programme().await? else {
+            return Ok(Programme::default());
+        };
+        let p = decode(&bytes)?;
+        version.fetch_max(seq, Ordering::SeqCst);
+        Ok(p)
+    }
+
+    /// The stored programme (empty for memory), from the local stores (`load_latest` reads
+    /// every store).
     pub fn load(&self) -> Result<Programme, StoreError> {
+        if matches!(self, Self::Nats { .. }) {
+            return Err(io("a cluster's programme is read with load_latest"));
+        }
         let Self::Sqlite(conn) = self else {
             return Ok(Programme::default());
         };
@@ -111,11 +245,18 @@ impl ProgrammeStore {
         Ok(p)
     }
 
-    /// Replace the stored programme with `p`, in one transaction.
-    pub async fn save(&self, p: Arc<Programme>) -> Result<(), StoreError> {
+    /// Replace the stored programme with `p`, in one transaction (on NATS: one message,
+    /// refused if another node wrote since this node's version).
+    pub async fn save(&self, p: Arc<Programme>) -> Result<(), ProgrammeWriteError> {
         match self {
             Self::Memory => Ok(()),
-            Self::Unsupported => Err(io("not supported by this store")),
+            Self::Nats { log, version } => {
+                let seq = log
+                    .write_programme(encode(&p), version.load(Ordering::SeqCst))
+                    .await?;
+                version.fetch_max(seq, Ordering::SeqCst);
+                Ok(())
+            }
             Self::Sqlite(conn) => {
                 let conn = conn.clone();
                 tokio::task::spawn_blocking(move || {
@@ -126,6 +267,7 @@ impl ProgrammeStore {
                 })
                 .await
                 .map_err(io)?
+                .map_err(Into::into)
             }
         }
     }

@@ -18,7 +18,7 @@ use crate::ids::SessionId;
 use crate::queue::{Event, Fact, ParticipantId, Timestamp};
 
 pub use memory::MemoryLog;
-pub use nats::{NatsLog, NatsOptions};
+pub use nats::{NatsLog, NatsOptions, ProgrammeWriteError, Version};
 pub use sqlite::{
     DirCheck, DirLock, Durability, LOCK_FILE, SqliteLog, SqliteOptions, WalScan, check_dir,
     lock_dir,

@@ -7,7 +7,8 @@
 //! (`Rostrum-Sender`: the answer is the message itself, so it is recorded exactly when the
 //! events are) and a CRC-32 over session, first seq and body (`Rostrum-Crc`).
 //! Session metadata is one message per session on `rostrum.sessions.<session>` in the same
-//! stream, written once (conditional on the subject being empty).
+//! stream, written once (conditional on the subject being empty); the event's programme, whole,
+//! on `rostrum.programme` (`nats/programme.rs`).
 //!
 //! An append is conditional on the subject's last stream sequence
 //! (`Nats-Expected-Last-Subject-Sequence`), so two nodes deciding on the same copy of a session
@@ -32,7 +33,10 @@ use crate::ids::SessionId;
 use crate::queue::{Event, Timestamp};
 
 mod append;
+mod programme;
 mod read;
+
+pub use programme::{ProgrammeWriteError, Version};
 
 use read::header;
 
@@ -143,22 +147,38 @@ impl NatsLog {
     }
 
     async fn open(js: &jetstream::Context, replicas: usize) -> Result<stream::Stream, StoreError> {
-        js.get_or_create_stream(stream::Config {
-            name: STREAM.to_owned(),
-            subjects: vec![
-                "rostrum.events.*".to_owned(),
-                "rostrum.sessions.*".to_owned(),
-            ],
-            storage: stream::StorageType::File,
-            num_replicas: replicas,
-            duplicate_window: Duration::from_secs(120),
-            allow_direct: true,
-            deny_delete: true,
-            deny_purge: true,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| io(format!("the stream {STREAM}: {e}")))
+        let stream = js
+            .get_or_create_stream(stream::Config {
+                name: STREAM.to_owned(),
+                subjects: vec![
+                    "rostrum.events.*".to_owned(),
+                    "rostrum.sessions.*".to_owned(),
+                    programme::PROGRAMME.to_owned(),
+                ],
+                storage: stream::StorageType::File,
+                num_replicas: replicas,
+                duplicate_window: Duration::from_secs(120),
+                allow_direct: true,
+                deny_delete: true,
+                deny_purge: true,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| io(format!("the stream {STREAM}: {e}")))?;
+        // A stream made before the programme had its subject gains it.
+        let config = &stream.cached_info().config;
+        if !config.subjects.iter().any(|s| s == programme::PROGRAMME) {
+            let mut config = config.clone();
+            config.subjects.push(programme::PROGRAMME.to_owned());
+            js.update_stream(config)
+                .await
+                .map_err(|e| io(format!("adding the programme to the stream {STREAM}: {e}")))?;
+            return js
+                .get_stream(STREAM)
+                .await
+                .map_err(|e| io(format!("the stream {STREAM}: {e}")));
+        }
+        Ok(stream)
     }
 
     /// The last message on `subject`, if any.

@@ -91,7 +91,7 @@ test("the chair and the online moderator run a twelve-person queue; the room and
     assert.ok((await visibleEntries(p)) >= 10, `${p.name}: ${await visibleEntries(p)} entries visible at 1366×768`);
     for (const id of ["#floor", "#next", "#end", "#extend", "#pause"]) assert.ok(await inView(p.page.locator(id)), `${p.name}: ${id} in view`);
   }
-  await chair.page.fill("#takeaways", "Captions for hubs.");
+  await chair.page.fill("#takeaways-recommendations", "Captions for hubs.");
   await chair.page.click("#takeaways-form button[type=submit]");
   for (const id of ["#floor", "#next", "#end", "#extend", "#pause"]) assert.ok(await inView(chair.page.locator(id)), `${id} stays in view after the takeaways`);
   // Per-entry actions one click away, from the keyboard too.

@@ -260,7 +260,7 @@ test("the room's pages and the event view speak French, Arabic (right to left) a
   await cell.locator(".figures-live", { hasText: "0 en attente · 0 participant" }).waitFor();
   await cell.locator("button", { hasText: "Liens" }).click();
   assert.equal(await cell.locator("label").first().textContent(), "Console de la présidence ");
-  assert.equal(await cell.locator("button[aria-label]").first().getAttribute("aria-label"), "Copier le lien : Console de la présidence");
+  assert.equal(await cell.locator(".session-links button[aria-label]").first().getAttribute("aria-label"), "Copier le lien : Console de la présidence");
   const mail = decodeURIComponent(await cell.locator("a[data-mail]").getAttribute("href"));
   assert.ok(mail.startsWith("mailto:?subject=Vos liens : Gouvernance") && mail.includes("Console de la présidence : http"), mail);
   assert.match(await ev.locator("#updated").textContent(), /^Mis à jour à \d\d:\d\d:\d\d$/);

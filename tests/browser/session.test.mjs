@@ -292,7 +292,7 @@ test("a disrupted session: an official's name refused, a spammer removed, the ro
 
   // The record stays open: the chair writes the takeaways after the end, downloads an export
   // and opens the printable report.
-  await chair.page.fill("#takeaways", "Platforms should publish appeal statistics.\nRemote hubs asked for captions.");
+  await chair.page.fill("#takeaways-summary", "Platforms should publish appeal statistics.\nRemote hubs asked for captions.");
   await chair.page.click("#takeaways-form button[type=submit]");
   const download = chair.page.waitForEvent("download");
   await chair.page.click("[data-export='turns.csv']");

@@ -657,3 +657,278 @@ async fn fifty_clients_failing_over_at_once_load_the_session_once() {
         "one load for fifty clients"
     );
 }
+
+/// `method path` on `server` with the admin token (and a body of `media`); status and JSON.
+async fn admin_call(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<(&str, String)>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{}{path}", server.url))
+        .bearer_auth(ADMIN);
+    if let Some((media, body)) = body {
+        req = req.header("content-type", media).body(body);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// What room `room` shows now on `server`, through its display link as `server` lists it.
+async fn room_now(server: &Server, room: &str) -> Value {
+    let (_, rooms) = admin_call(server, reqwest::Method::GET, "/api/rooms", None).await;
+    let listed = rooms["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == json!(room))
+        .unwrap_or_else(|| panic!("no room {room} on {}: {rooms}", server.url));
+    let resp = reqwest::Client::new()
+        .get(format!("{}/api/rooms/{room}/now", server.url))
+        .bearer_auth(fragment(&listed["display"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+/// Poll `check` on what it reads until it holds, for up to 5 s.
+async fn within_5s<F, Fut>(what: &str, mut read: F, check: impl Fn(&Value) -> bool) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let v = read().await;
+        if check(&v) {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what}: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn rooms_and_the_programme_imported_on_one_node_are_on_every_node() {
+    let nats = Nats::single().await;
+    let fast = ["--api-per-sec", "10000"];
+    let a = node("127.0.0.1:0", &nats.url(), &fast).await;
+    let b = node("127.0.0.1:0", &nats.url(), &fast).await;
+    use reqwest::Method;
+
+    // Node A defines the rooms and imports a programme: one session on now, one next.
+    let (status, rooms) = admin_call(
+        &a,
+        Method::PUT,
+        "/api/rooms",
+        Some((
+            "application/json",
+            json!({"rooms": [{"name": "Room 1", "capacity": 300}, {"name": "Hub room", "hub": true}]}).to_string(),
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{rooms}");
+    let room = rooms["rooms"][0]["id"].as_str().unwrap().to_owned();
+    let at = |min: i64| {
+        jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_mins(min))
+            .unwrap()
+            .round(jiff::Unit::Second)
+            .unwrap()
+            .to_string()
+    };
+    let csv = format!(
+        "id,title,room,start,end\nNOW,On now,Room 1,{},{}\nNEXT,Up next,Room 1,{},{}\n",
+        at(-10),
+        at(50),
+        at(60),
+        at(120)
+    );
+    let (status, plan) = admin_call(
+        &a,
+        Method::POST,
+        "/api/programme/import",
+        Some(("text/csv", csv)),
+    )
+    .await;
+    assert_eq!(status, 200, "{plan}");
+    let on_a = plan["create"][0]["session"].as_str().unwrap().to_owned();
+
+    // Node B's room display shows the session node A created, by the same room link.
+    let shown = within_5s(
+        "node B shows what node A imported",
+        || room_now(&b, &room),
+        |v| v["on"]["id"] == json!("NOW"),
+    )
+    .await;
+    assert_eq!(shown["on"]["session"], json!(on_a));
+    assert_eq!(shown["next"]["id"], json!("NEXT"));
+    // The same rooms and permanent links (each node names itself in them: its public URL).
+    let (_, listed_a) = admin_call(&a, Method::GET, "/api/rooms", None).await;
+    let (_, listed_b) = admin_call(&b, Method::GET, "/api/rooms", None).await;
+    assert_eq!(
+        listed_a.to_string().replace(&a.url, ""),
+        listed_b.to_string().replace(&b.url, "")
+    );
+
+    // The chair ends the session through node A: node B's display moves on to the next.
+    let (status, _) =
+        admin_call(&a, Method::POST, &format!("/api/sessions/{on_a}/end"), None).await;
+    assert_eq!(status, 200);
+    within_5s(
+        "node B's display moves on after the end",
+        || room_now(&b, &room),
+        |v| v["on"].is_null() && v["next"]["id"] == json!("NEXT"),
+    )
+    .await;
+
+    // A deletion on node B is seen on node A; a node started later has it all at once.
+    let (status, deleted) =
+        admin_call(&b, Method::DELETE, "/api/programme/entries/NEXT", None).await;
+    assert_eq!(status, 200, "{deleted}");
+    within_5s(
+        "node A sees node B's deletion",
+        || async { admin_call(&a, Method::GET, "/api/programme", None).await.1 },
+        |v| v["sessions"].as_array().is_some_and(|s| s.len() == 1),
+    )
+    .await;
+    let c = node("127.0.0.1:0", &nats.url(), &fast).await;
+    let (_, programme_c) = admin_call(&c, Method::GET, "/api/programme", None).await;
+    let (_, programme_a) = admin_call(&a, Method::GET, "/api/programme", None).await;
+    assert_eq!(
+        programme_c, programme_a,
+        "a new node starts with the programme"
+    );
+
+    // Both nodes change the rooms at once, again and again: each change is either kept or
+    // refused whole (409 programme_moved, nothing changed), never lost, and the nodes agree.
+    let mut kept = Vec::new();
+    for i in 0..10 {
+        let put = |server: &Server, name: String| {
+            let body = json!({"rooms": [{"name": name}]}).to_string();
+            let (url, name) = (server.url.clone(), name.clone());
+            async move {
+                let resp = reqwest::Client::new()
+                    .put(format!("{url}/api/rooms"))
+                    .bearer_auth(ADMIN)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status().as_u16();
+                let v: Value = resp.json().await.unwrap();
+                (name, status, v)
+            }
+        };
+        let (x, y) = tokio::join!(put(&a, format!("A{i}")), put(&b, format!("B{i}")));
+        for (name, status, v) in [x, y] {
+            match status {
+                200 => kept.push(name),
+                409 => assert_eq!(v["code"], json!("programme_moved"), "{v}"),
+                _ => panic!("{name}: {status} {v}"),
+            }
+        }
+    }
+    assert!(!kept.is_empty());
+    let names = |v: &Value| -> Vec<String> {
+        v["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let on_a = within_5s(
+        "the nodes agree on the rooms",
+        || async {
+            // Each node names itself in the links: compare the rooms without it.
+            let (_, ra) = admin_call(&a, Method::GET, "/api/rooms", None).await;
+            let (_, rb) = admin_call(&b, Method::GET, "/api/rooms", None).await;
+            json!([
+                ra.to_string().replace(&a.url, ""),
+                rb.to_string().replace(&b.url, ""),
+                ra
+            ])
+        },
+        |v| v[0] == v[1],
+    )
+    .await;
+    let all = names(&on_a[2]);
+    for name in &kept {
+        assert!(
+            all.contains(name),
+            "{name} was answered 200 but is gone: {all:?}"
+        );
+    }
+    assert_eq!(all.len(), 2 + kept.len(), "{all:?}");
+}
+
+/// A stream made before the programme had a subject (as an earlier version made it) gains the
+/// subject when a node starts, keeping its settings and its logs; the programme is then written
+/// conditionally on its last version, and a stale writer is refused.
+#[tokio::test]
+async fn an_older_stream_gains_the_programme_and_a_stale_write_is_refused() {
+    use async_nats::jetstream::stream::{Config, StorageType};
+    use rostrum::store::ProgrammeWriteError;
+    let nats = Nats::single().await;
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    js.create_stream(Config {
+        name: "ROSTRUM".to_owned(),
+        subjects: vec![
+            "rostrum.events.*".to_owned(),
+            "rostrum.sessions.*".to_owned(),
+        ],
+        storage: StorageType::File,
+        duplicate_window: Duration::from_secs(120),
+        allow_direct: true,
+        deny_delete: true,
+        deny_purge: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (a, b) = two_stores(&nats).await;
+    let mut stream = js.get_stream("ROSTRUM").await.unwrap();
+    let config = stream.info().await.unwrap().config.clone();
+    assert!(
+        config.subjects.contains(&"rostrum.programme".to_owned()),
+        "{config:?}"
+    );
+    assert!(
+        config.deny_delete && config.allow_direct,
+        "its settings are kept"
+    );
+
+    assert_eq!(a.programme().await.unwrap(), None);
+    let first = a
+        .write_programme(b"{\"v\":1,\"rooms\":[],\"slots\":[]}".to_vec(), 0)
+        .await
+        .unwrap();
+    // Node B still believes there is none: refused, nothing written.
+    let stale = b.write_programme(b"{}".to_vec(), 0).await;
+    assert!(
+        matches!(stale, Err(ProgrammeWriteError::Moved)),
+        "{stale:?}"
+    );
+    let (bytes, seq) = b.programme().await.unwrap().unwrap();
+    assert_eq!(
+        (bytes.as_ref(), seq),
+        (&b"{\"v\":1,\"rooms\":[],\"slots\":[]}"[..], first)
+    );
+    let second = b
+        .write_programme(b"{\"v\":1,\"rooms\":[],\"slots\":[]}".to_vec(), first)
+        .await
+        .unwrap();
+    assert!(second > first);
+    // Too large for one message: refused before it is sent.
+    let huge = a.write_programme(vec![b' '; 2 * 1024 * 1024], second).await;
+    assert!(
+        matches!(huge, Err(ProgrammeWriteError::TooLarge { .. })),
+        "{huge:?}"
+    );
+}

@@ -152,8 +152,11 @@ fn every_example_in_the_docs_validates() {
         "Rooms",
         "Plan",
         "ProgrammeList",
+        "DeletedEntry",
         "RoomNow",
         "RoomJoin",
+        "IgfReport",
+        "EventSummary",
     ];
     assert_eq!(
         examples.len(),

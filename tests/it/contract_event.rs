@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, fragment, spawn_app};
+use crate::support::{ADMIN, fragment, spawn_app_with};
 
 /// Validate `body` against the schema `schema` (a `$ref` into the document, or inline).
 fn validate(doc: &Value, schema: &Value, body: &Value) -> Result<(), String> {
@@ -134,7 +134,8 @@ fn rfc3339(ms: i64) -> String {
 
 #[tokio::test]
 async fn every_answer_of_the_event_routes_matches_the_openapi_document() {
-    let app = spawn_app().await;
+    // Some sixty calls in a row from one address: past the default rate limit.
+    let app = spawn_app_with(|s| s.http.api_per_sec = 100_000).await;
     let doc: Value = reqwest::get(format!("{}/api/openapi.json", app.url))
         .await
         .unwrap()
@@ -337,7 +338,11 @@ async fn every_answer_of_the_event_routes_matches_the_openapi_document() {
             .0,
         401
     );
-    for path in ["/api/programme.csv", "/api/programme/report.md"] {
+    for path in [
+        "/api/programme.csv",
+        "/api/programme/report.md",
+        "/api/programme/report.json",
+    ] {
         assert_eq!(c.call("GET", path, path, ADMIN, None).await.0, 200);
         assert_eq!(c.call("GET", path, path, "", None).await.0, 401);
     }
@@ -474,12 +479,12 @@ async fn every_answer_of_the_event_routes_matches_the_openapi_document() {
         404
     );
 
-    // The official report of a programme session, in its three forms.
+    // The official report of a programme session, in its four forms.
     let session = programme["sessions"][0]["session"]
         .as_str()
         .unwrap()
         .to_owned();
-    for form in ["md", "html", "odt"] {
+    for form in ["json", "md", "html", "odt"] {
         let template = format!("/api/sessions/{{id}}/report.igf.{form}");
         let path = format!("/api/sessions/{session}/report.igf.{form}");
         assert_eq!(c.call("GET", &template, &path, ADMIN, None).await.0, 200);
@@ -487,6 +492,81 @@ async fn every_answer_of_the_event_routes_matches_the_openapi_document() {
         let other = format!("/api/sessions/{unknown}/report.igf.{form}");
         assert_eq!(c.call("GET", &template, &other, ADMIN, None).await.0, 404);
     }
+
+    // Deleting: a room with entries, an entry on now, refused; an entry of tomorrow, an empty
+    // room, an entry once its session is ended, deleted (its session stays).
+    let room_t = "/api/rooms/{id}";
+    let entry_t = "/api/programme/entries/{id}";
+    let (got, answer) = c
+        .call(
+            "DELETE",
+            room_t,
+            &format!("/api/rooms/{room1}"),
+            ADMIN,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (got, answer["code"].as_str()),
+        (409, Some("room_in_use")),
+        "{answer}"
+    );
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 programme entries"),
+        "{answer}"
+    );
+    let (got, answer) = c
+        .call("DELETE", entry_t, "/api/programme/entries/A", ADMIN, None)
+        .await;
+    assert_eq!(
+        (got, answer["code"].as_str()),
+        (409, Some("session_on")),
+        "{answer}"
+    );
+    let hub_entry = "/api/programme/entries/hub-1%40example.org";
+    assert_eq!(c.call("DELETE", entry_t, hub_entry, "", None).await.0, 401);
+    let (got, deleted) = c.call("DELETE", entry_t, hub_entry, ADMIN, None).await;
+    assert_eq!(
+        (got, deleted["id"].as_str()),
+        (200, Some("hub-1@example.org")),
+        "{deleted}"
+    );
+    let (got, answer) = c.call("DELETE", entry_t, hub_entry, ADMIN, None).await;
+    assert_eq!((got, answer["code"].as_str()), (404, Some("unknown_entry")));
+    let room2_path = format!("/api/rooms/{room2}");
+    assert_eq!(c.call("DELETE", room_t, &room2_path, "", None).await.0, 401);
+    let (got, left) = c.call("DELETE", room_t, &room2_path, ADMIN, None).await;
+    assert_eq!(
+        (got, left["rooms"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{left}"
+    );
+    for path in [room2_path.as_str(), "/api/rooms/nope"] {
+        let (got, answer) = c.call("DELETE", room_t, path, ADMIN, None).await;
+        assert_eq!((got, answer["code"].as_str()), (404, Some("unknown_room")));
+    }
+    let ended = reqwest::Client::new()
+        .post(format!("{}/api/sessions/{session}/end", c.url))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 200);
+    let (got, deleted) = c
+        .call("DELETE", entry_t, "/api/programme/entries/A", ADMIN, None)
+        .await;
+    assert_eq!(
+        (got, deleted["session"].as_str()),
+        (200, Some(session.as_str())),
+        "{deleted}"
+    );
+    let kept = reqwest::get(format!("{}/api/sessions/{session}", c.url))
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), 200, "the session stays");
 
     // Every operation of the event's routes was called.
     let mut listed = BTreeSet::new();
@@ -497,7 +577,7 @@ async fn every_answer_of_the_event_routes_matches_the_openapi_document() {
             }
         }
     }
-    assert_eq!(listed.len(), 12, "{listed:?}");
+    assert_eq!(listed.len(), 16, "{listed:?}");
     assert_eq!(c.called, listed);
     app.stop().await.unwrap();
 }

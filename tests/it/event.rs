@@ -740,6 +740,34 @@ async fn the_cli_imports_and_exports_and_a_thousand_sessions_import_in_time() {
     assert!(ok, "{err}");
     assert_eq!(out.lines().count(), n + 1);
     assert!(out.lines().nth(1).unwrap().contains("/chair#t="));
+
+    // Deleting: an entry (all of these are past), again (gone), a room with sessions (refused),
+    // an empty room by its name in another case.
+    let (ok, out, err) = cli(&["programme", "delete", "s0"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("deleted s0 from the programme; its session "),
+        "{out}"
+    );
+    let (ok, _, err) = cli(&["programme", "delete", "s0"]);
+    assert!(!ok && err.contains("unknown_entry"), "{err}");
+    let (ok, _, err) = cli(&["programme", "delete-room", "Room 1"]);
+    assert!(!ok && err.contains("room_in_use"), "{err}");
+    std::fs::write(
+        &rooms_file,
+        "name,capacity,hub
+Spare room,5,
+",
+    )
+    .unwrap();
+    assert!(cli(&["programme", "rooms", rooms_file.to_str().unwrap()]).0);
+    let (ok, out, err) = cli(&["programme", "delete-room", "spare ROOM"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("deleted the room Spare room;"), "{out}");
+    let (ok, _, err) = cli(&["programme", "delete-room", "Spare room"]);
+    assert!(!ok && err.contains("no room is called"), "{err}");
+    let (_, out, _) = cli(&["programme", "export"]);
+    assert_eq!(out.lines().count(), n);
     server.terminate().await;
 }
 
@@ -893,6 +921,46 @@ async fn the_igf_report_and_the_event_summary_follow_the_log_and_the_rapporteur(
         "{md}"
     );
 
+    // The same report as data: the sections as the rapporteur wrote them, the same figures.
+    let (status, igf) = get(
+        format!("/api/sessions/{id}/report.igf.json"),
+        chair_token.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{igf}");
+    let igf: Value = serde_json::from_str(&igf).unwrap();
+    assert_eq!(
+        igf["text"],
+        json!({"questions": "", "summary": "Participants discussed cross-border data.",
+               "recommendations": "Open the data.", "initiatives": "", "progress": "",
+               "gender": "Half the speakers were women.", "outputs": ""})
+    );
+    assert_eq!(
+        igf["key_policy_questions"],
+        json!(["What rules for data flows?"])
+    );
+    assert_eq!(
+        (
+            &igf["programme"]["external_id"],
+            &igf["programme"]["room_name"]
+        ),
+        (&json!("WS-1"), &json!("Room 1"))
+    );
+    let p = &igf["participation"];
+    assert_eq!(
+        [&p["onsite"], &p["online"], &p["hub"], &p["total"]],
+        [&json!(1), &json!(1), &json!(10), &json!(12)]
+    );
+    assert_eq!(
+        p["by_gender"]["undeclared"],
+        json!({"participants": 1, "people": 10})
+    );
+    for (m, s) in report["speaking"].as_object().unwrap() {
+        assert_eq!(igf["outputs"][m]["turns"], s["count"], "{m}");
+        assert_eq!(igf["outputs"][m]["speaking_ms"], s["total_ms"], "{m}");
+    }
+    assert_eq!(igf["remote_questions"]["asked"], q["asked"]);
+
     // The same report as an OpenDocument text file: a valid package whose text is the Markdown's.
     let odt = http()
         .get(format!("{}/api/sessions/{id}/report.igf.odt", app.url))
@@ -965,6 +1033,49 @@ async fn the_igf_report_and_the_event_summary_follow_the_log_and_the_rapporteur(
         event.contains(&format!("Remote share of turns: {share}%.")),
         "{event}"
     );
+    let (status, summary) = get("/api/programme/report.json".into(), ADMIN.into()).await;
+    assert_eq!(status, 200, "{summary}");
+    let summary: Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(
+        (
+            &summary["sessions"],
+            &summary["rooms"],
+            &summary["remote_share_pct"]
+        ),
+        (&json!(2), &json!(2), &json!(share))
+    );
+    let entry = |ext: &str| {
+        summary["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["external_id"] == json!(ext))
+            .unwrap()
+            .clone()
+    };
+    let ws1 = entry("WS-1");
+    assert_eq!(
+        [
+            &ws1["session"],
+            &ws1["onsite"],
+            &ws1["online"],
+            &ws1["hub"],
+            &ws1["turns"],
+            &ws1["remote_share_pct"]
+        ],
+        [
+            &json!(id),
+            &json!(1),
+            &json!(1),
+            &json!(10),
+            &json!(2),
+            &json!(share)
+        ]
+    );
+    assert_eq!(entry("WS-2")["remote_share_pct"], Value::Null);
+    assert_eq!(summary["by_modality"]["hub"]["people"], json!(10));
+    let (_, forbidden) = get("/api/programme/report.json".into(), chair_token.clone()).await;
+    assert!(forbidden.contains("unauthorized"), "{forbidden}");
 
     // The organizer's list carries the turns and the remote side's share, for the event view.
     let (_, list) = send(http().get(format!("{}/api/sessions", app.url))).await;
@@ -999,6 +1110,10 @@ async fn the_igf_report_and_the_event_summary_follow_the_log_and_the_rapporteur(
     };
     assert_eq!(offline(&["--event"]), event);
     assert_eq!(offline(&[&id, "--format", "igf"]), md);
+    let parsed = |s: String| serde_json::from_str::<Value>(&s).unwrap();
+    assert_eq!(parsed(offline(&["--event", "--json"])), summary);
+    assert_eq!(parsed(offline(&["--event", "--format", "json"])), summary);
+    assert_eq!(parsed(offline(&[&id, "--format", "igf-json"])), igf);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_rostrum"))
         .args(["report", &id, "--format", "odt", "--data-dir"])
         .arg(dir.path())

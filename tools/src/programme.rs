@@ -1,4 +1,4 @@
-//! `rostrum programme rooms|import|export`: the event's commands, run against a running
+//! `rostrum programme rooms|import|export|delete|delete-room`: the event's commands, run against a running
 //! server's API with the admin token, as `rostrum session` is.
 
 use std::path::PathBuf;
@@ -21,6 +21,30 @@ pub enum ProgrammeCmd {
     Import(ImportArgs),
     /// Print the programme as CSV, with every session's role links.
     Export(ExportArgs),
+    /// Delete a programme entry by its id (refused while its session is on); its session stays.
+    Delete(DeleteArgs),
+    /// Delete a room by its name (refused while the programme has sessions in it).
+    DeleteRoom(DeleteRoomArgs),
+}
+
+/// `rostrum programme delete`
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The entry's id, as in the programme file (`id`, or an iCalendar `UID`).
+    pub id: String,
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `rostrum programme delete-room`
+#[derive(Debug, Args)]
+pub struct DeleteRoomArgs {
+    /// The room's name (case ignored).
+    pub name: String,
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 /// `rostrum programme rooms`
@@ -88,7 +112,47 @@ pub async fn run(cmd: ProgrammeCmd) -> anyhow::Result<()> {
             print!("{text}");
             Ok(())
         }
+        ProgrammeCmd::Delete(args) => {
+            let path = format!("/api/programme/entries/{}", segment(&args.id));
+            let (_, text) = call(&args.server, reqwest::Method::DELETE, &path, None).await?;
+            let json: Value = serde_json::from_str(&text)?;
+            println!(
+                "deleted {} from the programme; its session {} stays",
+                args.id,
+                json["session"].as_str().unwrap_or_default()
+            );
+            Ok(())
+        }
+        ProgrammeCmd::DeleteRoom(args) => delete_room(args).await,
     }
+}
+
+/// `s` as one percent-encoded path segment.
+fn segment(s: &str) -> String {
+    let mut u = url::Url::parse("http://x/").expect("a fixed base");
+    u.path_segments_mut().expect("a base URL").push(s);
+    u.path()[1..].to_owned()
+}
+
+async fn delete_room(args: DeleteRoomArgs) -> anyhow::Result<()> {
+    let (_, text) = call(&args.server, reqwest::Method::GET, "/api/rooms", None).await?;
+    let rooms: Value = serde_json::from_str(&text)?;
+    let wanted = args.name.trim().to_lowercase();
+    let Some(room) = rooms["rooms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["name"].as_str().unwrap_or_default().to_lowercase() == wanted)
+    else {
+        bail!("no room is called {:?}", args.name);
+    };
+    let path = format!("/api/rooms/{}", room["id"].as_str().unwrap_or_default());
+    call(&args.server, reqwest::Method::DELETE, &path, None).await?;
+    println!(
+        "deleted the room {}; its display and poster links no longer work",
+        room["name"].as_str().unwrap_or_default()
+    );
+    Ok(())
 }
 
 /// Send a request; the status and body text, or the API's error as `status: message (code)`

@@ -6,6 +6,7 @@ import { MODALITIES, fairness, fullNotice } from "/assets/lib/fairness.js";
 import { formatDuration } from "/assets/lib/clock.js";
 import { dragToMove } from "/assets/app/reorder.js";
 import { loadHistory } from "/assets/app/history.js";
+import { SECTIONS, splitSections, joinSections } from "/assets/lib/sections.js";
 import { $, boot, h, modalityBadge, renderQueue, renderFloor, tickFloor, tickWaits, announceEvents, ask, confirmDialog, counts, waitingText, showError } from "/assets/app/common.js";
 
 const seen = (ctx) => ctx.view.floor?.turn ?? null;
@@ -294,10 +295,39 @@ function recordForms(ctx) {
       a.remove();
     });
   }
-  $("takeaways-form")?.addEventListener("submit", (e) => {
+  const form = $("takeaways-form");
+  if (!form) return;
+  // The report's text sections, a box each, saved joined as the one takeaways text (its
+  // headings name the sections: web/lib/sections.js). The core counts the whole text.
+  const joined = () => joinSections(Object.fromEntries(SECTIONS.map((s) => [s.key, $(`takeaways-${s.key}`).value])));
+  const fits = () => {
+    const n = [...joined()].length;
+    const over = $("takeaways-length");
+    over.hidden = n <= TAKEAWAYS_MAX;
+    over.textContent = over.hidden ? "" : ctx.t("record.too_long", { n, max: TAKEAWAYS_MAX });
+    return over.hidden;
+  };
+  form.addEventListener("input", fits);
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
-    ctx.send({ type: "set_takeaways", text: $("takeaways").value }).catch(() => {});
+    if (fits()) ctx.send({ type: "set_takeaways", text: joined() }).catch(() => {});
   });
+}
+
+/** The core's limit on the takeaways, all sections together (src/queue/text.rs). */
+const TAKEAWAYS_MAX = 10000;
+let takeawaysShown = null;
+
+/** Each section's box filled from the session's takeaways when they change (not the box being typed in). */
+function renderTakeaways(ctx) {
+  const text = ctx.view.session.takeaways ?? "";
+  if (text === takeawaysShown) return;
+  takeawaysShown = text;
+  const parts = splitSections(text);
+  for (const s of SECTIONS) {
+    const box = $(`takeaways-${s.key}`);
+    if (box && document.activeElement !== box) box.value = parts[s.key];
+  }
 }
 
 const STATE_OF = { lock: "locked", suspend: "suspended", rename_lock: "rename_locked" };
@@ -341,8 +371,7 @@ function renderControls(ctx) {
   document.body.classList.toggle("ended", c.ended);
   // (The record stays usable: exports, and the takeaways written after the meeting.)
   if (c.ended) for (const el of document.querySelectorAll("main button, main input, main select, main textarea")) if (!el.closest("#record")) el.disabled = true;
-  const takeaways = $("takeaways");
-  if (takeaways && document.activeElement !== takeaways) takeaways.value = ctx.view.session.takeaways ?? "";
+  renderTakeaways(ctx);
 }
 
 function keyboard(ctx) {

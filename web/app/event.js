@@ -1,11 +1,13 @@
 // The organizer's event view: rooms x time, day by day, from the programme; which sessions are
 // live, their queue, their remote share of turns and who speaks; and each session's links to hand its chair (copy, mail,
-// the join QR code). The admin token rides in the URL fragment and is sent only as
+// the join QR code); deleting an entry or an empty room, after a confirmation. The admin token
+// rides in the URL fragment and is sent only as
 // `Authorization: Bearer`. It polls the programme and the sessions' summaries every 750 ms, so
 // a change shows within 1 s. Words, days and times are the reader's language's.
 
 import { $, h } from "/assets/app/dom.js";
 import { startPage, apiErrorText, api } from "/assets/app/standalone.js";
+import { confirmDialog } from "/assets/app/common.js";
 import { tokenFrom } from "/assets/lib/link.js";
 import { formats } from "/assets/lib/i18n.js";
 import { stateOf } from "/assets/lib/organize.js";
@@ -82,9 +84,33 @@ function cell(ctx, entry, summary) {
   }
   const button = h("button", { type: "button", "aria-expanded": String(open.has(entry.session)) }, ctx.t("org.links"));
   button.addEventListener("click", () => handout(ctx, entry.session, td).then(() => button.setAttribute("aria-expanded", String(open.has(entry.session)))).catch((e) => alertText(String(e.message ?? e))));
-  td.append(button);
+  const del = h("button", { type: "button", class: "danger", "data-delete-entry": entry.external_id, "aria-label": ctx.t("event.delete_entry_label", { title: entry.title }) }, ctx.t("event.delete"));
+  del.addEventListener("click", () => remove(ctx, "event.delete_entry_confirm", { title: entry.title, id: entry.external_id }, `/api/programme/entries/${encodeURIComponent(entry.external_id)}`));
+  td.append(button, " ", del);
   if (open.has(entry.session) && handouts.has(entry.session)) td.append(links(ctx, handouts.get(entry.session)));
   return td;
+}
+
+/** Delete what `path` names once the organizer confirms `key`; a refusal is said in the page. */
+async function remove(ctx, key, params, path) {
+  if (!(await confirmDialog(ctx, key, params))) return;
+  const res = await api(path, token, { method: "DELETE" }).catch(() => null);
+  if (!res) return alertText(ctx.t("alert.unreachable"));
+  if (!res.ok) return alertText(apiErrorText(ctx, res.body, res.status), 15000);
+  alertText("");
+  // (The next poll draws it if this refresh cannot.)
+  await refresh(ctx).catch(() => {});
+}
+
+/** Every room, with how many sessions the programme has in it and a button to delete it. */
+function roomList(ctx, programme) {
+  const { t } = ctx;
+  return programme.rooms.map((r) => {
+    const count = programme.sessions.filter((e) => e.room === r.id).length;
+    const del = h("button", { type: "button", class: "danger", "data-delete-room": r.id, "aria-label": t("event.delete_room_label", { name: r.name }) }, t("event.delete"));
+    del.addEventListener("click", () => remove(ctx, "event.delete_room_confirm", { name: r.name }, `/api/rooms/${r.id}`));
+    return h("li", { "data-room": r.id }, h("bdi", {}, r.name), " · ", t("event.room_sessions", { count }), " ", del);
+  });
 }
 
 function render(ctx) {
@@ -118,21 +144,31 @@ function render(ctx) {
               return e ? cell(ctx, e, byId.get(e.session)) : h("td", {});
             })))))));
   }));
+  $("rooms").replaceChildren(...roomList(ctx, programme));
   if (focused) document.querySelector(`td[data-session="${focused}"] button`)?.focus();
   if (last.at) $("updated").textContent = t("org.updated", { time: f.clock(last.at) });
 }
 
-function alertText(text) {
+/** Until when a deletion's refusal stays said (the poll clears other alerts when it succeeds). */
+let saidUntil = 0;
+
+function alertText(text, holdMs = 0) {
   $("error").textContent = text;
   $("error").hidden = !text;
+  saidUntil = holdMs ? Date.now() + holdMs : 0;
+}
+
+async function refresh(ctx) {
+  const [programme, list] = await Promise.all([getJson(ctx, "/api/programme"), getJson(ctx, "/api/sessions")]);
+  last = { programme, sessions: list.sessions, at: Date.now() };
+  render(ctx);
 }
 
 async function loop(ctx) {
   try {
-    const [programme, list] = await Promise.all([getJson(ctx, "/api/programme"), getJson(ctx, "/api/sessions")]);
-    last = { programme, sessions: list.sessions, at: Date.now() };
-    render(ctx);
-    alertText("");
+    await refresh(ctx);
+    // (A deletion's refusal stays said for a while.)
+    if (Date.now() > saidUntil) alertText("");
     document.body.dataset.ready = "true";
   } catch (e) {
     // A refusal comes said; a server out of reach is said as one.

@@ -4,12 +4,20 @@
 import { h } from "/assets/app/dom.js";
 import { tokenFrom } from "/assets/lib/link.js";
 import { startPage } from "/assets/app/standalone.js";
+import { SECTIONS, splitSections } from "/assets/lib/sections.js";
 
 const mmss = (ms) => `${Math.floor(ms / 60000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, "0")}`;
 
 function table(t, head, rows) {
   return h("table", {}, h("thead", {}, h("tr", {}, head.map((c) => h("th", { scope: "col" }, t(c))))),
     h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => (i === 0 ? h("th", { scope: "row" }, c) : h("td", {}, c)))))));
+}
+
+function takeaways(text, t) {
+  const parts = splitSections(text);
+  const written = SECTIONS.filter((s) => parts[s.key]);
+  if (!written.length) return [h("p", {}, t("report.none"))];
+  return written.flatMap((s) => [h("h3", {}, t(`igf.${s.key}`)), h("p", { class: "takeaways" }, parts[s.key])]);
 }
 
 function render(r, t) {
@@ -45,7 +53,8 @@ function render(r, t) {
         r.speakers.map((sp, i) => [String(i + 1), new Date(sp.at).toISOString().slice(11, 19), h("bdi", {}, sp.affiliation ? `${sp.name} (${sp.affiliation})` : sp.name),
           sp.origin === "relay" ? `${label("modality", sp.modality)} · ${t("origin.relay")}` : label("modality", sp.modality), label("kind", sp.kind), mmss(sp.spoken_ms)]))
       : h("p", {}, t("report.none"))),
-    section("report.takeaways", h("p", { class: "takeaways" }, r.takeaways || t("report.none"))),
+    // The rapporteur's text, section by section as the console's boxes hold it.
+    section("report.takeaways", ...takeaways(r.takeaways, t)),
   );
 }
 

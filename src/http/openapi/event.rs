@@ -10,13 +10,17 @@ use super::endpoints::{
 };
 
 const UNKNOWN_ROOM: (&str, &str) = ("404", "`unknown_room`: no such room");
-const NOT_SUPPORTED: (&str, &str) = (
-    "501",
-    "`not_supported`: rooms and programmes are not supported in a cluster (NATS) yet",
+const MOVED: (&str, &str) = (
+    "409",
+    "`programme_moved` (a cluster): another node changed the programme at the same moment; nothing changed, try again",
+);
+const TOO_LARGE: (&str, &str) = (
+    "413",
+    "`programme_too_large` (a cluster): the programme would outgrow one NATS message (`max_payload`)",
 );
 
 pub(super) fn endpoints() -> Vec<Endpoint> {
-    use HttpMethod::{Get, Post, Put};
+    use HttpMethod::{Delete, Get, Post, Put};
     let admin = |path, id, summary, answer, errors| Endpoint {
         method: Get,
         path,
@@ -55,9 +59,12 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                     "422",
                     "`bad_field` (a missing or invalid field, named), `bad_room` (a name empty, over 100 characters, with control characters or a formula), `duplicate_room` (a name listed twice) or `too_many_rooms` (over 500)",
                 ),
-                ("413", "`body_too_large`"),
+                (
+                    "413",
+                    "`body_too_large`, or on a cluster `programme_too_large` (the programme would outgrow one NATS message)",
+                ),
+                MOVED,
                 UNAUTHORIZED,
-                NOT_SUPPORTED,
             ],
             ..admin(
                 "/api/rooms",
@@ -65,6 +72,44 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                 "Add rooms, or update the room of the same name (case ignored); a room keeps its id, display link and poster link for good (admin token). The answer is every room.",
                 Body::Json("Rooms"),
                 &[],
+            )
+        },
+        Endpoint {
+            method: Delete,
+            ..admin(
+                "/api/rooms/{id}",
+                "delete_room",
+                "Delete a room that has no programme entry left (admin token); its display and poster links stop working. The answer is every room left.",
+                Body::Json("Rooms"),
+                &[
+                    UNAUTHORIZED,
+                    UNKNOWN_ROOM,
+                    (
+                        "409",
+                        "`room_in_use`: the room still has programme entries (the message says how many and names the first); delete them or move them to another room first; on a cluster also `programme_moved` (another node changed the programme at the same moment; nothing changed, try again)",
+                    ),
+                    TOO_LARGE,
+                    UNAVAILABLE,
+                ],
+            )
+        },
+        Endpoint {
+            method: Delete,
+            ..admin(
+                "/api/programme/entries/{id}",
+                "delete_programme_entry",
+                "Delete a programme entry by its external id (admin token). Its session stays, with its log, links and report; it only leaves the programme and the room's display.",
+                Body::Json("DeletedEntry"),
+                &[
+                    UNAUTHORIZED,
+                    ("404", "`unknown_entry`: no programme entry has this id"),
+                    (
+                        "409",
+                        "`session_on`: the entry's session is on in its room now and not ended; end it first, or wait for its end; on a cluster also `programme_moved` (another node changed the programme at the same moment; nothing changed, try again)",
+                    ),
+                    TOO_LARGE,
+                    UNAVAILABLE,
+                ],
             )
         },
         admin(
@@ -145,13 +190,15 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                     "400",
                     "`bad_query` (an unknown format or parameter), `unknown_time_zone` or `bad_body` (the body could not be read)",
                 ),
-                ("413", "`body_too_large`: a file over 4 MiB"),
+                (
+                    "413",
+                    "`body_too_large`: a file over 4 MiB; on a cluster `programme_too_large` (the programme would outgrow one NATS message)",
+                ),
                 UNAUTHORIZED,
                 (
                     "409",
-                    "a queue code: the core refused a session the plan had checked; nothing was changed",
+                    "a queue code: the core refused a session the plan had checked; nothing was changed (or on a cluster `programme_moved`: another node changed the programme at the same moment; the programme is unchanged, try again)",
                 ),
-                NOT_SUPPORTED,
                 UNAVAILABLE,
             ],
             ..admin(
@@ -182,6 +229,19 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             "The event's summary for the secretariat, recomputed from every programme session's log, as Markdown (admin token).",
             Body::Text("text/markdown"),
             &[UNAUTHORIZED, UNAVAILABLE],
+        ),
+        admin(
+            "/api/programme/report.json",
+            "event_report_json",
+            "The event's summary for the secretariat, as data: what the Markdown says (admin token).",
+            Body::Json("EventSummary"),
+            &[UNAUTHORIZED, UNAVAILABLE],
+        ),
+        igf(
+            "/api/sessions/{id}/report.igf.json",
+            "igf_report_json",
+            "The session's report in the IGF template, as data: the figures and the rapporteur's text by section, what the Markdown says (admin token or a moderator's).",
+            Body::Json("IgfReport"),
         ),
         igf(
             "/api/sessions/{id}/report.igf.md",

@@ -62,6 +62,17 @@ pub fn openapi() -> Value {
                     .description(Some("The room's id: 32 lowercase hex digits."))
                     .schema(Some(Ref::from_schema_name("RoomId"))),
             );
+        } else if e.path.starts_with("/api/programme/entries/{id}") {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name("id")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some(
+                        "The entry's external id (the programme file's `id` or `UID`), percent-encoded.",
+                    ))
+                    .schema(Some(text())),
+            );
         } else if e.path.contains("{id}") {
             op = op.parameter(
                 ParameterBuilder::new()
@@ -228,6 +239,9 @@ fn schemas() -> Map<String, Value> {
         component::<crate::programme::RoomId>,
         component::<crate::programme::Plan>,
         component::<programme::ProgrammeList>,
+        component::<programme::DeletedEntry>,
+        component::<crate::programme::igf::IgfReport>,
+        component::<crate::programme::igf::EventSummary>,
     ] {
         f(&mut out);
     }

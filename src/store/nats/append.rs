@@ -15,7 +15,7 @@ use crate::store::{Origin, StoreError, checksum};
 /// and later answer this with the "constant" variant of the error (10164), which async-nats 0.51
 /// reports as `Other`; taken for a passing fault it was retried for 10 s and answered
 /// `unavailable`, and the check that the refusal was this node's own earlier attempt was skipped.
-fn wrong_last_sequence(e: &PublishError) -> bool {
+pub(super) fn wrong_last_sequence(e: &PublishError) -> bool {
     use async_nats::jetstream::ErrorCode;
     e.kind() == PublishErrorKind::WrongLastSequence
         || std::error::Error::source(e)
