@@ -56,7 +56,14 @@ pub async fn upgrade(
         .into_response();
     };
     let max = limits.max_message_bytes;
-    ws.read_buffer_size(1024)
+    let early = crate::ws::handshake_hello(
+        headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    );
+    ws.protocols([crate::ws::SUBPROTOCOL])
+        .read_buffer_size(1024)
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(max)
@@ -73,7 +80,7 @@ pub async fn upgrade(
             let tracker = svc.connections.clone();
             tracker.track_future(Instrument::instrument(
                 async move {
-                    crate::ws::run(socket, svc, ip).await;
+                    crate::ws::run(socket, svc, ip, early).await;
                     drop((slot, tcp));
                 },
                 span,

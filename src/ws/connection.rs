@@ -25,11 +25,12 @@ use super::admission::await_hello;
 use super::close::{Closed, GOING_AWAY, POLICY, close, echo_close, fail, refuse_close};
 use super::writer::Lagged;
 
-/// Run one upgraded connection from `ip` until it closes or the service shuts down.
-pub async fn run(mut socket: WebSocket, svc: Shared, ip: IpAddr) {
+/// Run one upgraded connection from `ip` until it closes or the service shuts down. `early` is
+/// the hello its handshake carried, still encoded (see [`super::SUBPROTOCOL`]).
+pub async fn run(mut socket: WebSocket, svc: Shared, ip: IpAddr, early: Option<String>) {
     let cancel = svc.cancel.clone();
     let waited = tokio::select! {
-        waited = timeout(svc.settings.ws.hello_timeout, Box::pin(await_hello(&mut socket, &svc))) => waited,
+        waited = timeout(svc.settings.ws.hello_timeout, Box::pin(await_hello(&mut socket, &svc, early))) => waited,
         () = cancel.cancelled() => Ok(None),
     };
     let hello = match waited {

@@ -21,5 +21,6 @@ mod rate;
 mod submit;
 mod writer;
 
+pub use admission::{SUBPROTOCOL, handshake_hello};
 pub use connection::run;
 pub use rate::join_limiter;

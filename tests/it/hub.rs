@@ -844,3 +844,45 @@ async fn a_plain_grant_waits_for_an_unready_remote_head() {
         .ok(json!({"type": "grant", "seen": chair.floor_turn()}))
         .await;
 }
+
+/// The hello may ride in the handshake (the pages do this: a round trip sooner on a slow link):
+/// the server selects the `rostrum` subprotocol and welcomes the socket before it sends anything.
+/// A hello there that cannot be decoded gets a typed error, and a hello sent as a message
+/// still admits the socket.
+#[tokio::test]
+async fn a_hello_in_the_handshake_is_answered_as_the_socket_opens() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let s = app.create_session(new_session("Handshake")).await;
+    let hello = json!({"type": "hello", "v": 1, "session": s.id, "token": s.chair});
+    let carried = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hello.to_string());
+    let offered = format!("rostrum, rostrum.hello.{carried}");
+    let mut c = Client::open_with(&app.ws_url, &[("sec-websocket-protocol", &offered)])
+        .await
+        .expect("the upgrade succeeds");
+    let welcome = c.recv().await;
+    assert_eq!(
+        (welcome["type"].as_str(), welcome["role"].as_str()),
+        (Some("welcome"), Some("chair")),
+        "{welcome}"
+    );
+    assert_eq!(c.recv().await["type"], "snapshot");
+    c.session = s.id.clone();
+    c.add_walk_ins(&["Amina Diallo"]).await;
+
+    let mut bad = Client::open_with(
+        &app.ws_url,
+        &[("sec-websocket-protocol", "rostrum, rostrum.hello.not*base64")],
+    )
+    .await
+    .expect("the upgrade succeeds");
+    let error = bad.recv().await;
+    assert_eq!(error["code"], "bad_json", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("handshake"),
+        "{error}"
+    );
+    bad.session = s.id.clone();
+    bad.token = Some(s.chair.clone());
+    assert_eq!(bad.hello(None).await["role"], "chair");
+}

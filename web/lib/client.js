@@ -12,6 +12,13 @@ import { applyPatch, applyOrder, Diverged } from "./view.js";
 /** Refusals that no reconnect can cure. */
 const FATAL = new Set(["bad_token", "revoked", "unknown_session", "unsupported_version", "damaged"]);
 const OPEN = 1;
+const SUBPROTOCOL = "rostrum";
+
+/** Base64url without padding, as a subprotocol token allows. */
+function base64url(text) {
+  const bytes = new TextEncoder().encode(text);
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
 
 export class Connection extends EventTarget {
   #ws = null;
@@ -87,9 +94,15 @@ export class Connection extends EventTarget {
   #open() {
     this.#setStatus("connecting");
     this.#welcomed = false;
-    const ws = new this._io.WebSocketImpl(this.#urls[this.#at]);
+    // The hello rides in the handshake (a subprotocol), so the welcome comes as the socket opens:
+    // a round trip sooner. A server (or proxy) that does not select the subprotocol gets the
+    // hello as the first message instead.
+    const hello = this.#hello();
+    const ws = new this._io.WebSocketImpl(this.#urls[this.#at], [SUBPROTOCOL, `${SUBPROTOCOL}.hello.${base64url(JSON.stringify(hello))}`]);
     this.#ws = ws;
-    ws.onopen = () => this.#raw(this.#hello());
+    ws.onopen = () => {
+      if (ws.protocol !== SUBPROTOCOL) this.#raw(hello);
+    };
     ws.onmessage = (e) => this.#frame(JSON.parse(e.data));
     ws.onclose = (e) => this.#closed(e);
     ws.onerror = () => {}; // a close follows

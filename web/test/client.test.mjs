@@ -5,15 +5,17 @@ import { Connection } from "../lib/client.js";
 /** A socket the test drives: it records what the client sends and delivers frames on demand. */
 class FakeSocket {
   static all = [];
-  constructor(url) {
+  constructor(url, protocols = []) {
     this.url = url;
+    this.protocols = protocols;
+    this.protocol = "";
     this.readyState = 0;
     this.sent = [];
     FakeSocket.all.push(this);
   }
   send(text) { this.sent.push(JSON.parse(text)); }
   close(code = 1000) { this.readyState = 3; this.onclose?.({ code }); }
-  open() { this.readyState = 1; this.onopen?.(); }
+  open(protocol = "") { this.readyState = 1; this.protocol = protocol; this.onopen?.(); }
   deliver(frame) { this.onmessage?.({ data: JSON.stringify(frame) }); }
   drop(code = 1006) { this.readyState = 3; this.onclose?.({ code }); }
 }
@@ -202,4 +204,15 @@ test("a command closed with 1009 is refused, never resent; the others are resent
   assert.deepEqual(socket().sent.slice(1), [{ type: "raise_hand", req: 2 }], "only the small one again");
   socket().deliver({ type: "ack", req: 2, seq: 6 });
   assert.equal((await small).seq, 6);
+});
+
+test("the hello rides in the handshake; a server that selects the subprotocol is sent no second hello", () => {
+  const { socket } = setup();
+  const [name, carried] = socket().protocols;
+  assert.equal(name, "rostrum");
+  assert.match(carried, /^rostrum\.hello\.[A-Za-z0-9_-]+$/, "base64url, no padding: a valid subprotocol token");
+  const json = Buffer.from(carried.slice("rostrum.hello.".length), "base64url").toString();
+  assert.deepEqual(JSON.parse(json), { type: "hello", v: 1, session: "S", token: "T" });
+  socket().open("rostrum");
+  assert.deepEqual(socket().sent, [], "the handshake's hello is the hello");
 });
