@@ -67,7 +67,7 @@ pub(super) async fn hello(
     session: &str,
     token: Option<&str>,
 ) -> anyhow::Result<Option<String>> {
-    let hello = serde_json::json!({"type": "hello", "v": 1, "session": session, "token": token});
+    let hello = serde_json::json!({"type": "hello", "v": 2, "session": session, "token": token});
     ws.send(Message::text(hello.to_string())).await?;
     loop {
         match ws.next().await.context("closed before welcome")?? {
