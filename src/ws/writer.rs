@@ -46,10 +46,10 @@ impl Conn {
             match self.updates.try_recv() {
                 Ok(next) => {
                     self.seq = next.seq;
-                    if let Some(bytes) = next.bytes(audience) {
-                        if let Some(m) = msg.replace(text(bytes)) {
-                            self.feed(m).await?;
-                        }
+                    if let Some(bytes) = next.bytes(audience)
+                        && let Some(m) = msg.replace(text(bytes))
+                    {
+                        self.feed(m).await?;
                     }
                 }
                 Err(TryRecvError::Lagged(_)) => {
@@ -71,21 +71,19 @@ impl Conn {
     /// broadcast lagged meanwhile.
     pub(super) async fn catch_up(&mut self, seq: u64) -> Result<Lagged, Closed> {
         let audience = self.principal.audience();
-        let mut fed = false;
+        // Fed, not flushed: the ack's own write flushes them with it.
         while self.seq < seq {
             match self.updates.try_recv() {
                 Ok(next) => {
                     self.seq = next.seq;
                     if let Some(bytes) = next.bytes(audience) {
                         self.feed(text(bytes)).await?;
-                        fed = true;
                     }
                 }
                 Err(TryRecvError::Lagged(_)) => return Ok(Lagged(true)),
                 Err(_) => break,
             }
         }
-        let _ = fed; // the ack's own write flushes what was fed
         Ok(Lagged(false))
     }
 }

@@ -441,10 +441,10 @@ impl Client {
                 // On one node the command's own frame comes before its ack (when the audience
                 // gets one); in a cluster the ack may overtake it: moderators, who get every
                 // update, hold the view the ack speaks of.
-                if let Some(seq) = v["seq"].as_u64().filter(|_| v["type"] == "ack") {
-                    if self.moderator() {
-                        self.sync_to(seq).await;
-                    }
+                if let Some(seq) = v["seq"].as_u64().filter(|_| v["type"] == "ack")
+                    && self.moderator()
+                {
+                    self.sync_to(seq).await;
                 }
                 return v;
             }
