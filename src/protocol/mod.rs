@@ -9,6 +9,7 @@
 mod command;
 mod event;
 mod fields;
+mod fieldwise;
 mod incoming;
 mod patch;
 mod view;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::fieldwise::{is_one, is_zero, one};
 use super::patch::{Patch, with_fields};
 
 use crate::queue::{
@@ -23,20 +24,6 @@ pub enum Audience {
     Moderator,
     /// Participants, the display and the public view.
     Public,
-}
-
-fn one() -> u32 {
-    1
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
-fn is_one(n: &u32) -> bool {
-    *n == 1
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// A participant as shown beside their request.
