@@ -65,6 +65,11 @@ export async function boot({ render, tick = () => {}, onEvents = () => {}, token
   conn.addEventListener("error", (e) => showError(ctx, e.detail.code, e.detail));
   conn.addEventListener("fatal", (e) => showError(ctx, e.detail?.code ?? e.detail, null, true));
   if (onJoined) conn.addEventListener("joined", (e) => onJoined(e.detail, ctx));
+  // The public is sent no update for a join: the ack itself makes the page a participant's.
+  conn.addEventListener("joined", () => {
+    ctx.participant = conn.participant;
+    if (ctx.view) render(ctx);
+  });
   addEventListener("offline", () => conn.networkLost());
   addEventListener("online", () => conn.networkBack());
   conn.start();
