@@ -89,7 +89,8 @@ class Connection:
         for delay in (0.1, 0.2, 0.5, 1, 2, 2, 2, 2, 2, 5, 5, 5):
             try:
                 return await self.open()
-            except (OSError, websockets.ConnectionClosed):
+            # Refused, cut, or closed mid-handshake while the server starts again.
+            except (OSError, websockets.ConnectionClosed, websockets.InvalidHandshake):
                 await asyncio.sleep(delay)
         raise RuntimeError("the server did not come back")
 
