@@ -138,8 +138,9 @@ pub struct SessionView {
     pub limits: TimeLimits,
     /// New requests accepted.
     pub list_open: bool,
-    /// The online moderator runs the floor for remote speakers only.
-    pub moderator_remote_only: bool,
+    /// The online moderator runs the floor for remote speakers only (moderators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderator_remote_only: Option<bool>,
     /// Agenda item titles.
     pub agenda: Vec<String>,
     /// Current agenda item.
@@ -148,8 +149,9 @@ pub struct SessionView {
     pub links: Vec<LinkView>,
     /// Lock, suspension, rename lock, and whether the session has ended.
     pub controls: Controls,
-    /// The report's key takeaways, as the chair wrote them (public, like the report).
-    #[serde(default)]
+    /// The report's key takeaways, as the chair wrote them (moderators only here, left out when
+    /// empty; the public reads them in the report).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub takeaways: String,
 }
 
@@ -298,14 +300,16 @@ impl FloorView {
 }
 
 impl SessionView {
-    /// The settings now.
-    pub fn of(s: &State) -> Self {
+    /// The settings now, for `audience` (the public is not sent what no public page shows: the
+    /// online moderator's scope and the takeaways, so changing them sends it nothing).
+    pub fn of(s: &State, audience: Audience) -> Self {
+        let moderator = audience == Audience::Moderator;
         SessionView {
             title: s.title().to_owned(),
             policy: s.policy(),
             limits: s.limits().clone(),
             list_open: s.list_open(),
-            moderator_remote_only: s.moderator_remote_only(),
+            moderator_remote_only: moderator.then(|| s.moderator_remote_only()),
             agenda: s.agenda().iter().map(|i| i.title.clone()).collect(),
             item: s.current_item(),
             links: s
@@ -318,7 +322,11 @@ impl SessionView {
                 })
                 .collect(),
             controls: s.controls(),
-            takeaways: s.takeaways().to_owned(),
+            takeaways: if moderator {
+                s.takeaways().to_owned()
+            } else {
+                String::new()
+            },
         }
     }
 }
@@ -338,7 +346,7 @@ impl View {
     /// The whole view of `s` at `now` for `audience`.
     pub fn of(s: &State, audience: Audience, now: Timestamp) -> Self {
         View {
-            session: SessionView::of(s),
+            session: SessionView::of(s, audience),
             requests: s
                 .requests()
                 .iter()

@@ -17,7 +17,7 @@ use crate::queue::{Event, Fact, Modality, RequestId, RequestState, State, Timest
 /// What clients were last sent, to diff the next change against.
 pub(super) struct Published {
     order: Vec<Slot>,
-    session: SessionView,
+    session: [SessionView; 2],
     floor: [Option<FloorView>; 2],
     /// The moderators' fairness tallies last sent.
     fairness: Fairness,
@@ -35,7 +35,7 @@ impl Published {
     pub(super) fn new(s: &State, now: Timestamp) -> Self {
         Self {
             order: slots(s, now),
-            session: SessionView::of(s),
+            session: AUDIENCES.map(|a| SessionView::of(s, a)),
             floor: AUDIENCES.map(|a| FloorView::of(s, a)),
             fairness: fairness(s, Audience::Moderator).unwrap_or_default(),
             remote: RemoteCounts::of(s),
@@ -66,9 +66,6 @@ impl Published {
         let order = slots(s, now);
         let order_patch = Some(OrderPatch::diff(&self.order, &order)).filter(|p| !p.is_empty());
         self.order = order;
-        let session = SessionView::of(s);
-        let session_patch = (session != self.session).then(|| session.clone());
-        self.session = session;
         let tallies = fairness(s, Audience::Moderator).unwrap_or_default();
         // Only the tallies' fields that changed, by modality.
         let fairness_patch: BTreeMap<Modality, Fields> = tallies
@@ -85,6 +82,9 @@ impl Published {
         let touched = touched(s, events);
         let [moderator, public] = [0, 1].map(|i| {
             let audience = AUDIENCES[i];
+            let session = SessionView::of(s, audience);
+            let session_patch = (session != self.session[i]).then(|| session.clone());
+            self.session[i] = session;
             let floor = FloorView::of(s, audience);
             let floor_patch = (floor != self.floor[i]).then(|| floor.clone());
             self.floor[i] = floor;
@@ -108,7 +108,7 @@ impl Published {
                 }
             }
             let mut patch = Patch {
-                session: session_patch.clone(),
+                session: session_patch,
                 requests,
                 closed,
                 floor: floor_patch,

@@ -32,7 +32,7 @@ async fn a_version_1_hello_is_refused_with_a_typed_error_and_a_clean_close() {
 }
 
 #[tokio::test]
-async fn a_join_sends_the_public_nothing_and_its_next_frame_reaches_back() {
+async fn a_join_or_a_moderators_setting_sends_the_public_nothing_and_its_next_frame_reaches_back() {
     let app = spawn_app().await;
     let s = app.create_session(json!({"title": "Lean"})).await;
     let mut chair = app.connect(&s.id, Some(&s.chair)).await;
@@ -40,8 +40,18 @@ async fn a_join_sends_the_public_nothing_and_its_next_frame_reaches_back() {
     let at = viewer.seq;
     let mut ana = app.connect(&s.id, Some(&s.participant)).await;
     ana.join("Ana", "online").await;
-    // The chair (a moderator) is sent the join; the viewer is sent nothing for it: its next
-    // frame is the raise's.
+    // Settings no public page shows: the online moderator's scope, the takeaways.
+    chair
+        .ok(json!({"type": "set_moderator_scope", "remote_only": true}))
+        .await;
+    chair
+        .ok(json!({"type": "set_takeaways", "text": "Hubs asked for captioning."}))
+        .await;
+    let session = &chair.view.as_ref().unwrap().session;
+    assert_eq!(session.moderator_remote_only, Some(true));
+    assert_eq!(session.takeaways, "Hubs asked for captioning.");
+    // The chair (a moderator) is sent all three; the viewer is sent nothing for them: its
+    // next frame is the raise's.
     let raised = ana
         .ok(json!({"type": "raise_hand", "kind": "question"}))
         .await;
