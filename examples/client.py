@@ -13,25 +13,49 @@ import asyncio, json, sys, urllib.request, uuid
 import websockets
 
 
-def apply(view, patch):
+def apply(view, patch, server_time):
     """Move the view along by one patch, in the order docs/protocol.md gives."""
     if "session" in patch:
         view["session"] = patch["session"]
     for rid in patch.get("closed", []):
         view["requests"].pop(str(rid), None)
     for r in patch.get("requests", []):
-        view["requests"][str(r["id"])] = r
-    for key in ("floor", "fairness"):
-        if key in patch:
-            view[key] = patch[key]
+        held = view["requests"].get(str(r["id"]))
+        if held is None:  # a new request: absent fields take their defaults
+            at = r.get("requested_at", server_time)
+            held = dict(NEW_REQUEST, requested_at=at, queued_at=at, item=view["session"]["item"])
+        merged = dict(held, **r)
+        for key in ("note", "parked"):  # null: none, which a snapshot leaves out
+            if merged.get(key, 0) is None:
+                del merged[key]
+        view["requests"][str(r["id"])] = merged
+    if "floor" in patch:
+        view["floor"] = patch["floor"]
+        if patch["floor"] is not None:  # its request is speaking, out of the queue
+            rid = patch["floor"]["request"]
+            if str(rid) in view["requests"]:
+                view["requests"][str(rid)]["state"] = "speaking"
+            view["queue"] = [s for s in view["queue"] if s["request"] != rid]
+    if "fairness" in patch:  # the modalities whose tallies changed
+        for m, fields in patch["fairness"].items():
+            view.setdefault("fairness", {})[m] = dict(view["fairness"].get(m, {}), **fields)
+    if "remote" in patch:
+        view["remote"] = dict(view.get("remote", {}), **patch["remote"])
     order = patch.get("order")
     if order:
         queue = [s for s in view["queue"] if s["request"] not in order.get("remove", [])]
         for index, slot in order.get("insert", []):
+            if isinstance(slot, int):  # an arrival: the bare request id
+                slot = {"request": slot, "reason": "arrival"}
             queue.insert(index, slot)
         changed = {s["request"]: s for s in order.get("reasons", [])}
         view["queue"] = [changed.get(s["request"], s) for s in queue]
         assert len(view["queue"]) == order["len"], "a patch that does not apply"
+
+
+# A new request's fields when a patch leaves them out (docs/protocol.md, "Applying a patch").
+NEW_REQUEST = {"origin": "self", "state": "waiting"}
+MODERATORS = ("organizer", "chair", "online_moderator")
 
 
 class Refused(Exception):
@@ -48,7 +72,7 @@ class Connection:
 
     async def open(self):
         self.ws = await websockets.connect(self.url)
-        hello = {"type": "hello", "v": 1, "session": self.session, "client": self.client}
+        hello = {"type": "hello", "v": 2, "session": self.session, "client": self.client}
         if self.token:
             hello["token"] = self.token
         if self.view is not None:
@@ -65,7 +89,8 @@ class Connection:
         for delay in (0.1, 0.2, 0.5, 1, 2, 2, 2, 2, 2, 5, 5, 5):
             try:
                 return await self.open()
-            except (OSError, websockets.ConnectionClosed):
+            # Refused, cut, or closed mid-handshake while the server starts again.
+            except (OSError, websockets.ConnectionClosed, websockets.InvalidHandshake):
                 await asyncio.sleep(delay)
         raise RuntimeError("the server did not come back")
 
@@ -74,10 +99,12 @@ class Connection:
         if m["type"] == "snapshot":
             self.view, self.epoch, self.seq = m["view"], m["epoch"], m["seq"]
         elif m["type"] == "update":
-            if m["from"] != self.seq + 1:
+            if m["seq"] <= self.seq:
+                pass  # already held
+            elif m["from"] > self.seq + 1:
                 await self.ws.send(json.dumps({"type": "resync"}))  # a gap: start afresh
             else:
-                apply(self.view, m["patch"])
+                apply(self.view, m["patch"], m["server_time"])
                 self.seq = m["seq"]
         elif m["type"] == "order":
             self.view["queue"] = m["queue"]
@@ -94,7 +121,9 @@ class Connection:
                     if m["type"] in ("ack", "error") and m.get("req") == cmd["req"]:
                         if m["type"] == "error":
                             raise Refused(m["code"], m["message"])
-                        while self.seq < m["seq"]:  # the ack may come before its update
+                        # The public's frame (if any) comes before the ack; a moderator's update
+                        # may come after it.
+                        while self.welcome["role"] in MODERATORS and self.seq < m["seq"]:
                             await self.frame()
                         return m
             except websockets.ConnectionClosed:

@@ -79,6 +79,15 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", rostrum_tools::simulate::run(&args)?);
             Ok(())
         }
+        Some(Cmd::Bench(args)) if args.wire => {
+            let report = rostrum_tools::bench::wire::run(&args).await?;
+            if args.json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(())
+        }
         Some(Cmd::Bench(args)) => {
             let report = rostrum_tools::bench::run(&args).await?;
             if args.json {

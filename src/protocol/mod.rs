@@ -1,4 +1,4 @@
-//! The wire protocol, version 1: JSON text frames with a `type` tag. Written down for people in
+//! The wire protocol, version 2: JSON text frames with a `type` tag. Written down for people in
 //! `docs/protocol.md`; this module is its single implementation (the tests check the page's
 //! examples against it).
 //!
@@ -9,6 +9,7 @@
 mod command;
 mod event;
 mod fields;
+mod fieldwise;
 mod incoming;
 mod patch;
 mod view;
@@ -21,7 +22,7 @@ pub use command::WireCommand;
 pub use event::{WireEvent, event_json};
 pub use fields::ProfileIn;
 pub use incoming::{Hello, Incoming, Resume, parse};
-pub use patch::{OrderPatch, Patch};
+pub use patch::{Fields, OrderPatch, Patch, RequestPatch, changed_fields};
 pub use view::{
     Audience, Fairness, FloorView, LinkView, RemoteCounts, RequestView, SessionView, Slot, View,
     Who, fairness, slots,
@@ -30,7 +31,7 @@ pub use view::{
 use crate::queue::{Refusal, Timestamp};
 
 /// The protocol version this server speaks.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Why a client message was not accepted, before or besides the queue's own refusals.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,7 +71,9 @@ pub enum WireError {
     BadToken,
     #[error("no such session")]
     UnknownSession,
-    #[error("protocol version {0} is not supported; this server speaks 1")]
+    #[error(
+        "protocol version {0} is not supported; this server speaks version 2 (see docs/protocol.md)"
+    )]
     Version(u32),
     #[error("the service could not record this; try again")]
     Unavailable,
@@ -153,7 +156,9 @@ pub enum Outgoing<'a> {
         from: u64,
         seq: u64,
         server_time: Timestamp,
+        /// Moderators only: the events, for their console's log.
         #[schemars(schema_with = "events_schema")]
+        #[serde(skip_serializing_if = "<[WireEvent]>::is_empty")]
         events: &'a [WireEvent<'a>],
         patch: &'a Patch,
     },

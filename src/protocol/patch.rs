@@ -2,12 +2,13 @@
 //! arrives ready-made, as an [`OrderPatch`] that names only what moved: a grant in a 500-entry
 //! queue sends one removal, not 500 entries.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::view::{Fairness, FloorView, RequestView, SessionView, Slot};
-use crate::queue::Reason;
+pub use super::fieldwise::{Fields, RequestPatch, changed_fields, with_fields};
+use super::view::{FloorView, SessionView, Slot};
+use crate::queue::{Modality, Reason};
 
 /// Changes from one view to the next. Absent fields did not change.
 #[derive(schemars::JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,9 +16,10 @@ pub struct Patch {
     /// The settings, when they changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionView>,
-    /// Requests opened or changed.
+    /// Requests opened (whole, less the fields at their defaults) or changed (`id` and the
+    /// fields that changed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub requests: Vec<RequestView>,
+    pub requests: Vec<RequestPatch>,
     /// Requests no longer open (done, withdrawn, removed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub closed: Vec<u32>,
@@ -31,13 +33,18 @@ pub struct Patch {
     /// How the queue's order changed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<OrderPatch>,
-    /// The fairness tallies, when they changed (moderators only).
+    /// The fairness tallies' fields that changed, by modality (moderators only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fairness: Option<Fairness>,
+    pub fairness: Option<BTreeMap<Modality, Fields>>,
+    /// The remote questions' counts that changed (moderators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<Fields>,
 }
 
 /// A field that is present (even as `null`) deserializes to `Some`.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+pub(super) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 
@@ -59,8 +66,15 @@ pub struct OrderPatch {
     /// Requests to take out (gone, or moved).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub remove: Vec<u32>,
-    /// `(index, slot)` to insert, ascending by index.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `(index, slot)` to insert, ascending by index. On the wire a slot whose reason is
+    /// `arrival` is just its request id: `[3, 7]` is `[3, {"request": 7, "reason": "arrival"}]`.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "compact::serialize",
+        deserialize_with = "compact::deserialize"
+    )]
+    #[schemars(with = "Vec<(u32, compact::WireSlot)>")]
     pub insert: Vec<(u32, Slot)>,
     /// Entries that kept their place but changed reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -138,6 +152,51 @@ impl OrderPatch {
         } else {
             Err("order patch length mismatch")
         }
+    }
+}
+
+/// Inserted slots on the wire: an arrival as its bare request id, any other reason whole.
+mod compact {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Reason, Slot};
+
+    /// A slot as an order patch's `insert` carries it.
+    #[derive(schemars::JsonSchema, Serialize, Deserialize)]
+    #[serde(untagged)]
+    pub enum WireSlot {
+        /// A request that stands where it arrived.
+        Arrival(u32),
+        /// Any other slot, whole.
+        Slot(Slot),
+    }
+
+    #[allow(clippy::ptr_arg)] // serde's serialize_with passes the field
+    pub fn serialize<S: Serializer>(v: &Vec<(u32, Slot)>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|(i, slot)| {
+            let wire = match slot.reason {
+                Reason::Arrival => WireSlot::Arrival(slot.request),
+                _ => WireSlot::Slot(slot.clone()),
+            };
+            (*i, wire)
+        }))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u32, Slot)>, D::Error> {
+        let wire: Vec<(u32, WireSlot)> = Vec::deserialize(d)?;
+        Ok(wire
+            .into_iter()
+            .map(|(i, w)| match w {
+                WireSlot::Arrival(request) => (
+                    i,
+                    Slot {
+                        request,
+                        reason: Reason::Arrival,
+                    },
+                ),
+                WireSlot::Slot(slot) => (i, slot),
+            })
+            .collect())
     }
 }
 

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::patch::Patch;
+use super::fieldwise::{is_one, is_zero, one};
+use super::patch::{Patch, with_fields};
 
 use crate::queue::{
     Controls, Modality, Origin, ParkReason, ParticipantId, Policy, Reason, RequestId, RequestKind,
@@ -34,7 +35,8 @@ pub struct Who {
     pub affiliation: String,
     /// Onsite, online or hub.
     pub modality: Modality,
-    /// People the entry speaks for.
+    /// People the entry speaks for (absent: 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub head_count: u32,
     /// Stakeholder group (moderators only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,11 +102,14 @@ pub struct FloorView {
     pub granted_at: Timestamp,
     /// Limit at the grant.
     pub limit_ms: u64,
-    /// Added since.
+    /// Added since (absent: 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub extended_ms: u64,
-    /// Paused since, if paused.
+    /// Paused since, if paused (absent: not paused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_at: Option<Timestamp>,
-    /// Earlier pauses in all.
+    /// Earlier pauses in all (absent: 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub paused_ms: u64,
     /// The text being read out, while a moderator shows it on the room's screens (to everyone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,20 +138,20 @@ pub struct SessionView {
     pub limits: TimeLimits,
     /// New requests accepted.
     pub list_open: bool,
-    /// The online moderator runs the floor for remote speakers only.
-    pub moderator_remote_only: bool,
+    /// The online moderator runs the floor for remote speakers only (moderators only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderator_remote_only: Option<bool>,
     /// Agenda item titles.
     pub agenda: Vec<String>,
     /// Current agenda item.
     pub item: Option<u32>,
     /// Shared links.
     pub links: Vec<LinkView>,
-    /// Remote questions (questions and text interventions from online participants and hubs).
-    pub remote: RemoteCounts,
     /// Lock, suspension, rename lock, and whether the session has ended.
     pub controls: Controls,
-    /// The report's key takeaways, as the chair wrote them (public, like the report).
-    #[serde(default)]
+    /// The report's key takeaways, as the chair wrote them (moderators only here, left out when
+    /// empty; the public reads them in the report).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub takeaways: String,
 }
 
@@ -219,6 +224,11 @@ pub struct View {
     /// commands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fairness: Option<Fairness>,
+    /// Moderators only: remote questions (questions and text interventions from online
+    /// participants and hubs), for the online moderator. Kept out of `session` too: it changes
+    /// with raises and grants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteCounts>,
 }
 
 /// Running tallies per modality.
@@ -290,14 +300,16 @@ impl FloorView {
 }
 
 impl SessionView {
-    /// The settings now.
-    pub fn of(s: &State) -> Self {
+    /// The settings now, for `audience` (the public is not sent what no public page shows: the
+    /// online moderator's scope and the takeaways, so changing them sends it nothing).
+    pub fn of(s: &State, audience: Audience) -> Self {
+        let moderator = audience == Audience::Moderator;
         SessionView {
             title: s.title().to_owned(),
             policy: s.policy(),
             limits: s.limits().clone(),
             list_open: s.list_open(),
-            moderator_remote_only: s.moderator_remote_only(),
+            moderator_remote_only: moderator.then(|| s.moderator_remote_only()),
             agenda: s.agenda().iter().map(|i| i.title.clone()).collect(),
             item: s.current_item(),
             links: s
@@ -309,9 +321,12 @@ impl SessionView {
                     url: l.url.clone(),
                 })
                 .collect(),
-            remote: RemoteCounts::of(s),
             controls: s.controls(),
-            takeaways: s.takeaways().to_owned(),
+            takeaways: if moderator {
+                s.takeaways().to_owned()
+            } else {
+                String::new()
+            },
         }
     }
 }
@@ -331,7 +346,7 @@ impl View {
     /// The whole view of `s` at `now` for `audience`.
     pub fn of(s: &State, audience: Audience, now: Timestamp) -> Self {
         View {
-            session: SessionView::of(s),
+            session: SessionView::of(s, audience),
             requests: s
                 .requests()
                 .iter()
@@ -341,11 +356,13 @@ impl View {
             queue: slots(s, now),
             floor: FloorView::of(s, audience),
             fairness: fairness(s, audience),
+            remote: (audience == Audience::Moderator).then(|| RemoteCounts::of(s)),
         }
     }
 
-    /// Apply a patch; an error means the view has diverged and needs a fresh snapshot.
-    pub fn apply(&mut self, patch: &Patch) -> Result<(), &'static str> {
+    /// Apply the patch of an update sent at `server_time`; an error means the view has
+    /// diverged and needs a fresh snapshot.
+    pub fn apply(&mut self, patch: &Patch, server_time: Timestamp) -> Result<(), &'static str> {
         if let Some(session) = &patch.session {
             self.session = session.clone();
         }
@@ -353,13 +370,29 @@ impl View {
             self.requests.remove(id);
         }
         for r in &patch.requests {
-            self.requests.insert(r.id, r.clone());
+            let next = r.apply(self.requests.get(&r.id), (self.session.item, server_time))?;
+            self.requests.insert(r.id, next);
         }
         if let Some(floor) = &patch.floor {
             self.floor = floor.clone();
+            // The floor's request is speaking, out of the queue: the patch does not say so.
+            if let Some(f) = floor {
+                if let Some(r) = self.requests.get_mut(&f.request) {
+                    r.state = RequestState::Speaking;
+                }
+                self.queue.retain(|s| s.request != f.request);
+            }
         }
         if let Some(f) = &patch.fairness {
-            self.fairness = Some(f.clone());
+            let tallies = self.fairness.get_or_insert_with(Fairness::new);
+            for (m, fields) in f {
+                let old = tallies.get(m).cloned().unwrap_or_default();
+                tallies.insert(*m, with_fields(&old, fields)?);
+            }
+        }
+        if let Some(fields) = &patch.remote {
+            let old = self.remote.unwrap_or_default();
+            self.remote = Some(with_fields(&old, fields)?);
         }
         match &patch.order {
             Some(order) => order.apply(&mut self.queue),

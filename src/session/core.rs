@@ -268,7 +268,7 @@ impl Core {
             None
         };
         if let Some(missed) = resume.and_then(|r| self.missed_since(r)) {
-            let mut initial: Vec<_> = missed.iter().map(|f| f.bytes(audience)).collect();
+            let mut initial: Vec<_> = missed.iter().filter_map(|f| f.bytes(audience)).collect();
             // Order changes that no event caused are not in the ring: send the order as it is.
             initial.push(self.published.order_bytes(&self.state, now));
             initial.extend(presence);

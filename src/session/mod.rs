@@ -73,17 +73,19 @@ pub struct Frame {
     pub from: u64,
     /// The last seq it covers (the current seq, for an order-only frame).
     pub seq: u64,
-    /// The bytes for moderators.
+    /// The bytes for moderators (who get every update).
     pub moderator: Bytes,
-    /// The bytes for everyone else.
-    pub public: Bytes,
+    /// The `from` of the public's frame: the seq after the public's previous frame.
+    pub public_from: u64,
+    /// The bytes for everyone else, when the change is theirs to see (`None`: not sent).
+    pub public: Option<Bytes>,
 }
 
 impl Frame {
-    /// The bytes for `audience` (a reference-count bump, no copy).
-    pub fn bytes(&self, audience: Audience) -> Bytes {
+    /// The bytes for `audience` (a reference-count bump, no copy), if it is sent to them.
+    pub fn bytes(&self, audience: Audience) -> Option<Bytes> {
         match audience {
-            Audience::Moderator => self.moderator.clone(),
+            Audience::Moderator => Some(self.moderator.clone()),
             Audience::Public => self.public.clone(),
         }
     }

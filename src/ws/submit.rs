@@ -7,12 +7,13 @@ use axum::extract::ws::Message;
 use crate::auth::{Capability, Role};
 use crate::metrics;
 use crate::principal::Principal;
-use crate::protocol::{self, Incoming, Outgoing, WireCommand, WireError, encode};
+use crate::protocol::{self, Incoming, Outgoing, Resume, WireCommand, WireError, encode};
 use crate::queue::{Actor, Command, Modality, ParticipantId};
 use crate::session::Answer;
 
 use super::close::Closed;
 use super::connection::Conn;
+use super::writer::Lagged;
 
 impl Conn {
     /// Answer one text message: a command, a resync, or the error it earned.
@@ -48,7 +49,7 @@ impl Conn {
                 match command.into_command(actor, in_room) {
                     Err(e) => refused(Some(req), &e),
                     Ok(command) => match self.join_allowed(&command) {
-                        Ok(()) => self.submit(actor, req, command).await,
+                        Ok(()) => self.submit(actor, req, command).await?,
                         Err(e) => refused(Some(req), &e),
                     },
                 }
@@ -59,7 +60,7 @@ impl Conn {
 
     /// Submit a command and phrase the answer; a `join` turns a newcomer into a participant
     /// and hands them their own link.
-    async fn submit(&mut self, actor: Actor, req: u64, command: Command) -> String {
+    async fn submit(&mut self, actor: Actor, req: u64, command: Command) -> Result<String, Closed> {
         let joining =
             matches!(command, Command::Join { .. }) && self.principal == Principal::Newcomer;
         let mut answer = self
@@ -76,9 +77,22 @@ impl Conn {
                     .await;
             }
         }
-        match answer {
+        Ok(match answer {
             Ok(Answer::Ack { seq, participant }) => {
                 metrics::hot().commands_ok.increment(1);
+                // The command's own frame (if this audience gets one) goes first.
+                match self.catch_up(seq).await {
+                    Ok(Lagged(false)) => {}
+                    Ok(Lagged(true)) => {
+                        metrics::hot().resync.increment(1);
+                        let resume = Resume {
+                            epoch: self.epoch,
+                            seq: self.seq,
+                        };
+                        Box::pin(self.resubscribe(Some(resume))).await?;
+                    }
+                    Err(Closed) => return Err(Closed),
+                }
                 let token = participant.filter(|_| joining).map(|p| self.joined(p));
                 encode(&Outgoing::Ack {
                     req,
@@ -92,7 +106,7 @@ impl Conn {
                 protocol::refusal(Some(req), &r)
             }
             Ok(Answer::Unavailable) | Err(_) => refused(Some(req), &WireError::Unavailable),
-        }
+        })
     }
 
     /// A newcomer joined as `p`: the connection acts as them from now on, reports them present,

@@ -35,18 +35,22 @@ impl Conn {
 
     /// Forward an update for this connection's audience, and (under load, when more are
     /// already waiting) up to `BATCH` more with it, with one flush (one write to the socket)
-    /// for all of them. Says whether the broadcast lagged meanwhile: the caller resumes.
+    /// for all of them. An update that is not the audience's moves the connection's seq along
+    /// and sends nothing. Says whether the broadcast lagged meanwhile: the caller resumes.
     pub(super) async fn forward(&mut self, frame: Arc<Frame>) -> Result<Lagged, Closed> {
-        self.seq = frame.seq;
         let audience = self.principal.audience();
-        let mut msg = text(frame.bytes(audience));
+        self.seq = frame.seq;
+        let mut msg = frame.bytes(audience).map(text);
         let mut lagged = false;
         for _ in 0..BATCH {
             match self.updates.try_recv() {
                 Ok(next) => {
-                    self.feed(msg).await?;
                     self.seq = next.seq;
-                    msg = text(next.bytes(audience));
+                    if let Some(bytes) = next.bytes(audience)
+                        && let Some(m) = msg.replace(text(bytes))
+                    {
+                        self.feed(m).await?;
+                    }
                 }
                 Err(TryRecvError::Lagged(_)) => {
                     lagged = true;
@@ -55,8 +59,32 @@ impl Conn {
                 Err(_) => break,
             }
         }
-        self.send(msg).await?;
+        if let Some(m) = msg {
+            self.send(m).await?;
+        }
         Ok(Lagged(lagged))
+    }
+
+    /// Forward the updates already waiting that reach `seq` at most, before the answer to a
+    /// command that ended there: a client's own command's frame comes before its ack (when
+    /// this node published it first, as it does for the commands it decides). Says whether the
+    /// broadcast lagged meanwhile.
+    pub(super) async fn catch_up(&mut self, seq: u64) -> Result<Lagged, Closed> {
+        let audience = self.principal.audience();
+        // Fed, not flushed: the ack's own write flushes them with it.
+        while self.seq < seq {
+            match self.updates.try_recv() {
+                Ok(next) => {
+                    self.seq = next.seq;
+                    if let Some(bytes) = next.bytes(audience) {
+                        self.feed(text(bytes)).await?;
+                    }
+                }
+                Err(TryRecvError::Lagged(_)) => return Ok(Lagged(true)),
+                Err(_) => break,
+            }
+        }
+        Ok(Lagged(false))
     }
 }
 

@@ -187,11 +187,14 @@ test("a whole hybrid session, in every console", async () => {
     await p.page.locator("#queue .entry >> nth=0", { hasText: "Remote from chat" }).waitFor();
     assert.equal(await p.page.textContent("#queue .entry >> nth=0 >> .reason"), "Moved by a moderator: the panel asked for it");
   }
+  // The public view and the phones get no events (protocol v2): they announce from the patch.
+  for (const p of [pub, bo]) await p.page.locator("#announce", { hasText: "Remote from chat moved to position 1" }).waitFor();
   // Focus stays where the chair left it while the queue changes, and the change is announced.
   const boGrant = chair.page.locator(`#queue [data-request]:has-text("Bo Kim") [data-action=grant]`);
   await boGrant.focus();
   await raise(ana, "question");
   await chair.page.locator("#announce", { hasText: "Ana Lima joined the queue" }).waitFor();
+  await pub.page.locator("#announce", { hasText: "Ana Lima joined the queue" }).waitFor();
   assert.equal(await chair.page.evaluate(() => document.activeElement?.closest("[data-request]")?.textContent.includes("Bo Kim") && document.activeElement.dataset.action), "grant");
 
   // And edits the agenda.

@@ -205,7 +205,7 @@ async fn the_posters_short_address_leads_to_the_join_link_across_restarts_and_ro
     );
     assert_eq!(handout(&app, &s.id).await["short_url"], short.as_str());
     let mut old = Client::open(&app.ws_url).await;
-    old.send_json(&json!({"type": "hello", "v": 1, "session": s.id, "token": s.participant}))
+    old.send_json(&json!({"type": "hello", "v": 2, "session": s.id, "token": s.participant}))
         .await;
     assert_eq!(old.until_closed().await.1.as_deref(), Some("revoked"));
 
@@ -252,7 +252,8 @@ async fn the_moderators_tallies_count_who_is_present() {
     ana.join("Ana Lima", "online").await;
     let mut hub = app.connect(&s.id, Some(&s.participant)).await;
     let hub_id = hub.join("Nairobi hub", "hub").await;
-    let seq = hub.seq;
+    // The public is sent nothing for a join: the session's seq comes from the API.
+    let seq = app.info(&s.id).await["seq"].as_u64().unwrap();
     chair.sync_to(seq).await;
     let present = |c: &Client| {
         let f = c.view.as_ref().unwrap().fairness.clone().unwrap();

@@ -262,7 +262,8 @@ async fn two_moderators_granting_at_once_grant_once() {
 async fn answer(c: &mut Client, req: u64) -> Value {
     loop {
         let v = c.recv().await;
-        if v["req"].as_u64() == Some(req) {
+        // The command's own update (which names its `req` too) comes before the answer.
+        if v["req"].as_u64() == Some(req) && matches!(v["type"].as_str(), Some("ack" | "error")) {
             return v;
         }
     }
@@ -280,7 +281,7 @@ async fn bad_input_gets_an_error_and_the_connection_stays_open() {
         (r#"{"type":"teleport","req":1}"#, "unknown_type"),
         (r#"{"type":"move","req":2,"request":0}"#, "bad_field"),
         (r#"{"type":"grant","req":3}"#, "bad_field"),
-        (r#"{"type":"hello","v":1,"session":"x"}"#, "hello_twice"),
+        (r#"{"type":"hello","v":2,"session":"x"}"#, "hello_twice"),
     ] {
         chair.send_raw(Message::text(text)).await;
         let v = chair.recv().await;
@@ -349,7 +350,7 @@ async fn unknown_fields_are_refused_by_name() {
     assert_eq!(chair.seq, seq, "nothing was recorded");
 
     let mut c = Client::open(&app.ws_url).await;
-    c.send_json(&json!({"type": "hello", "v": 1, "session": s.id, "secret": "x"}))
+    c.send_json(&json!({"type": "hello", "v": 2, "session": s.id, "secret": "x"}))
         .await;
     let v = c.recv().await;
     assert_eq!(v["code"], "bad_field");
@@ -506,7 +507,7 @@ async fn bad_hellos_are_refused_and_closed() {
         ))
         .await;
         assert_eq!(c.recv().await["code"], "hello_first");
-        let mut hello = json!({"type": "hello", "v": 1, "session": session});
+        let mut hello = json!({"type": "hello", "v": 2, "session": session});
         if let Some(t) = token {
             hello["token"] = json!(t);
         }
@@ -746,7 +747,7 @@ async fn a_client_that_stops_reading_slows_nobody_else_and_is_cut_off() {
     // Says hello, then never reads again.
     let mut stalled = Client::open(&app.ws_url).await;
     stalled
-        .send_json(&json!({"type": "hello", "v": 1, "session": s.id}))
+        .send_json(&json!({"type": "hello", "v": 2, "session": s.id}))
         .await;
     let mut viewer = app.connect(&s.id, None).await;
     let mut chair = app.connect(&s.id, Some(&s.chair)).await;

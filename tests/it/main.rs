@@ -24,4 +24,5 @@ mod resend;
 mod restart;
 mod safety;
 mod support;
+mod wire;
 mod workspace;

@@ -448,7 +448,7 @@ impl Tab {
             };
             self.ws = Some(ws);
             let mut hello =
-                json!({"type": "hello", "v": 1, "session": self.session, "client": self.client_id});
+                json!({"type": "hello", "v": 2, "session": self.session, "client": self.client_id});
             if let Some(t) = &self.token {
                 hello["token"] = json!(t);
             }
@@ -539,9 +539,19 @@ impl Tab {
             Some("update") => {
                 let from = v["from"].as_u64().unwrap_or(0);
                 let patch: Option<Patch> = serde_json::from_value(v["patch"].clone()).ok();
-                let applied = from == self.seq + 1
+                let seq = v["seq"].as_u64().unwrap_or(0);
+                if seq <= self.seq {
+                    return true; // already held (a replay)
+                }
+                // Version 2: `from` reaches back to the audience's previous frame.
+                let applied = from <= self.seq + 1
                     && match (self.view.as_mut(), patch) {
-                        (Some(view), Some(p)) => view.apply(&p).is_ok(),
+                        (Some(view), Some(p)) => view
+                            .apply(
+                                &p,
+                                rostrum::queue::Timestamp(v["server_time"].as_u64().unwrap_or(0)),
+                            )
+                            .is_ok(),
                         _ => false,
                     };
                 if !applied {

@@ -39,7 +39,8 @@ function clientId() {
 
 /**
  * Start a page. `render(ctx)` redraws from `ctx.view`; `tick(ctx)` runs twice a second for
- * clocks; `onEvents(events, ctx)` sees each update's events (for announcements).
+ * clocks; `onEvents(events, ctx, { prev, patch })` sees each update: its events (moderators
+ * only), the view before it and its patch (for announcements).
  */
 export async function boot({ render, tick = () => {}, onEvents = () => {}, token: pageToken, onJoined }) {
   const { session } = fromPath();
@@ -65,7 +66,7 @@ export async function boot({ render, tick = () => {}, onEvents = () => {}, token
     ctx.participant = conn.participant;
     render(ctx);
     setStatus(ctx, conn.status); // "Ended" rather than "Live" once the session is over
-    if (e.detail.events?.length) onEvents(e.detail.events, ctx);
+    if (e.detail.patch) onEvents(e.detail.events ?? [], ctx, e.detail);
   });
   conn.addEventListener("presence", (e) => {
     ctx.presence = e.detail;
@@ -74,6 +75,11 @@ export async function boot({ render, tick = () => {}, onEvents = () => {}, token
   conn.addEventListener("error", (e) => showError(ctx, e.detail.code, e.detail));
   conn.addEventListener("fatal", (e) => showError(ctx, e.detail?.code ?? e.detail, null, true));
   if (onJoined) conn.addEventListener("joined", (e) => onJoined(e.detail, ctx));
+  // The public is sent no update for a join: the ack itself makes the page a participant's.
+  conn.addEventListener("joined", () => {
+    ctx.participant = conn.participant;
+    if (ctx.view) render(ctx);
+  });
   addEventListener("offline", () => conn.networkLost());
   addEventListener("online", () => conn.networkBack());
   conn.start();
@@ -158,14 +164,26 @@ export function announce(text) {
   });
 }
 
-/** Announcements for the events of an update: added, moved, has the floor. */
-export function announceEvents(events, ctx) {
-  for (const e of events) {
-    const who = (id) => ctx.view.requests[id]?.who?.name ?? "";
-    if (e.type === "hand_raised" || e.type === "speaker_readded") announce(ctx.t("announce.added", { name: who(e.request) }));
-    else if (e.type === "request_moved") announce(ctx.t("announce.moved", { name: who(e.request), position: e.to }));
-    else if (e.type === "floor_granted") announce(ctx.t("announce.floor", { name: ctx.view.floor?.who?.name ?? "" }));
+/**
+ * Announcements for an update, read from its patch (the public gets no events): someone added
+ * (a request new to the view), someone moved (a queued request taken out and put back at
+ * another place), someone given the floor (a new turn).
+ */
+export function announceEvents(_events, ctx, { prev, patch } = {}) {
+  if (!prev || !patch) return;
+  const who = (id) => ctx.view.requests[id]?.who?.name ?? "";
+  for (const r of patch.requests ?? []) {
+    if (!prev.requests[r.id]) announce(ctx.t("announce.added", { name: who(r.id) }));
   }
+  // Someone a moderator moved: their slot now says `moved` (placed again, or kept in place
+  // while others were).
+  const slots = [...(patch.order?.insert ?? []).map(([, slot]) => slot), ...(patch.order?.reasons ?? [])];
+  for (const slot of slots) {
+    if (slot?.reason !== "moved" || !prev.requests[slot.request]) continue;
+    const position = ctx.view.queue.findIndex((s) => s.request === slot.request) + 1;
+    announce(ctx.t("announce.moved", { name: who(slot.request), position }));
+  }
+  if (patch.floor && patch.floor.turn !== prev.floor?.turn) announce(ctx.t("announce.floor", { name: patch.floor.who?.name ?? "" }));
 }
 
 /** "m:ss" since a server timestamp. */

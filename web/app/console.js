@@ -410,13 +410,14 @@ function renderSettings(ctx) {
   fillPolicyForm(ctx);
   $("counts").textContent = waitingText(ctx);
   const remote = $("remote-counts");
-  if (remote) remote.textContent = ctx.t("counts.remote", s.remote);
+  const remoteCounts = ctx.view.remote ?? { asked: 0, forwarded: 0, answered: 0, room_turns_waited: 0 };
+  if (remote) remote.textContent = ctx.t("counts.remote", remoteCounts);
   const alert = $("remote-alert");
   if (alert) {
     // After the end nobody is waiting for a turn any more: no alert on a record.
-    const starving = s.remote.room_turns_waited >= 2 && !s.controls.ended;
+    const starving = remoteCounts.room_turns_waited >= 2 && !s.controls.ended;
     alert.hidden = !starving;
-    alert.textContent = starving ? ctx.t("alert.remote_waiting", { turns: s.remote.room_turns_waited }) : "";
+    alert.textContent = starving ? ctx.t("alert.remote_waiting", { turns: remoteCounts.room_turns_waited }) : "";
   }
   // The core refuses joins past the cap: say so, and what makes room (the purge of silent joiners).
   const fullAlert = $("full-alert");
@@ -470,8 +471,8 @@ function startConsole() {
       tickWaits(ctx);
       if (!ctx.view.session.controls.ended) renderFairness(ctx);
     },
-    onEvents: (events, ctx) => {
-      announceEvents(events, ctx);
+    onEvents: (events, ctx, update) => {
+      announceEvents(events, ctx, update);
       if (events.some((e) => e.type === "turn_ended")) loadHistory(ctx);
     },
   }).then((ctx) => {

@@ -7,7 +7,7 @@
 // `req` from 1 again and has no unanswered commands to resend, so it takes a fresh secret. In a cluster the welcome names
 // the other nodes: each reconnect tries the next one, so a node that dies takes no page with it.
 
-import { applyPatch, applyOrder, Diverged } from "./view.js";
+import { applyPatch, applyOrder, fullView, Diverged } from "./view.js";
 
 /** Refusals that no reconnect can cure. */
 const FATAL = new Set(["bad_token", "revoked", "unknown_session", "unsupported_version", "damaged"]);
@@ -109,7 +109,7 @@ export class Connection extends EventTarget {
   }
 
   #hello() {
-    const hello = { type: "hello", v: 1, session: this.session };
+    const hello = { type: "hello", v: 2, session: this.session };
     if (this.secret) hello.client = this.secret;
     if (this.token) hello.token = this.token;
     if (this.view && this.epoch != null) hello.resume = { epoch: this.epoch, seq: this.seq };
@@ -175,7 +175,7 @@ export class Connection extends EventTarget {
         this.#setStatus("online");
         return;
       case "snapshot":
-        this.view = f.view;
+        this.view = fullView(f.view);
         this.epoch = f.epoch;
         this.seq = f.seq;
         this.#resyncing = false;
@@ -183,15 +183,18 @@ export class Connection extends EventTarget {
         return;
       case "update":
         if (this.#resyncing || !this.view) return;
-        if (f.from !== this.seq + 1) return this.#resync();
+        // `from` is the seq after this audience's previous frame: at or before ours.
+        if (f.seq <= this.seq) return; // already held (a replay)
+        if (f.from > this.seq + 1) return this.#resync();
+        const prev = this.view;
         try {
-          this.view = applyPatch(this.view, f.patch);
+          this.view = applyPatch(this.view, f.patch, f.server_time);
         } catch (err) {
           if (err instanceof Diverged) return this.#resync();
           throw err;
         }
         this.seq = f.seq;
-        this.#emit("view", { view: this.view, events: f.events ?? [] });
+        this.#emit("view", { view: this.view, events: f.events ?? [], prev, patch: f.patch });
         return;
       case "order":
         if (this.#resyncing || !this.view) return;

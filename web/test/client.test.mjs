@@ -35,12 +35,12 @@ function setup(opts = {}) {
 }
 
 const view = { session: {}, requests: {}, queue: [], floor: null };
-const welcome = (extra = {}) => ({ type: "welcome", v: 1, role: "chair", participant: null, epoch: 1, seq: 5, recovered: false, client: "c1.SECRET", ...extra });
+const welcome = (extra = {}) => ({ type: "welcome", v: 2, role: "chair", participant: null, epoch: 1, seq: 5, recovered: false, client: "c1.SECRET", ...extra });
 
 test("hello carries the token, then the secret the welcome issued and a resume once there is a view", () => {
   const { conn, socket, timers } = setup();
   socket().open();
-  assert.deepEqual(socket().sent[0], { type: "hello", v: 1, session: "S", token: "T" }, "no client id of its own");
+  assert.deepEqual(socket().sent[0], { type: "hello", v: 2, session: "S", token: "T" }, "no client id of its own");
   socket().deliver(welcome());
   assert.equal(conn.secret, "c1.SECRET");
   socket().deliver({ type: "snapshot", epoch: 1, seq: 5, server_time: 900, view });
@@ -101,6 +101,23 @@ test("a gap or a patch that does not apply asks for a resync", () => {
   socket().deliver({ type: "update", from: 9, seq: 9, events: [{ type: "list_closed" }], patch: { session: { title: "X" } } });
   assert.equal(conn.view.session.title, "X");
   assert.deepEqual(events.filter(([t]) => t === "view").at(-1)[1].events, [{ type: "list_closed" }]);
+});
+
+test("version 2's seq rule: an update may reach back over changes not sent; replays are skipped", () => {
+  const { conn, socket } = setup();
+  socket().open();
+  socket().deliver(welcome());
+  socket().deliver({ type: "snapshot", epoch: 1, seq: 9, view });
+  const sent = socket().sent.length;
+  // The public's previous frame ended at 4; seqs 5..9 (joins) were not sent to it.
+  socket().deliver({ type: "update", from: 5, seq: 10, patch: { session: { title: "Y" } } });
+  assert.equal(conn.seq, 10);
+  assert.equal(conn.view.session.title, "Y");
+  socket().deliver({ type: "update", from: 5, seq: 10, patch: { session: { title: "Z" } } });
+  assert.equal(conn.view.session.title, "Y", "a replay is skipped");
+  assert.equal(socket().sent.length, sent, "no resync for either");
+  socket().deliver({ type: "update", from: 12, seq: 12, patch: {} });
+  assert.deepEqual(socket().sent.at(-1), { type: "resync" }, "a gap");
 });
 
 test("errors reject the command with their code; fatal ones stop reconnecting", async () => {

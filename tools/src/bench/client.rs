@@ -67,7 +67,7 @@ pub(super) async fn hello(
     session: &str,
     token: Option<&str>,
 ) -> anyhow::Result<Option<String>> {
-    let hello = serde_json::json!({"type": "hello", "v": 1, "session": session, "token": token});
+    let hello = serde_json::json!({"type": "hello", "v": 2, "session": session, "token": token});
     ws.send(Message::text(hello.to_string())).await?;
     loop {
         match ws.next().await.context("closed before welcome")?? {
@@ -154,9 +154,12 @@ impl Commander {
                 }
                 (Some("ack"), _) => raised = true,
                 (Some("update"), _) => {
-                    for e in v["events"].as_array().into_iter().flatten() {
-                        if e["type"] == "hand_raised" && e["participant"].as_u64() == participant {
-                            request = e["request"].as_u64();
+                    // A participant gets no events: its new request is in the patch, whole.
+                    for r in v["patch"]["requests"].as_array().into_iter().flatten() {
+                        if r["participant"].as_u64().is_some()
+                            && r["participant"].as_u64() == participant
+                        {
+                            request = r["id"].as_u64();
                         }
                     }
                 }

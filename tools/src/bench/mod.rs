@@ -18,6 +18,7 @@
 mod client;
 mod report;
 mod viewers;
+pub mod wire;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -85,6 +86,15 @@ pub struct BenchArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Instead of a load: run a fixed script of commands (join, raise, change the kind, mark ready, grant,
+    /// extend, end the turn, raise, move, lower) on a new session and report the bytes of
+    /// updates each audience (moderator, participant, viewer) received per command.
+    #[arg(long)]
+    pub wire: bool,
+    /// The protocol version `--wire` says hello with (1 measures a version-1 server, for a
+    /// before-and-after comparison).
+    #[arg(long, default_value_t = rostrum::protocol::VERSION)]
+    pub protocol: u32,
 }
 
 /// Reqs at or above this are setup commands (join, raise), never measured.
