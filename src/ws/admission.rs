@@ -44,7 +44,9 @@ fn decode_hello(encoded: &str) -> Result<String, WireError> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| {
-            WireError::BadJson("the hello in the handshake is not base64url (no padding) of UTF-8 JSON".into())
+            WireError::BadJson(
+                "the hello in the handshake is not base64url (no padding) of UTF-8 JSON".into(),
+            )
         })
 }
 

@@ -855,7 +855,7 @@ async fn a_hello_in_the_handshake_is_answered_as_the_socket_opens() {
     use base64::Engine as _;
     let app = spawn_app().await;
     let s = app.create_session(new_session("Handshake")).await;
-    let hello = json!({"type": "hello", "v": 1, "session": s.id, "token": s.chair});
+    let hello = json!({"type": "hello", "v": 2, "session": s.id, "token": s.chair});
     let carried = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hello.to_string());
     let offered = format!("rostrum, rostrum.hello.{carried}");
     let mut c = Client::open_with(&app.ws_url, &[("sec-websocket-protocol", &offered)])
@@ -869,11 +869,15 @@ async fn a_hello_in_the_handshake_is_answered_as_the_socket_opens() {
     );
     assert_eq!(c.recv().await["type"], "snapshot");
     c.session = s.id.clone();
+    c.welcome = welcome;
     c.add_walk_ins(&["Amina Diallo"]).await;
 
     let mut bad = Client::open_with(
         &app.ws_url,
-        &[("sec-websocket-protocol", "rostrum, rostrum.hello.not*base64")],
+        &[(
+            "sec-websocket-protocol",
+            "rostrum, rostrum.hello.not*base64",
+        )],
     )
     .await
     .expect("the upgrade succeeds");

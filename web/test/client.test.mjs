@@ -229,7 +229,7 @@ test("the hello rides in the handshake; a server that selects the subprotocol is
   assert.equal(name, "rostrum");
   assert.match(carried, /^rostrum\.hello\.[A-Za-z0-9_-]+$/, "base64url, no padding: a valid subprotocol token");
   const json = Buffer.from(carried.slice("rostrum.hello.".length), "base64url").toString();
-  assert.deepEqual(JSON.parse(json), { type: "hello", v: 1, session: "S", token: "T" });
+  assert.deepEqual(JSON.parse(json), { type: "hello", v: 2, session: "S", token: "T" });
   socket().open("rostrum");
   assert.deepEqual(socket().sent, [], "the handshake's hello is the hello");
 });
