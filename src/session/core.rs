@@ -61,7 +61,7 @@ pub enum Followed {
 pub struct Timeouts {
     /// The starvation guard promoted someone with no event: the whole order, for everyone.
     pub order: Option<Arc<Frame>>,
-    /// The presence book changed: for moderators.
+    /// Participants' presence changed: for moderators, only those who changed.
     pub presence: Option<Bytes>,
 }
 
@@ -366,7 +366,8 @@ impl Core {
             out.presence = self.presence.changed(now).map(|participants| {
                 Bytes::from(encode(&Outgoing::Presence {
                     server_time: now,
-                    participants,
+                    participants: &participants,
+                    whole: false,
                 }))
             });
         }
@@ -380,6 +381,7 @@ impl Core {
             Bytes::from(encode(&Outgoing::Presence {
                 server_time: now,
                 participants: &participants,
+                whole: true,
             }))
         })
     }
