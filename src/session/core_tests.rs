@@ -183,7 +183,11 @@ fn presence_is_coalesced_then_expires_after_the_grace_period() {
     assert!(core.handle_timeout(T0.plus(31_999)).presence.is_none());
     let out = core.handle_timeout(T0.plus(32_000)).presence.expect("gone");
     assert_eq!(json(&out)["participants"]["0"], "gone");
-    assert_eq!(json(&out)["whole"], serde_json::Value::Null, "a change only");
+    assert_eq!(
+        json(&out)["whole"],
+        serde_json::Value::Null,
+        "a change only"
+    );
     assert_eq!(core.poll_timeout(), None);
     let start = core.subscribe(Audience::Moderator, None, T0.plus(40_000));
     let last = json(start.initial.last().expect("a snapshot and the book"));

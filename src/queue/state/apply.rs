@@ -33,6 +33,8 @@ impl State {
             } => {
                 debug_assert_eq!(participant.0 as usize, self.participants.len());
                 self.tallies[slot(profile.modality)].participants += 1;
+                let folded_name = crate::queue::names::fold(&profile.name);
+                self.names.add(&folded_name);
                 self.participants.push(Participant {
                     id: *participant,
                     profile: profile.clone(),
@@ -41,7 +43,7 @@ impl State {
                     open_request: None,
                     turns: 0,
                     removed: false,
-                    folded_name: crate::queue::names::fold(&profile.name),
+                    folded_name,
                     recent_raises: Vec::new(),
                 });
             }
@@ -50,7 +52,12 @@ impl State {
                 profile,
             } => {
                 let p = &mut self.participants[participant.0 as usize];
-                p.folded_name = crate::queue::names::fold(&profile.name);
+                let folded_name = crate::queue::names::fold(&profile.name);
+                if !p.removed {
+                    self.names.remove(&p.folded_name);
+                    self.names.add(&folded_name);
+                }
+                p.folded_name = folded_name;
                 p.profile = profile.clone();
             }
             Fact::HandRaised {
@@ -208,6 +215,7 @@ impl State {
                 let p = &mut self.participants[participant.0 as usize];
                 if !p.removed {
                     p.removed = true;
+                    self.names.remove(&p.folded_name);
                     let m = slot(p.profile.modality);
                     self.tallies[m].participants = self.tallies[m].participants.saturating_sub(1);
                 }
