@@ -78,6 +78,9 @@ pub struct Frame {
     /// The bytes for everyone else.
     pub public: Bytes,
 }
+// Empty bytes for an audience mean the frame has nothing for it: the actor sends it only on
+// the other audience's channel (`actor.rs`, `Updates`), so none of that audience's
+// connections wakes for it.
 
 impl Frame {
     /// The bytes for `audience` (a reference-count bump, no copy).

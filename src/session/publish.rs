@@ -49,9 +49,18 @@ impl Published {
         let order = slots(s, now);
         let order_patch = Some(OrderPatch::diff(&self.order, &order)).filter(|p| !p.is_empty());
         self.order = order;
-        let session = SessionView::of(s);
-        let session_patch = (session != self.session).then(|| session.clone());
-        self.session = session;
+        // The settings' counts walk every request and turn: not for a join, which changes none.
+        let joins_only = events
+            .iter()
+            .all(|e| matches!(e.fact, Fact::ParticipantJoined { .. }));
+        let session_patch = if joins_only {
+            None
+        } else {
+            let session = SessionView::of(s);
+            let patch = (session != self.session).then(|| session.clone());
+            self.session = session;
+            patch
+        };
         let tallies = fairness(s, Audience::Moderator);
         let fairness_patch = (tallies != self.fairness)
             .then(|| tallies.clone())
