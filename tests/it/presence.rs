@@ -113,7 +113,9 @@ async fn moderators_are_sent_only_who_changed_and_the_whole_book_when_they_conne
         s.session.presence_every = Duration::from_millis(100);
     })
     .await;
-    let s = app.create_session(json!({"title": "Presence by change"})).await;
+    let s = app
+        .create_session(json!({"title": "Presence by change"}))
+        .await;
     let mut chair = app.connect(&s.id, Some(&s.chair)).await;
     let mut people = Vec::new();
     let mut ids = Vec::new();
@@ -141,7 +143,10 @@ async fn moderators_are_sent_only_who_changed_and_the_whole_book_when_they_conne
         json!({ bo.clone(): "reconnecting" }),
         "only who changed: {last}"
     );
-    assert!(last.get("whole").is_none(), "a change, not the book: {last}");
+    assert!(
+        last.get("whole").is_none(),
+        "a change, not the book: {last}"
+    );
     assert!(
         ids.iter()
             .filter(|p| **p != bo)
@@ -153,7 +158,10 @@ async fn moderators_are_sent_only_who_changed_and_the_whole_book_when_they_conne
     chair.disconnect().await;
     let mut again = app.connect(&s.id, Some(&s.chair)).await;
     let first = again.recv().await;
-    assert_eq!(first["type"], "presence", "right after the snapshot: {first}");
+    assert_eq!(
+        first["type"], "presence",
+        "right after the snapshot: {first}"
+    );
     assert_eq!(first["whole"], true, "{first}");
     let whole = first["participants"].as_object().unwrap();
     assert_eq!(whole.len(), 4, "{first}");
