@@ -425,7 +425,7 @@ fn frames(frame: &Frame, kind: &str) -> [Value; 2] {
 
 /// What a connection starts with: a snapshot for both audiences, as a resync gets, and the
 /// missed updates when it resumes one seq back.
-fn subscribe(live: &Live) {
+fn subscribe(live: &mut Live) {
     let seq = live.state().seq();
     for audience in [Audience::Moderator, Audience::Public] {
         let start = live.core.subscribe(audience, None, live.now);

@@ -95,6 +95,24 @@ pub struct Core {
     presence_due: Option<Timestamp>,
     /// When the order was last published: the starvation guard's promotions up to then are out.
     ordered_at: Timestamp,
+    /// The last snapshot's view per audience (moderators, public), serialized, with the seq
+    /// and order time it was made at: sockets connecting between two changes share it, so a
+    /// crowd connecting at once serializes the view once, not once each.
+    snapshots: [Option<((u64, Timestamp), Bytes)>; 2],
+}
+
+/// A `snapshot` frame around a view already serialized: the same bytes as
+/// `encode(&Outgoing::Snapshot { .. })` (a test holds them equal), with this connection's time.
+fn snapshot_frame(epoch: u32, seq: u64, now: Timestamp, view: &[u8]) -> Bytes {
+    let head = format!(
+        r#"{{"type":"snapshot","epoch":{epoch},"seq":{seq},"server_time":{},"view":"#,
+        now.0
+    );
+    let mut out = Vec::with_capacity(head.len() + view.len() + 1);
+    out.extend_from_slice(head.as_bytes());
+    out.extend_from_slice(view);
+    out.push(b'}');
+    Bytes::from(out)
 }
 
 fn millis(d: Duration) -> u64 {
@@ -127,6 +145,7 @@ impl Core {
             published: Published::new(&state, now),
             presence: Presence::new(config.presence_grace),
             presence_due: None,
+            snapshots: [None, None],
             state,
             last_at,
         }
@@ -259,7 +278,12 @@ impl Core {
 
     /// How a connection for `audience` starts, resuming from `resume` when the ring still holds
     /// everything after it, at wall-clock `wall`.
-    pub fn subscribe(&self, audience: Audience, resume: Option<Resume>, wall: Timestamp) -> Start {
+    pub fn subscribe(
+        &mut self,
+        audience: Audience,
+        resume: Option<Resume>,
+        wall: Timestamp,
+    ) -> Start {
         let now = self.now(wall);
         let seq = self.state.seq();
         let presence = if audience == Audience::Moderator {
@@ -278,14 +302,21 @@ impl Core {
                 initial,
             };
         }
-        let view = View::of(&self.state, audience, now);
-        let snapshot = encode(&Outgoing::Snapshot {
-            epoch: self.epoch,
-            seq,
-            server_time: now,
-            view: &view,
-        });
-        let mut initial = vec![Bytes::from(snapshot)];
+        // The view changes with the seq, and with the order (the starvation guard) between two
+        // seqs; one made at an earlier moment of the same order is the same view. Only the
+        // frame's time is this connection's own.
+        let key = (seq, self.ordered_at);
+        let slot = &mut self.snapshots[usize::from(audience == Audience::Public)];
+        let view = match slot {
+            Some((k, view)) if *k == key => view.clone(),
+            _ => {
+                let view = View::of(&self.state, audience, now);
+                let bytes = Bytes::from(serde_json::to_vec(&view).expect("views serialize"));
+                *slot = Some((key, bytes.clone()));
+                bytes
+            }
+        };
+        let mut initial = vec![snapshot_frame(self.epoch, seq, now, &view)];
         initial.extend(presence);
         Start {
             recovered: false,
