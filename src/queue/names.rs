@@ -202,9 +202,21 @@ fn reserved_in(folded: &str) -> bool {
 pub(crate) struct Names(BTreeMap<String, u32>);
 
 impl Names {
-    /// A present participant holds `folded`.
-    pub(crate) fn add(&mut self, folded: &str) {
-        *self.0.entry(folded.to_owned()).or_default() += 1;
+    /// A present participant holds `folded` (returned).
+    pub(crate) fn add(&mut self, folded: String) -> String {
+        *self.0.entry(folded.clone()).or_default() += 1;
+        folded
+    }
+
+    /// A participant who held `old` (folded) is now called `name`: its fold, returned, and held
+    /// instead of `old` unless they were removed.
+    pub(crate) fn rename(&mut self, old: &str, name: &str, removed: bool) -> String {
+        let folded = fold(name);
+        if !removed {
+            self.remove(old);
+            self.add(folded.clone());
+        }
+        folded
     }
 
     /// A present participant no longer holds `folded` (renamed or removed).
@@ -260,10 +272,10 @@ mod tests {
     fn the_index_tells_twins_apart_without_a_walk_and_forgets_who_left() {
         let mut names = Names::default();
         assert_eq!(distinct("Ana".into(), &names, None), "Ana");
-        names.add(&fold("Ana"));
-        names.add(&fold("Ana Lima")); // shares the prefix, never in the way
+        names.add(fold("Ana"));
+        names.add(fold("Ana Lima")); // shares the prefix, never in the way
         assert_eq!(distinct("ANA".into(), &names, None), "ANA (2)");
-        names.add(&fold("ANA (2)"));
+        names.add(fold("ANA (2)"));
         assert_eq!(
             distinct("Аna".into(), &names, None),
             "Аna (3)",

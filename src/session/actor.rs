@@ -9,13 +9,15 @@ use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, watch};
 
 mod follow;
+mod updates;
 
 use follow::next_append;
+use updates::Updates;
 
 use super::contended::Contended;
 use super::core::{Core, Decision, Publish};
 use super::presence::Seen;
-use super::{Answer, Frame, Gate, Msg, Runtime, Sender, Subscription};
+use super::{Answer, Gate, Msg, Runtime, Sender, Subscription};
 use crate::metrics;
 use crate::protocol::{Audience, Resume};
 use crate::queue::{Actor, Command, Event, Timestamp};
@@ -353,44 +355,6 @@ impl SessionActor {
             updates,
             presence,
         }
-    }
-}
-
-/// The updates' channels, one per audience.
-struct Updates {
-    moderator: broadcast::Sender<Arc<Frame>>,
-    public: broadcast::Sender<Arc<Frame>>,
-}
-
-impl Updates {
-    fn new(capacity: usize) -> Self {
-        Self {
-            moderator: broadcast::channel(capacity).0,
-            public: broadcast::channel(capacity).0,
-        }
-    }
-
-    /// Send `frame` to each audience it has bytes for. An error only means nobody of that
-    /// audience is subscribed right now.
-    fn send(&self, frame: Arc<Frame>) {
-        if !frame.public.is_empty() {
-            let _ = self.public.send(frame.clone());
-        }
-        if !frame.moderator.is_empty() {
-            let _ = self.moderator.send(frame);
-        }
-    }
-
-    fn subscribe(&self, audience: Audience) -> broadcast::Receiver<Arc<Frame>> {
-        match audience {
-            Audience::Moderator => self.moderator.subscribe(),
-            Audience::Public => self.public.subscribe(),
-        }
-    }
-
-    /// Connections subscribed.
-    fn receivers(&self) -> usize {
-        self.moderator.receiver_count() + self.public.receiver_count()
     }
 }
 

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use super::answers::Answers;
 use super::presence::{Presence, Seen};
 use super::publish::Published;
+use super::snapshot::Snapshots;
 use super::{Answer, Frame, Gate, Info, Sender, SessionConfig, Summary};
 use crate::protocol::{Audience, Outgoing, Resume, Slot, View, encode};
 use crate::queue::{Actor, Command, Event, Fact, Refusal, State, Timestamp, decide};
@@ -95,24 +96,8 @@ pub struct Core {
     presence_due: Option<Timestamp>,
     /// When the order was last published: the starvation guard's promotions up to then are out.
     ordered_at: Timestamp,
-    /// The last snapshot's view per audience (moderators, public), serialized, with the seq
-    /// and order time it was made at: sockets connecting between two changes share it, so a
-    /// crowd connecting at once serializes the view once, not once each.
-    snapshots: [Option<((u64, Timestamp), Bytes)>; 2],
-}
-
-/// A `snapshot` frame around a view already serialized: the same bytes as
-/// `encode(&Outgoing::Snapshot { .. })` (a test holds them equal), with this connection's time.
-fn snapshot_frame(epoch: u32, seq: u64, now: Timestamp, view: &[u8]) -> Bytes {
-    let head = format!(
-        r#"{{"type":"snapshot","epoch":{epoch},"seq":{seq},"server_time":{},"view":"#,
-        now.0
-    );
-    let mut out = Vec::with_capacity(head.len() + view.len() + 1);
-    out.extend_from_slice(head.as_bytes());
-    out.extend_from_slice(view);
-    out.push(b'}');
-    Bytes::from(out)
+    /// The last snapshot's view per audience, shared by the sockets connecting before a change.
+    snapshots: Snapshots,
 }
 
 fn millis(d: Duration) -> u64 {
@@ -145,7 +130,7 @@ impl Core {
             published: Published::new(&state, now),
             presence: Presence::new(config.presence_grace),
             presence_due: None,
-            snapshots: [None, None],
+            snapshots: Snapshots::default(),
             state,
             last_at,
         }
@@ -302,21 +287,12 @@ impl Core {
                 initial,
             };
         }
-        // The view changes with the seq, and with the order (the starvation guard) between two
-        // seqs; one made at an earlier moment of the same order is the same view. Only the
-        // frame's time is this connection's own.
-        let key = (seq, self.ordered_at);
-        let slot = &mut self.snapshots[usize::from(audience == Audience::Public)];
-        let view = match slot {
-            Some((k, view)) if *k == key => view.clone(),
-            _ => {
-                let view = View::of(&self.state, audience, now);
-                let bytes = Bytes::from(serde_json::to_vec(&view).expect("views serialize"));
-                *slot = Some((key, bytes.clone()));
-                bytes
-            }
-        };
-        let mut initial = vec![snapshot_frame(self.epoch, seq, now, &view)];
+        let snapshot =
+            self.snapshots
+                .frame(audience, (self.epoch, seq, self.ordered_at), now, || {
+                    View::of(&self.state, audience, now)
+                });
+        let mut initial = vec![snapshot];
         initial.extend(presence);
         Start {
             recovered: false,

@@ -15,6 +15,7 @@ pub mod contended;
 pub mod core;
 mod presence;
 mod publish;
+mod snapshot;
 mod summary;
 
 use std::collections::BTreeSet;

@@ -33,8 +33,6 @@ impl State {
             } => {
                 debug_assert_eq!(participant.0 as usize, self.participants.len());
                 self.tallies[slot(profile.modality)].participants += 1;
-                let folded_name = crate::queue::names::fold(&profile.name);
-                self.names.add(&folded_name);
                 self.participants.push(Participant {
                     id: *participant,
                     profile: profile.clone(),
@@ -43,7 +41,7 @@ impl State {
                     open_request: None,
                     turns: 0,
                     removed: false,
-                    folded_name,
+                    folded_name: self.names.add(crate::queue::names::fold(&profile.name)),
                     recent_raises: Vec::new(),
                 });
             }
@@ -52,12 +50,7 @@ impl State {
                 profile,
             } => {
                 let p = &mut self.participants[participant.0 as usize];
-                let folded_name = crate::queue::names::fold(&profile.name);
-                if !p.removed {
-                    self.names.remove(&p.folded_name);
-                    self.names.add(&folded_name);
-                }
-                p.folded_name = folded_name;
+                p.folded_name = self.names.rename(&p.folded_name, &profile.name, p.removed);
                 p.profile = profile.clone();
             }
             Fact::HandRaised {
