@@ -277,7 +277,9 @@ impl Core {
             None
         };
         if let Some(missed) = resume.and_then(|r| self.missed_since(r)) {
-            let mut initial: Vec<_> = missed.iter().map(|f| f.bytes(audience)).collect();
+            // A frame with nothing for this audience (empty bytes) is not resent either.
+            let bytes = missed.iter().map(|f| f.bytes(audience));
+            let mut initial: Vec<_> = bytes.filter(|b| !b.is_empty()).collect();
             // Order changes that no event caused are not in the ring: send the order as it is.
             initial.push(self.published.order_bytes(&self.state, now));
             initial.extend(presence);
@@ -287,12 +289,9 @@ impl Core {
                 initial,
             };
         }
-        let snapshot =
-            self.snapshots
-                .frame(audience, (self.epoch, seq, self.ordered_at), now, || {
-                    View::of(&self.state, audience, now)
-                });
-        let mut initial = vec![snapshot];
+        let (key, state) = ((self.epoch, seq, self.ordered_at), &self.state);
+        let view = || View::of(state, audience, now);
+        let mut initial = vec![self.snapshots.frame(audience, key, now, view)];
         initial.extend(presence);
         Start {
             recovered: false,
