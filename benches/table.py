@@ -7,6 +7,7 @@ runs on CPU 1. Writes the table into docs/performance.md between its bench-table
     python3 benches/table.py --idle 30  # the same with a shorter idle hold
     python3 benches/table.py --only plenary,conference
     python3 benches/table.py --only joins,join_storm,outside   # issue 22's rows
+    python3 benches/table.py --smoke --only joins,outside      # do they run? (debug builds, small)
 
 Targets: the floor (examples/floor.rs), the batching floor (the same with the hub's one flush per
 wake, `floor --batch`) where a scenario names it, and the hub.
@@ -278,6 +279,17 @@ def table(r, idle):
     return "\n".join(lines)
 
 
+def smaller(args):
+    """A scenario's arguments at a tenth of its sockets, batches and connect rate, for 2 s."""
+    out = list(args)
+    for i, a in enumerate(out[:-1]):
+        if a in ("--viewers", "--batch", "--connect-rate"):
+            out[i + 1] = max(1, int(out[i + 1]) // 10)
+        elif a == "--duration":
+            out[i + 1] = "2s"
+    return out
+
+
 def median_report(reports):
     """The run whose delivery p99 is the median (a whole run, so its figures agree)."""
     ordered = sorted(reports, key=lambda x: x["delivery"]["p99_ms"])
@@ -292,10 +304,21 @@ def main():
     ap.add_argument("--no-write", action="store_true", help="print, do not edit docs/performance.md")
     ap.add_argument("--results", default=os.path.join(ROOT, "target/bench-table.json"),
                     help="the raw reports, kept between runs: an --only run replaces its scenarios")
+    ap.add_argument("--smoke", action="store_true",
+                    help="prove the scenarios run: the debug builds, a tenth of the sockets, 2 s runs; "
+                         "implies --no-write, and its figures mean nothing")
     opts = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "rostrum", "--example", "floor"],
-                   cwd=ROOT, check=True)
+    global HUB, FLOOR
+    if opts.smoke:
+        opts.no_write = True
+        HUB, FLOOR = (p.replace("target/release", "target/debug") for p in (HUB, FLOOR))
+        subprocess.run(["cargo", "build", "--quiet", "--bin", "rostrum", "--example", "floor"], cwd=ROOT, check=True)
+    else:
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "rostrum", "--example", "floor"],
+                       cwd=ROOT, check=True)
     all_scenarios = scenarios(opts.idle)
+    if opts.smoke:
+        all_scenarios = {name: smaller(args) for name, args in all_scenarios.items()}
     only = [s for s in opts.only.split(",") if s] or list(all_scenarios) + ["plenary_2cores"]
     # Row 7 compares the slow-client run with the steady one: they run together, on one machine
     # state, or not at all.
