@@ -154,7 +154,8 @@ def ramp(kind, args):
             break
         best = rep
     best = best or rep
-    return {**best, "ramp": tried}
+    # Every rate passed: the figure is a floor under the real saturation, not the saturation.
+    return {**best, "ramp": tried, "ramp_top": all(t["ok"] for t in tried)}
 
 
 def ms(x):
@@ -222,9 +223,10 @@ def table(r, idle):
     if ("outside", "hub") in r:
         f, h = r[("outside", "floor")], r[("outside", "hub")]
         d = (f["deliveries_per_sec"], h["deliveries_per_sec"])
+        top = lambda x: ">= " if x.get("ramp_top") else ""  # noqa: E731 (the ramp never failed)
         row(f"| 8 | 1,000 viewers, one commander on a fixed schedule, ramped: the highest deliveries/s with "
-            f"p99 < 100 ms, >= 1.0x the plain floor | {d[0]:,.0f}/s ({f['rate']:.0f} commands/s) | "
-            f"{d[1]:,.0f}/s ({h['rate']:.0f} commands/s) | {ratio(d[1], d[0])} | {verdict(d[1] >= d[0])} |")
+            f"p99 < 100 ms, >= 1.0x the plain floor | {top(f)}{d[0]:,.0f}/s ({f['rate']:.0f} commands/s) | "
+            f"{top(h)}{d[1]:,.0f}/s ({h['rate']:.0f} commands/s) | {ratio(d[1], d[0])} | {verdict(d[1] >= d[0])} |")
     for name in ("steady_200", "saturation", "outside"):
         if (name, "floor_batch") in r and (name, "hub") in r:
             f, h = r[(name, "floor_batch")], r[(name, "hub")]
