@@ -6,6 +6,11 @@ runs on CPU 1. Writes the table into docs/performance.md between its bench-table
     python3 benches/table.py            # the whole table (holds 19,500 sockets idle 10 minutes)
     python3 benches/table.py --idle 30  # the same with a shorter idle hold
     python3 benches/table.py --only plenary,conference
+    python3 benches/table.py --only joins,join_storm,outside   # issue 22's rows
+    python3 benches/table.py --smoke --only joins,outside      # do they run? (debug builds, small)
+
+Targets: the floor (examples/floor.rs), the batching floor (the same with the hub's one flush per
+wake, `floor --batch`) where a scenario names it, and the hub.
 
 Needs: cargo, taskset (util-linux), Linux /proc, and `ulimit -n` of at least 20,000.
 """
@@ -36,20 +41,24 @@ class Server:
         pin = ["taskset", "-c", cpus]
         if kind == "floor":
             cmd = pin + [FLOOR, f"127.0.0.1:{PORT}"]
+        elif kind == "floor_batch":
+            cmd = pin + [FLOOR, "--batch", f"127.0.0.1:{PORT}"]
         else:
             cmd = pin + [HUB, "serve", "--bind", f"127.0.0.1:{PORT}", "--data-dir", self.dir,
                          "--admin-token", ADMIN,
                          # The load comes from one address at rates no person sends.
                          "--messages-per-sec", "100000", "--message-burst", "100000",
                          "--max-connections-per-ip", "100000",
-                         "--api-per-sec", "100000", "--api-burst", "100000"]
+                         "--api-per-sec", "100000", "--api-burst", "100000",
+                         # A whole plenary joins from the bench's 32 loopback addresses.
+                         "--joins-per-minute-per-ip", "1000000"]
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log,
                                      env={**os.environ, "RUST_LOG": "warn"})
         deadline = time.time() + 10
         while True:
             try:
-                if kind == "floor":
+                if kind.startswith("floor"):
                     import socket
                     socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
                 else:
@@ -77,13 +86,13 @@ def bench(kind, args, server_cpus="0", bench_cpus="1"):
     try:
         cmd = ["taskset", "-c", bench_cpus, HUB, "bench", "--json",
                "--url", f"http://127.0.0.1:{PORT}", "--pid", str(server.proc.pid)]
-        cmd += ["--floor"] if kind == "floor" else ["--admin-token", ADMIN]
+        cmd += ["--floor"] if kind.startswith("floor") else ["--admin-token", ADMIN]
         cmd += [str(a) for a in args]
         out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "RUST_BACKTRACE": "0"})
         if out.returncode != 0:
             raise RuntimeError(f"bench {kind} {args} failed: {out.stderr}")
         report = json.loads(out.stdout)
-        print(f"  {kind:5} {' '.join(map(str, args))}: delivery p99 {report['delivery']['p99_ms']:.2f} ms, "
+        print(f"  {kind:11} {' '.join(map(str, args))}: delivery p99 {report['delivery']['p99_ms']:.2f} ms, "
               f"{report['deliveries_per_sec']:.0f}/s, server {report.get('server')}", flush=True)
         return report
     finally:
@@ -104,7 +113,49 @@ def scenarios(idle):
                        "--duration", "10s"],
         "conference": ["--sessions", 400, "--viewers", 47, "--rate", 1, "--duration", "20s"],
         "slow": ["--viewers", 1000, "--rate", 20, "--duration", "30s", "--stall", 0.01],
+        # Issue 22. A session filled with 10,000 joined participants (connected sockets), then
+        # 1,000 more joins whose server CPU is measured alone (`batch`).
+        "joins": ["--viewers", 10000, "--join", "--connect-rate", 2000, "--batch", 1000,
+                  "--rate", 1, "--duration", "3s"],
+        # 10,000 people joining in one minute, every one live at the end: each had its welcome,
+        # its snapshot and its join's ack, and receives the commands' updates afterwards.
+        "join_storm": ["--viewers", 10000, "--join", "--connect-rate", 167, "--rate", 1,
+                       "--duration", "3s"],
+        # The outside check's scenario: 1,000 viewers, one commander on a fixed schedule; the
+        # rate is ramped (`ramp`) to the highest at which delivery p99 stays under 100 ms.
+        "outside": ["--viewers", 1000, "--duration", "10s"],
     }
+
+
+# Which targets run each scenario: the batching floor beside the plain one where batching
+# can pay (updates queue up), the hub alone where the floor has nothing to compare (joins).
+TARGETS = {
+    "steady_200": ("floor", "floor_batch", "hub"),
+    "saturation": ("floor", "floor_batch", "hub"),
+    "outside": ("floor", "floor_batch", "hub"),
+    "joins": ("hub",),
+    "join_storm": ("hub",),
+}
+
+# The outside check's ramp: commands per second (x 1,000 viewers = deliveries per second).
+RAMP = [10, 15, 20, 30, 40, 50, 60, 75, 90, 110, 130, 160, 200, 250, 300]
+RAMP_P99_MS = 100
+
+
+def ramp(kind, args):
+    """The highest rate of RAMP at which delivery p99 stays under 100 ms (and every command
+    reached every viewer): that run's report, with the rates tried."""
+    best, tried = None, []
+    for rate in RAMP:
+        rep = bench(kind, args + ["--rate", rate])
+        ok = rep["delivery"]["p99_ms"] < RAMP_P99_MS and rep["commands"]["complete"] == rep["commands"]["sent"]
+        tried.append({"rate": rate, "p99_ms": rep["delivery"]["p99_ms"], "ok": ok})
+        if not ok:
+            break
+        best = rep
+    best = best or rep
+    # Every rate passed: the figure is a floor under the real saturation, not the saturation.
+    return {**best, "ramp": tried, "ramp_top": all(t["ok"] for t in tried)}
 
 
 def ms(x):
@@ -164,6 +215,43 @@ def table(r, idle):
             f"{ratio(d[1], d[0])} | {verdict(d[1] >= 0.8 * d[0])} |")
         row(f"| 5 | <= 20 us of server CPU per delivery | {cpu[0]:.1f} us | {cpu[1]:.1f} us | {ratio(cpu[1], cpu[0])} | "
             f"{verdict(cpu[1] <= 20)} |")
+    if ("connections", "hub") in r and r[("connections", "hub")]["connect"].get("cpu_us_per_socket"):
+        f, h = r[("connections", "floor")], r[("connections", "hub")]
+        c = (f["connect"]["cpu_us_per_socket"], h["connect"]["cpu_us_per_socket"])
+        row(f"| 1 | Connect CPU per socket (upgrade, hello, welcome, snapshot) <= 1.5x the floor's | "
+            f"{c[0]:.0f} us | {c[1]:.0f} us | {ratio(c[1], c[0])} | {verdict(c[1] <= 1.5 * c[0])} |")
+    if ("outside", "hub") in r:
+        f, h = r[("outside", "floor")], r[("outside", "hub")]
+        d = (f["deliveries_per_sec"], h["deliveries_per_sec"])
+        top = lambda x: ">= " if x.get("ramp_top") else ""  # noqa: E731 (the ramp never failed)
+        row(f"| 8 | {h['viewers']:,} viewers, one commander on a fixed schedule, ramped: the highest deliveries/s with "
+            f"p99 < 100 ms, >= 1.0x the plain floor | {top(f)}{d[0]:,.0f}/s ({f['rate']:.0f} commands/s) | "
+            f"{top(h)}{d[1]:,.0f}/s ({h['rate']:.0f} commands/s) | {ratio(d[1], d[0])} | {verdict(d[1] >= d[0])} |")
+    for name in ("steady_200", "saturation", "outside"):
+        if (name, "floor_batch") in r and (name, "hub") in r:
+            f, h = r[(name, "floor_batch")], r[(name, "hub")]
+            if name == "steady_200":
+                p = (f["delivery"]["p99_ms"], h["delivery"]["p99_ms"])
+                row(f"| 4 | ... against the batching floor: p99 | {ms(p[0])} | {ms(p[1])} | {ratio(p[1], p[0])} | |")
+            else:
+                d = (f["deliveries_per_sec"], h["deliveries_per_sec"])
+                label = "Saturated fan-out" if name == "saturation" else "The outside check's saturation"
+                row(f"| {5 if name == 'saturation' else 8} | ... {label} against the batching floor | "
+                    f"{d[0]:,.0f}/s | {d[1]:,.0f}/s | {ratio(d[1], d[0])} | |")
+    if ("joins", "hub") in r:
+        h = r[("joins", "hub")]
+        b = h.get("batch") or {}
+        us = b.get("cpu_us_per_socket") or float("nan")
+        row(f"| 9 | A join into a session of {h['connect']['opened']:,} joined participants: <= 0.5 ms of server CPU "
+            f"({b.get('opened', 0):,} joins measured) | | {us / 1000:.2f} ms | | {verdict(us <= 500)} |")
+    if ("join_storm", "hub") in r:
+        h = r[("join_storm", "hub")]
+        m = h["commands"]
+        live = h["connect"]["failed"] == 0 and h["dropped_idle"] == 0 and m["complete"] == m["sent"] > 0
+        row(f"| 9 | {h['viewers']:,} people join in {h['connect']['secs']:.0f} s, every one live at the end "
+            f"(welcome, snapshot, ack, then every update) | | {h['connect']['opened']:,} joined, "
+            f"{h['connect']['failed']} failed; {m['complete']} of {m['sent']} commands reached all | | "
+            f"{verdict(live and h['connect']['opened'] == h['viewers'])} |")
     if ("conference", "hub") in r:
         f, h = r[("conference", "floor")], r[("conference", "hub")]
         row(f"| 6 | 400 sessions x 48, a durable command/s each: p99 <= 15 ms | {ms(f['delivery']['p99_ms'])} | "
@@ -193,6 +281,17 @@ def table(r, idle):
     return "\n".join(lines)
 
 
+def smaller(args):
+    """A scenario's arguments at a tenth of its sockets, batches and connect rate, for 2 s."""
+    out = list(args)
+    for i, a in enumerate(out[:-1]):
+        if a in ("--viewers", "--batch", "--connect-rate"):
+            out[i + 1] = max(1, int(out[i + 1]) // 10)
+        elif a == "--duration":
+            out[i + 1] = "2s"
+    return out
+
+
 def median_report(reports):
     """The run whose delivery p99 is the median (a whole run, so its figures agree)."""
     ordered = sorted(reports, key=lambda x: x["delivery"]["p99_ms"])
@@ -207,10 +306,21 @@ def main():
     ap.add_argument("--no-write", action="store_true", help="print, do not edit docs/performance.md")
     ap.add_argument("--results", default=os.path.join(ROOT, "target/bench-table.json"),
                     help="the raw reports, kept between runs: an --only run replaces its scenarios")
+    ap.add_argument("--smoke", action="store_true",
+                    help="prove the scenarios run: the debug builds, a tenth of the sockets, 2 s runs; "
+                         "implies --no-write, and its figures mean nothing")
     opts = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "rostrum", "--example", "floor"],
-                   cwd=ROOT, check=True)
+    global HUB, FLOOR
+    if opts.smoke:
+        opts.no_write = True
+        HUB, FLOOR = (p.replace("target/release", "target/debug") for p in (HUB, FLOOR))
+        subprocess.run(["cargo", "build", "--quiet", "--bin", "rostrum", "--example", "floor"], cwd=ROOT, check=True)
+    else:
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "rostrum", "--example", "floor"],
+                       cwd=ROOT, check=True)
     all_scenarios = scenarios(opts.idle)
+    if opts.smoke:
+        all_scenarios = {name: smaller(args) for name, args in all_scenarios.items()}
     only = [s for s in opts.only.split(",") if s] or list(all_scenarios) + ["plenary_2cores"]
     # Row 7 compares the slow-client run with the steady one: they run together, on one machine
     # state, or not at all.
@@ -230,10 +340,14 @@ def main():
                        for _ in range(opts.runs)]
             results[(name, "hub")] = {**median_report(reports), "runs": opts.runs}
             continue
-        runs = {"floor": [], "hub": []}
+        targets = TARGETS.get(name, ("floor", "hub"))
+        runs = {kind: [] for kind in targets}
         for _ in range(opts.runs):
-            for kind in ("floor", "hub"):
-                runs[kind].append(bench(kind, all_scenarios[name]))
+            for kind in targets:
+                if name == "outside":
+                    runs[kind].append(ramp(kind, all_scenarios[name]))
+                else:
+                    runs[kind].append(bench(kind, all_scenarios[name]))
         for kind, reports in runs.items():
             results[(name, kind)] = {**median_report(reports), "runs": opts.runs}
     with open(opts.results, "w") as f:

@@ -5,8 +5,13 @@
 //! forwarded to everyone in the session as an `update` naming its `req`, and an `ack` to its
 //! sender. No queue, no store, no permissions, no resume, no limits.
 //!
+//! With `--batch`, the batching floor: the same one-flush-per-wake writer as the hub
+//! (`src/ws/writer.rs`): a connection that wakes to several updates waiting writes up to 32 into
+//! its buffer and flushes once, so the hub's batching is compared with a floor that has it too.
+//!
 //! ```text
 //! cargo run --release --example floor -- 127.0.0.1:8090
+//! cargo run --release --example floor -- --batch 127.0.0.1:8090
 //! rostrum bench --floor --url http://127.0.0.1:8090 --viewers 1000
 //! ```
 
@@ -40,23 +45,32 @@ struct Frame<'a> {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let batch = args.iter().any(|a| a == "--batch");
+    let addr = args
+        .into_iter()
+        .find(|a| !a.starts_with("--"))
         .unwrap_or_else(|| "127.0.0.1:8090".into());
     let listener = TcpListener::bind(&addr).await?;
-    eprintln!("floor listening on {}", listener.local_addr()?);
+    let kind = if batch { "batching floor" } else { "floor" };
+    eprintln!("{kind} listening on {}", listener.local_addr()?);
     let channels: Channels = Arc::default();
     loop {
         let (stream, _) = listener.accept().await?;
-        tokio::spawn(serve(stream, channels.clone()));
+        tokio::spawn(serve(stream, channels.clone(), batch));
     }
 }
 
-async fn serve(stream: TcpStream, channels: Channels) {
+/// Updates written together, at most, with one flush (as the hub's `BATCH`).
+const BATCH: usize = 32;
+
+async fn serve(stream: TcpStream, channels: Channels, batch: bool) {
     let _ = stream.set_nodelay(true);
+    // The batching floor buffers writes as the hub does (16 KiB before a write), so that
+    // frames fed together leave in one write; the plain floor writes each frame at once.
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
-        .write_buffer_size(0);
+        .write_buffer_size(if batch { 16 * 1024 } else { 0 });
     let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else {
         return;
     };
@@ -108,6 +122,20 @@ async fn serve(stream: TcpStream, channels: Channels) {
                 Some(Ok(_)) => {}
             },
             update = updates.recv() => match update {
+                Ok(bytes) if batch => {
+                    // The frames already waiting go into the buffer; one flush for all.
+                    let mut msg = Message::Text(bytes);
+                    for _ in 0..BATCH - 1 {
+                        let Ok(next) = updates.try_recv() else { break };
+                        if ws.feed(msg).await.is_err() {
+                            return;
+                        }
+                        msg = Message::Text(next);
+                    }
+                    if ws.send(msg).await.is_err() {
+                        return;
+                    }
+                }
                 Ok(bytes) => {
                     if ws.send(Message::Text(bytes)).await.is_err() {
                         return;

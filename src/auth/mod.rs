@@ -46,7 +46,9 @@ impl AuthError {
 #[derive(Clone)]
 pub struct Keys {
     secret: Vec<u8>,
-    mac_key: [u8; 32],
+    /// The HMAC keyed with the derived MAC key once (its inner and outer pads hashed), cloned
+    /// for each use: every connect verifies a link and makes a client secret with it.
+    mac: Hmac<Sha256>,
 }
 
 impl fmt::Debug for Keys {
@@ -71,9 +73,10 @@ impl Keys {
         }
         let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
         mac.update(b"rostrum capability v1");
+        let mac_key: [u8; 32] = mac.finalize().into_bytes().into();
         Ok(Self {
             secret: secret.to_vec(),
-            mac_key: mac.finalize().into_bytes().into(),
+            mac: Hmac::<Sha256>::new_from_slice(&mac_key).expect("any key length"),
         })
     }
 
@@ -96,7 +99,7 @@ impl Keys {
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        Hmac::<Sha256>::new_from_slice(&self.mac_key).expect("any key length")
+        self.mac.clone()
     }
 }
 

@@ -471,7 +471,7 @@ fn frame(frame: &Frame, audience: Audience, kind: &str) -> Option<Value> {
 /// What a connection starts with: a snapshot for both audiences, as a resync gets; and, for a
 /// client that resumes from any earlier point the ring still holds, the missed frames of its
 /// audience, which bring its view to the snapshot's.
-fn subscribe(live: &Live) {
+fn subscribe(live: &mut Live) {
     let now = live.now;
     for (i, audience) in [Audience::Moderator, Audience::Public]
         .into_iter()

@@ -168,10 +168,13 @@ pub enum Outgoing<'a> {
         server_time: Timestamp,
         queue: &'a [Slot],
     },
-    /// Moderators only: every participant's connection, by participant id.
+    /// Moderators only: participants' connections, by participant id: the whole book (`whole`,
+    /// a connection's first), or those whose status changed since the last frame.
     Presence {
         server_time: Timestamp,
         participants: &'a BTreeMap<u32, PresenceStatus>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        whole: bool,
     },
     /// A command was recorded (durable); `seq` is the session's after it.
     Ack {

@@ -58,7 +58,7 @@ pub use turn::{Ending, Grant, TimeLimits, Turn, TurnId};
 /// Most participants a session holds at once (removed people not counted): past it, joins are
 /// refused with `session_full`. A join flood from a shared link stops here even if nobody
 /// watches; the chair's bulk removal ([`Command::RemoveSilent`]) makes room again.
-pub const PARTICIPANTS_MAX: usize = 5_000;
+pub const PARTICIPANTS_MAX: usize = 20_000;
 
 /// Most participants one [`Command::RemoveSilent`] removes, so its update stays one frame of
 /// reasonable size (about 100 bytes an event).

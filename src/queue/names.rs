@@ -5,14 +5,15 @@
 //! (UTS #39, so a Cyrillic `о` or a Greek `ο` is an `o`) and no accents. The fold is for
 //! comparing only; people see the name as they typed it (NFC-normalized).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
 use std::sync::LazyLock;
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use unicode_security::confusable_detection::skeleton;
 
-use super::{Participant, ParticipantId, Refusal};
+use super::Refusal;
 
 /// Words a participant's name may not contain: the titles of the session's officials, in the
 /// six UN languages. Compared as whole words after folding (so `Chair`, `CHAIR`, `Chаir` with a
@@ -194,22 +195,65 @@ fn reserved_in(folded: &str) -> bool {
         || anywhere.iter().any(|r| folded.contains(r.as_str()))
 }
 
+/// The folded names of the participants present (not removed), with how many hold each: what
+/// [`distinct`] looks names up in, kept by `State::apply`, so a join costs a lookup in it, not a
+/// walk of everyone in the session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Names(BTreeMap<String, u32>);
+
+impl Names {
+    /// A present participant holds `folded` (returned).
+    pub(crate) fn add(&mut self, folded: String) -> String {
+        *self.0.entry(folded.clone()).or_default() += 1;
+        folded
+    }
+
+    /// A participant who held `old` (folded) is now called `name`: its fold, returned, and held
+    /// instead of `old` unless they were removed.
+    pub(crate) fn rename(&mut self, old: &str, name: &str, removed: bool) -> String {
+        let folded = fold(name);
+        if !removed {
+            self.remove(old);
+            self.add(folded.clone());
+        }
+        folded
+    }
+
+    /// A present participant no longer holds `folded` (renamed or removed).
+    pub(crate) fn remove(&mut self, folded: &str) {
+        if let Some(n) = self.0.get_mut(folded) {
+            *n -= 1;
+            if *n == 0 {
+                self.0.remove(folded);
+            }
+        }
+    }
+}
+
 /// `name`, or `name (2)`, `name (3)`... so that no other present participant's name folds to
-/// the same text. `except` is the participant being renamed.
-pub(crate) fn distinct(
-    name: String,
-    participants: &[Participant],
-    except: Option<ParticipantId>,
-) -> String {
-    // Only names that fold to this one, or to it with a number, can be in the way: collect just
-    // those, so a hundred twins cost one pass over the participants, not a hundred.
+/// the same text. `except` is the folded name of the participant being renamed (theirs is not
+/// in the way).
+pub(crate) fn distinct(name: String, names: &Names, except: Option<&str>) -> String {
+    // Only names that fold to this one, or to it with a number, can be in the way: the index
+    // holds them together (sorted), so a hundred twins cost one range, not a walk of everyone.
     let base = fold(&name);
     let numbered = format!("{base} (");
-    let taken: HashSet<&str> = participants
-        .iter()
-        .filter(|p| !p.removed && Some(p.id) != except)
-        .map(|p| p.folded_name.as_str())
-        .filter(|f| *f == base || f.starts_with(&numbered))
+    fn held<'a>((f, n): (&'a String, &u32), except: Option<&str>) -> Option<&'a str> {
+        let others = n - u32::from(except == Some(f.as_str()));
+        (others > 0).then_some(f.as_str())
+    }
+    let taken: HashSet<&str> = names
+        .0
+        .get_key_value(&base)
+        .and_then(|e| held(e, except))
+        .into_iter()
+        .chain(
+            names
+                .0
+                .range::<str, _>((Bound::Included(numbered.as_str()), Bound::Unbounded))
+                .take_while(|(f, _)| f.starts_with(&numbered))
+                .filter_map(|e| held(e, except)),
+        )
         .collect();
     if !taken.contains(base.as_str()) {
         return name;
@@ -223,6 +267,30 @@ pub(crate) fn distinct(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_tells_twins_apart_without_a_walk_and_forgets_who_left() {
+        let mut names = Names::default();
+        assert_eq!(distinct("Ana".into(), &names, None), "Ana");
+        names.add(fold("Ana"));
+        names.add(fold("Ana Lima")); // shares the prefix, never in the way
+        assert_eq!(distinct("ANA".into(), &names, None), "ANA (2)");
+        names.add(fold("ANA (2)"));
+        assert_eq!(
+            distinct("Аna".into(), &names, None),
+            "Аna (3)",
+            "Cyrillic А"
+        );
+        // Renaming oneself to one's own name is no clash; someone else's is.
+        assert_eq!(distinct("ana".into(), &names, Some(&fold("Ana"))), "ana");
+        assert_eq!(
+            distinct("ana".into(), &names, Some(&fold("Ana Lima"))),
+            "ana (3)"
+        );
+        names.remove(&fold("ANA (2)"));
+        names.remove(&fold("Ana"));
+        assert_eq!(distinct("Ana".into(), &names, None), "Ana");
+    }
 
     #[test]
     fn titles_are_reserved_in_every_disguise() {

@@ -47,6 +47,8 @@ pub struct State {
     key_rotations: u32,
     takeaways: String,
     tallies: [super::Tally; 3],
+    /// The present participants' folded names, for telling a newcomer's name apart.
+    names: super::names::Names,
 }
 
 fn slot(m: Modality) -> usize {
@@ -94,6 +96,10 @@ impl State {
     /// Whether new requests are accepted.
     pub fn list_open(&self) -> bool {
         self.list_open
+    }
+    /// The present participants' folded names.
+    pub(crate) fn names(&self) -> &super::names::Names {
+        &self.names
     }
     /// Everyone who joined, by id.
     pub fn participants(&self) -> &[Participant] {

@@ -9,13 +9,15 @@ use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, watch};
 
 mod follow;
+mod updates;
 
 use follow::next_append;
+use updates::Updates;
 
 use super::contended::Contended;
 use super::core::{Core, Decision, Publish};
 use super::presence::Seen;
-use super::{Answer, Frame, Gate, Msg, Runtime, Sender, Subscription};
+use super::{Answer, Gate, Msg, Runtime, Sender, Subscription};
 use crate::metrics;
 use crate::protocol::{Audience, Resume};
 use crate::queue::{Actor, Command, Event, Timestamp};
@@ -28,7 +30,10 @@ pub(super) struct SessionActor {
     rt: Runtime,
     meta: Arc<SessionMeta>,
     core: Core,
-    updates: broadcast::Sender<Arc<Frame>>,
+    /// Updates, one channel per audience: a frame with nothing for an audience (its bytes
+    /// empty) wakes none of its connections, so a change only moderators see (a join, once
+    /// participants see only counts) costs nothing per participant.
+    updates: Updates,
     gate: watch::Sender<Gate>,
     /// Appends by every node, when the log is shared; this node's own come back and are skipped.
     follower: Option<Follower>,
@@ -73,7 +78,7 @@ impl SessionActor {
         );
         Self {
             gate: watch::Sender::new(core.gate()),
-            updates: broadcast::channel(rt.config.lag_capacity.max(1)).0,
+            updates: Updates::new(rt.config.lag_capacity.max(1)),
             presence_out: broadcast::channel(16).0,
             presence_rx,
             core,
@@ -125,14 +130,14 @@ impl SessionActor {
                     let out = self.core.handle_timeout(self.now());
                     // An error only means nobody (no moderator) is subscribed right now.
                     if let Some(frame) = out.order {
-                        let _ = self.updates.send(frame);
+                        self.updates.send(frame);
                     }
                     if let Some(bytes) = out.presence {
                         let _ = self.presence_out.send(bytes);
                     }
                 }
                 () = tokio::time::sleep(idle_after / 4) => {
-                    if self.updates.receiver_count() == 0 && last_used.elapsed() >= idle_after {
+                    if self.updates.receivers() == 0 && last_used.elapsed() >= idle_after {
                         tracing::debug!(session = %self.meta.id, "idle session stops");
                         break;
                     }
@@ -170,7 +175,7 @@ impl SessionActor {
                 let _ = reply.send(self.core.info());
             }
             Msg::Summary { reply } => {
-                let connections = self.updates.receiver_count();
+                let connections = self.updates.receivers();
                 let _ = reply.send(self.core.summary(connections));
             }
         }
@@ -178,8 +183,7 @@ impl SessionActor {
 
     /// Send what a change publishes.
     fn publish(&self, p: Publish) {
-        // An error only means nobody is subscribed right now.
-        let _ = self.updates.send(p.frame);
+        self.updates.send(p.frame);
         if let Some(gate) = p.gate {
             self.gate.send_replace(gate);
         }
@@ -340,7 +344,7 @@ impl SessionActor {
     }
 
     fn subscribe(&mut self, audience: Audience, resume: Option<Resume>) -> Subscription {
-        let updates = self.updates.subscribe();
+        let updates = self.updates.subscribe(audience);
         let presence = (audience == Audience::Moderator).then(|| self.presence_out.subscribe());
         let start = self.core.subscribe(audience, resume, wall_clock());
         Subscription {

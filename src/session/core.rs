@@ -15,6 +15,7 @@ use bytes::Bytes;
 use super::answers::Answers;
 use super::presence::{Presence, Seen};
 use super::publish::Published;
+use super::snapshot::Snapshots;
 use super::{Answer, Frame, Gate, Info, Sender, SessionConfig, Summary};
 use crate::protocol::{Audience, Outgoing, Resume, Slot, View, encode};
 use crate::queue::{Actor, Command, Event, Fact, Refusal, State, Timestamp, decide};
@@ -61,7 +62,7 @@ pub enum Followed {
 pub struct Timeouts {
     /// The starvation guard promoted someone with no event: the whole order, for everyone.
     pub order: Option<Arc<Frame>>,
-    /// The presence book changed: for moderators.
+    /// Participants' presence changed: for moderators, only those who changed.
     pub presence: Option<Bytes>,
 }
 
@@ -95,6 +96,8 @@ pub struct Core {
     presence_due: Option<Timestamp>,
     /// When the order was last published: the starvation guard's promotions up to then are out.
     ordered_at: Timestamp,
+    /// The last snapshot's view per audience, shared by the sockets connecting before a change.
+    snapshots: Snapshots,
 }
 
 fn millis(d: Duration) -> u64 {
@@ -127,6 +130,7 @@ impl Core {
             published: Published::new(&state, now),
             presence: Presence::new(config.presence_grace),
             presence_due: None,
+            snapshots: Snapshots::default(),
             state,
             last_at,
         }
@@ -259,7 +263,12 @@ impl Core {
 
     /// How a connection for `audience` starts, resuming from `resume` when the ring still holds
     /// everything after it, at wall-clock `wall`.
-    pub fn subscribe(&self, audience: Audience, resume: Option<Resume>, wall: Timestamp) -> Start {
+    pub fn subscribe(
+        &mut self,
+        audience: Audience,
+        resume: Option<Resume>,
+        wall: Timestamp,
+    ) -> Start {
         let now = self.now(wall);
         let seq = self.state.seq();
         let presence = if audience == Audience::Moderator {
@@ -278,14 +287,9 @@ impl Core {
                 initial,
             };
         }
-        let view = View::of(&self.state, audience, now);
-        let snapshot = encode(&Outgoing::Snapshot {
-            epoch: self.epoch,
-            seq,
-            server_time: now,
-            view: &view,
-        });
-        let mut initial = vec![Bytes::from(snapshot)];
+        let (key, state) = ((self.epoch, seq, self.ordered_at), &self.state);
+        let view = || View::of(state, audience, now);
+        let mut initial = vec![self.snapshots.frame(audience, key, now, view)];
         initial.extend(presence);
         Start {
             recovered: false,
@@ -366,7 +370,8 @@ impl Core {
             out.presence = self.presence.changed(now).map(|participants| {
                 Bytes::from(encode(&Outgoing::Presence {
                     server_time: now,
-                    participants,
+                    participants: &participants,
+                    whole: false,
                 }))
             });
         }
@@ -380,6 +385,7 @@ impl Core {
             Bytes::from(encode(&Outgoing::Presence {
                 server_time: now,
                 participants: &participants,
+                whole: true,
             }))
         })
     }

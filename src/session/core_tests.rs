@@ -183,6 +183,11 @@ fn presence_is_coalesced_then_expires_after_the_grace_period() {
     assert!(core.handle_timeout(T0.plus(31_999)).presence.is_none());
     let out = core.handle_timeout(T0.plus(32_000)).presence.expect("gone");
     assert_eq!(json(&out)["participants"]["0"], "gone");
+    assert_eq!(
+        json(&out)["whole"],
+        serde_json::Value::Null,
+        "a change only"
+    );
     assert_eq!(core.poll_timeout(), None);
     let start = core.subscribe(Audience::Moderator, None, T0.plus(40_000));
     let last = json(start.initial.last().expect("a snapshot and the book"));
@@ -190,6 +195,7 @@ fn presence_is_coalesced_then_expires_after_the_grace_period() {
         last["participants"]["0"], "gone",
         "a moderator starts with the book"
     );
+    assert_eq!(last["whole"], true);
 }
 
 #[test]
@@ -338,4 +344,37 @@ fn another_nodes_append_is_applied_once_with_its_answer_and_a_gap_is_refused() {
     };
     assert!(matches!(core.follow(&ahead, T0), Followed::Gap { from: 4 }));
     assert_eq!(core.state().seq(), 2, "nothing applied past a gap");
+}
+
+#[test]
+fn sockets_connecting_between_two_changes_share_one_serialized_view_with_their_own_time() {
+    let mut core = open(Policy::default());
+    let first = core.subscribe(Audience::Public, None, T0);
+    let later = core.subscribe(Audience::Public, None, T0.plus(5));
+    let (a, b) = (json(&first.initial[0]), json(&later.initial[0]));
+    assert_eq!(a["view"], b["view"]);
+    assert_eq!(b["server_time"], T0.plus(5).0, "each connection's own time");
+    // The same bytes as the frame encoded whole.
+    let now = core.now(T0.plus(5));
+    let whole = encode(&Outgoing::Snapshot {
+        epoch: core.epoch(),
+        seq: core.state().seq(),
+        server_time: now,
+        view: &View::of(core.state(), Audience::Public, now),
+    });
+    assert_eq!(&later.initial[0][..], whole.as_bytes());
+    // Moderators have their own view, and a change makes a new one.
+    let m = core.subscribe(Audience::Moderator, None, T0.plus(6));
+    assert!(json(&m.initial[0])["view"]["fairness"].is_object());
+    assert!(a["view"]["fairness"].is_null());
+    let p = join(&mut core, "Ana", T0.plus(7));
+    raise(&mut core, p, T0.plus(8));
+    let after = core.subscribe(Audience::Public, None, T0.plus(9));
+    assert_eq!(
+        json(&after.initial[0])["view"]["queue"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "a change makes a new view"
+    );
 }

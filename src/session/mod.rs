@@ -15,6 +15,7 @@ pub mod contended;
 pub mod core;
 mod presence;
 mod publish;
+mod snapshot;
 mod summary;
 
 use std::collections::BTreeSet;
@@ -78,6 +79,8 @@ pub struct Frame {
     /// The `from` of the public's frame: the seq after the public's previous frame.
     pub public_from: u64,
     /// The bytes for everyone else, when the change is theirs to see (`None`: not sent).
+    /// The actor sends a frame without them on the moderators' channel only
+    /// (`actor/updates.rs`), so no public connection wakes for it.
     pub public: Option<Bytes>,
 }
 

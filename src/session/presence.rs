@@ -8,11 +8,13 @@
 //! networks, a reload); after that, `gone`. People entered by proxy or relayed from the chat
 //! have no device and no presence.
 //!
-//! Changes are not sent one by one: the actor publishes the whole book to moderators at most
-//! once per coalescing window, and only when what it shows changed, so a room of phones
-//! dropping and coming back costs the moderators a frame a second, and everyone else nothing.
+//! Changes are not sent one by one: the actor publishes to moderators at most once per
+//! coalescing window, and only the participants whose status changed since the last frame (a
+//! moderator who connects is sent the whole book once), so a room of phones dropping and coming
+//! back costs the moderators a frame a second the size of what changed, never of the room, and
+//! everyone else nothing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -69,8 +71,11 @@ pub(super) struct Presence {
     /// When each participant now reconnecting becomes gone, soonest first: the actor asks for
     /// the next such moment on every turn of its loop, so it must not scan everyone.
     expiring: BTreeSet<(Timestamp, u32)>,
-    /// What moderators were last sent.
-    published: BTreeMap<u32, Status>,
+    /// What moderators were last sent, per participant.
+    published: HashMap<u32, Status>,
+    /// Participants seen opening or closing since the last frame: only they can have changed
+    /// (besides those whose grace period ran out, which `expiring` holds).
+    touched: HashSet<u32>,
 }
 
 impl Presence {
@@ -79,13 +84,15 @@ impl Presence {
             entries: HashMap::new(),
             grace_ms: u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
             expiring: BTreeSet::new(),
-            published: BTreeMap::new(),
+            published: HashMap::new(),
+            touched: HashSet::new(),
         }
     }
 
     /// Record a connection opening or closing at `now`.
     pub(super) fn seen(&mut self, seen: Seen, now: Timestamp) {
         let p = seen.participant.0;
+        self.touched.insert(p);
         let deadline = |closed_at: Timestamp| Timestamp(closed_at.0.saturating_add(self.grace_ms));
         let e = self.entries.entry(seen.participant).or_insert(Entry {
             open: 0,
@@ -139,18 +146,27 @@ impl Presence {
         self.expiring.first().map(|&(at, _)| at)
     }
 
-    /// The statuses at `now` if they differ from what was last published (and remember them).
-    pub(super) fn changed(&mut self, now: Timestamp) -> Option<&BTreeMap<u32, Status>> {
-        // Those gone by now need no wake-up any more.
-        self.expiring = self
+    /// The participants whose status at `now` differs from what was last published (and
+    /// remember it), or `None` when nobody's did. Costs what changed, not the whole book: only
+    /// those seen since the last call, and those whose grace period ran out, are looked at.
+    pub(super) fn changed(&mut self, now: Timestamp) -> Option<BTreeMap<u32, Status>> {
+        // Those gone by now need no wake-up any more, and may have changed.
+        let later = self
             .expiring
             .split_off(&(Timestamp(now.0.saturating_add(1)), 0));
-        let now = self.statuses(now);
-        if now == self.published {
-            return None;
+        let expired = std::mem::replace(&mut self.expiring, later);
+        self.touched.extend(expired.into_iter().map(|(_, p)| p));
+        let mut out = BTreeMap::new();
+        for p in std::mem::take(&mut self.touched) {
+            let Some(e) = self.entries.get(&ParticipantId(p)) else {
+                continue;
+            };
+            let status = self.status(e, now);
+            if self.published.insert(p, status) != Some(status) {
+                out.insert(p, status);
+            }
         }
-        self.published = now;
-        Some(&self.published)
+        (!out.is_empty()).then_some(out)
     }
 }
 
@@ -197,21 +213,25 @@ mod tests {
         assert!(book.changed(Timestamp(0)).is_none(), "nothing to say");
         book.seen(seen(1, true), Timestamp(0));
         book.seen(seen(2, true), Timestamp(0));
-        assert_eq!(book.changed(Timestamp(0)).map(BTreeMap::len), Some(2));
+        assert_eq!(book.changed(Timestamp(0)).map(|m| m.len()), Some(2));
         // A reload: closed and open again within one window shows nothing new.
         book.seen(seen(1, false), Timestamp(10));
         book.seen(seen(1, true), Timestamp(20));
         assert!(book.changed(Timestamp(500)).is_none());
         book.seen(seen(2, false), Timestamp(600));
+        let only_2 = BTreeMap::from([(2, Status::Reconnecting)]);
         assert_eq!(
-            book.changed(Timestamp(1_000)).map(|m| m[&2]),
-            Some(Status::Reconnecting)
+            book.changed(Timestamp(1_000)),
+            Some(only_2),
+            "only who changed, not the whole book"
         );
         assert!(book.changed(Timestamp(2_000)).is_none());
         assert_eq!(
-            book.changed(Timestamp(31_000)).map(|m| m[&2]),
-            Some(Status::Gone)
+            book.changed(Timestamp(31_000)),
+            Some(BTreeMap::from([(2, Status::Gone)]))
         );
+        // The whole book is still there for a moderator who connects.
+        assert_eq!(book.statuses(Timestamp(31_000)).len(), 2);
     }
 
     #[test]

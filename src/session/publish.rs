@@ -75,10 +75,18 @@ impl Published {
             .collect();
         let fairness_patch = (!fairness_patch.is_empty()).then_some(fairness_patch);
         self.fairness = tallies;
-        let remote = RemoteCounts::of(s);
-        let remote_patch =
-            Some(changed_fields(Some(&self.remote), &remote)).filter(|f| !f.is_empty());
-        self.remote = remote;
+        // The remote counts walk every request and turn: not for a join, which changes none.
+        let joins_only = events
+            .iter()
+            .all(|e| matches!(e.fact, Fact::ParticipantJoined { .. }));
+        let remote_patch = if joins_only {
+            None
+        } else {
+            let remote = RemoteCounts::of(s);
+            let patch = Some(changed_fields(Some(&self.remote), &remote)).filter(|f| !f.is_empty());
+            self.remote = remote;
+            patch
+        };
         let touched = touched(s, events);
         let [moderator, public] = [0, 1].map(|i| {
             let audience = AUDIENCES[i];

@@ -68,7 +68,7 @@ pub(super) struct Conn {
     /// The client secret issued in `welcome`: who sends this connection's commands.
     pub(super) client: String,
     pub(super) updates: tokio::sync::broadcast::Receiver<Arc<Frame>>,
-    /// Moderators: who is connected (each frame whole).
+    /// Moderators: who is connected (the whole book first, then what changed).
     pub(super) presence: Option<tokio::sync::broadcast::Receiver<Bytes>>,
     /// A participant's connection reports itself present while it lives.
     pub(super) present: Option<PresenceGuard>,
@@ -149,8 +149,12 @@ impl Conn {
                 },
                 presence = next_presence(&mut self.presence) => match presence {
                     Ok(bytes) => self.send(text(bytes)).await?,
-                    // Each presence frame is whole: a missed one is made good by the next.
-                    Err(RecvError::Lagged(_)) => {}
+                    // Presence frames carry only what changed: one missed is a gap, made good
+                    // by subscribing again, which sends the whole book (and any updates missed).
+                    Err(RecvError::Lagged(_)) => {
+                        let resume = Resume { epoch: self.epoch, seq: self.seq };
+                        Box::pin(self.resubscribe(Some(resume))).await?;
+                    }
                     Err(RecvError::Closed) => self.presence = None,
                 },
                 Ok(()) = self.gate.changed() => {

@@ -80,3 +80,97 @@ async fn moderators_see_who_is_connected_and_nobody_else_does() {
     assert!(!seen.iter().any(|t| t == "presence"), "{seen:?}");
     app.stop().await.unwrap();
 }
+
+/// Read frames until `want(book)` holds for the book merged from presence frames (starting
+/// from `book`); returns the presence frames read.
+async fn presence_until(
+    c: &mut Client,
+    book: &mut serde_json::Map<String, Value>,
+    want: impl Fn(&serde_json::Map<String, Value>) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut frames = Vec::new();
+    while !want(book) {
+        assert!(Instant::now() < deadline, "presence never became {book:?}");
+        let v = c.recv().await;
+        if v["type"] == "presence" {
+            if v["whole"] == true {
+                book.clear();
+            }
+            for (p, status) in v["participants"].as_object().unwrap() {
+                book.insert(p.clone(), status.clone());
+            }
+            frames.push(v);
+        }
+    }
+    frames
+}
+
+#[tokio::test]
+async fn moderators_are_sent_only_who_changed_and_the_whole_book_when_they_connect() {
+    let app = spawn_app_with(|s| {
+        s.session.presence_grace = Duration::from_secs(30);
+        s.session.presence_every = Duration::from_millis(100);
+    })
+    .await;
+    let s = app
+        .create_session(json!({"title": "Presence by change"}))
+        .await;
+    let mut chair = app.connect(&s.id, Some(&s.chair)).await;
+    let mut people = Vec::new();
+    let mut ids = Vec::new();
+    for name in ["Ana Lima", "Bo Chen", "Cy Diallo", "Dee Okafor"] {
+        let mut c = app.connect(&s.id, Some(&s.participant)).await;
+        ids.push(c.join(name, "online").await.to_string());
+        people.push(c);
+    }
+    let mut book = serde_json::Map::new();
+    presence_until(&mut chair, &mut book, |b| {
+        ids.iter().all(|p| b.get(p) == Some(&json!("connected")))
+    })
+    .await;
+
+    // One of four drops: the next frame names her alone, and is not the whole book.
+    let bo = ids[1].clone();
+    people.remove(1).disconnect().await;
+    let frames = presence_until(&mut chair, &mut book, |b| {
+        b.get(&bo) == Some(&json!("reconnecting"))
+    })
+    .await;
+    let last = frames.last().unwrap();
+    assert_eq!(
+        last["participants"],
+        json!({ bo.clone(): "reconnecting" }),
+        "only who changed: {last}"
+    );
+    assert!(
+        last.get("whole").is_none(),
+        "a change, not the book: {last}"
+    );
+    assert!(
+        ids.iter()
+            .filter(|p| **p != bo)
+            .all(|p| book.get(p) == Some(&json!("connected"))),
+        "the merged book still has everyone: {book:?}"
+    );
+
+    // A moderator who connects (or reconnects) is sent the whole book at once.
+    chair.disconnect().await;
+    let mut again = app.connect(&s.id, Some(&s.chair)).await;
+    let first = again.recv().await;
+    assert_eq!(
+        first["type"], "presence",
+        "right after the snapshot: {first}"
+    );
+    assert_eq!(first["whole"], true, "{first}");
+    let whole = first["participants"].as_object().unwrap();
+    assert_eq!(whole.len(), 4, "{first}");
+    assert_eq!(whole[&bo], "reconnecting");
+    assert!(
+        ids.iter()
+            .filter(|p| **p != bo)
+            .all(|p| whole[p] == "connected")
+    );
+    drop(people);
+    app.stop().await.unwrap();
+}

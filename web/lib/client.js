@@ -46,6 +46,7 @@ export class Connection extends EventTarget {
     this.secret = null;
     this.#urls = [url];
     this.view = null;
+    this.presence = {}; // moderators: who is connected, by participant id
     this.epoch = null;
     this.seq = 0;
     this.role = null;
@@ -201,8 +202,9 @@ export class Connection extends EventTarget {
         this.view = applyOrder(this.view, f.queue);
         this.#emit("view", { view: this.view, events: [] });
         return;
-      case "presence": // moderators only: each frame is whole
-        return this.#emit("presence", f.participants ?? {});
+      case "presence": // moderators only: the whole book first, then only who changed
+        this.presence = f.whole ? { ...f.participants } : { ...this.presence, ...f.participants };
+        return this.#emit("presence", this.presence);
       case "ack":
         return this.#answer(f, null);
       case "error":

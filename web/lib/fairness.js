@@ -5,7 +5,7 @@ export const MODALITIES = ["onsite", "online", "hub"];
 
 /** The session cap: the core refuses joins past it with `session_full` (`PARTICIPANTS_MAX` in
  *  src/queue/mod.rs; a Rust test checks the two agree). */
-export const PARTICIPANTS_MAX = 5000;
+export const PARTICIPANTS_MAX = 20000;
 
 /** Participants in the session now (joined, not removed), from the moderators' tallies; `null`
  *  when the view has none (not a moderator's). */

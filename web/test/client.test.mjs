@@ -233,3 +233,18 @@ test("the hello rides in the handshake; a server that selects the subprotocol is
   socket().open("rostrum");
   assert.deepEqual(socket().sent, [], "the handshake's hello is the hello");
 });
+
+test("moderators' presence: the whole book first, then only who changed, merged into it", () => {
+  const { conn, socket } = setup();
+  const books = [];
+  conn.addEventListener("presence", (e) => books.push(e.detail));
+  socket().open();
+  socket().deliver(welcome());
+  socket().deliver({ type: "snapshot", epoch: 1, seq: 5, server_time: 900, view });
+  socket().deliver({ type: "presence", server_time: 901, participants: { 1: "connected", 2: "connected" }, whole: true });
+  socket().deliver({ type: "presence", server_time: 902, participants: { 2: "reconnecting" } });
+  assert.deepEqual(books.at(-1), { 1: "connected", 2: "reconnecting" }, "a change is merged, not the whole book");
+  // A whole book (a reconnect) replaces what was held: someone no longer listed is forgotten.
+  socket().deliver({ type: "presence", server_time: 903, participants: { 2: "gone" }, whole: true });
+  assert.deepEqual(conn.presence, { 2: "gone" });
+});

@@ -49,7 +49,7 @@ test("a full session's notice says so plainly in every language, and not after t
   const en = load("en");
   const english = new Catalog("en", en, en);
   assert.equal(fullNotice(view(PARTICIPANTS_MAX), english),
-    "The session is full (5,000 people): new joins are refused. Remove silent joiners to make room.");
+    "The session is full (20,000 people): new joins are refused. Remove silent joiners to make room.");
   assert.equal(fullNotice(view(PARTICIPANTS_MAX - 1), english), null);
   assert.equal(fullNotice(view(PARTICIPANTS_MAX, true), english), null);
   for (const lang of LANGUAGES) {

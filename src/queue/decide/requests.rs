@@ -241,7 +241,11 @@ impl Decision<'_> {
             names::check_not_reserved("name", &profile.name)?;
             names::check_not_reserved("affiliation", &profile.affiliation)?;
         }
-        profile.name = names::distinct(profile.name, self.s.participants(), renaming);
+        let except = renaming
+            .and_then(|p| self.s.participant(p))
+            .filter(|p| !p.removed)
+            .map(|p| p.folded_name.as_str());
+        profile.name = names::distinct(profile.name, self.s.names(), except);
         Ok(profile)
     }
 

@@ -41,7 +41,7 @@ impl State {
                     open_request: None,
                     turns: 0,
                     removed: false,
-                    folded_name: crate::queue::names::fold(&profile.name),
+                    folded_name: self.names.add(crate::queue::names::fold(&profile.name)),
                     recent_raises: Vec::new(),
                 });
             }
@@ -50,7 +50,7 @@ impl State {
                 profile,
             } => {
                 let p = &mut self.participants[participant.0 as usize];
-                p.folded_name = crate::queue::names::fold(&profile.name);
+                p.folded_name = self.names.rename(&p.folded_name, &profile.name, p.removed);
                 p.profile = profile.clone();
             }
             Fact::HandRaised {
@@ -208,6 +208,7 @@ impl State {
                 let p = &mut self.participants[participant.0 as usize];
                 if !p.removed {
                     p.removed = true;
+                    self.names.remove(&p.folded_name);
                     let m = slot(p.profile.modality);
                     self.tallies[m].participants = self.tallies[m].participants.saturating_sub(1);
                 }

@@ -53,6 +53,12 @@ struct Head<'a> {
     code: Option<&'a str>,
 }
 
+/// A server frame's `type`.
+pub(super) fn frame_type(text: &str) -> Option<String> {
+    let head: Head = serde_json::from_str(text).ok()?;
+    Some(head.kind.to_owned())
+}
+
 /// The `req` of an update frame.
 pub(super) fn update_req(text: &str) -> Option<u64> {
     let head: Head = serde_json::from_str(text).ok()?;

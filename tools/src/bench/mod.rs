@@ -80,6 +80,16 @@ pub struct BenchArgs {
     /// Fraction of viewers (0 to 1) that stop reading once connected: slow clients.
     #[arg(long, default_value_t = 0.0)]
     pub stall: f64,
+    /// The viewers are participants: each says hello on the session's participant link and
+    /// joins (a distinct name each) before it counts as connected: the cost of filling a
+    /// session, and with `--connect-rate`, a join storm.
+    #[arg(long)]
+    pub join: bool,
+    /// After the viewers are connected (and held idle), connect this many more per session, the
+    /// same way, and measure the server's CPU for them alone: the cost of a socket (or, with
+    /// `--join`, a join) in a session already that full.
+    #[arg(long, default_value_t = 0)]
+    pub batch: usize,
     /// The server's process id, to read its memory and CPU time from `/proc`.
     #[arg(long)]
     pub pid: Option<u32>,
@@ -273,6 +283,10 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
         "need a session and a commander"
     );
     anyhow::ensure!((0.0..=1.0).contains(&args.stall), "--stall is a fraction");
+    anyhow::ensure!(
+        !(args.join && args.floor),
+        "--join needs the hub: the floor has no join"
+    );
     let target = Target::of(&args.url, args.source_ips).await?;
     let viewers_target = match &args.viewers_url {
         Some(url) => Target::of(url, args.source_ips).await?,
@@ -308,15 +322,34 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
     }
     let before = report::Proc::of(args.pid);
     let stop = tokio_util::sync::CancellationToken::new();
-    let connect =
-        viewers::connect_viewers(args, &viewers_target, &sessions, &loads, &run, &stop).await;
+    let crowd = viewers::Crowd {
+        target: &viewers_target,
+        sessions: &sessions,
+        loads: &loads,
+        run: &run,
+        stop: &stop,
+    };
+    let mut connect = viewers::connect_viewers(args, &crowd, 0..args.viewers).await;
     let on_connect = report::Proc::of(args.pid);
+    // The first connects' figures (a batch's are its own).
+    let (connect_secs, connected, failed) = (connect.secs, connect.ok, connect.failed);
 
     let idle: Duration = args.idle.into();
     if !idle.is_zero() {
         tokio::time::sleep(idle).await;
     }
     let dropped_idle = run.dropped.load(Ordering::Relaxed);
+    let batch = if args.batch > 0 {
+        let before = report::Proc::of(args.pid);
+        let more = args.viewers..args.viewers + args.batch;
+        let batch = viewers::connect_viewers(args, &crowd, more).await;
+        let after = report::Proc::of(args.pid);
+        let figures = report::Batch::of(&batch, before, after);
+        connect.absorb(batch);
+        Some(figures)
+    } else {
+        None
+    };
 
     // The measured phase.
     let start = run.nanos() + 200_000_000;
@@ -368,7 +401,6 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
     let elapsed = t0.elapsed();
     let at_end = report::Proc::of(args.pid);
     stop.cancel();
-    let (connect_secs, connected, failed) = (connect.secs, connect.ok, connect.failed);
     let stalled = connect.finish().await;
     Ok(Report::build(report::Inputs {
         args,
@@ -383,5 +415,6 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
         expected,
         elapsed,
         procs: [before, on_connect, at_start, at_end],
+        batch,
     }))
 }

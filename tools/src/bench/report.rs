@@ -90,6 +90,45 @@ pub struct Connects {
     pub secs: f64,
     /// Connections per second.
     pub per_sec: f64,
+    /// The server's CPU time per viewer connected (from `/proc`, given `--pid`), in
+    /// microseconds: the upgrade, the hello, the welcome and the snapshot (and with `--join`,
+    /// the join), with nothing else happening.
+    pub cpu_us_per_socket: Option<f64>,
+}
+
+/// A further batch of viewers connected into sessions already holding the others (`--batch`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Batch {
+    /// Connected (with `--join`: joined).
+    pub opened: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Seconds from the first connect to the last.
+    pub secs: f64,
+    /// The server's CPU time per viewer of the batch, in microseconds (given `--pid`).
+    pub cpu_us_per_socket: Option<f64>,
+}
+
+impl Batch {
+    pub(super) fn of(
+        c: &super::viewers::Connect,
+        before: Option<Proc>,
+        after: Option<Proc>,
+    ) -> Self {
+        Self {
+            opened: c.ok,
+            failed: c.failed,
+            secs: c.secs,
+            cpu_us_per_socket: cpu_us_per(before, after, c.ok),
+        }
+    }
+}
+
+/// CPU microseconds between two readings, per one of `n`.
+fn cpu_us_per(before: Option<Proc>, after: Option<Proc>, n: usize) -> Option<f64> {
+    let (before, after) = (before?, after?);
+    let secs = after.cpu_ticks.saturating_sub(before.cpu_ticks) as f64 / TICKS_PER_SEC;
+    Some(secs * 1e6 / n.max(1) as f64)
 }
 
 /// The commands sent.
@@ -146,6 +185,11 @@ pub struct Report {
     pub server: Option<Server>,
     /// Slow clients.
     pub stalled: Stalled,
+    /// Whether the viewers joined as participants (`--join`).
+    pub join: bool,
+    /// The further batch, with `--batch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Batch>,
 }
 
 pub(super) struct Inputs<'a> {
@@ -163,6 +207,7 @@ pub(super) struct Inputs<'a> {
     pub elapsed: Duration,
     /// Before connecting, connected, at the start and at the end of the sending.
     pub procs: [Option<Proc>; 4],
+    pub batch: Option<Batch>,
 }
 
 impl Report {
@@ -225,6 +270,7 @@ impl Report {
                 failed: i.failed,
                 secs: i.connect_secs,
                 per_sec: i.connected as f64 / i.connect_secs.max(1e-9),
+                cpu_us_per_socket: cpu_us_per(i.procs[0], i.procs[1], i.connected),
             },
             dropped_idle: i.dropped_idle,
             commands: Commands {
@@ -242,6 +288,8 @@ impl Report {
             bytes_per_delivery: bytes as f64 / deliveries.max(1) as f64,
             server,
             stalled: i.stalled,
+            join: i.args.join,
+            batch: i.batch,
         }
     }
 }
@@ -274,6 +322,21 @@ impl fmt::Display for Report {
             "connect:    {} opened ({} failed) in {:.2} s: {:.0}/s; {} dropped while idle",
             c.opened, c.failed, c.secs, c.per_sec, self.dropped_idle
         )?;
+        if let Some(us) = c.cpu_us_per_socket {
+            writeln!(f, "connect:    server CPU {us:.1} us per socket")?;
+        }
+        if let Some(b) = &self.batch {
+            writeln!(
+                f,
+                "batch:      {} more {} ({} failed) in {:.2} s; server CPU {} per socket",
+                b.opened,
+                if self.join { "joined" } else { "opened" },
+                b.failed,
+                b.secs,
+                b.cpu_us_per_socket
+                    .map_or_else(|| "?".to_owned(), |us| format!("{us:.1} us"))
+            )?;
+        }
         let m = &self.commands;
         writeln!(
             f,

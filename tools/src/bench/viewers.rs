@@ -5,14 +5,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use anyhow::Context as _;
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-use super::client::{Ws, hello, open, update_req};
-use super::{BenchArgs, Run, Session, SessionLoad, Target};
+use super::client::{Ws, frame_type, hello, open, update_req};
+use super::{BenchArgs, Run, SETUP_REQ, Session, SessionLoad, Target};
 
 /// How a viewer ended.
 pub(super) enum ViewerEnd {
@@ -30,6 +31,8 @@ pub(super) struct Connect {
     /// Reading (not stalled) viewers connected, per session.
     reading: Vec<usize>,
     tasks: JoinSet<ViewerEnd>,
+    /// The tasks of further batches, absorbed.
+    batches: Vec<JoinSet<ViewerEnd>>,
 }
 
 /// Stalled clients at the end: how many, and how many the server had disconnected.
@@ -51,12 +54,14 @@ impl Connect {
     }
 
     /// Wait for every viewer to end (the run's stop was cancelled).
-    pub(super) async fn finish(mut self) -> Stalled {
+    pub(super) async fn finish(self) -> Stalled {
         let mut out = Stalled::default();
-        while let Some(end) = self.tasks.join_next().await {
-            if let Ok(ViewerEnd::Stalled { disconnected }) = end {
-                out.stalled += 1;
-                out.disconnected += usize::from(disconnected);
+        for mut tasks in std::iter::once(self.tasks).chain(self.batches) {
+            while let Some(end) = tasks.join_next().await {
+                if let Ok(ViewerEnd::Stalled { disconnected }) = end {
+                    out.stalled += 1;
+                    out.disconnected += usize::from(disconnected);
+                }
             }
         }
         out
@@ -68,45 +73,78 @@ fn stalls(i: usize, stall: f64) -> bool {
     (i as f64 * stall).floor() != ((i + 1) as f64 * stall).floor()
 }
 
-/// Open every session's viewers at the connect rate; each says hello, then reads (or stalls)
-/// until `stop`.
+/// Where the viewers go and what they share.
+pub(super) struct Crowd<'a> {
+    pub target: &'a Target,
+    pub sessions: &'a [Session],
+    pub loads: &'a [Arc<SessionLoad>],
+    pub run: &'a Arc<Run>,
+    pub stop: &'a CancellationToken,
+}
+
+impl Connect {
+    /// Count a further batch's viewers as this run's too.
+    pub(super) fn absorb(&mut self, more: Connect) {
+        self.ok += more.ok;
+        self.failed += more.failed;
+        for (a, b) in self.reading.iter_mut().zip(more.reading) {
+            *a += b;
+        }
+        // The batch's viewers keep reading until the run stops: their tasks are kept too.
+        self.batches.push(more.tasks);
+        self.batches.extend(more.batches);
+    }
+}
+
+/// Open viewers number `range` of every session at the connect rate; each says hello (on a
+/// participant link, then joins, with `--join`), then reads (or stalls) until `stop`. A viewer
+/// counts as connected once it has its `welcome` and (from the hub) its `snapshot`, and with
+/// `--join`, its join's `ack`.
 pub(super) async fn connect_viewers(
     args: &BenchArgs,
-    target: &Target,
-    sessions: &[Session],
-    loads: &[Arc<SessionLoad>],
-    run: &Arc<Run>,
-    stop: &CancellationToken,
+    crowd: &Crowd<'_>,
+    range: std::ops::Range<usize>,
 ) -> Connect {
-    let total = sessions.len() * args.viewers;
+    let sessions = crowd.sessions;
+    let first = range.start * sessions.len();
+    let total = sessions.len() * range.len();
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<(usize, bool, bool)>();
     let mut tasks = JoinSet::new();
     let started = Instant::now();
     // Handshakes in flight at once: enough to keep the rate, few enough not to time out.
     let inflight = Arc::new(Semaphore::new(1024));
-    for i in 0..total {
+    for n in 0..total {
+        let i = first + n;
         if args.connect_rate > 0.0 {
-            let at = started + Duration::from_secs_f64(i as f64 / args.connect_rate);
+            let at = started + Duration::from_secs_f64(n as f64 / args.connect_rate);
             tokio::time::sleep_until(at.into()).await;
         }
         let s = i % sessions.len();
         let stalled = stalls(i, args.stall);
-        let (target, id, load, run, stop, ready, inflight) = (
-            target.clone(),
+        let (target, id, token, load, run, stop, ready, inflight) = (
+            crowd.target.clone(),
             sessions[s].id.clone(),
-            loads[s].clone(),
-            run.clone(),
-            stop.clone(),
+            sessions[s].join_token.clone().filter(|_| args.join),
+            crowd.loads[s].clone(),
+            crowd.run.clone(),
+            crowd.stop.clone(),
             ready_tx.clone(),
             inflight.clone(),
         );
+        let floor = args.floor;
         let Ok(permit) = inflight.acquire_owned().await else {
             break;
         };
         tasks.spawn(async move {
             let opened = async {
                 let mut ws = open(&target, i, stalled).await?;
-                hello(&mut ws, &id, None).await?;
+                hello(&mut ws, &id, token.as_deref()).await?;
+                if !floor {
+                    until(&mut ws, |kind| kind == "snapshot").await?;
+                }
+                if token.is_some() {
+                    join(&mut ws, i).await?;
+                }
                 anyhow::Ok(ws)
             }
             .await;
@@ -142,6 +180,38 @@ pub(super) async fn connect_viewers(
         failed,
         reading,
         tasks,
+        batches: Vec::new(),
+    }
+}
+
+/// Read frames until one whose type `want` accepts; an `error` or a close fails.
+async fn until(ws: &mut Ws, want: impl Fn(&str) -> bool) -> anyhow::Result<String> {
+    loop {
+        match ws.next().await.context("closed")?? {
+            Message::Text(t) => {
+                let kind = frame_type(&t).unwrap_or_default();
+                if want(&kind) {
+                    return Ok(t.as_str().to_owned());
+                }
+                anyhow::ensure!(kind != "error", "refused: {t}");
+            }
+            Message::Close(c) => anyhow::bail!("closed: {c:?}"),
+            _ => {}
+        }
+    }
+}
+
+/// Join as viewer `i` (a name of its own) and wait for the join's `ack`.
+async fn join(ws: &mut Ws, i: usize) -> anyhow::Result<()> {
+    let join = serde_json::json!({"type": "join", "req": SETUP_REQ,
+        "profile": {"name": format!("Viewer {i}"), "affiliation": "rostrum bench", "modality": "online"}});
+    ws.send(Message::text(join.to_string())).await?;
+    loop {
+        let t = until(ws, |kind| kind == "ack").await?;
+        let v: serde_json::Value = serde_json::from_str(&t)?;
+        if v["req"].as_u64() == Some(SETUP_REQ) {
+            return Ok(());
+        }
     }
 }
 
