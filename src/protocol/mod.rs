@@ -12,6 +12,7 @@ mod fields;
 mod fieldwise;
 mod incoming;
 mod patch;
+mod tallies;
 mod view;
 
 use std::collections::BTreeMap;
@@ -23,10 +24,8 @@ pub use event::{WireEvent, event_json};
 pub use fields::ProfileIn;
 pub use incoming::{Hello, Incoming, Resume, parse};
 pub use patch::{Fields, OrderPatch, Patch, RequestPatch, changed_fields};
-pub use view::{
-    Audience, Fairness, FloorView, LinkView, RemoteCounts, RequestView, SessionView, Slot, View,
-    Who, fairness, slots,
-};
+pub use tallies::{Fairness, RemoteCounts, fairness};
+pub use view::{Audience, FloorView, LinkView, RequestView, SessionView, Slot, View, Who, slots};
 
 use crate::queue::{Refusal, Timestamp};
 
