@@ -190,14 +190,17 @@ async fn crash_client(
                 _ => {}
             }
             // The public's frame for the command (if it gets one) comes before the ack; a
-            // moderator's may come after it.
+            // moderator's may come after it. The public's frames skip what it does not see, so
+            // one sent before the ack may reach past it (its `from` reaching back over the
+            // command, which had nothing for the public): the view is then the one at that
+            // later seq, and the public view at the ack's seq, if nothing came past it.
             if let Some(at) = acked_at
                 && (seq >= at || !moderator)
             {
                 out.lock().unwrap().acked.push(Acked {
                     session: session.clone(),
                     audience,
-                    seq: at,
+                    seq: at.max(seq),
                     view: view.clone().unwrap(),
                 });
                 break;
