@@ -331,7 +331,8 @@ def main():
     if opts.only and os.path.exists(opts.results):
         for line in open(opts.results):
             r = json.loads(line)
-            results[(r.pop("scenario"), r["target"])] = r
+            # `target` is what the bench saw ("floor" for both floors); `kind` is which ran.
+            results[(r.pop("scenario"), r.pop("kind", r["target"]))] = r
     started = time.time()
     for name in only:
         print(f"{name}:", flush=True)
@@ -351,8 +352,8 @@ def main():
         for kind, reports in runs.items():
             results[(name, kind)] = {**median_report(reports), "runs": opts.runs}
     with open(opts.results, "w") as f:
-        for (scenario, _), r in results.items():
-            f.write(json.dumps({"scenario": scenario, **r}) + "\n")
+        for (scenario, kind), r in results.items():
+            f.write(json.dumps({"scenario": scenario, "kind": kind, **r}) + "\n")
     md = table(results, opts.idle)
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                          capture_output=True, text=True).stdout.strip()
@@ -362,7 +363,7 @@ def main():
              f"({(time.time() - started) / 60:.0f} min; scenarios not named there are kept from the "
              f"previous run in `target/bench-table.json`).\n\n{md}\n\n"
              "<details><summary>Raw reports</summary>\n\n```json\n"
-             + "\n".join(json.dumps({"scenario": k[0], **v}) for k, v in results.items())
+             + "\n".join(json.dumps({"scenario": k[0], "kind": k[1], **v}) for k, v in results.items())
              + "\n```\n</details>")
     print(block)
     if not opts.no_write:
