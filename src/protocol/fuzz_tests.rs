@@ -703,7 +703,7 @@ mod props {
 
     /// The page's examples and a few broken frames: the starting points of mutated inputs.
     const SEEDS: &[&str] = &[
-        r#"{"type": "hello", "v": 1, "session": "6c1f0c2a9d3b4e7f8a1b2c3d4e5f6a7b", "token": "v1.eyJyIjoiY2hhaXIi....", "client": "tab-4f2a", "resume": {"epoch": 1, "seq": 42}}"#,
+        r#"{"type": "hello", "v": 2, "session": "6c1f0c2a9d3b4e7f8a1b2c3d4e5f6a7b", "token": "v1.eyJyIjoiY2hhaXIi....", "client": "tab-4f2a", "resume": {"epoch": 1, "seq": 42}}"#,
         r#"{"type": "resync"}"#,
         r#"{"type": "join", "req": 1, "profile": {"name": "Ana Lima", "affiliation": "Brazil", "modality": "online", "stakeholder": "civil_society", "language": "pt"}}"#,
         r#"{"type": "raise_hand", "req": 2, "kind": "question", "note": "On CERT cooperation"}"#,

@@ -43,7 +43,7 @@ class Plain(probe.Target):
 def chair(target, state, resume):
     ws = probe.WebSocket(target, origin=target.url)
     probe.check(ws.status == 101, f"the socket upgrades through the proxy ({ws.status})")
-    hello = {"type": "hello", "v": 1, "session": state["id"], "client": "probe", "token": state["chair"]}
+    hello = {"type": "hello", "v": 2, "session": state["id"], "client": "probe", "token": state["chair"]}
     if resume:
         hello["resume"] = {"epoch": state["epoch"], "seq": state["seq"]}
     ws.send(hello)

@@ -189,7 +189,7 @@ def main():
     # The upgrade goes through: a hello for an unknown session gets the server's own error.
     ws = WebSocket(t, origin, source="127.0.0.4")
     check(ws.status == 101, f"WebSocket upgrade through the proxy is 101 ({ws.status} {ws.body[:80]!r})")
-    ws.send({"type": "hello", "v": 1, "session": os.urandom(16).hex()})
+    ws.send({"type": "hello", "v": 2, "session": os.urandom(16).hex()})
     kind, msg = ws.frame()
     check(
         kind == "text" and msg.get("type") == "error" and msg.get("code") == "unknown_session",
@@ -206,7 +206,7 @@ def main():
     # A real session: welcome, then the snapshot.
     a = WebSocket(t, origin, source="127.0.0.2")
     check(a.status == 101, f"client 127.0.0.2 upgrades ({a.status} {a.body[:80]!r})")
-    a.send({"type": "hello", "v": 1, "session": sid})
+    a.send({"type": "hello", "v": 2, "session": sid})
     kind, msg = a.frame()
     check(
         kind == "text" and msg.get("type") == "welcome" and msg.get("role") == "viewer",
@@ -214,6 +214,19 @@ def main():
     )
     kind, msg = a.frame()
     check(kind == "text" and msg.get("type") == "snapshot", f"then a snapshot ({kind} {str(msg)[:60]})")
+
+    # The hello in the handshake (as the pages send it) passes the proxy: the subprotocol is
+    # selected and the welcome comes with nothing sent.
+    carried = base64.urlsafe_b64encode(json.dumps({"type": "hello", "v": 2, "session": sid}).encode())
+    offered = f"rostrum, rostrum.hello.{carried.rstrip(b'=').decode()}"
+    h = WebSocket(t, origin, source="127.0.0.7", extra_headers={"Sec-WebSocket-Protocol": offered})
+    check(
+        h.status == 101 and h.headers.get("sec-websocket-protocol") == "rostrum",
+        f"the hello in the handshake reaches the service: subprotocol rostrum selected ({h.status} {h.headers.get('sec-websocket-protocol')})",
+    )
+    kind, msg = h.frame()
+    check(kind == "text" and msg.get("type") == "welcome", f"and the welcome comes unasked ({kind} {str(msg)[:60]})")
+    h.close()
 
     # One socket per address (--max-connections-per-ip 1): the service tells clients apart only
     # through the proxy's X-Real-IP / X-Forwarded-For.
