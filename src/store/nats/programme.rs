@@ -45,12 +45,21 @@ pub enum ProgrammeWriteError {
 }
 
 impl NatsLog {
-    /// The programme as last written, if ever.
+    /// The programme as last written, if ever. Read as a node starts, when a stream just made
+    /// may still be electing its leader: a failed read is retried for as long as `connect`
+    /// waits for JetStream, rather than stop the node.
     pub async fn programme(&self) -> Result<Option<Version>, StoreError> {
-        Ok(self
-            .last_message(PROGRAMME)
-            .await?
-            .map(|m| (m.payload, m.sequence)))
+        let deadline = tokio::time::Instant::now() + super::READY_DEADLINE;
+        loop {
+            match self.last_message(PROGRAMME).await {
+                Ok(m) => return Ok(m.map(|m| (m.payload, m.sequence))),
+                Err(e) if tokio::time::Instant::now() < deadline => {
+                    tracing::info!(error = %e, "waiting for the programme's stream");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Write a new version of the programme, if the last one is still `expected` (0: none yet).
