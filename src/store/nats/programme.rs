@@ -5,14 +5,13 @@
 //! both win; every node follows the subject and takes each new version as it comes. Older
 //! versions stay in the stream (it denies deletes), a record of every change.
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
+use async_nats::jetstream::consumer::DeliverPolicy;
 use async_nats::jetstream::message::PublishMessage;
 use bytes::Bytes;
-use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 
 use super::append::wrong_last_sequence;
-use super::{FOLLOW_EXPIRES, NatsLog, io};
+use super::{NatsLog, io};
 use crate::store::StoreError;
 
 /// The programme's subject in the stream.
@@ -101,41 +100,16 @@ impl NatsLog {
                 start_sequence: after + 1,
             }
         };
-        let consumer = self
-            .stream
-            .create_consumer(OrderedConfig {
-                filter_subject: PROGRAMME.to_owned(),
-                deliver_policy,
-                max_expires: FOLLOW_EXPIRES,
-                ..Default::default()
-            })
-            .await
-            .map_err(io)?;
-        let mut messages = consumer.messages().await.map_err(io)?;
-        let (tx, rx) = mpsc::channel(4);
-        tokio::spawn(async move {
-            loop {
-                let msg = tokio::select! {
-                    () = tx.closed() => return,
-                    msg = messages.next() => msg,
-                };
-                let item = match msg {
-                    Some(Ok(msg)) => match msg.info() {
-                        Ok(info) => Ok((msg.payload.clone(), info.stream_sequence)),
-                        Err(e) => Err(io(e.to_string())),
-                    },
-                    Some(Err(e)) => {
-                        tracing::warn!(error = %e, "following the programme");
-                        continue;
-                    }
-                    None => Err(io("the programme's consumer ended")),
-                };
-                let last = item.is_err();
-                if tx.send(item).await.is_err() || last {
-                    return;
-                }
-            }
-        });
-        Ok(rx)
+        self.follow_subject(
+            PROGRAMME.to_owned(),
+            deliver_policy,
+            4,
+            "the programme",
+            |msg| match msg.info() {
+                Ok(info) => Ok((msg.payload.clone(), info.stream_sequence)),
+                Err(e) => Err(io(e.to_string())),
+            },
+        )
+        .await
     }
 }

@@ -125,61 +125,77 @@ impl NatsLog {
         id: SessionId,
         after: u64,
     ) -> Result<Option<Follower>, StoreError> {
-        {
-            // Start right after the append `after` ends with, when this node read it; otherwise
-            // from the start (the follower skips what the session already has).
-            let start = match self.tails.get(&id).map(|t| *t) {
-                Some(t) if t.seq == after && t.stream_seq > 0 => DeliverPolicy::ByStartSequence {
-                    start_sequence: t.stream_seq + 1,
-                },
-                _ => DeliverPolicy::All,
-            };
-            let consumer = self
-                .stream
-                .create_consumer(OrderedConfig {
-                    filter_subject: subject(id),
-                    deliver_policy: start,
-                    max_expires: FOLLOW_EXPIRES,
-                    ..Default::default()
-                })
-                .await
-                .map_err(io)?;
-            let mut messages = consumer.messages().await.map_err(io)?;
-            let (tx, rx) = mpsc::channel(256);
-            let tails = self.tails.clone();
-            tokio::spawn(async move {
-                loop {
-                    let msg = tokio::select! {
-                        () = tx.closed() => return,
-                        msg = messages.next() => msg,
+        // Start right after the append `after` ends with, when this node read it; otherwise
+        // from the start (the follower skips what the session already has).
+        let start = match self.tails.get(&id).map(|t| *t) {
+            Some(t) if t.seq == after && t.stream_seq > 0 => DeliverPolicy::ByStartSequence {
+                start_sequence: t.stream_seq + 1,
+            },
+            _ => DeliverPolicy::All,
+        };
+        let tails = self.tails.clone();
+        let rx = self
+            .follow_subject(subject(id), start, 256, "the log", move |msg| {
+                // Where it continues the log is the actor's to check.
+                let from = header(msg.headers.as_ref(), FROM).unwrap_or(0);
+                let item = decode(id, msg, from);
+                if let (Ok(a), Ok(info)) = (&item, msg.info()) {
+                    let tail = Tail {
+                        seq: a.seq(),
+                        stream_seq: info.stream_sequence,
                     };
-                    let item = match msg {
-                        Some(Ok(msg)) => {
-                            // Where it continues the log is the actor's to check.
-                            let from = header(msg.headers.as_ref(), FROM).unwrap_or(0);
-                            let item = decode(id, &msg, from);
-                            if let (Ok(a), Ok(info)) = (&item, msg.info()) {
-                                let tail = Tail {
-                                    seq: a.seq(),
-                                    stream_seq: info.stream_sequence,
-                                };
-                                remember(&tails, id, tail);
-                            }
-                            item
-                        }
-                        Some(Err(e)) => {
-                            tracing::warn!(session = %id, error = %e, "following the log");
-                            continue;
-                        }
-                        None => Err(io("the log's consumer ended")),
-                    };
-                    let last = item.is_err();
-                    if tx.send(item).await.is_err() || last {
-                        return;
-                    }
+                    remember(&tails, id, tail);
                 }
-            });
-            Ok(Some(rx))
-        }
+                item
+            })
+            .await?;
+        Ok(Some(rx))
+    }
+
+    /// The messages on `subject` from `start` on, as they come, each turned into an item by
+    /// `item`, through an ordered consumer (which starts again on another server when its own
+    /// dies). The channel (`capacity` deep) ends with an error when the consumer does; the task
+    /// ends when the receiver is dropped.
+    pub(super) async fn follow_subject<T: Send + 'static>(
+        &self,
+        subject: String,
+        start: DeliverPolicy,
+        capacity: usize,
+        what: &'static str,
+        mut item: impl FnMut(&jetstream::Message) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<mpsc::Receiver<Result<T, StoreError>>, StoreError> {
+        let consumer = self
+            .stream
+            .create_consumer(OrderedConfig {
+                filter_subject: subject,
+                deliver_policy: start,
+                max_expires: FOLLOW_EXPIRES,
+                ..Default::default()
+            })
+            .await
+            .map_err(io)?;
+        let mut messages = consumer.messages().await.map_err(io)?;
+        let (tx, rx) = mpsc::channel(capacity);
+        tokio::spawn(async move {
+            loop {
+                let msg = tokio::select! {
+                    () = tx.closed() => return,
+                    msg = messages.next() => msg,
+                };
+                let next = match msg {
+                    Some(Ok(msg)) => item(&msg),
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "following {what}");
+                        continue;
+                    }
+                    None => Err(io(format!("the consumer of {what} ended"))),
+                };
+                let last = next.is_err();
+                if tx.send(next).await.is_err() || last {
+                    return;
+                }
+            }
+        });
+        Ok(rx)
     }
 }
