@@ -8,7 +8,7 @@ use std::io::Read;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::support::{ADMIN, Server};
+use crate::support::Server;
 
 /// Every page the server has, by a URL that serves it.
 const PAGES: &[&str] = &[
@@ -31,16 +31,7 @@ const PAGES: &[&str] = &[
 async fn server() -> (tempfile::TempDir, Server, String) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
-    let created: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/sessions", server.url))
-        .bearer_auth(ADMIN)
-        .json(&serde_json::json!({"title": "Weak links"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = server.create_session_json("Weak links").await;
     let id = created["id"].as_str().unwrap().to_owned();
     (dir, server, id)
 }
