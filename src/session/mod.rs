@@ -76,8 +76,6 @@ pub struct Frame {
     pub seq: u64,
     /// The bytes for moderators (who get every update).
     pub moderator: Bytes,
-    /// The `from` of the public's frame: the seq after the public's previous frame.
-    pub public_from: u64,
     /// The bytes for everyone else, when the change is theirs to see (`None`: not sent).
     /// The actor sends a frame without them on the moderators' channel only
     /// (`actor/updates.rs`), so no public connection wakes for it.

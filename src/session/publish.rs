@@ -153,7 +153,6 @@ impl Published {
                 patch: &patch,
             })))
         });
-        let public_from = self.public_at + 1;
         if public.is_some() {
             self.public_at = s.seq();
         }
@@ -161,7 +160,6 @@ impl Published {
             from,
             seq: s.seq(),
             moderator: moderator.expect("moderators get every update"),
-            public_from,
             public,
         }
     }
@@ -178,7 +176,6 @@ impl Published {
             from: s.seq() + 1,
             seq: s.seq(),
             moderator: bytes.clone(),
-            public_from: s.seq() + 1,
             public: Some(bytes),
         })
     }
