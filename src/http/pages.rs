@@ -77,13 +77,7 @@ fn negotiate(headers: &HeaderMap, asset: &Asset) -> Coding {
         .join(",");
     let q = |coding: &str| -> f32 {
         let mut star = 0.0;
-        for item in accept.split(',') {
-            let mut it = item.split(';');
-            let name = it.next().unwrap_or("").trim();
-            let weight = it
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|w| w.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
+        for (name, weight) in weighted(&accept) {
             if name.eq_ignore_ascii_case(coding) {
                 return weight;
             }
@@ -100,6 +94,20 @@ fn negotiate(headers: &HeaderMap, asset: &Asset) -> Coding {
     } else {
         Coding::Identity
     }
+}
+
+/// The items of a weighted list header (`Accept-Encoding`, `Accept-Language`): each name with
+/// its `q` (1 when absent).
+fn weighted(list: &str) -> impl Iterator<Item = (&str, f32)> {
+    list.split(',').map(|item| {
+        let mut it = item.split(';');
+        let name = it.next().unwrap_or("").trim();
+        let q = it
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|w| w.trim().parse().ok())
+            .unwrap_or(1.0);
+        (name, q)
+    })
 }
 
 /// Whether `If-None-Match` names `etag` (weak comparison, as for a GET).
@@ -173,24 +181,12 @@ fn catalogue(lang: &str) -> Option<String> {
 /// `web/lib/i18n.js`: the first preferred language with a catalogue), from `Accept-Language`.
 fn reader_language(headers: &HeaderMap) -> Option<String> {
     let accept = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
-    let mut tags: Vec<(f32, &str)> = accept
-        .split(',')
-        .map(|item| {
-            let mut it = item.split(';');
-            let tag = it.next().unwrap_or("").trim();
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|w| w.trim().parse().ok())
-                .unwrap_or(1.0);
-            (q, tag)
-        })
-        .filter(|(q, _)| *q > 0.0)
-        .collect();
+    let mut tags: Vec<(&str, f32)> = weighted(accept).filter(|(_, q)| *q > 0.0).collect();
     // Stable: equal weights keep the browser's order.
-    tags.sort_by(|a, b| b.0.total_cmp(&a.0));
+    tags.sort_by(|a, b| b.1.total_cmp(&a.1));
     let lang = tags
         .iter()
-        .map(|(_, t)| t.split('-').next().unwrap_or("").to_ascii_lowercase())
+        .map(|(t, _)| t.split('-').next().unwrap_or("").to_ascii_lowercase())
         .find(|l| !l.is_empty() && catalogue(l).is_some())?;
     (lang != "en").then_some(lang)
 }
