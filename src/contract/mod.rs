@@ -260,10 +260,22 @@ fn asyncapi(client: &BTreeMap<String, Value>, server: &BTreeMap<String, Value>) 
         "info": {
             "title": "rostrum wire protocol",
             "version": crate::protocol::VERSION.to_string(),
-            "description": "One WebSocket per client at GET /ws: JSON text frames with a `type`. The first frame is `hello`; then snapshots, updates, acks and errors. Written for people in docs/protocol.md; generated from the code by rostrum's contract module."
+            "description": "One WebSocket per client at GET /ws: JSON text frames with a `type`. The first frame is `hello`, or the hello rides in the handshake: offer the subprotocols `rostrum` and `rostrum.hello.` + the hello's JSON in base64url without padding, and the server selects `rostrum` and welcomes the socket as it opens. Then snapshots, updates, acks and errors. Written for people in docs/protocol.md; generated from the code by rostrum's contract module."
         },
         "defaultContentType": "application/json",
-        "channels": {"ws": {"address": "/ws", "title": "A client's connection", "messages": channel_messages}},
+        "channels": {"ws": {
+            "address": "/ws",
+            "title": "A client's connection",
+            "messages": channel_messages,
+            "bindings": {"ws": {"headers": {
+                "type": "object",
+                "properties": {"Sec-WebSocket-Protocol": {
+                    "type": "string",
+                    "description": "Optional: `rostrum, rostrum.hello.<the hello, base64url without padding>` (docs/protocol.md, \"The hello in the handshake\").",
+                    "examples": ["rostrum, rostrum.hello.eyJ0eXBlIjoiaGVsbG8iLCJ2IjoyLCJzZXNzaW9uIjoiNmMxZjBjMmE5ZDNiNGU3ZjhhMWIyYzNkNGU1ZjZhN2IifQ"]
+                }}
+            }}}
+        }},
         "operations": ops,
         "components": {"messages": messages, "schemas": schemas}
     })
