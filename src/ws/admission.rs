@@ -192,11 +192,12 @@ impl Conn {
             client: &self.client,
             nodes: &self.svc.settings.peer_sockets,
         });
-        self.send(Message::Text(welcome.into())).await?;
+        // One flush for the welcome and the frames after it: one write, one wake of the client.
+        let mut msg = Message::Text(welcome.into());
         for frame in initial {
-            self.send(text(frame)).await?;
+            self.feed(std::mem::replace(&mut msg, text(frame))).await?;
         }
-        Ok(())
+        self.send(msg).await
     }
 
     /// Subscribe again (a resync, or a lag past the broadcast's depth) from `resume`, on a

@@ -9,7 +9,7 @@ use std::time::Instant;
 use governor::DefaultDirectRateLimiter;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
-use tokio::time::{MissedTickBehavior, interval, timeout};
+use tokio::time::{MissedTickBehavior, interval_at, timeout};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
@@ -90,12 +90,39 @@ impl Conn {
         // One registration for the connection's life, not one per turn of the loop.
         let mut cancelled = std::pin::pin!(cancel.cancelled());
         let ping_every = self.svc.settings.ws.ping_every;
-        let mut ping = interval(ping_every);
+        // The first ping after a whole period: one at once would cost every new connection a
+        // write, and its pong a read, for nothing.
+        let mut ping = interval_at(tokio::time::Instant::now() + ping_every, ping_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut heard = Instant::now();
         loop {
             tokio::select! {
                 biased;
+                // Updates first: a wake for an update (nearly every wake, in a busy session)
+                // polls nothing else before forwarding it.
+                frame = self.updates.recv() => match frame {
+                    Ok(frame) => {
+                        if let Lagged(true) = self.forward(frame).await? {
+                            metrics::hot().resync.increment(1);
+                            let resume = Resume { epoch: self.epoch, seq: self.seq };
+                            Box::pin(self.resubscribe(Some(resume))).await?;
+                        }
+                    }
+                    // The actor stopped because the service is stopping: say so.
+                    Err(RecvError::Closed) if cancel.is_cancelled() => {
+                        let _ = close(&mut self.socket, GOING_AWAY, "server shutting down").await;
+                        return Ok(());
+                    }
+                    // Fell behind (or the actor restarted): catch up from the resume window,
+                    // or start again from a snapshot.
+                    Err(e) => {
+                        if matches!(e, RecvError::Lagged(_)) {
+                            metrics::hot().resync.increment(1);
+                        }
+                        let resume = Resume { epoch: self.epoch, seq: self.seq };
+                        Box::pin(self.resubscribe(Some(resume))).await?;
+                    }
+                },
                 () = &mut cancelled => {
                     let _ = close(&mut self.socket, GOING_AWAY, "server shutting down").await;
                     return Ok(());
@@ -129,24 +156,6 @@ impl Conn {
                         }
                     }
                 }
-                frame = self.updates.recv() => match frame {
-                    Ok(frame) => {
-                        if let Lagged(true) = self.forward(frame).await? {
-                            metrics::hot().resync.increment(1);
-                            let resume = Resume { epoch: self.epoch, seq: self.seq };
-                            Box::pin(self.resubscribe(Some(resume))).await?;
-                        }
-                    }
-                    // Fell behind (or the actor restarted): catch up from the resume window,
-                    // or start again from a snapshot.
-                    Err(e) => {
-                        if matches!(e, RecvError::Lagged(_)) {
-                            metrics::hot().resync.increment(1);
-                        }
-                        let resume = Resume { epoch: self.epoch, seq: self.seq };
-                        Box::pin(self.resubscribe(Some(resume))).await?;
-                    }
-                },
                 presence = next_presence(&mut self.presence) => match presence {
                     Ok(bytes) => self.send(text(bytes)).await?,
                     // Presence frames carry only what changed: one missed is a gap, made good

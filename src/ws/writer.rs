@@ -29,7 +29,7 @@ impl Conn {
     }
 
     /// Write a frame into the socket's buffer; the next `send` flushes it.
-    async fn feed(&mut self, msg: Message) -> Result<(), Closed> {
+    pub(super) async fn feed(&mut self, msg: Message) -> Result<(), Closed> {
         within(self.svc.settings.ws.write_timeout, self.socket.feed(msg)).await
     }
 
