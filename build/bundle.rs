@@ -61,7 +61,7 @@ enum Binding {
 enum Piece {
     Text(String),
     /// `import { a, b as c }`: (imported, local) from a module.
-    Names(String, Vec<(String, String)>),
+    Names(String, Names),
     /// `import * as ns`.
     All(String, String),
     /// A line that the bundle leaves blank (`import "x"`, `export { … }`).
@@ -213,8 +213,11 @@ fn ident_at(s: &str) -> Option<(&str, &str)> {
     is_ident(name).then_some((name, &s[end..]))
 }
 
-/// `{ a, b as c }` at the start of `s`: the pairs (outside name, inside name) and the rest.
-fn names_list(s: &str) -> Result<(Vec<(String, String)>, &str), String> {
+/// Pairs of names: (before `as`, after it), the same name twice without `as`.
+type Names = Vec<(String, String)>;
+
+/// `{ a, b as c }` at the start of `s`: its pairs, and the rest of `s`.
+fn names_list(s: &str) -> Result<(Names, &str), String> {
     let s = s.strip_prefix('{').ok_or("a list of names in braces")?;
     let end = s
         .find('}')
