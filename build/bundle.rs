@@ -17,8 +17,10 @@
 //!   evaluated, in its place); a name imported that its module does not export is refused.
 //!
 //! Refused: imports and exports over several lines or indented, default imports and exports,
-//! `export *`, `export let`/`export var` (a live binding that a copy into an object would not
-//! follow), destructuring exports, `import.meta`, dynamic `import(`, and import cycles.
+//! `export *`, live bindings (`export let`/`export var`, an exported name declared with `let` or
+//! `var`, or an exported function or class assigned anywhere in its module: the object holds a
+//! copy, which would not follow), destructuring exports, `import.meta`, dynamic `import(`, and
+//! import cycles.
 //! The one difference from the browser's own loading: a module's top level runs a microtask
 //! later than the one before it, so a dependency that started a promise chain at its top level
 //! would see it run before its importers' bodies (the consoles' dependencies only declare).
@@ -391,5 +393,61 @@ fn parse(path: &str, source: &str) -> Result<Parsed, String> {
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
         return Err(format!("web/{path}: {} is exported twice", w[0]));
     }
+    // An exported function or class given another value later is a live binding too.
+    for (_, binding) in &m.exports {
+        let Binding::Local(local) = binding else {
+            continue;
+        };
+        for (n, line) in source.lines().enumerate() {
+            let t = line.trim_start();
+            if ["let ", "var "].iter().any(|k| {
+                line.strip_prefix(k)
+                    .and_then(ident_at)
+                    .is_some_and(|(d, _)| d == local)
+            }) {
+                return Err(format!(
+                    "web/{path}:{}: {local} is exported and declared with let or var: a live binding the bundle would copy once; make it a const",
+                    n + 1
+                ));
+            }
+            if !(t.starts_with("//") || t.starts_with('*')) && assigns(line, local) {
+                return Err(format!(
+                    "web/{path}:{}: {local} is exported and assigned: a live binding the bundle would copy once",
+                    n + 1
+                ));
+            }
+        }
+    }
     Ok(m)
+}
+
+/// Whether `line` assigns to the name `name` (`name = …`, `name += …`, `name++`, `--name`), as
+/// a word, not a property (`x.name = …`) nor a comparison or an arrow.
+fn assigns(line: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    line.match_indices(name).any(|(at, _)| {
+        let before = line[..at].trim_end();
+        let after = line[at + name.len()..].trim_start();
+        let prev = line[..at].chars().next_back();
+        if prev.is_some_and(|c| word(c) || c == '.') || after.starts_with(word) {
+            return false;
+        }
+        // Its declaration (`const name = …`, a loop's `for (const name of …)`).
+        if ["const", "let", "var"]
+            .iter()
+            .any(|k| before.strip_suffix(k).is_some_and(|b| !b.ends_with(word)))
+        {
+            return false;
+        }
+        let compound = [
+            "+=", "-=", "*=", "/=", "%=", "**=", "&&=", "||=", "??=", "|=", "&=", "^=", "<<=",
+            ">>=",
+        ];
+        (after.starts_with('=') && !after.starts_with("==") && !after.starts_with("=>"))
+            || compound.iter().any(|op| after.starts_with(op))
+            || after.starts_with("++")
+            || after.starts_with("--")
+            || before.ends_with("++")
+            || before.ends_with("--")
+    })
 }

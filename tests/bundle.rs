@@ -107,6 +107,28 @@ fn what_the_transform_does_not_support_is_refused_with_its_file_and_line() {
             "web/lib/l.js:1: `export const` of a pattern",
         ),
         (
+            two(from, "export function x() {}\nx = () => 2;\n"),
+            "web/lib/l.js:2: x is exported and assigned: a live binding",
+        ),
+        (
+            two(
+                from,
+                "export class x {}\nfunction later() {\n  x ??= null;\n}\n",
+            ),
+            "web/lib/l.js:3: x is exported and assigned",
+        ),
+        (
+            two(
+                from,
+                "function f() {}\nexport { f as x };\nconst g = () => { ++f; };\n",
+            ),
+            "web/lib/l.js:3: f is exported and assigned",
+        ),
+        (
+            two(from, "let f = 1;\nexport { f as x };\n"),
+            "web/lib/l.js:1: f is exported and declared with let or var",
+        ),
+        (
             two(
                 "import {\n  x,\n} from \"../lib/l.js\";\n",
                 "export const x = 1;\n",
@@ -185,6 +207,16 @@ fn what_the_transform_does_not_support_is_refused_with_its_file_and_line() {
     )
     .unwrap();
     assert!(out.contains("const s = \"export default\";"), "{out}");
+    // Reading an exported name, comparing it, a property of that name, a longer name: no
+    // assignment.
+    bundle::bundle(
+        "app/p.js",
+        &sources(&[(
+            "app/p.js",
+            "export function f() {}\nexport const n = 1;\nconst o = { f: 1 };\no.f = f;\nif (f === n) o.fn = 2;\nconst fx = (f) => f;\nlet nn = n + 1;\nnn += n;\n",
+        )]),
+    )
+    .unwrap();
 }
 
 fn node(dir: &Path, file: &str, args: &[&str]) -> String {
