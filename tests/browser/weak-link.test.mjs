@@ -5,8 +5,8 @@
 // (60 raises, 40 grants, their lowers and ends) as it reaches an idle participant.
 //
 // The bytes and the states are asserted (first visit < 40 KB, its files in one wave, revisit
-// < 5 KB, the busy hour with an hour of pings < 150 KB); the times are printed, never asserted (they are the
-// benchmark's: docs/performance.md). ROSTRUM_WEAK_RUNS=3 repeats the visits and prints medians;
+// < 5 KB, the busy hour with an hour of pings < 150 KB); the times are printed, never asserted
+// (they are the benchmark's: docs/performance.md). ROSTRUM_WEAK_RUNS=3 repeats the visits and prints medians;
 // ROSTRUM_WEAK_NO_PRELOAD=1 takes the pages' preloads out, to measure what they save;
 // ROSTRUM_WEAK_VERBOSE=1 prints each response's bytes; ROSTRUM_WEAK_H2=1 puts Caddy (TLS, HTTP/2)
 // in front, as deployed.
