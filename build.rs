@@ -3,10 +3,14 @@
 //!
 //! - every module's imports rewritten to content-hashed URLs (`/assets/app/common.1a2b3c4d5e.js`),
 //!   hashes computed leaves first, so a changed module changes the name of every module that
-//!   imports it, up to the page's script;
-//! - each page assembled from its shared parts, its head naming the stylesheet and script by
-//!   their hashed URLs, a `modulepreload` for every module of its import graph (no waterfall) and
-//!   a preload of the English catalogue, and the hashed URL of each language's catalogue;
+//!   imports it, up to the page's script (the modules stay served one by one, as written);
+//! - each page's script and everything it imports made into ONE module, its bundle
+//!   (`/assets/bundle/join.1a2b3c4d5e.js`, `build/bundle.rs`), so a first visit needs the page,
+//!   the stylesheet, one script and the catalogue: one wave of requests, even over HTTP/1.1's
+//!   six connections;
+//! - each page assembled from its shared parts, its head naming the stylesheet and its bundle by
+//!   their hashed URLs, a preload of the English catalogue, and the hashed URL of each
+//!   language's catalogue;
 //! - every file precompressed, brotli at quality 11 and gzip at level 9, kept when smaller.
 //!
 //! The output is `$OUT_DIR/web/` and `$OUT_DIR/web.rs`, a table of `include_bytes!`.
@@ -18,9 +22,13 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+#[path = "build/bundle.rs"]
+mod bundle;
+
 fn main() {
     println!("cargo::rerun-if-changed=web");
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=build");
     let web = Path::new("web");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("web");
     std::fs::create_dir_all(&out).expect("OUT_DIR is writable");
@@ -35,6 +43,8 @@ fn main() {
             parts.insert(part.to_owned(), text(&path, data));
         } else if let Some(page) = path.strip_prefix("pages/") {
             pages.push((page.to_owned(), text(&path, data)));
+        } else if path.starts_with("bundle/") {
+            panic!("web/{path}: web/bundle/ is where build.rs puts the pages' bundles");
         } else {
             assets.insert(path, data);
         }
@@ -44,6 +54,28 @@ fn main() {
     let mut built: BTreeMap<String, Built> = BTreeMap::new();
     for path in assets.keys() {
         build_asset(path, &assets, &mut built, &mut Vec::new());
+    }
+
+    // One module per page: its script and everything it imports (`build/bundle.rs`).
+    let sources: BTreeMap<String, String> = assets
+        .iter()
+        .filter(|(p, _)| p.ends_with(".js"))
+        .map(|(p, d)| (p.clone(), text(p, d.clone())))
+        .collect();
+    for (page, source) in &pages {
+        let Some(entry) = script_of(source) else {
+            continue;
+        };
+        let path = bundle_of(&entry);
+        if built.contains_key(&path) {
+            continue;
+        }
+        let data = bundle::bundle(&entry, &sources)
+            .unwrap_or_else(|e| panic!("web/pages/{page}: its bundle: {e}"))
+            .into_bytes();
+        let tag = tag_of(&data);
+        let hashed = hashed_path(&path, &tag);
+        built.insert(path, Built { data, hashed, tag });
     }
 
     let mut table = String::from(
@@ -70,13 +102,12 @@ fn main() {
     std::fs::write(out.join("../web.rs"), table).expect("OUT_DIR is writable");
 }
 
-/// A file of `web/` ready to serve: its bytes (imports rewritten), hashed path, content tag,
-/// and for a module the modules it imports, directly.
+/// A file of `web/` ready to serve (its imports rewritten), or a page's bundle: its bytes,
+/// hashed path and content tag.
 struct Built {
     data: Vec<u8>,
     hashed: String,
     tag: String,
-    imports: Vec<String>,
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) {
@@ -152,19 +183,17 @@ fn build_asset(
             stack.last().map_or("", String::as_str)
         )
     });
-    let (data, imports) = if path.ends_with(".js") {
+    let data = if path.ends_with(".js") {
         stack.push(path.to_owned());
         let source = text(path, data.clone());
         let specs = import_specifiers(&source, path);
-        let mut imports = Vec::new();
         for (_, target) in &specs {
             build_asset(target, assets, built, stack);
-            imports.push(target.clone());
         }
         stack.pop();
-        (rewrite(&source, &specs, built).into_bytes(), imports)
+        rewrite(&source, &specs, built).into_bytes()
     } else {
-        (data.clone(), Vec::new())
+        data.clone()
     };
     let tag = tag_of(&data);
     built.insert(
@@ -173,7 +202,6 @@ fn build_asset(
             hashed: hashed_path(path, &tag),
             data,
             tag,
-            imports,
         },
     );
 }
@@ -206,7 +234,10 @@ fn import_specifiers(source: &str, path: &str) -> Vec<(String, String)> {
             }
             continue;
         };
-        out.push((spec.to_owned(), resolve(path, spec)));
+        out.push((
+            spec.to_owned(),
+            bundle::resolve(path, spec).unwrap_or_else(|e| panic!("web/{path}: {e}")),
+        ));
     }
     out
 }
@@ -217,29 +248,6 @@ fn quoted(s: &str) -> Option<&str> {
     let q = s.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let end = s[1..].find(q)?;
     Some(&s[1..1 + end])
-}
-
-/// A specifier of `from` (a path under web/) as a path under web/.
-fn resolve(from: &str, spec: &str) -> String {
-    let joined = if let Some(abs) = spec.strip_prefix("/assets/") {
-        abs.to_owned()
-    } else if spec.starts_with("./") || spec.starts_with("../") {
-        let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
-        format!("{dir}/{spec}")
-    } else {
-        panic!("web/{from}: import {spec:?}: only /assets/… or relative paths");
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in joined.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    parts.join("/")
 }
 
 /// The module with each import's specifier replaced by its target's hashed URL.
@@ -261,20 +269,10 @@ fn rewrite(source: &str, specs: &[(String, String)], built: &BTreeMap<String, Bu
     out
 }
 
-/// Every module the page's script needs, the script first, then its imports breadth first.
-fn graph(script: &str, built: &BTreeMap<String, Built>) -> Vec<String> {
-    let mut seen = vec![script.to_owned()];
-    let mut i = 0;
-    while i < seen.len() {
-        let imports = built[&seen[i]].imports.clone();
-        for m in imports {
-            if !seen.contains(&m) {
-                seen.push(m);
-            }
-        }
-        i += 1;
-    }
-    seen
+/// The bundle of a page's script: `app/join.js`'s is `bundle/join.js`.
+fn bundle_of(entry: &str) -> String {
+    let name = entry.rsplit('/').next().unwrap_or(entry);
+    format!("bundle/{name}")
 }
 
 /// The module a page's head names, `script="join"`: `app/join.js`.
@@ -333,14 +331,10 @@ fn assemble(
             "<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin>",
             url("i18n/en.json")
         );
-        let modules = graph(&entry, built);
-        for m in &modules[1..] {
-            let _ = writeln!(script, "<link rel=\"modulepreload\" href=\"{}\">", url(m));
-        }
         let _ = writeln!(
             script,
             "<script type=\"module\" src=\"{}\"></script>",
-            url(&entry)
+            url(&bundle_of(&entry))
         );
     }
     let head = part("head")

@@ -3,9 +3,9 @@
 //!
 //! A page file holds only what is its own. Its first line names its title and script,
 //! `<!--head title="rostrum" script="join"-->`, and is replaced by the head every page shares
-//! (`web/pages/parts/head.html`: charset, viewport, icon, stylesheet, and from `build.rs` a
-//! `modulepreload` for every module of the script's import graph, the English catalogue's
-//! preload and every catalogue's hashed URL); `<!--session-bar-->` is replaced by the header of
+//! (`web/pages/parts/head.html`: charset, viewport, icon, stylesheet, and from `build.rs` the
+//! script's bundle (the script and every module it imports, as one module), the English
+//! catalogue's preload and every catalogue's hashed URL); `<!--session-bar-->` is replaced by the header of
 //! the session pages (`parts/session-bar.html`). Nothing inline, so the CSP stays strict.
 //!
 //! Every file is served in the encoding the client asks for (`Accept-Encoding`: brotli, gzip
@@ -13,6 +13,8 @@
 //! (`If-None-Match` answered 304). A module, stylesheet or catalogue at its content-hashed URL
 //! (`/assets/app/common.1a2b3c4d5e.js`, the names the pages and the modules' imports use) is
 //! cached for a year, `immutable`; at its plain URL, and every page, `no-cache` (revalidated).
+//! A page's bundle is at `/assets/bundle/join.1a2b3c4d5e.js`; the modules stay served one by
+//! one too, as written but for their imports' URLs.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -301,29 +303,44 @@ mod tests {
     }
 
     #[test]
-    fn a_page_names_its_script_and_its_modules_by_hashed_urls() {
+    fn a_page_names_its_bundle_by_its_hashed_url_and_preloads_no_module() {
         let join = page("join");
         let url = |p: &str| format!("/assets/{}", BY_PATH[p].0.hashed.unwrap());
         assert!(
             join.contains(&format!(
                 "<script type=\"module\" src=\"{}\"></script>\n</head>",
-                url("app/join.js")
+                url("bundle/join.js")
             )),
             "{join}"
         );
+        assert!(!join.contains("modulepreload"), "{join}");
+        assert!(join.contains("<header class=\"bar\">") && join.contains("<select id=\"lang\">"));
+        // The bundle holds the script and every module it imports, and imports nothing itself.
+        let bundle = std::str::from_utf8(BY_PATH["bundle/join.js"].0.identity).unwrap();
         for m in [
+            "app/join.js",
             "app/common.js",
+            "app/dom.js",
             "lib/client.js",
             "lib/view.js",
-            "app/dom.js",
+            "lib/clock.js",
+            "lib/i18n.js",
+            "lib/link.js",
         ] {
-            assert!(
-                join.contains(&format!("<link rel=\"modulepreload\" href=\"{}\">", url(m))),
+            assert_eq!(
+                bundle.matches(&format!("\n// bundled: web/{m}\n")).count(),
+                1,
                 "{m}"
             );
         }
-        assert!(join.contains("<header class=\"bar\">") && join.contains("<select id=\"lang\">"));
-        // The imports inside the modules are the hashed URLs too, relative ones included.
+        assert!(
+            !bundle
+                .lines()
+                .any(|l| l.starts_with("import ") || l.starts_with("export ")),
+            "{bundle}"
+        );
+        // The modules are still served one by one, their imports by hashed URLs, relative ones
+        // included.
         let client = std::str::from_utf8(BY_PATH["lib/client.js"].0.identity).unwrap();
         assert!(
             client.contains(&format!("from \"{}\"", url("lib/view.js"))),

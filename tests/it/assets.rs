@@ -1,6 +1,7 @@
 //! The pages for weak links, through the real binary: precompressed bytes by content
 //! negotiation, content-hashed asset URLs cached for good, pages revalidated by `ETag`, and a
-//! page's `modulepreload` list holding its whole import graph (so no new import is forgotten).
+//! page's one script, its bundle, holding its script's whole import graph (so no new import is
+//! forgotten).
 
 use std::collections::{BTreeSet, VecDeque};
 use std::io::Read;
@@ -205,11 +206,14 @@ async fn hashed_urls_are_immutable_and_pages_are_revalidated_by_their_etag() {
     assert_eq!(status, 200, "a stale tag");
 
     // Every asset the page names is at a hashed URL, cached for a year, and 304 on its tag.
-    let mut named = attrs(&page, "rel=\"modulepreload\"", "href");
-    named.extend(attrs(&page, "<script type=\"module\"", "src"));
+    let mut named = attrs(&page, "<script type=\"module\"", "src");
     named.extend(attrs(&page, "rel=\"stylesheet\"", "href"));
     named.extend(attrs(&page, "rel=\"preload\"", "href"));
-    assert!(named.len() >= 9, "{named:?}");
+    assert_eq!(
+        named.len(),
+        3,
+        "the bundle, the stylesheet, English: {named:?}"
+    );
     for url in &named {
         assert!(is_hashed(url), "{url}");
         let (status, h, _) = get(&format!("{}{url}", server.url), &[]).await;
@@ -229,7 +233,7 @@ async fn hashed_urls_are_immutable_and_pages_are_revalidated_by_their_etag() {
     }
     // The old plain URLs still answer, revalidated rather than cached for good, with the same
     // bytes as the hashed ones.
-    let (status, h, plain) = get(&format!("{}/assets/app/join.js", server.url), &[]).await;
+    let (status, h, plain) = get(&format!("{}/assets/bundle/join.js", server.url), &[]).await;
     assert_eq!(status, 200);
     assert_eq!(header(&h, "cache-control"), "no-cache");
     let hashed_join = attrs(&page, "<script type=\"module\"", "src").remove(0);
@@ -262,7 +266,7 @@ async fn hashed_urls_are_immutable_and_pages_are_revalidated_by_their_etag() {
 }
 
 #[tokio::test]
-async fn every_page_preloads_its_whole_import_graph_and_nothing_else() {
+async fn every_pages_script_is_one_bundle_of_its_whole_import_graph() {
     let (_dir, server, id) = server().await;
     for page in PAGES {
         let path = page.replace("{id}", &id);
@@ -270,34 +274,56 @@ async fn every_page_preloads_its_whole_import_graph_and_nothing_else() {
         assert_eq!(status, 200, "{path}");
         let html = String::from_utf8(html).unwrap();
         let scripts = attrs(&html, "<script type=\"module\"", "src");
-        let preloaded: BTreeSet<String> = attrs(&html, "rel=\"modulepreload\"", "href")
-            .into_iter()
-            .collect();
-        let Some(entry) = scripts.first() else {
-            assert!(
-                preloaded.is_empty(),
-                "{path}: no script, nothing to preload"
-            );
+        assert!(
+            !html.contains("modulepreload"),
+            "{path}: a bundle needs no module preloaded"
+        );
+        let Some(bundle_url) = scripts.first() else {
             continue;
         };
         assert_eq!(scripts.len(), 1, "{path}");
-        // Walk the graph through the served modules.
-        let mut reached = BTreeSet::new();
-        let mut todo = VecDeque::from([entry.clone()]);
+        assert!(is_hashed(bundle_url), "{path}: {bundle_url}");
+        let name = bundle_url
+            .strip_prefix("/assets/bundle/")
+            .and_then(|n| n.split('.').next())
+            .unwrap_or_else(|| panic!("{path}: {bundle_url} is not a bundle"));
+        let (status, _, bundle) = get(&format!("{}{bundle_url}", server.url), &[]).await;
+        assert_eq!(status, 200, "{path}: {bundle_url}");
+        let bundle = String::from_utf8(bundle).unwrap();
+        assert_eq!(
+            imports(&bundle),
+            Vec::<String>::new(),
+            "{path}: the bundle imports nothing"
+        );
+        // Walk the script's graph through the modules as served one by one (their imports read
+        // here, not by build.rs): each is in the bundle, once, and nothing else is.
+        let entry = format!("/assets/app/{name}.js");
+        let mut reached = BTreeSet::from([format!("app/{name}.js")]);
+        let mut todo = VecDeque::from([entry]);
         while let Some(url) = todo.pop_front() {
-            assert!(is_hashed(&url), "{path}: {url} is imported by a plain URL");
             let (status, _, module) = get(&format!("{}{url}", server.url), &[]).await;
             assert_eq!(status, 200, "{path}: {url}");
             for spec in imports(&String::from_utf8(module).unwrap()) {
-                assert!(spec.starts_with("/assets/"), "{url} imports {spec}");
-                if reached.insert(spec.clone()) {
+                assert!(
+                    spec.starts_with("/assets/") && is_hashed(&spec),
+                    "{url} imports {spec}"
+                );
+                // `/assets/lib/view.1a2b3c4d5e.js` is web/lib/view.js.
+                let (dir_name, ext) = spec["/assets/".len()..].rsplit_once('.').unwrap();
+                let plain = format!("{}.{ext}", dir_name.rsplit_once('.').unwrap().0);
+                if reached.insert(plain) {
                     todo.push_back(spec);
                 }
             }
         }
+        let bundled: BTreeSet<String> = bundle
+            .lines()
+            .filter_map(|l| l.strip_prefix("// bundled: web/"))
+            .map(str::to_owned)
+            .collect();
         assert_eq!(
-            preloaded, reached,
-            "{path}: the modulepreload list is the script's import graph"
+            bundled, reached,
+            "{path}: the bundle holds the script's import graph"
         );
         // Every page's script loads English first: it is preloaded, by its hashed URL.
         let preload = attrs(&html, "rel=\"preload\"", "href");
