@@ -11,6 +11,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 # The partition test (run below, on its own; docs/cluster.md) puts them in
 # network namespaces (iproute2's ip, as root) and runs one node with its clock ahead (faketime).
 need=(); command -v ip >/dev/null || need+=(iproute2); command -v faketime >/dev/null || need+=(faketime)
+# The pages' bundles are run by Node in `cargo test --test bundle`; the web and browser tests need it and npm.
+command -v node >/dev/null || need+=(nodejs); command -v npm >/dev/null || need+=(npm)
 [ ${#need[@]} -eq 0 ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; }
 PATH="$(tests/tools/nats-server.sh):$PATH"
 export PATH
