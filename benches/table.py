@@ -44,7 +44,10 @@ class Server:
         elif kind == "floor_batch":
             cmd = pin + [FLOOR, "--batch", f"127.0.0.1:{PORT}"]
         else:
-            cmd = pin + [HUB, "serve", "--bind", f"127.0.0.1:{PORT}", "--data-dir", self.dir,
+            # `hub_memory`: the same hub with its log in memory, so no command waits for a
+            # durable commit: what the store costs, read beside the hub (the floor stores nothing).
+            store = ["--store", "memory"] if kind == "hub_memory" else []
+            cmd = pin + [HUB, "serve", "--bind", f"127.0.0.1:{PORT}", "--data-dir", self.dir, *store,
                          "--admin-token", ADMIN,
                          # The load comes from one address at rates no person sends.
                          "--messages-per-sec", "100000", "--message-burst", "100000",
@@ -130,15 +133,15 @@ def scenarios(idle):
 # Which targets run each scenario: the batching floor beside the plain one where batching
 # can pay (updates queue up), the hub alone where the floor has nothing to compare (joins).
 TARGETS = {
-    "steady_200": ("floor", "floor_batch", "hub"),
-    "saturation": ("floor", "floor_batch", "hub"),
-    "outside": ("floor", "floor_batch", "hub"),
+    "steady_200": ("floor", "floor_batch", "hub", "hub_memory"),
+    "saturation": ("floor", "floor_batch", "hub", "hub_memory"),
+    "outside": ("floor", "floor_batch", "hub", "hub_memory"),
     "joins": ("hub",),
     "join_storm": ("hub",),
 }
 
 # The outside check's ramp: commands per second (x 1,000 viewers = deliveries per second).
-RAMP = [10, 15, 20, 30, 40, 50, 60, 75, 90, 110, 130, 160, 200, 250, 300]
+RAMP = [10, 15, 20, 30, 40, 50, 60, 75, 90, 110, 130, 160, 200, 250, 300, 360, 430]
 RAMP_P99_MS = 100
 
 
@@ -238,6 +241,20 @@ def table(r, idle):
                 label = "Saturated fan-out" if name == "saturation" else "The outside check's saturation"
                 row(f"| {5 if name == 'saturation' else 8} | ... {label} against the batching floor | "
                     f"{d[0]:,.0f}/s | {d[1]:,.0f}/s | {ratio(d[1], d[0])} | |")
+    for name in ("steady_200", "saturation", "outside"):
+        if (name, "hub_memory") in r and (name, "floor") in r:
+            f, h = r[(name, "floor")], r[(name, "hub_memory")]
+            if name == "steady_200":
+                p = (f["delivery"]["p99_ms"], h["delivery"]["p99_ms"])
+                row(f"| 4 | ... the hub with its log in memory (no durable commit), against the plain floor: p99 | "
+                    f"{ms(p[0])} | {ms(p[1])} | {ratio(p[1], p[0])} | |")
+            else:
+                top = lambda x: ">= " if x.get("ramp_top") else ""  # noqa: E731
+                d = (f["deliveries_per_sec"], h["deliveries_per_sec"])
+                label = "Saturated fan-out" if name == "saturation" else "The outside check's saturation"
+                row(f"| {5 if name == 'saturation' else 8} | ... {label}, the hub with its log in memory (no durable "
+                    f"commit), against the plain floor | {top(f)}{d[0]:,.0f}/s | {top(h)}{d[1]:,.0f}/s | "
+                    f"{ratio(d[1], d[0])} | |")
     if ("joins", "hub") in r:
         h = r[("joins", "hub")]
         b = h.get("batch") or {}
