@@ -141,7 +141,7 @@ TARGETS = {
 }
 
 # The outside check's ramp: commands per second (x 1,000 viewers = deliveries per second).
-RAMP = [10, 15, 20, 30, 40, 50, 60, 75, 90, 110, 130, 160, 200, 250, 300, 360, 430]
+RAMP = [50, 100, 130, 160, 200, 250, 300, 360, 430]
 RAMP_P99_MS = 100
 
 
