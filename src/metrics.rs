@@ -44,6 +44,8 @@ pub struct Hot {
     pub followed: Counter,
     /// Session logs replayed to start an actor.
     pub session_loads: Counter,
+    /// Commands decided and stored together with others that waited with them.
+    pub batched: Counter,
 }
 
 struct Installed {
@@ -81,6 +83,7 @@ fn installed() -> &'static Installed {
                 conflicts: metrics::counter!("rostrum_append_conflicts_total"),
                 followed: metrics::counter!("rostrum_followed_appends_total"),
                 session_loads: metrics::counter!("rostrum_session_loads_total"),
+                batched: metrics::counter!("rostrum_commands_batched_total"),
             },
         }
     })
@@ -134,6 +137,10 @@ fn describe() {
     describe_counter!(
         "rostrum_session_loads_total",
         "Session logs replayed to start an actor (once per start, however many clients asked)."
+    );
+    describe_counter!(
+        "rostrum_commands_batched_total",
+        "Commands that waited together in a session's mailbox and were decided and committed together."
     );
 }
 

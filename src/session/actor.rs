@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, watch};
 
+mod batch;
 mod follow;
 mod updates;
 
@@ -111,9 +112,15 @@ impl SessionActor {
                 () = cancel.cancelled() => break,
                 msg = rx.recv() => {
                     let Some(msg) = msg else { break };
-                    self.handle(msg).await;
+                    // Commands already waiting behind it are decided and stored with it.
+                    let (next, goes_on) = self.take(msg, &mut rx).await;
+                    // A message taken after them waits its turn; if the actor stops (its state
+                    // is ahead of its log), it is dropped and its caller starts a new actor.
+                    if let Some(next) = next.filter(|_| goes_on) {
+                        self.handle(next).await;
+                    }
                     last_used = Instant::now();
-                    if self.lost_follower {
+                    if self.lost_follower || !goes_on {
                         break;
                     }
                 }

@@ -24,5 +24,6 @@ mod resend;
 mod restart;
 mod safety;
 mod support;
+mod together;
 mod wire;
 mod workspace;
