@@ -161,15 +161,9 @@ impl SessionActor {
     async fn handle(&mut self, msg: Msg) {
         // A failed reply means the caller went away (its connection closed): nothing to do.
         match msg {
-            Msg::Command {
-                actor,
-                client,
-                req,
-                command,
-                reply,
-            } => {
-                let answer = self.command(actor, client, req, command).await;
-                let _ = reply.send(answer);
+            Msg::Command(c) => {
+                let answer = self.command(c.actor, c.client, c.req, c.command).await;
+                let _ = c.reply.send(answer);
             }
             Msg::Subscribe {
                 audience,

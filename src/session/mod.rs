@@ -213,14 +213,17 @@ impl Gate {
 #[error("the session actor has stopped")]
 pub struct Gone;
 
+/// A command for the actor, with where its answer goes.
+struct Pending {
+    actor: Actor,
+    client: Option<String>,
+    req: u64,
+    command: Command,
+    reply: oneshot::Sender<Answer>,
+}
+
 enum Msg {
-    Command {
-        actor: Actor,
-        client: Option<String>,
-        req: u64,
-        command: Command,
-        reply: oneshot::Sender<Answer>,
-    },
+    Command(Pending),
     Subscribe {
         audience: Audience,
         resume: Option<Resume>,
@@ -285,12 +288,14 @@ impl SessionHandle {
         req: u64,
         command: Command,
     ) -> Result<Answer, Gone> {
-        self.ask(|reply| Msg::Command {
-            actor,
-            client,
-            req,
-            command,
-            reply,
+        self.ask(|reply| {
+            Msg::Command(Pending {
+                actor,
+                client,
+                req,
+                command,
+                reply,
+            })
         })
         .await
     }

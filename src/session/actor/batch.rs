@@ -12,22 +12,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::SessionActor;
 use crate::metrics;
-use crate::queue::{Actor, Command, Event};
+use crate::queue::Event;
 use crate::session::core::{Decision, Publish};
-use crate::session::{Answer, Msg, Sender};
+use crate::session::{Answer, Msg, Pending, Sender};
 use crate::store::{Origin, StoreError};
 
 /// Commands taken from the mailbox together, at most.
 const MOST: usize = 64;
-
-/// A command from the mailbox.
-pub(super) struct Pending {
-    actor: Actor,
-    client: Option<String>,
-    req: u64,
-    command: Command,
-    reply: oneshot::Sender<Answer>,
-}
 
 /// A command decided: its answer and, when it appended, the update it publishes and its
 /// append's place in the batch.
@@ -46,51 +37,18 @@ impl SessionActor {
         first: Msg,
         rx: &mut mpsc::Receiver<Msg>,
     ) -> (Option<Msg>, bool) {
-        let Msg::Command {
-            actor,
-            client,
-            req,
-            command,
-            reply,
-        } = first
-        else {
-            self.handle(first).await;
-            return (None, true);
+        let first = match first {
+            Msg::Command(c) if self.follower.is_none() => c,
+            other => {
+                self.handle(other).await;
+                return (None, true);
+            }
         };
-        if self.follower.is_some() {
-            let msg = Msg::Command {
-                actor,
-                client,
-                req,
-                command,
-                reply,
-            };
-            self.handle(msg).await;
-            return (None, true);
-        }
-        let mut batch = vec![Pending {
-            actor,
-            client,
-            req,
-            command,
-            reply,
-        }];
+        let mut batch = vec![first];
         let mut next = None;
         while batch.len() < MOST {
             match rx.try_recv() {
-                Ok(Msg::Command {
-                    actor,
-                    client,
-                    req,
-                    command,
-                    reply,
-                }) => batch.push(Pending {
-                    actor,
-                    client,
-                    req,
-                    command,
-                    reply,
-                }),
+                Ok(Msg::Command(c)) => batch.push(c),
                 Ok(other) => {
                     next = Some(other);
                     break;
@@ -99,15 +57,7 @@ impl SessionActor {
             }
         }
         if batch.len() == 1 {
-            let Pending {
-                actor,
-                client,
-                req,
-                command,
-                reply,
-            } = batch.remove(0);
-            let answer = self.command(actor, client, req, command).await;
-            let _ = reply.send(answer);
+            self.handle(Msg::Command(batch.remove(0))).await;
             return (next, true);
         }
         (next, self.together(batch).await)
