@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::support::{ADMIN, Client, Server, spawn_app_in, spawn_app_with};
+use crate::support::{ADMIN, Client, Server, small_database, spawn_app_in, spawn_app_with};
 
 /// What a client saw acknowledged: the session, the seq, and its view at that seq.
 #[derive(Clone)]
@@ -498,28 +498,12 @@ async fn a_damaged_session_is_refused_until_repaired_then_clients_resync() {
         (Some(false), Some(2)),
         "a new epoch: resync"
     );
-    let names: Vec<_> = chair
-        .view
-        .as_ref()
-        .unwrap()
-        .requests
-        .values()
-        .map(|r| r.who.name.clone())
-        .collect();
-    assert_eq!(names, ["A"], "the valid prefix");
+    assert_eq!(chair.request_names(), ["A"], "the valid prefix");
 }
 
 #[tokio::test]
 async fn a_full_database_refuses_commands_and_keeps_serving_reads() {
-    let app = spawn_app_with(|s| {
-        if let rostrum::config::StoreChoice::Sqlite { options, .. } = &mut s.store {
-            options.max_bytes = Some(96 * 1024);
-        }
-        // A script filling the disk, far faster than the per-connection rate allows a person.
-        s.ws.messages_per_sec = 10_000;
-        s.ws.message_burst = 10_000;
-    })
-    .await;
+    let app = spawn_app_with(small_database).await;
     let s = app.create_session(json!({"title": "Full"})).await;
     let mut chair = app.connect(&s.id, Some(&s.chair)).await;
     let note = "n".repeat(250);

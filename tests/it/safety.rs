@@ -465,14 +465,7 @@ async fn hostile_names_are_refused_and_twins_are_told_apart_for_everyone() {
     let b_id = joiner.join("ANA SILVA", "online").await;
     joiner.ok(json!({"type": "raise_hand"})).await;
     public.sync_to(joiner.seq).await;
-    let names: Vec<String> = public
-        .view
-        .as_ref()
-        .unwrap()
-        .requests
-        .values()
-        .map(|r| r.who.name.clone())
-        .collect();
+    let names = public.request_names();
     assert!(
         names.contains(&"Ana Silva".to_owned()) && names.contains(&"ANA SILVA (2)".to_owned()),
         "{names:?}"

@@ -100,6 +100,16 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Settin
     }
 }
 
+/// Settings for a database capped at 96 KiB (it fills after a few hundred commands) and a
+/// message rate that lets a script fill it.
+pub fn small_database(s: &mut Settings) {
+    if let StoreChoice::Sqlite { options, .. } = &mut s.store {
+        options.max_bytes = Some(96 * 1024);
+    }
+    s.ws.messages_per_sec = 10_000;
+    s.ws.message_burst = 10_000;
+}
+
 pub async fn spawn_app() -> App {
     spawn_app_with(|_| {}).await
 }
@@ -501,6 +511,14 @@ impl Client {
         while self.seq < seq {
             self.recv().await;
         }
+    }
+
+    /// The names on the hands up in this client's view, sorted.
+    pub fn request_names(&self) -> Vec<String> {
+        let view = self.view.as_ref().expect("a view");
+        let mut names: Vec<String> = view.requests.values().map(|r| r.who.name.clone()).collect();
+        names.sort();
+        names
     }
 
     /// My open request, if any.

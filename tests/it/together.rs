@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, Client, Server, sample, spawn_app_with};
+use crate::support::{ADMIN, Client, Server, sample, small_database, spawn_app_with};
 
 /// Every chair sends one walk-in at the same moment; returns each answer with its name.
 async fn one_round(chairs: &mut [Client], round: usize, note: &str) -> Vec<(String, Value)> {
@@ -18,20 +18,6 @@ async fn one_round(chairs: &mut [Client], round: usize, note: &str) -> Vec<(Stri
         (name, c.command(cmd).await)
     }))
     .await
-}
-
-/// The names of the hands up, as a moderator who connects now sees them.
-fn names(c: &Client) -> Vec<String> {
-    let mut names: Vec<String> = c
-        .view
-        .as_ref()
-        .unwrap()
-        .requests
-        .values()
-        .map(|r| r.who.name.clone())
-        .collect();
-    names.sort();
-    names
 }
 
 #[tokio::test]
@@ -67,23 +53,16 @@ async fn commands_that_wait_together_are_committed_together_and_each_answered() 
     let fresh = server.connect(&session, Some(&chair)).await;
     let mut expected: Vec<String> = acked.into_values().collect();
     expected.sort();
-    assert_eq!((fresh.seq, names(&fresh)), (last, expected.clone()));
+    assert_eq!((fresh.seq, fresh.request_names()), (last, expected.clone()));
     server.kill9().await;
     let again = Server::start(dir.path()).await;
     let restarted = again.connect(&session, Some(&chair)).await;
-    assert_eq!((restarted.seq, names(&restarted)), (last, expected));
+    assert_eq!((restarted.seq, restarted.request_names()), (last, expected));
 }
 
 #[tokio::test]
 async fn a_commit_that_fails_under_commands_taken_together_loses_nothing_acknowledged() {
-    let app = spawn_app_with(|s| {
-        if let rostrum::config::StoreChoice::Sqlite { options, .. } = &mut s.store {
-            options.max_bytes = Some(96 * 1024);
-        }
-        s.ws.messages_per_sec = 10_000;
-        s.ws.message_burst = 10_000;
-    })
-    .await;
+    let app = spawn_app_with(small_database).await;
     let s = app.create_session(json!({"title": "Full together"})).await;
     let mut chairs = join_all((0..12).map(|_| app.connect(&s.id, Some(&s.chair)))).await;
     let note = "n".repeat(250);
@@ -109,10 +88,10 @@ async fn a_commit_that_fails_under_commands_taken_together_loses_nothing_acknowl
     // and the session started again from its log).
     acked.sort();
     let fresh = app.connect(&s.id, Some(&s.chair)).await;
-    assert_eq!(names(&fresh), acked);
+    assert_eq!(fresh.request_names(), acked);
     assert_eq!(app.info(&s.id).await["seq"], fresh.seq);
     // The chairs that were connected through it carry on, on the same view.
     let chair = &mut chairs[0];
     chair.ok(json!({"type": "reopen_list"})).await;
-    assert_eq!(names(chair), acked);
+    assert_eq!(chair.request_names(), acked);
 }
