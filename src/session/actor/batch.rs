@@ -119,24 +119,20 @@ impl SessionActor {
         .await;
         metrics::hot().append.record(appending.elapsed());
         let failed = results.iter().position(Result::is_err);
-        if let Some(Err(e)) = failed.map(|i| &results[i]) {
-            match e {
-                StoreError::Unavailable(_) => {
-                    tracing::debug!(session = %id, error = %e, "append failed; commands not applied, the session restarts from its log");
-                }
-                _ => {
-                    tracing::error!(session = %id, error = %e, "append failed; commands not applied, the session restarts from its log");
-                }
+        match results.iter().find_map(|r| r.as_ref().err()) {
+            Some(e @ StoreError::Unavailable(_)) => {
+                tracing::debug!(session = %id, error = %e, "append failed; commands not applied, the session restarts from its log");
             }
+            Some(e) => {
+                tracing::error!(session = %id, error = %e, "append failed; commands not applied, the session restarts from its log");
+            }
+            None => {}
         }
         // Decided on the state the failed append left: from that command on, nothing stands.
         let mut lost = false;
         for d in decided {
+            lost |= matches!((&d.stored, failed), (Some((i, _)), Some(f)) if *i == f);
             let answer = match d.stored {
-                Some((i, _)) if failed.is_some_and(|f| i >= f) => {
-                    lost = true;
-                    Answer::Unavailable
-                }
                 _ if lost => Answer::Unavailable,
                 Some((_, published)) => {
                     self.publish(published);
