@@ -288,16 +288,34 @@ impl SessionHandle {
         req: u64,
         command: Command,
     ) -> Result<Answer, Gone> {
-        self.ask(|reply| {
-            Msg::Command(Pending {
-                actor,
-                client,
-                req,
-                command,
-                reply,
-            })
-        })
-        .await
+        self.submit(actor, client, req, command)
+            .await?
+            .await
+            .map_err(|_| Gone)
+    }
+
+    /// Put a command in the session's mailbox (waiting only for room there) and return where
+    /// its answer will come: commands submitted one after another are decided in that order.
+    pub async fn submit(
+        &self,
+        actor: Actor,
+        client: Option<String>,
+        req: u64,
+        command: Command,
+    ) -> Result<oneshot::Receiver<Answer>, Gone> {
+        let (reply, rx) = oneshot::channel();
+        let pending = Pending {
+            actor,
+            client,
+            req,
+            command,
+            reply,
+        };
+        self.tx
+            .send(Msg::Command(pending))
+            .await
+            .map_err(|_| Gone)?;
+        Ok(rx)
     }
 
     /// Start receiving updates, resuming from `resume` when possible.

@@ -2,6 +2,7 @@
 //! client's secret, and welcoming the client with its first frames (a snapshot, or what it
 //! missed on a resume). A resync later goes through the same welcome.
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 use tokio::time::timeout;
@@ -164,6 +165,8 @@ impl Conn {
                     present,
                     epoch,
                     seq,
+                    handles: 0,
+                    due: VecDeque::new(),
                 };
                 conn.welcome(recovered, initial).await.map_err(|_| ())?;
                 Ok(conn)

@@ -2,6 +2,7 @@
 //! presence book (moderators), revocations, pings and shutdown. Each turn of the loop hands its
 //! work to the file that owns it: `admission`, `submit`, `writer`, `rate`, `close`.
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,6 +24,7 @@ use crate::session::{Frame, Gate, PresenceGuard, SessionHandle};
 
 use super::admission::await_hello;
 use super::close::{Closed, GOING_AWAY, POLICY, close, echo_close, fail, refuse_close};
+use super::submit::{Due, next_answer};
 use super::writer::Lagged;
 
 /// Run one upgraded connection from `ip` until it closes or the service shuts down. `early` is
@@ -63,6 +65,10 @@ pub(super) struct Conn {
     pub(super) ip: IpAddr,
     pub(super) session: SessionId,
     pub(super) handle: SessionHandle,
+    /// How many times the connection moved to a restarted actor's handle.
+    pub(super) handles: u32,
+    /// The answers it owes, in the order its messages came (`submit.rs`).
+    pub(super) due: VecDeque<Due>,
     /// Who the connection acts as: from its link, and a participant once a newcomer joins.
     pub(super) principal: Principal,
     /// The client secret issued in `welcome`: who sends this connection's commands.
@@ -127,7 +133,8 @@ impl Conn {
                     let _ = close(&mut self.socket, GOING_AWAY, "server shutting down").await;
                     return Ok(());
                 }
-                msg = self.socket.recv() => {
+                answer = next_answer(&mut self.due) => Box::pin(self.answered(answer)).await?,
+                msg = self.socket.recv(), if self.reading() => {
                     heard = Instant::now();
                     if matches!(msg, Some(Ok(Message::Text(_) | Message::Binary(_)))) {
                         metrics::hot().frames_in.increment(1);
@@ -191,6 +198,7 @@ impl Conn {
             self.present = Some(handle.present(p));
         }
         self.handle = handle;
+        self.handles += 1;
     }
 
     /// Whether this connection's link still works.

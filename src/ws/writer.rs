@@ -33,6 +33,11 @@ impl Conn {
         within(self.svc.settings.ws.write_timeout, self.socket.feed(msg)).await
     }
 
+    /// Flush what was fed.
+    pub(super) async fn flush(&mut self) -> Result<(), Closed> {
+        within(self.svc.settings.ws.write_timeout, self.socket.flush()).await
+    }
+
     /// Forward an update for this connection's audience, and (under load, when more are
     /// already waiting) up to `BATCH` more with it, with one flush (one write to the socket)
     /// for all of them. An update that is not the audience's moves the connection's seq along

@@ -200,7 +200,7 @@ pub struct Client {
     pub view: Option<View>,
     pub epoch: u64,
     pub seq: u64,
-    next_req: u64,
+    pub next_req: u64,
     /// Update frames applied since the last hello (for resume checks).
     pub updates_seen: Vec<(u64, u64)>,
     pub snapshots_seen: usize,
@@ -459,6 +459,33 @@ impl Client {
                 return v;
             }
         }
+    }
+
+    /// Send commands in one write without waiting between them (numbering them from the next
+    /// `req`), then read until each is answered; returns the answers in the order they came.
+    /// A moderator's view holds every acknowledged command's update when its ack arrives.
+    pub async fn pipeline(&mut self, cmds: Vec<Value>) -> Vec<Value> {
+        let first = self.next_req;
+        for mut cmd in cmds {
+            cmd["req"] = json!(self.next_req);
+            self.next_req += 1;
+            self.ws.feed(Message::text(cmd.to_string())).await.unwrap();
+        }
+        self.ws.flush().await.unwrap();
+        let mut answers = Vec::new();
+        while answers.len() < (self.next_req - first) as usize {
+            let v = self.recv().await;
+            if matches!(v["type"].as_str(), Some("ack" | "error")) && v["req"].is_u64() {
+                if let Some(seq) = v["seq"].as_u64().filter(|_| self.moderator()) {
+                    assert!(
+                        self.seq >= seq,
+                        "the update at {seq} came before its ack: {v}"
+                    );
+                }
+                answers.push(v);
+            }
+        }
+        answers
     }
 
     /// A command that must be acknowledged; returns the ack.

@@ -95,3 +95,133 @@ async fn a_commit_that_fails_under_commands_taken_together_loses_nothing_acknowl
     chair.ok(json!({"type": "reopen_list"})).await;
     assert_eq!(chair.request_names(), acked);
 }
+
+/// The reqs of `answers`, in the order they came.
+fn reqs(answers: &[Value]) -> Vec<u64> {
+    answers.iter().map(|a| a["req"].as_u64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn commands_sent_without_waiting_are_answered_in_order_and_committed_together() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sixty messages at once: more than a connection's default burst.
+    let burst = ["--message-burst".to_owned(), "100".to_owned()];
+    let server = Server::start_with(dir.path(), "127.0.0.1:0", "info", &burst).await;
+    let (session, chair, _) = server.create_session("Pipelined").await;
+    let mut chair_ws = server.connect(&session, Some(&chair)).await;
+    let walk_in = |i: usize| json!({"type": "add_proxy", "profile": {"name": format!("P{i:02}"), "modality": "onsite"}});
+    // Sixty commands in one write from one connection: a malformed one and one the core
+    // refuses among them.
+    let mut cmds: Vec<Value> = (0..60).map(walk_in).collect();
+    cmds[20] = json!({"type": "add_proxy", "profile": {}});
+    cmds[40] = json!({"type": "grant", "request": 999_999});
+    let first = chair_ws.next_req;
+    let answers = chair_ws.pipeline(cmds).await;
+    assert_eq!(
+        reqs(&answers),
+        (first..first + 60).collect::<Vec<_>>(),
+        "answered in order"
+    );
+    assert_eq!(answers[20]["code"], "bad_field", "{}", answers[20]);
+    assert_eq!(answers[40]["type"], "error", "{}", answers[40]);
+    let acks: Vec<u64> = answers.iter().filter_map(|a| a["seq"].as_u64()).collect();
+    assert_eq!(acks.len(), 58);
+    assert!(
+        acks.windows(2).all(|w| w[0] < w[1]),
+        "each ack its own later seq: {acks:?}"
+    );
+    // One connection alone: commands were taken together only because it sent the next before
+    // the one before was answered.
+    let batched = sample(
+        &server.scrape(ADMIN).await.1,
+        "rostrum_commands_batched_total",
+    );
+    assert!(
+        batched.unwrap_or(0.0) > 0.0,
+        "no commands were taken together"
+    );
+    let mut expected: Vec<String> = (0..60)
+        .filter(|i| ![20, 40].contains(i))
+        .map(|i| format!("P{i:02}"))
+        .collect();
+    expected.sort();
+    assert_eq!(chair_ws.request_names(), expected);
+    server.kill9().await;
+    let again = Server::start(dir.path()).await;
+    let restarted = again.connect(&session, Some(&chair)).await;
+    assert_eq!(
+        (restarted.seq, restarted.request_names()),
+        (*acks.last().unwrap(), expected)
+    );
+}
+
+#[tokio::test]
+async fn a_newcomer_may_join_and_raise_a_hand_without_waiting_for_the_join() {
+    let app = spawn_app_with(|_| {}).await;
+    let s = app
+        .create_session(json!({"title": "Join then raise"}))
+        .await;
+    let mut newcomer = app.connect(&s.id, Some(&s.participant)).await;
+    let answers = newcomer
+        .pipeline(vec![
+            json!({"type": "join", "profile": {"name": "Ama", "modality": "online"}}),
+            json!({"type": "raise_hand"}),
+        ])
+        .await;
+    // The raise is read once the join is answered: it is the new participant's.
+    assert_eq!(answers[0]["type"], "ack", "{}", answers[0]);
+    assert_eq!(answers[1]["type"], "ack", "{}", answers[1]);
+    let participant = answers[0]["participant"].as_u64().unwrap();
+    let chair = app.connect(&s.id, Some(&s.chair)).await;
+    assert!(chair.my_request(participant).is_some(), "Ama's hand is up");
+}
+
+#[tokio::test]
+async fn commands_in_flight_through_a_failed_commit_keep_their_order_and_lose_nothing() {
+    let app = spawn_app_with(small_database).await;
+    let s = app
+        .create_session(json!({"title": "Full, pipelined"}))
+        .await;
+    // Four chairs with 24 commands in flight each: more than the actor takes at once, so when a
+    // commit fails and the actor stops, commands still in its mailbox go to its successor.
+    let mut chairs = join_all((0..4).map(|_| app.connect(&s.id, Some(&s.chair)))).await;
+    let note = "n".repeat(250);
+    let mut acked = Vec::new();
+    let mut unavailable = 0;
+    for round in 0.. {
+        assert!(round < 100, "the cap is reached");
+        let rounds = chairs.iter_mut().enumerate().map(|(c, chair)| {
+            let names: Vec<String> = (0..24).map(|i| format!("F{round:02}-{c}-{i:02}")).collect();
+            let cmds = names
+                .iter()
+                .map(|n| json!({"type": "add_proxy", "profile": {"name": n, "modality": "onsite"}, "note": note}))
+                .collect();
+            let first = chair.next_req;
+            async move {
+                let answers = chair.pipeline(cmds).await;
+                assert_eq!(reqs(&answers), (first..first + 24).collect::<Vec<_>>(), "in order");
+                names.into_iter().zip(answers).collect::<Vec<_>>()
+            }
+        });
+        for (name, answer) in join_all(rounds).await.into_iter().flatten() {
+            match answer["type"].as_str() {
+                Some("ack") => acked.push(name),
+                _ => {
+                    assert_eq!(answer["code"], "unavailable", "{answer}");
+                    unavailable += 1;
+                }
+            }
+        }
+        if unavailable >= 96 {
+            break;
+        }
+    }
+    // What the session holds is exactly what was acknowledged, seen by a fresh moderator and
+    // by a chair whose commands were in flight when the commits failed.
+    acked.sort();
+    let fresh = app.connect(&s.id, Some(&s.chair)).await;
+    assert_eq!(fresh.request_names(), acked);
+    let chair = &mut chairs[0];
+    chair.ok(json!({"type": "reopen_list"})).await;
+    assert_eq!(chair.request_names(), acked);
+}
