@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, Client, Server, sample, small_database, spawn_app_with};
+use crate::support::{ADMIN, App, Client, Server, Session, sample, small_database, spawn_app_with};
 
 /// Every chair sends one walk-in at the same moment; returns each answer with its name.
 async fn one_round(chairs: &mut [Client], round: usize, note: &str) -> Vec<(String, Value)> {
@@ -70,28 +70,39 @@ async fn a_commit_that_fails_under_commands_taken_together_loses_nothing_acknowl
     let mut unavailable = 0;
     for round in 0.. {
         assert!(round < 400, "the cap is reached");
-        for (name, answer) in one_round(&mut chairs, round, &note).await {
-            match answer["type"].as_str() {
-                Some("ack") => acked.push(name),
-                _ => {
-                    assert_eq!(answer["code"], "unavailable", "{answer}");
-                    unavailable += 1;
-                }
-            }
-        }
+        unavailable += tally(one_round(&mut chairs, round, &note).await, &mut acked);
         if unavailable >= chairs.len() {
             break;
         }
     }
-    // What the session holds is exactly what was acknowledged: no acknowledged walk-in lost,
-    // none that was answered `unavailable` applied (the actor whose state ran ahead stopped,
-    // and the session started again from its log).
+    // No acknowledged walk-in lost, none that was answered `unavailable` applied (the actor
+    // whose state ran ahead stopped, and the session started again from its log).
+    holds_exactly(&app, &s, &mut chairs[0], acked).await;
+}
+
+/// Keep the names of the acknowledged answers; every other answer must be `unavailable`.
+/// Returns how many were.
+fn tally(answers: impl IntoIterator<Item = (String, Value)>, acked: &mut Vec<String>) -> usize {
+    let mut unavailable = 0;
+    for (name, answer) in answers {
+        match answer["type"].as_str() {
+            Some("ack") => acked.push(name),
+            _ => {
+                assert_eq!(answer["code"], "unavailable", "{answer}");
+                unavailable += 1;
+            }
+        }
+    }
+    unavailable
+}
+
+/// What the session holds is exactly what was acknowledged: for a moderator connecting now,
+/// and for `chair`, connected through the failed commits, who carries on on the same view.
+async fn holds_exactly(app: &App, s: &Session, chair: &mut Client, mut acked: Vec<String>) {
     acked.sort();
     let fresh = app.connect(&s.id, Some(&s.chair)).await;
     assert_eq!(fresh.request_names(), acked);
     assert_eq!(app.info(&s.id).await["seq"], fresh.seq);
-    // The chairs that were connected through it carry on, on the same view.
-    let chair = &mut chairs[0];
     chair.ok(json!({"type": "reopen_list"})).await;
     assert_eq!(chair.request_names(), acked);
 }
@@ -203,25 +214,10 @@ async fn commands_in_flight_through_a_failed_commit_keep_their_order_and_lose_no
                 names.into_iter().zip(answers).collect::<Vec<_>>()
             }
         });
-        for (name, answer) in join_all(rounds).await.into_iter().flatten() {
-            match answer["type"].as_str() {
-                Some("ack") => acked.push(name),
-                _ => {
-                    assert_eq!(answer["code"], "unavailable", "{answer}");
-                    unavailable += 1;
-                }
-            }
-        }
+        unavailable += tally(join_all(rounds).await.into_iter().flatten(), &mut acked);
         if unavailable >= 96 {
             break;
         }
     }
-    // What the session holds is exactly what was acknowledged, seen by a fresh moderator and
-    // by a chair whose commands were in flight when the commits failed.
-    acked.sort();
-    let fresh = app.connect(&s.id, Some(&s.chair)).await;
-    assert_eq!(fresh.request_names(), acked);
-    let chair = &mut chairs[0];
-    chair.ok(json!({"type": "reopen_list"})).await;
-    assert_eq!(chair.request_names(), acked);
+    holds_exactly(&app, &s, &mut chairs[0], acked).await;
 }
