@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -194,12 +195,14 @@ def table(r, idle):
     row("|---|---|---|---|---|---|")
     if ("connections", "hub") in r:
         f, h = r[("connections", "floor")], r[("connections", "hub")]
-        ok = h["connect"]["opened"] >= 19500 and h["connect"]["per_sec"] >= 5000 and h["dropped_idle"] == 0 \
+        rate = (connect_median(f, "per_sec"), connect_median(h, "per_sec"))
+        ok = h["connect"]["opened"] >= 19500 and rate[1] >= 5000 and h["dropped_idle"] == 0 \
             and h["commands"]["complete"] == h["commands"]["sent"]
-        row(f"| 1 | 19,500 sockets opened at >= 5,000/s, none dropped over {h['idle_secs']:.0f} s idle | "
-            f"{f['connect']['opened']} at {f['connect']['per_sec']:.0f}/s, {f['dropped_idle']} dropped | "
-            f"{h['connect']['opened']} at {h['connect']['per_sec']:.0f}/s, {h['dropped_idle']} dropped | "
-            f"{ratio(h['connect']['per_sec'], f['connect']['per_sec'])} rate | {verdict(ok)} |")
+        row(f"| 1 | 19,500 sockets opened at >= 5,000/s (the median of the runs'), none dropped over "
+            f"{h['idle_secs']:.0f} s idle | "
+            f"{f['connect']['opened']} at {rate[0]:.0f}/s ({connect_runs(f, 'per_sec')}), {f['dropped_idle']} dropped | "
+            f"{h['connect']['opened']} at {rate[1]:.0f}/s ({connect_runs(h, 'per_sec')}), {h['dropped_idle']} dropped | "
+            f"{ratio(rate[1], rate[0])} rate | {verdict(ok)} |")
     if ("connections", "hub") in r and ("plenary", "hub") in r:
         def slope(kind):
             big, small = r[("connections", kind)], r[("plenary", kind)]
@@ -233,9 +236,10 @@ def table(r, idle):
             f"{verdict(cpu[1] <= 20)} |")
     if ("connections", "hub") in r and r[("connections", "hub")]["connect"].get("cpu_us_per_socket"):
         f, h = r[("connections", "floor")], r[("connections", "hub")]
-        c = (f["connect"]["cpu_us_per_socket"], h["connect"]["cpu_us_per_socket"])
-        row(f"| 1 | Connect CPU per socket (upgrade, hello, welcome, snapshot) <= 1.5x the floor's | "
-            f"{c[0]:.0f} us | {c[1]:.0f} us | {ratio(c[1], c[0])} | {verdict(c[1] <= 1.5 * c[0])} |")
+        c = (connect_median(f, "cpu_us_per_socket"), connect_median(h, "cpu_us_per_socket"))
+        row(f"| 1 | Connect CPU per socket (upgrade, hello, welcome, snapshot) <= 1.5x the floor's, median of the runs | "
+            f"{c[0]:.0f} us ({connect_runs(f, 'cpu_us_per_socket')}) | {c[1]:.0f} us ({connect_runs(h, 'cpu_us_per_socket')}) | "
+            f"{ratio(c[1], c[0])} | {verdict(c[1] <= 1.5 * c[0])} |")
     if ("outside", "hub") in r:
         f, h = r[("outside", "floor")], r[("outside", "hub")]
         d = (f["deliveries_per_sec"], h["deliveries_per_sec"])
@@ -314,9 +318,22 @@ def smaller(args):
 
 
 def median_report(reports):
-    """The run whose delivery p99 is the median (a whole run, so its figures agree)."""
+    """The run whose delivery p99 is the median (a whole run, so its figures agree), with every
+    run's connect rate and CPU beside it: row 1 reads the medians of those, not the median-p99
+    run's."""
     ordered = sorted(reports, key=lambda x: x["delivery"]["p99_ms"])
-    return ordered[len(ordered) // 2]
+    return {**ordered[len(ordered) // 2],
+            "connect_runs": [{k: r["connect"][k] for k in ("per_sec", "cpu_us_per_socket")} for r in reports]}
+
+
+def connect_median(report, key):
+    """A connect figure (`per_sec`, `cpu_us_per_socket`): the median of the runs'."""
+    return statistics.median(r[key] for r in report.get("connect_runs") or [report["connect"]])
+
+
+def connect_runs(report, key):
+    """A connect figure of every run, sorted, for the table."""
+    return ", ".join(f"{x:.0f}" for x in sorted(r[key] for r in report.get("connect_runs") or [report["connect"]]))
 
 
 def main():
