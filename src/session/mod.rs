@@ -274,9 +274,18 @@ impl SessionHandle {
     }
 
     async fn ask<T>(&self, msg: impl FnOnce(oneshot::Sender<T>) -> Msg) -> Result<T, Gone> {
+        self.put(msg).await?.await.map_err(|_| Gone)
+    }
+
+    /// Put a message in the mailbox (waiting only for room there); its answer comes on the
+    /// receiver returned.
+    async fn put<T>(
+        &self,
+        msg: impl FnOnce(oneshot::Sender<T>) -> Msg,
+    ) -> Result<oneshot::Receiver<T>, Gone> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(msg(reply)).await.map_err(|_| Gone)?;
-        rx.await.map_err(|_| Gone)
+        Ok(rx)
     }
 
     /// Submit a command from `actor`; a `client` secret (checked by the caller: one the server
@@ -294,8 +303,8 @@ impl SessionHandle {
             .map_err(|_| Gone)
     }
 
-    /// Put a command in the session's mailbox (waiting only for room there) and return where
-    /// its answer will come: commands submitted one after another are decided in that order.
+    /// Put a command in the session's mailbox and return where its answer will come: commands
+    /// submitted one after another are decided in that order.
     pub async fn submit(
         &self,
         actor: Actor,
@@ -303,19 +312,16 @@ impl SessionHandle {
         req: u64,
         command: Command,
     ) -> Result<oneshot::Receiver<Answer>, Gone> {
-        let (reply, rx) = oneshot::channel();
-        let pending = Pending {
-            actor,
-            client,
-            req,
-            command,
-            reply,
-        };
-        self.tx
-            .send(Msg::Command(pending))
-            .await
-            .map_err(|_| Gone)?;
-        Ok(rx)
+        self.put(|reply| {
+            Msg::Command(Pending {
+                actor,
+                client,
+                req,
+                command,
+                reply,
+            })
+        })
+        .await
     }
 
     /// Start receiving updates, resuming from `resume` when possible.

@@ -210,12 +210,9 @@ impl Conn {
         let sub = match self.handle.subscribe(audience, resume).await {
             Ok(sub) => sub,
             Err(_) => {
-                match self.svc.hub.get(self.session).await {
-                    Ok(Some(h)) => self.use_handle(h),
-                    _ => {
-                        let _ = close(&mut self.socket, INTERNAL, "session unavailable").await;
-                        return Err(Closed);
-                    }
+                if !self.reattach().await {
+                    let _ = close(&mut self.socket, INTERNAL, "session unavailable").await;
+                    return Err(Closed);
                 }
                 self.handle
                     .subscribe(audience, resume)
@@ -233,6 +230,27 @@ impl Conn {
         } = sub;
         (self.updates, self.presence, self.epoch, self.seq) = (updates, presence, epoch, seq);
         self.welcome(recovered, initial).await
+    }
+
+    /// Subscribe again from where this client is (it fell behind, or missed a frame).
+    pub(super) async fn resume_here(&mut self) -> Result<(), Closed> {
+        let resume = Resume {
+            epoch: self.epoch,
+            seq: self.seq,
+        };
+        Box::pin(self.resubscribe(Some(resume))).await
+    }
+
+    /// Move to the session's actor as the hub has it now (started again from the log if the
+    /// one this connection used stopped); `false` if the session cannot be served.
+    pub(super) async fn reattach(&mut self) -> bool {
+        match self.svc.hub.get(self.session).await {
+            Ok(Some(h)) => {
+                self.use_handle(h);
+                true
+            }
+            _ => false,
+        }
     }
 }
 

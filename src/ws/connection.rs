@@ -18,7 +18,7 @@ use bytes::Bytes;
 use crate::ids::SessionId;
 use crate::metrics;
 use crate::principal::Principal;
-use crate::protocol::{self, Resume, WireError};
+use crate::protocol::{self, WireError};
 use crate::service::Shared;
 use crate::session::{Frame, Gate, PresenceGuard, SessionHandle};
 
@@ -110,8 +110,7 @@ impl Conn {
                     Ok(frame) => {
                         if let Lagged(true) = self.forward(frame).await? {
                             metrics::hot().resync.increment(1);
-                            let resume = Resume { epoch: self.epoch, seq: self.seq };
-                            Box::pin(self.resubscribe(Some(resume))).await?;
+                            self.resume_here().await?;
                         }
                     }
                     // The actor stopped because the service is stopping: say so.
@@ -125,8 +124,7 @@ impl Conn {
                         if matches!(e, RecvError::Lagged(_)) {
                             metrics::hot().resync.increment(1);
                         }
-                        let resume = Resume { epoch: self.epoch, seq: self.seq };
-                        Box::pin(self.resubscribe(Some(resume))).await?;
+                        self.resume_here().await?;
                     }
                 },
                 () = &mut cancelled => {
@@ -167,10 +165,7 @@ impl Conn {
                     Ok(bytes) => self.send(text(bytes)).await?,
                     // Presence frames carry only what changed: one missed is a gap, made good
                     // by subscribing again, which sends the whole book (and any updates missed).
-                    Err(RecvError::Lagged(_)) => {
-                        let resume = Resume { epoch: self.epoch, seq: self.seq };
-                        Box::pin(self.resubscribe(Some(resume))).await?;
-                    }
+                    Err(RecvError::Lagged(_)) => self.resume_here().await?,
                     Err(RecvError::Closed) => self.presence = None,
                 },
                 Ok(()) = self.gate.changed() => {

@@ -17,7 +17,7 @@ use tokio::sync::oneshot::{self, error::TryRecvError};
 use crate::auth::{Capability, Role};
 use crate::metrics;
 use crate::principal::Principal;
-use crate::protocol::{self, Incoming, Outgoing, Resume, WireCommand, WireError, encode};
+use crate::protocol::{self, Incoming, Outgoing, WireCommand, WireError, encode};
 use crate::queue::{Actor, Command, Modality, ParticipantId};
 use crate::session::{Answer, Gone};
 
@@ -129,11 +129,11 @@ impl Conn {
         }
     }
 
-    /// The session answered the first command owed (`Err`: its actor stopped): send the answer,
+    /// The session answered the first command owed (`Gone`: its actor stopped): send the answer,
     /// the refusals waiting behind it, and the answers already come after them, with one flush.
     pub(super) async fn answered(
         &mut self,
-        mut answer: Result<Answer, Stopped>,
+        mut answer: Result<Answer, Gone>,
     ) -> Result<(), Closed> {
         loop {
             let Some(Due::Waiting(s)) = self.due.pop_front() else {
@@ -141,20 +141,19 @@ impl Conn {
             };
             let decided = match answer {
                 Ok(answer) => Ok(answer),
-                Err(Stopped) => self.resend(&s).await,
+                Err(Gone) => self.resend(&s).await,
             };
             let reply = self.phrase(&s, decided).await?;
             self.feed(Message::Text(reply.into())).await?;
-            while let Some(Due::Ready(_)) = self.due.front() {
-                let Some(Due::Ready(text)) = self.due.pop_front() else {
-                    unreachable!()
-                };
-                self.feed(Message::Text(text.into())).await?;
+            while matches!(self.due.front(), Some(Due::Ready(_))) {
+                if let Some(Due::Ready(text)) = self.due.pop_front() {
+                    self.feed(Message::Text(text.into())).await?;
+                }
             }
             answer = match self.due.front_mut() {
                 Some(Due::Waiting(s)) => match s.answer.try_recv() {
                     Ok(a) => Ok(a),
-                    Err(TryRecvError::Closed) => Err(Stopped),
+                    Err(TryRecvError::Closed) => Err(Gone),
                     Err(TryRecvError::Empty) => break,
                 },
                 _ => break,
@@ -166,11 +165,8 @@ impl Conn {
     /// Send a command again once, after its actor stopped: to a fresh actor (started from the
     /// log, which knows the command if it was stored, so it takes effect once).
     async fn resend(&mut self, s: &Submitted) -> Result<Answer, Gone> {
-        if s.handle == self.handles {
-            let Ok(Some(h)) = self.svc.hub.get(self.session).await else {
-                return Err(Gone);
-            };
-            self.use_handle(h);
+        if s.handle == self.handles && !self.reattach().await {
+            return Err(Gone);
         }
         let client = Some(self.client.clone());
         self.handle
@@ -190,17 +186,9 @@ impl Conn {
             Ok(Answer::Ack { seq, participant }) => {
                 metrics::hot().commands_ok.increment(1);
                 // The command's own frame (if this audience gets one) goes first.
-                match self.catch_up(seq).await {
-                    Ok(Lagged(false)) => {}
-                    Ok(Lagged(true)) => {
-                        metrics::hot().resync.increment(1);
-                        let resume = Resume {
-                            epoch: self.epoch,
-                            seq: self.seq,
-                        };
-                        Box::pin(self.resubscribe(Some(resume))).await?;
-                    }
-                    Err(Closed) => return Err(Closed),
+                if let Lagged(true) = self.catch_up(seq).await? {
+                    metrics::hot().resync.increment(1);
+                    self.resume_here().await?;
                 }
                 let token = participant.filter(|_| s.joining).map(|p| self.joined(p));
                 encode(&Outgoing::Ack {
@@ -235,15 +223,12 @@ impl Conn {
 }
 
 /// The next answer owed by the session, for the first command owed; never, when none is.
-pub(super) async fn next_answer(due: &mut VecDeque<Due>) -> Result<Answer, Stopped> {
+pub(super) async fn next_answer(due: &mut VecDeque<Due>) -> Result<Answer, Gone> {
     match due.front_mut() {
-        Some(Due::Waiting(s)) => (&mut s.answer).await.map_err(|_| Stopped),
+        Some(Due::Waiting(s)) => (&mut s.answer).await.map_err(|_| Gone),
         _ => std::future::pending().await,
     }
 }
-
-/// A command's actor stopped before answering it.
-pub(super) struct Stopped;
 
 /// The error frame for a message refused before or outside the core, counted by its code.
 fn refused(req: Option<u64>, e: &WireError) -> String {
