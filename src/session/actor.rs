@@ -206,10 +206,7 @@ impl SessionActor {
         }
         // Recorded with the events, in the same transaction or message: an answer survives
         // exactly what its events survive.
-        let origin = Origin {
-            req,
-            sender: sender.as_ref().map(|s| s.key().to_owned()),
-        };
+        let origin = origin(req, sender.as_ref());
         let taken = Instant::now();
         let mut contended = Contended::new(taken);
         let mut command = Some(command);
@@ -271,13 +268,8 @@ impl SessionActor {
                     }
                     continue;
                 }
-                // The store logged why once, when it started failing; not once per command.
-                Err(e @ StoreError::Unavailable(_)) => {
-                    tracing::debug!(session = %self.meta.id, error = %e, "append failed; command not applied");
-                    return Answer::Unavailable; // not remembered: a resend may succeed
-                }
                 Err(e) => {
-                    tracing::error!(session = %self.meta.id, error = %e, "append failed; command not applied");
+                    self.append_failed(&e, "command not applied");
                     return Answer::Unavailable; // not remembered: a resend may succeed
                 }
             }
@@ -289,6 +281,18 @@ impl SessionActor {
         let now = self.now();
         self.core.remember(sender, req, answer.clone(), now);
         answer
+    }
+
+    /// Log an append that failed, and what became of its `commands`. The store logged why once,
+    /// when it started failing: that is a debug line here, not an error per command.
+    fn append_failed(&self, e: &StoreError, commands: &str) {
+        let id = self.meta.id;
+        match e {
+            StoreError::Unavailable(_) => {
+                tracing::debug!(session = %id, error = %e, "append failed; {commands}");
+            }
+            e => tracing::error!(session = %id, error = %e, "append failed; {commands}"),
+        }
     }
 
     /// Whether this node's copy is at the log's head, so a refusal decided on it stands:
@@ -363,5 +367,14 @@ async fn sleep_for(d: Option<Duration>) {
     match d {
         Some(d) => tokio::time::sleep(d).await,
         None => std::future::pending().await,
+    }
+}
+
+/// What a command's append records of where it came from, with its events: an answer survives
+/// exactly what its events survive.
+fn origin(req: u64, sender: Option<&Sender>) -> Origin {
+    Origin {
+        req,
+        sender: sender.map(|s| s.key().to_owned()),
     }
 }

@@ -10,12 +10,12 @@ use std::time::Instant;
 use futures_util::future::join_all;
 use tokio::sync::{mpsc, oneshot};
 
-use super::SessionActor;
+use super::{SessionActor, origin};
 use crate::metrics;
 use crate::queue::Event;
 use crate::session::core::{Decision, Publish};
 use crate::session::{Answer, Msg, Pending, Sender};
-use crate::store::{Origin, StoreError};
+use crate::store::Origin;
 
 /// Commands taken from the mailbox together, at most.
 const MOST: usize = 64;
@@ -92,11 +92,7 @@ impl SessionActor {
                     let expected = self.core.state().seq();
                     let published = self.core.applied(p.req, &events, now);
                     let ack = self.core.ack(&events);
-                    let origin = Origin {
-                        req: p.req,
-                        sender: sender.as_ref().map(|s| s.key().to_owned()),
-                    };
-                    appends.push((expected, origin, events));
+                    appends.push((expected, origin(p.req, sender.as_ref()), events));
                     (ack, Some((appends.len() - 1, published)))
                 }
             };
@@ -119,14 +115,8 @@ impl SessionActor {
         .await;
         metrics::hot().append.record(appending.elapsed());
         let failed = results.iter().position(Result::is_err);
-        match results.iter().find_map(|r| r.as_ref().err()) {
-            Some(e @ StoreError::Unavailable(_)) => {
-                tracing::debug!(session = %id, error = %e, "append failed; commands not applied, the session restarts from its log");
-            }
-            Some(e) => {
-                tracing::error!(session = %id, error = %e, "append failed; commands not applied, the session restarts from its log");
-            }
-            None => {}
+        if let Some(Err(e)) = failed.map(|f| &results[f]) {
+            self.append_failed(e, "commands not applied, the session restarts from its log");
         }
         // Decided on the state the failed append left: from that command on, nothing stands.
         let mut lost = false;
