@@ -195,14 +195,14 @@ def table(r, idle):
     row("|---|---|---|---|---|---|")
     if ("connections", "hub") in r:
         f, h = r[("connections", "floor")], r[("connections", "hub")]
-        rate = (connect_median(f, "per_sec"), connect_median(h, "per_sec"))
-        ok = h["connect"]["opened"] >= 19500 and rate[1] >= 5000 and h["dropped_idle"] == 0 \
+        (fr, fruns), (hr, hruns) = connect_figure(f, "per_sec"), connect_figure(h, "per_sec")
+        ok = h["connect"]["opened"] >= 19500 and hr >= 5000 and h["dropped_idle"] == 0 \
             and h["commands"]["complete"] == h["commands"]["sent"]
         row(f"| 1 | 19,500 sockets opened at >= 5,000/s (the median of the runs'), none dropped over "
             f"{h['idle_secs']:.0f} s idle | "
-            f"{f['connect']['opened']} at {rate[0]:.0f}/s ({connect_runs(f, 'per_sec')}), {f['dropped_idle']} dropped | "
-            f"{h['connect']['opened']} at {rate[1]:.0f}/s ({connect_runs(h, 'per_sec')}), {h['dropped_idle']} dropped | "
-            f"{ratio(rate[1], rate[0])} rate | {verdict(ok)} |")
+            f"{f['connect']['opened']} at {fr:.0f}/s ({fruns}), {f['dropped_idle']} dropped | "
+            f"{h['connect']['opened']} at {hr:.0f}/s ({hruns}), {h['dropped_idle']} dropped | "
+            f"{ratio(hr, fr)} rate | {verdict(ok)} |")
     if ("connections", "hub") in r and ("plenary", "hub") in r:
         def slope(kind):
             big, small = r[("connections", kind)], r[("plenary", kind)]
@@ -236,10 +236,9 @@ def table(r, idle):
             f"{verdict(cpu[1] <= 20)} |")
     if ("connections", "hub") in r and r[("connections", "hub")]["connect"].get("cpu_us_per_socket"):
         f, h = r[("connections", "floor")], r[("connections", "hub")]
-        c = (connect_median(f, "cpu_us_per_socket"), connect_median(h, "cpu_us_per_socket"))
+        (fc, fruns), (hc, hruns) = connect_figure(f, "cpu_us_per_socket"), connect_figure(h, "cpu_us_per_socket")
         row(f"| 1 | Connect CPU per socket (upgrade, hello, welcome, snapshot) <= 1.5x the floor's, median of the runs | "
-            f"{c[0]:.0f} us ({connect_runs(f, 'cpu_us_per_socket')}) | {c[1]:.0f} us ({connect_runs(h, 'cpu_us_per_socket')}) | "
-            f"{ratio(c[1], c[0])} | {verdict(c[1] <= 1.5 * c[0])} |")
+            f"{fc:.0f} us ({fruns}) | {hc:.0f} us ({hruns}) | {ratio(hc, fc)} | {verdict(hc <= 1.5 * fc)} |")
     if ("outside", "hub") in r:
         f, h = r[("outside", "floor")], r[("outside", "hub")]
         d = (f["deliveries_per_sec"], h["deliveries_per_sec"])
@@ -326,14 +325,11 @@ def median_report(reports):
             "connect_runs": [{k: r["connect"][k] for k in ("per_sec", "cpu_us_per_socket")} for r in reports]}
 
 
-def connect_median(report, key):
-    """A connect figure (`per_sec`, `cpu_us_per_socket`): the median of the runs'."""
-    return statistics.median(r[key] for r in report.get("connect_runs") or [report["connect"]])
-
-
-def connect_runs(report, key):
-    """A connect figure of every run, sorted, for the table."""
-    return ", ".join(f"{x:.0f}" for x in sorted(r[key] for r in report.get("connect_runs") or [report["connect"]]))
+def connect_figure(report, key):
+    """A connect figure (`per_sec`, `cpu_us_per_socket`): the median of the runs', and every
+    run's, sorted, for the table."""
+    runs = sorted(r[key] for r in report.get("connect_runs") or [report["connect"]])
+    return statistics.median(runs), ", ".join(f"{x:.0f}" for x in runs)
 
 
 def main():
