@@ -277,8 +277,7 @@ impl SessionHandle {
         self.put(msg).await?.await.map_err(|_| Gone)
     }
 
-    /// Put a message in the mailbox (waiting only for room there); its answer comes on the
-    /// receiver returned.
+    /// Put a message in the mailbox, waiting only for room there; returns where its answer comes.
     async fn put<T>(
         &self,
         msg: impl FnOnce(oneshot::Sender<T>) -> Msg,
@@ -297,14 +296,11 @@ impl SessionHandle {
         req: u64,
         command: Command,
     ) -> Result<Answer, Gone> {
-        self.submit(actor, client, req, command)
-            .await?
-            .await
-            .map_err(|_| Gone)
+        let answer = self.submit(actor, client, req, command).await?;
+        answer.await.map_err(|_| Gone)
     }
 
-    /// Put a command in the session's mailbox and return where its answer will come: commands
-    /// submitted one after another are decided in that order.
+    /// Put a command in the mailbox; commands submitted one after another are decided in order.
     pub async fn submit(
         &self,
         actor: Actor,
