@@ -51,8 +51,11 @@ export async function start({ args = [], browserArgs = [] } = {}) {
       assert.equal(res.status, 201);
       return res.json();
     },
-    /** Open `url` at `size`; waits for the first snapshot unless `live` is false. */
-    async open(url, size, { lang = "en-US", name, live = true } = {}) {
+    /**
+     * Open `url` at `size`; waits for the first snapshot unless `live` is false. A page that
+     * sends the browser on (a room's join link) names where it `lands`, and is read there.
+     */
+    async open(url, size, { lang = "en-US", name, live = true, lands } = {}) {
       const context = await browser.newContext({ viewport: SIZES[size], locale: lang, reducedMotion: "reduce" });
       const page = await context.newPage();
       page.on("console", (m) => {
@@ -60,10 +63,9 @@ export async function start({ args = [], browserArgs = [] } = {}) {
       });
       page.on("pageerror", (e) => problems.push(`${name}: page error ${e.message}`));
       await page.goto(url);
+      if (lands) await page.waitForURL(lands);
       // Every page names its icon inline, so no browser asks for /favicon.ico (a 404).
-      // A page that sends the browser on (a room's join link) is read where it lands.
-      const href = () => page.evaluate(() => document.querySelector("link[rel=icon]")?.getAttribute("href") ?? "");
-      const icon = await href().catch(() => page.waitForLoadState().then(href));
+      const icon = await page.evaluate(() => document.querySelector("link[rel=icon]")?.getAttribute("href") ?? "");
       if (!icon.startsWith("data:image/svg+xml")) problems.push(`${name}: no inline icon`);
       if (live) {
         await page.locator("#status[data-state=online]").waitFor();
