@@ -99,6 +99,12 @@ fn main() {
         );
     }
     table.push_str("];\n");
+    let _ = writeln!(
+        table,
+        "\n/// The CSP source that allows the pages' inline early socket (`web/lib/early.js`).\n\
+         pub const EARLY_SCRIPT: &str = {:?};",
+        early_csp(&built)
+    );
     std::fs::write(out.join("../web.rs"), table).expect("OUT_DIR is writable");
 }
 
@@ -324,6 +330,10 @@ fn assemble(
         "<meta name=\"rostrum-catalogues\" content=\"{}\">\n",
         catalogues.join(" ")
     );
+    if attr(attrs, "socket") == Some("early") {
+        // The socket opened as the head is read (`web/lib/early.js`), allowed by its hash.
+        let _ = writeln!(script, "<script>{}</script>", early_script(built));
+    }
     if let Some(entry) = script_of(source) {
         // Every page's script loads English (the fallback of every other language).
         let _ = writeln!(
@@ -351,6 +361,27 @@ fn assemble(
         }
     }
     out
+}
+
+/// `web/lib/early.js` as the pages carry it inline: without its comment lines.
+fn early_script(built: &BTreeMap<String, Built>) -> String {
+    let early = built.get("lib/early.js").expect("web/lib/early.js");
+    std::str::from_utf8(&early.data)
+        .expect("web/lib/early.js is UTF-8")
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The CSP source that allows the inline early socket: its SHA-256, in base64.
+fn early_csp(built: &BTreeMap<String, Built>) -> String {
+    use base64::Engine as _;
+    let digest = Sha256::digest(early_script(built).as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
 }
 
 /// The value of `name="value"` in a directive's attributes.

@@ -28,8 +28,8 @@ use crate::config::HttpLimits;
 use crate::limits::client_ip;
 use crate::service::Shared;
 
-/// Only our own scripts, styles, images and sockets; no inline code. `frame-ancestors` comes
-/// from `--frame-ancestors`.
+/// Only our own scripts, styles, images and sockets; no inline code but the early socket, by its
+/// hash ([`csp`]). `frame-ancestors` comes from `--frame-ancestors`.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'";
 
@@ -40,10 +40,15 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// The full CSP for `limits`.
 pub fn csp(limits: &HttpLimits) -> String {
-    let csp = CSP.replace(
-        "connect-src 'self'",
-        &format!("connect-src 'self'{}", limits.connect_src),
-    );
+    let csp = CSP
+        .replace(
+            "script-src 'self'",
+            &format!("script-src 'self' {}", super::pages::EARLY_SCRIPT),
+        )
+        .replace(
+            "connect-src 'self'",
+            &format!("connect-src 'self'{}", limits.connect_src),
+        );
     format!("{csp}; frame-ancestors {}", limits.frame_ancestors)
 }
 

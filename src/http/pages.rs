@@ -1,12 +1,14 @@
 //! The consoles: pages and their assets, made ready at build time (`build.rs`) and embedded in
 //! the binary, debug builds too (an edit under `web/` needs `cargo build`, which redoes it).
 //!
-//! A page file holds only what is its own. Its first line names its title and script,
-//! `<!--head title="rostrum" script="join"-->`, and is replaced by the head every page shares
+//! A page file holds only what is its own. Its first line names its title and script, and
+//! whether it opens its socket early, `<!--head title="rostrum" script="join" socket="early"-->`,
+//! and is replaced by the head every page shares
 //! (`web/pages/parts/head.html`: charset, viewport, icon, stylesheet, and from `build.rs` the
 //! script's bundle (the script and every module it imports, as one module), the English
 //! catalogue's preload and every catalogue's hashed URL); `<!--session-bar-->` is replaced by the header of
-//! the session pages (`parts/session-bar.html`). Nothing inline, so the CSP stays strict.
+//! the session pages (`parts/session-bar.html`). Nothing inline but the early socket
+//! (`web/lib/early.js`), which the CSP allows by its hash alone.
 //!
 //! Every file is served in the encoding the client asks for (`Accept-Encoding`: brotli, gzip
 //! or none), precompressed at build time, with `Vary: Accept-Encoding` and an `ETag`
@@ -44,6 +46,7 @@ mod built {
     use super::Asset;
     include!(concat!(env!("OUT_DIR"), "/web.rs"));
 }
+pub use built::EARLY_SCRIPT;
 
 /// The assets by path, hashed (immutable) and plain.
 static BY_PATH: LazyLock<HashMap<&'static str, (&'static Asset, bool)>> = LazyLock::new(|| {

@@ -136,8 +136,9 @@ async function weakPage(context, { strip = false } = {}) {
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.emulateNetworkConditions", WEAK);
-  const m = { http: 0, wsIn: 0, wsOut: 0, framesIn: 0, urls: new Map(), asked: [], done: new Map() };
+  const m = { http: 0, wsIn: 0, wsOut: 0, framesIn: 0, urls: new Map(), asked: [], done: new Map(), sockets: [] };
   cdp.on("Network.requestWillBeSent", (e) => m.asked.push({ path: new URL(e.request.url).pathname, at: e.timestamp }));
+  cdp.on("Network.webSocketWillSendHandshakeRequest", (e) => m.sockets.push(e.timestamp));
   cdp.on("Network.loadingFinished", (e) => m.done.set(m.urls.get(e.requestId)?.split(" ")[1], e.timestamp));
   cdp.on("Network.responseReceived", (e) => m.urls.set(e.requestId, `${e.response.status} ${new URL(e.response.url).pathname}`));
   const verbose = !!process.env.ROSTRUM_WEAK_VERBOSE;
@@ -203,6 +204,11 @@ async function visits(s, chair, name) {
     ["bundle", "css", "i18n"],
     `the first visit's files: ${files.join(" ")}`,
   );
+  // The socket opens as the page's head is read (web/lib/early.js), not after its script has
+  // come: one socket, asked for before the bundle's last byte.
+  const bundle = files.find((p) => p.startsWith("/assets/bundle/"));
+  assert.equal(first.meter.sockets.length, 1, "one socket, the early one, taken by the page's script");
+  assert.ok(first.meter.sockets[0] < first.meter.done.get(bundle), "the socket asked for before the page's script came");
   await first.page.fill("#name", name); // typing is the person's time, not the link's
   await first.page.fill("#affiliation", "Port Vila hub");
   t = Date.now();
@@ -220,6 +226,7 @@ async function visits(s, chair, name) {
   await again.page.locator("#raise-form").waitFor({ state: "visible" });
   const revisitMs = Date.now() - t;
   const revisitBytes = again.received();
+  assert.equal(again.meter.sockets.length, 1, "the revisit's one socket, the early one");
 
   // The hand up; the chair checks the audio, then grants: timed from the chair's click to the
   // words on the participant's screen (a MutationObserver stamps them).

@@ -339,3 +339,46 @@ async fn every_pages_script_is_one_bundle_of_its_whole_import_graph() {
         );
     }
 }
+
+/// The pages that connect open their socket as their head is read (`web/lib/early.js`, inline):
+/// the CSP allows that script by its SHA-256 and nothing else inline; other pages carry none.
+#[tokio::test]
+async fn the_pages_that_connect_carry_the_early_socket_and_the_csp_allows_only_it() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let (_dir, server, id) = server().await;
+    for page in PAGES {
+        let path = page.replace("{id}", &id);
+        let (status, h, html) = get(&format!("{}{path}", server.url), &[]).await;
+        assert_eq!(status, 200, "{path}");
+        let html = String::from_utf8(html).unwrap();
+        let inline: Vec<&str> = html
+            .split("<script>")
+            .skip(1)
+            .map(|s| s.split_once("</script>").unwrap().0)
+            .collect();
+        let connects =
+            path.starts_with("/s/") && !path.ends_with("/report") && !path.ends_with("/poster");
+        assert_eq!(
+            inline.len(),
+            usize::from(connects),
+            "{path}: its inline scripts"
+        );
+        let csp = header(&h, "content-security-policy");
+        let script_src = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src "))
+            .unwrap();
+        let Some(early) = inline.first() else {
+            continue;
+        };
+        assert!(early.contains("new WebSocket("), "{path}: {early}");
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(early));
+        assert_eq!(
+            script_src,
+            format!("script-src 'self' 'sha256-{hash}'"),
+            "{path}"
+        );
+    }
+}

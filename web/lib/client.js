@@ -20,6 +20,13 @@ function base64url(text) {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** The socket `early.js` opened in the page's head, handed over once. */
+function takeEarly() {
+  const early = globalThis.rostrumEarly;
+  delete globalThis.rostrumEarly;
+  return early;
+}
+
 export class Connection extends EventTarget {
   #ws = null;
   #timer = null;
@@ -39,7 +46,7 @@ export class Connection extends EventTarget {
    *   optional `clock` (a Clock fed with every frame's server time); the rest are injectable for
    *   tests. (A `clientId` is ignored: the server issues the client's secret.)
    */
-  constructor({ url, session, token = null, clock = null, WebSocketImpl = globalThis.WebSocket, random = Math.random, setTimeout: setT = (f, ms) => globalThis.setTimeout(f, ms), clearTimeout: clearT = (t) => globalThis.clearTimeout(t), now = Date.now }) {
+  constructor({ url, session, token = null, clock = null, WebSocketImpl = globalThis.WebSocket, random = Math.random, setTimeout: setT = (f, ms) => globalThis.setTimeout(f, ms), clearTimeout: clearT = (t) => globalThis.clearTimeout(t), now = Date.now, early = takeEarly }) {
     super();
     Object.assign(this, { url, session, token, clock });
     /** The client secret from the server's first welcome, presented on every reconnect. */
@@ -52,7 +59,7 @@ export class Connection extends EventTarget {
     this.role = null;
     this.participant = null;
     this.status = "connecting";
-    this._io = { WebSocketImpl, random, setT, clearT, now };
+    this._io = { WebSocketImpl, random, setT, clearT, now, early };
   }
 
   #emit(type, detail) {
@@ -99,14 +106,30 @@ export class Connection extends EventTarget {
     // a round trip sooner. A server (or proxy) that does not select the subprotocol gets the
     // hello as the first message instead.
     const hello = this.#hello();
-    const ws = new this._io.WebSocketImpl(this.#urls[this.#at], [SUBPROTOCOL, `${SUBPROTOCOL}.hello.${base64url(JSON.stringify(hello))}`]);
+    const url = this.#urls[this.#at];
+    const protocols = [SUBPROTOCOL, `${SUBPROTOCOL}.hello.${base64url(JSON.stringify(hello))}`];
+    const early = this.#early(url, protocols);
+    const ws = early?.ws ?? new this._io.WebSocketImpl(url, protocols);
     this.#ws = ws;
     ws.onopen = () => {
       if (ws.protocol !== SUBPROTOCOL) this.#raw(hello);
     };
-    ws.onmessage = (e) => this.#frame(JSON.parse(e.data));
+    ws.onmessage = (e, at) => this.#frame(JSON.parse(e.data), at);
     ws.onclose = (e) => this.#closed(e);
     ws.onerror = () => {}; // a close follows
+    // What the early socket heard before this script came, in order, as if it came now (but
+    // timed when it came, for the clock).
+    for (const { e, at } of early?.heard ?? []) ws[`on${e.type}`](e, at);
+  }
+
+  /** The socket the page's head opened (`early.js`), if it sent this very hello to this URL;
+   * taken once. Any other is closed. */
+  #early(url, protocols) {
+    const early = this._io.early();
+    if (!early) return null;
+    if (early.url === url && early.protocols.join() === protocols.join()) return early;
+    early.ws.close(1000);
+    return null;
   }
 
   #hello() {
@@ -158,8 +181,8 @@ export class Connection extends EventTarget {
     this.#raw({ type: "resync" });
   }
 
-  #frame(f) {
-    if (f.server_time != null) this.clock?.observe(f.server_time, this._io.now());
+  #frame(f, at = this._io.now()) {
+    if (f.server_time != null) this.clock?.observe(f.server_time, at);
     switch (f.type) {
       case "welcome":
         if (typeof f.client === "string") this.secret = f.client;

@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import vm from "node:vm";
 import { Connection } from "../lib/client.js";
+import { fromFragment } from "../lib/link.js";
 
 /** A socket the test drives: it records what the client sends and delivers frames on demand. */
 class FakeSocket {
@@ -14,10 +17,10 @@ class FakeSocket {
     FakeSocket.all.push(this);
   }
   send(text) { this.sent.push(JSON.parse(text)); }
-  close(code = 1000) { this.readyState = 3; this.onclose?.({ code }); }
-  open(protocol = "") { this.readyState = 1; this.protocol = protocol; this.onopen?.(); }
-  deliver(frame) { this.onmessage?.({ data: JSON.stringify(frame) }); }
-  drop(code = 1006) { this.readyState = 3; this.onclose?.({ code }); }
+  close(code = 1000) { this.readyState = 3; this.onclose?.({ type: "close", code }); }
+  open(protocol = "") { this.readyState = 1; this.protocol = protocol; this.onopen?.({ type: "open" }); }
+  deliver(frame) { this.onmessage?.({ type: "message", data: JSON.stringify(frame) }); }
+  drop(code = 1006) { this.readyState = 3; this.onclose?.({ type: "close", code }); }
 }
 
 function setup(opts = {}) {
@@ -247,4 +250,107 @@ test("moderators' presence: the whole book first, then only who changed, merged 
   // A whole book (a reconnect) replaces what was held: someone no longer listed is forgotten.
   socket().deliver({ type: "presence", server_time: 903, participants: { 2: "gone" }, whole: true });
   assert.deepEqual(conn.presence, { 2: "gone" });
+});
+
+// The early socket (web/lib/early.js), run as a page's head runs it.
+const EARLY = readFileSync(new URL("../lib/early.js", import.meta.url), "utf8");
+
+/** Hands `early` over once, as the page's `takeEarly` does. */
+const once = (early) => () => {
+  const e = early;
+  early = null;
+  return e;
+};
+
+/** Run early.js at `href` with `stored` in localStorage; what it left for the Connection. */
+function runEarly(href, stored = {}) {
+  FakeSocket.all = [];
+  const url = new URL(href);
+  const window = {};
+  const localStorage = { getItem: (k) => stored[k] ?? null };
+  const location = { pathname: url.pathname, hash: url.hash, protocol: url.protocol, host: url.host };
+  vm.runInNewContext(EARLY, { window, location, localStorage, WebSocket: FakeSocket, TextEncoder, URLSearchParams, btoa, Date });
+  return window.rostrumEarly;
+}
+
+/** The Connection common.js makes at `href` (join: the participant's own token first). */
+function connectAt(href, stored, early, clock = null) {
+  const url = new URL(href);
+  const [, , session, role = "public"] = url.pathname.split("/");
+  const frag = fromFragment(url.hash).token;
+  const token = role === "join" ? stored[`rostrum:${session}:token`] ?? frag : frag;
+  const conn = new Connection({
+    url: `${url.protocol === "https:" ? "wss:" : "ws:"}//${url.host}/ws`, session, token, clock,
+    WebSocketImpl: FakeSocket, now: () => 9999, early: once(early), setTimeout: () => 0, clearTimeout: () => {},
+  });
+  conn.start();
+  return conn;
+}
+
+test("the socket the head opens is the one the Connection would open: the same URL and hello", () => {
+  const cases = [
+    ["http://h:8080/s/S1/join#t=v1.LINK", {}],
+    ["http://h:8080/s/S1/join#t=v1.LINK", { "rostrum:S1:token": "v1.MINE" }], // a revisit
+    ["https://h/s/S1/chair#t=v1.CHAIR&room=123456", { "rostrum:S1:token": "v1.MINE" }], // not the join page
+    ["http://h/s/S1/join#v1.BARE%2Btoken", {}],
+    ["http://h/s/S1/display#t=v1.D", {}],
+    ["http://h/s/S1", {}], // the public view: no token
+  ];
+  for (const [href, stored] of cases) {
+    const early = runEarly(href, stored);
+    assert.ok(early, href);
+    assert.equal(FakeSocket.all.length, 1);
+    const conn = connectAt(href, stored, early);
+    assert.equal(FakeSocket.all.length, 1, `${href}: the Connection took the early socket`);
+    assert.equal(early.ws.readyState, 0, `${href}: not closed`);
+    early.ws.open("rostrum");
+    early.ws.deliver(welcome());
+    assert.equal(conn.status, "online", href);
+  }
+});
+
+test("what the early socket heard before the script came is taken in order, timed when it came", () => {
+  const early = runEarly("http://h/s/S1/chair#t=v1.CHAIR");
+  early.ws.open("rostrum");
+  early.ws.deliver(welcome());
+  early.ws.deliver({ type: "snapshot", epoch: 1, seq: 5, server_time: 900, view });
+  early.heard.forEach((h, i) => (h.at = 100 + i)); // came at 100, 101, 102
+  const seen = [];
+  const conn = connectAt("http://h/s/S1/chair#t=v1.CHAIR", {}, early, { observe: (server, at) => seen.push([server, at]) });
+  assert.equal(conn.status, "online");
+  assert.equal(conn.secret, "c1.SECRET");
+  assert.equal(conn.seq, 5);
+  assert.ok(conn.view);
+  assert.deepEqual(seen, [[900, 102]], "the snapshot's server time, at the time it came");
+  assert.deepEqual(early.ws.sent, [], "the hello rode in the handshake: nothing sent");
+  // Later frames reach the Connection directly.
+  early.ws.deliver({ type: "ack", req: 1, seq: 5 });
+  early.ws.drop();
+  assert.equal(conn.status, "offline");
+});
+
+test("an early socket that guessed another hello is closed, and the Connection opens its own", () => {
+  const early = runEarly("http://h/s/S1/join#t=v1.LINK");
+  // The page was told otherwise (say, another token): the guess is not used.
+  const conn = new Connection({ url: "ws://h/ws", session: "S1", token: "v1.OTHER", WebSocketImpl: FakeSocket, early: once(early) });
+  conn.start();
+  assert.equal(early.ws.readyState, 3, "closed");
+  assert.equal(FakeSocket.all.length, 2);
+  assert.notEqual(FakeSocket.all[1], early.ws);
+});
+
+test("an early socket closed before the script came: the Connection reconnects as usual", () => {
+  const early = runEarly("http://h/s/S1/chair#t=v1.C");
+  early.ws.drop();
+  const timers = [];
+  const conn = new Connection({
+    url: "ws://h/ws", session: "S1", token: "v1.C", WebSocketImpl: FakeSocket, early: once(early),
+    setTimeout: (f) => timers.push(f), clearTimeout: () => {},
+  });
+  conn.start();
+  assert.equal(conn.status, "offline");
+  assert.equal(timers.length, 1, "a reconnect after the backoff");
+  timers[0]();
+  assert.equal(FakeSocket.all.length, 2, "a socket of its own");
+  assert.equal(FakeSocket.all[1].protocols[1], early.protocols[1], "the same hello");
 });
