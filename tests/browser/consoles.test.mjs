@@ -55,6 +55,10 @@ test("the chair and the online moderator run a twelve-person queue; the room and
   const chair = await env.open(s.links.chair, "laptop", { name: "chair" });
   const om = await env.open(s.links.online_moderator, "laptop", { name: "moderator" });
   const display = await env.open(s.links.display, "projector", { name: "display" });
+  // Nobody waits yet: the display says so on one line, across the list's width.
+  const empty = display.page.locator("#next li.empty");
+  const lines = await empty.evaluate((el) => Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)));
+  assert.equal(lines, 1, `"${await empty.textContent()}" on ${lines} lines`);
 
   // 2. "Policy and time" shows the session's settings, and Apply changes only what was edited.
   assert.equal(await chair.page.inputValue("#order"), "alternate");
