@@ -28,6 +28,7 @@ use crate::ids::SessionId;
 use crate::queue::{Event, Timestamp};
 
 mod check;
+mod checkpointer;
 mod head;
 mod health;
 mod jobs;

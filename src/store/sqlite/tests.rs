@@ -684,3 +684,88 @@ fn a_storage_failure_keeps_its_cause() {
         .expect("as the io::Error it was");
     assert!(what.ends_with(&io.to_string()), "{what} / {io}");
 }
+
+/// The checkpointer's thread copies the WAL into the file and names the WAL it copied by its
+/// salts; a WAL restarted after it has others, so its count is not taken for the new one.
+#[test]
+fn the_checkpointer_copies_the_wal_and_names_the_wal_it_copied() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE);
+    let c = Connection::open(&path).unwrap();
+    c.pragma_update(None, "journal_mode", "WAL").unwrap();
+    c.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    c.execute_batch("CREATE TABLE filler (b BLOB)").unwrap();
+    for _ in 0..20 {
+        c.execute("INSERT INTO filler VALUES (zeroblob(5000))", [])
+            .unwrap();
+    }
+    let before = wal::salts(&wal::wal_path(&path)).unwrap();
+    let checkpointer = checkpointer::Checkpointer::start(&path, SqliteOptions::default()).unwrap();
+    checkpointer.ask();
+    checkpointer.ask(); // one asked already: nothing more
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let done = loop {
+        let got: Vec<_> = checkpointer.outcomes().collect();
+        if !got.is_empty() {
+            break got;
+        }
+        assert!(std::time::Instant::now() < deadline, "no checkpoint");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert_eq!(done.len(), 1, "{done:?}");
+    let done = done[0];
+    assert_eq!(done.salts, before);
+    assert!(done.frames >= 20, "{done:?}");
+    assert_eq!(
+        done.backfilled, done.frames,
+        "all of it copied: nobody was reading"
+    );
+    // Copied into the file: the rows are there with the WAL set aside.
+    drop(checkpointer); // waits for its thread
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let n: i64 = Connection::open(&copy)
+        .unwrap()
+        .query_row("SELECT count(*) FROM filler", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 20);
+    // The next commit restarts the WAL, under new salts.
+    c.execute("INSERT INTO filler VALUES (zeroblob(10))", [])
+        .unwrap();
+    assert_ne!(wal::salts(&wal::wal_path(&path)).unwrap(), before);
+}
+
+/// Steady commits past the threshold: the WAL is checkpointed beside the writer and restarts,
+/// so it stays short; the mark records what was copied, and the log reopens whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_checkpointed_beside_the_writer_and_stays_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE);
+    let events = session_events(1);
+    let log = open(dir.path());
+    let m = meta();
+    log.create(&m, &events[..1]).await.unwrap();
+    let first = wal::salts(&wal::wal_path(&path)).unwrap();
+    let (mut restarts, mut copied, mut largest, mut last) = (0, 0, 0, first);
+    let n = 1_500u64;
+    for seq in 1..=n {
+        log.append(m.id, seq, &Origin::default(), &events[1..2])
+            .await
+            .unwrap();
+        let mark = wal::Mark::read(&path).unwrap();
+        restarts += usize::from(mark.salts != last);
+        last = mark.salts;
+        copied = copied.max(mark.backfilled);
+        largest = largest.max(mark.frames);
+    }
+    assert!(restarts >= 2, "the WAL restarted {restarts} times");
+    assert!(copied > 0, "the mark records copied frames");
+    assert!(
+        largest < 4 * CHECKPOINT_FRAMES,
+        "the WAL reached {largest} frames"
+    );
+    drop(log);
+    let log = open(dir.path());
+    let got = log.load(m.id, 0).await.unwrap();
+    assert_eq!(got.len(), 1 + usize::try_from(n).unwrap());
+}

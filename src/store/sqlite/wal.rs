@@ -126,20 +126,9 @@ impl Marker {
         })
     }
 
-    /// The WAL's salts as they are now (a restarted WAL has new ones). Opened each time: SQLite
-    /// may delete the file and create another.
-    fn salts(&self) -> Option<[u32; 2]> {
-        let mut h = [0; HEADER];
-        File::open(&self.wal_path)
-            .ok()?
-            .read_exact_at(&mut h, 0)
-            .ok()?;
-        Some([be(&h[16..]), be(&h[20..])])
-    }
-
     /// After a commit that left `frames` frames in the WAL.
     pub(super) fn committed(&mut self, frames: u32) -> std::io::Result<()> {
-        let salts = self.salts().unwrap_or_default();
+        let salts = salts(&self.wal_path).unwrap_or_default();
         let restarted = salts != self.last.salts || frames < self.last.frames;
         let next = Mark {
             salts,
@@ -168,6 +157,14 @@ impl Marker {
         self.last = m;
         Ok(())
     }
+}
+
+/// The salts of the WAL at `wal` as they are now (a restarted WAL has new ones). Opened each
+/// time: SQLite may delete the file and create another.
+pub(super) fn salts(wal: &Path) -> Option<[u32; 2]> {
+    let mut h = [0; HEADER];
+    File::open(wal).ok()?.read_exact_at(&mut h, 0).ok()?;
+    Some([be(&h[16..]), be(&h[20..])])
 }
 
 fn be(b: &[u8]) -> u32 {

@@ -15,19 +15,18 @@ use std::time::Instant;
 
 use rusqlite::Connection;
 
+use super::checkpointer::Checkpointer;
 use super::health::Health;
-use super::wal::Marker;
-use super::{
-    CHECKPOINT_FRAMES, Durability, Job, MAX_BATCH, Queued, Readers, SCHEMA, SqliteOptions, TICK,
-    int, io,
-};
+use super::options::connect;
+use super::wal::{self, Marker};
+use super::{CHECKPOINT_FRAMES, Job, MAX_BATCH, Queued, Readers, SCHEMA, SqliteOptions, TICK, io};
 use crate::ids::SessionId;
 use crate::store::StoreError;
 
 /// How the writer checkpoints.
 #[derive(Debug, Clone, Copy)]
 enum Checkpoint {
-    /// Copy what readers allow, never waiting (the WAL reached its threshold).
+    /// Copy what readers allow, never waiting (what the checkpointer's thread left).
     Passive,
     /// Copy and truncate if no reader is in the way now (idle, or past the size cap).
     Truncate,
@@ -41,6 +40,10 @@ pub(super) struct Writer {
     options: SqliteOptions,
     health: Arc<Health>,
     marker: Marker,
+    /// Checkpoints at the threshold, on their own thread (`checkpointer.rs`); gone at close.
+    checkpointer: Option<Checkpointer>,
+    /// The salts of the WAL that thread last copied.
+    copied: Option<[u32; 2]>,
     /// Frames in the WAL after the last commit, as SQLite's WAL hook reports them.
     frames: Arc<AtomicU32>,
     /// Whether the connection could only be opened read-only (the file's mode or owner).
@@ -49,60 +52,6 @@ pub(super) struct Writer {
     last_write: Instant,
     last_probe: Instant,
     readers: Arc<Readers>,
-}
-
-/// The write connection, set up; `true` with it if SQLite could only open the file read-only.
-fn connect(
-    path: &Path,
-    options: SqliteOptions,
-    frames: &Arc<AtomicU32>,
-) -> Result<(Connection, bool), StoreError> {
-    let mut conn = Connection::open(path).map_err(|e| StoreError::io_at(path.display(), e))?;
-    conn.busy_timeout(options.timeout).map_err(io)?;
-    let readonly = conn.is_readonly("main").map_err(io)?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-        .map_err(io)?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::io(format!(
-            "{}: could not switch to WAL (got {mode})",
-            path.display()
-        )));
-    }
-    let sync = match options.durability {
-        Durability::Full => "FULL",
-        Durability::Normal => "NORMAL",
-    };
-    conn.pragma_update(None, "synchronous", sync).map_err(io)?;
-    if readonly {
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(io)?;
-        if version != SCHEMA {
-            return Err(StoreError::io(format!(
-                "{} cannot be written and needs its schema upgraded ({version} to {SCHEMA}): make it writable",
-                path.display()
-            )));
-        }
-    } else {
-        super::migrate(&conn)?;
-    }
-    if let Some(max) = options.max_bytes {
-        let page: i64 = conn
-            .pragma_query_value(None, "page_size", |r| r.get(0))
-            .map_err(io)?;
-        let budget = options.wal_budget().unwrap_or(0);
-        let pages = (int(max.saturating_sub(budget)) / page.max(1)).max(1);
-        conn.pragma_update(None, "max_page_count", pages)
-            .map_err(io)?;
-    }
-    let count = frames.clone();
-    conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages| {
-        count.store(u32::try_from(pages).unwrap_or(0), Ordering::Relaxed);
-        Ok(())
-    }))
-    .map_err(io)?;
-    Ok((conn, readonly))
 }
 
 impl Writer {
@@ -134,6 +83,8 @@ impl Writer {
             options,
             health,
             marker,
+            checkpointer: Some(Checkpointer::start(path, options).map_err(io)?),
+            copied: None,
             frames,
             readonly,
             tips: HashMap::new(),
@@ -179,6 +130,8 @@ impl Writer {
                 job.reply(r.map(|()| 0));
             }
         }
+        // A checkpoint under way finishes first.
+        drop(self.checkpointer.take());
         if let Err(e) = self.checkpoint(Checkpoint::TruncateWaiting) {
             tracing::warn!(error = %e, "could not checkpoint the WAL at close");
         }
@@ -235,19 +188,53 @@ impl Writer {
         if let Err(e) = self.marker.committed(frames) {
             tracing::warn!(error = %e, "could not record the WAL's state in its mark");
         }
+        self.checkpoints_done();
         let threshold = self.options.wal_budget().map_or(CHECKPOINT_FRAMES, |b| {
             u32::try_from(b / (4096 + 24)).unwrap_or(CHECKPOINT_FRAMES)
         });
-        if frames >= threshold.max(1) {
-            // Under a size cap the file itself must shrink: truncate. Otherwise a passive
-            // checkpoint, which never waits for readers; SQLite restarts the WAL after it.
-            let how = if self.options.max_bytes.is_some() {
-                Checkpoint::Truncate
-            } else {
+        // Under a size cap the file itself must shrink: truncate, here. Otherwise the
+        // checkpointer's thread copies the WAL, and SQLite restarts it at the first commit after
+        // a checkpoint that copied all of it. What was committed while that thread copied, the
+        // writer copies itself, between commits: little, so the WAL restarts at the next one.
+        // So it does when that thread has not kept up (four times the threshold).
+        let how = match frames {
+            f if f < threshold.max(1) || self.readonly => return,
+            _ if self.options.max_bytes.is_some() => Checkpoint::Truncate,
+            f if f >= threshold.saturating_mul(4) => Checkpoint::Passive,
+            _ if self.copied.is_some() && self.copied == wal::salts(&wal::wal_path(&self.path)) => {
                 Checkpoint::Passive
-            };
-            if let Err(e) = self.checkpoint(how) {
-                tracing::warn!(error = %e, "checkpoint failed");
+            }
+            _ => {
+                if let Some(c) = &self.checkpointer {
+                    c.ask();
+                }
+                return;
+            }
+        };
+        if let Err(e) = self.checkpoint(how) {
+            tracing::warn!(error = %e, "checkpoint failed");
+        }
+    }
+
+    /// Record in the mark what the checkpointer's thread copied, if the WAL is still the one it
+    /// copied.
+    fn checkpoints_done(&mut self) {
+        let done: Vec<_> = self
+            .checkpointer
+            .iter()
+            .flat_map(|c| c.outcomes())
+            .collect();
+        if done.is_empty() {
+            return;
+        }
+        let now = wal::salts(&wal::wal_path(&self.path));
+        for done in done.into_iter().filter(|o| Some(o.salts) == now) {
+            self.copied = Some(done.salts);
+            if let Err(e) = self
+                .marker
+                .checkpointed(done.frames.max(1), done.backfilled)
+            {
+                tracing::warn!(error = %e, "could not record the WAL's state in its mark");
             }
         }
     }
@@ -294,6 +281,7 @@ impl Writer {
 
     /// Nothing to commit for a while: probe a failing store, or truncate a quiet WAL.
     fn idle(&mut self) {
+        self.checkpoints_done();
         if self.readonly || self.health.is_failing() {
             self.last_probe = Instant::now();
             match self.probe() {
