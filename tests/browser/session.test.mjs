@@ -161,6 +161,9 @@ test("a whole hybrid session, in every console", async () => {
   const seconds = countdowns.map((t) => { const [m, s] = t.split(":").map(Number); return m * 60 + s; });
   assert.ok(Math.max(...seconds) - Math.min(...seconds) <= 1, `countdowns agree: ${countdowns}`);
   await chen.page.locator("#my-status", { hasText: "You're next" }).waitFor();
+  // Waiting, Chen may ask to be notified of her turn; Ana, speaking, is not asked.
+  assert.equal(await chen.page.locator("#notify").isVisible(), true, "notify offered while waiting");
+  assert.equal(await ana.page.locator("#notify").isVisible(), false, "no 'notify me' while speaking");
   await ana.page.click("#my-actions button");
   await display.page.locator("#floor .floor-empty").waitFor();
 

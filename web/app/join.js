@@ -7,6 +7,8 @@ const tokenKey = (session) => `rostrum:${session}:token`;
 let alerted = { next: null, floor: null };
 // A hand raised while offline: kept on the phone (the connection resends it) until answered.
 let pending = null;
+/** Whether the browser may still be asked to notify of a turn (not asked yet). */
+let mayAsk = typeof Notification !== "undefined" && Notification.permission === "default";
 // Where the reader stood last time, to say why they moved back: { request, index, ahead }.
 let place = null;
 let pushed = null;
@@ -67,6 +69,8 @@ function renderMe(ctx) {
   const r = myRequest(ctx);
   const floor = ctx.view.floor;
   const speaking = floor && floor.participant === me(ctx);
+  // "Notify me when it is my turn" means nothing to the speaker.
+  $("notify").hidden = !mayAsk || !!speaking;
   $("raise-form").hidden = !!r || !!pending || !ctx.view.session.list_open || suspended || ended;
   // A closed list stops new speakers, not points of order (the core lets those through).
   $("list-closed").hidden = !!r || ctx.view.session.list_open || suspended || ended;
@@ -240,6 +244,9 @@ boot({
   });
   $("point-of-order").addEventListener("click", () => ctx.send({ type: "raise_hand", kind: "point_of_order", note: null }).catch(() => {}));
   const notify = $("notify");
-  if (typeof Notification === "undefined" || Notification.permission !== "default") notify.hidden = true;
-  notify.addEventListener("click", () => Notification.requestPermission().then(() => (notify.hidden = true)));
+  notify.hidden = !mayAsk;
+  notify.addEventListener("click", () => Notification.requestPermission().then(() => {
+    mayAsk = false;
+    notify.hidden = true;
+  }));
 }, (err) => showError({ t: (k) => k }, "unavailable", { message: String(err) }, true));
