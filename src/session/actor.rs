@@ -204,8 +204,6 @@ impl SessionActor {
         if let Some(answer) = self.answered(sender.as_ref(), req) {
             return answer;
         }
-        // Recorded with the events, in the same transaction or message: an answer survives
-        // exactly what its events survive.
         let origin = origin(req, sender.as_ref());
         let taken = Instant::now();
         let mut contended = Contended::new(taken);

@@ -8,7 +8,7 @@
 //! has its own count. The connection is opened for each checkpoint and closed after it, so no
 //! connection outlives a reopening of the file (`Readers::close_idle`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -97,7 +97,7 @@ fn checkpoint(db: &Path, options: SqliteOptions) -> rusqlite::Result<Option<Outc
     let Some(salts) = wal::salts(&wal::wal_path(db)) else {
         return Ok(None);
     };
-    let conn = Connection::open(PathBuf::from(db))?;
+    let conn = Connection::open(db)?;
     conn.busy_timeout(options.timeout)?;
     // The checkpoint syncs as the writer's commits do.
     conn.pragma_update(None, "synchronous", options.durability.pragma())?;

@@ -126,6 +126,11 @@ impl Marker {
         })
     }
 
+    /// The salts of the WAL as of the last commit or checkpoint recorded.
+    pub(super) fn recorded_salts(&self) -> [u32; 2] {
+        self.last.salts
+    }
+
     /// After a commit that left `frames` frames in the WAL.
     pub(super) fn committed(&mut self, frames: u32) -> std::io::Result<()> {
         let salts = salts(&self.wal_path).unwrap_or_default();
@@ -159,8 +164,7 @@ impl Marker {
     }
 }
 
-/// The salts of the WAL at `wal` as they are now (a restarted WAL has new ones). Opened each
-/// time: SQLite may delete the file and create another.
+/// The salts of the WAL at `wal` now (read each time: SQLite may delete and recreate the file).
 pub(super) fn salts(wal: &Path) -> Option<[u32; 2]> {
     let mut h = [0; HEADER];
     File::open(wal).ok()?.read_exact_at(&mut h, 0).ok()?;

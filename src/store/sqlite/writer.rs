@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use super::checkpointer::Checkpointer;
 use super::health::Health;
 use super::options::connect;
-use super::wal::{self, Marker};
+use super::wal::Marker;
 use super::{CHECKPOINT_FRAMES, Job, MAX_BATCH, Queued, Readers, SCHEMA, SqliteOptions, TICK, io};
 use crate::ids::SessionId;
 use crate::store::StoreError;
@@ -26,7 +26,8 @@ use crate::store::StoreError;
 /// How the writer checkpoints.
 #[derive(Debug, Clone, Copy)]
 enum Checkpoint {
-    /// Copy what readers allow, never waiting (what the checkpointer's thread left).
+    /// Copy what readers allow, never waiting (what the checkpointer's thread left, or all of
+    /// it when that thread fell behind).
     Passive,
     /// Copy and truncate if no reader is in the way now (idle, or past the size cap).
     Truncate,
@@ -201,9 +202,7 @@ impl Writer {
             f if f < threshold.max(1) || self.readonly => return,
             _ if self.options.max_bytes.is_some() => Checkpoint::Truncate,
             f if f >= threshold.saturating_mul(4) => Checkpoint::Passive,
-            _ if self.copied.is_some() && self.copied == wal::salts(&wal::wal_path(&self.path)) => {
-                Checkpoint::Passive
-            }
+            _ if self.copied == Some(self.marker.recorded_salts()) => Checkpoint::Passive,
             _ => {
                 if let Some(c) = &self.checkpointer {
                     c.ask();
@@ -227,8 +226,9 @@ impl Writer {
         if done.is_empty() {
             return;
         }
-        let now = wal::salts(&wal::wal_path(&self.path));
-        for done in done.into_iter().filter(|o| Some(o.salts) == now) {
+        // The mark holds the salts of the WAL as it is now: only the writer restarts it.
+        let now = self.marker.recorded_salts();
+        for done in done.into_iter().filter(|o| o.salts == now) {
             self.copied = Some(done.salts);
             if let Err(e) = self
                 .marker
