@@ -98,10 +98,9 @@ pub fn router(svc: Shared) -> Router {
         .route("/s/{id}", get(pages::page))
         .route("/s/{id}/{role}", get(pages::page))
         .route("/assets/{*path}", get(pages::asset))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // Not under the compression layer, which would wrap the upgrade.
-        .route("/ws", get(upgrade::upgrade));
-    guard::around(app, &svc.settings.http).with_state(svc)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    let ws = Router::new().route("/ws", get(upgrade::upgrade));
+    guard::around(app, ws, &svc.settings.http).with_state(svc)
 }
 
 /// `GET /metrics`: Prometheus text, for the metrics token (or the admin token). The figures

@@ -28,6 +28,9 @@ pub async fn upgrade(
     tcp: Option<Extension<TcpSlot>>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(refused) = super::guard::headers_too_large(&headers) {
+        return refused;
+    }
     let limits = &svc.settings.ws;
     // Browsers always send Origin on a WebSocket upgrade; a request without one comes from a
     // program, which could forge any Origin anyway, so only browsers' origins are checked.

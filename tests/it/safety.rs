@@ -293,6 +293,21 @@ async fn oversized_headers_and_bodies_and_api_floods_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), 431, "too many header bytes");
+    // The WebSocket upgrade is routed outside the layers, and checks the same limits itself.
+    let junk: Vec<(String, &str)> = (0..70).map(|i| (format!("x-junk-{i}"), "x")).collect();
+    let junk: Vec<(&str, &str)> = junk.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    match Client::open_with(&app.ws_url, &junk).await {
+        Err((status, body)) => {
+            assert_eq!(status, 431, "a WebSocket upgrade with too many headers");
+            assert!(body.contains("headers_too_large"), "{body}");
+        }
+        Ok(_) => panic!("a WebSocket upgrade with 70 extra headers was let in"),
+    }
+    let big = "x".repeat(20 * 1024);
+    match Client::open_with(&app.ws_url, &[("x-big", &big)]).await {
+        Err((status, _)) => assert_eq!(status, 431, "a WebSocket upgrade with a huge header"),
+        Ok(_) => panic!("a WebSocket upgrade with 20 KiB of one header was let in"),
+    }
     let r = http
         .post(format!("{}/api/sessions", app.url))
         .bearer_auth(ADMIN)
