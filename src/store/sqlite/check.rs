@@ -135,9 +135,7 @@ pub fn check_dir(dir: &Path) -> Result<DirCheck, StoreError> {
     .map_err(|e| StoreError::io_at(path.display(), e))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(io)?;
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(io)?;
+    let version = super::schema_version(&conn)?;
     if version != SCHEMA {
         return Err(StoreError::io(format!(
             "{} has schema {version}; this build checks schema {SCHEMA}",

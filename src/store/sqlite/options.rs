@@ -108,9 +108,7 @@ pub(super) fn connect(
     conn.pragma_update(None, "synchronous", options.durability.pragma())
         .map_err(io)?;
     if readonly {
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(io)?;
+        let version = super::schema_version(&conn)?;
         if version != SCHEMA {
             return Err(StoreError::io(format!(
                 "{} cannot be written and needs its schema upgraded ({version} to {SCHEMA}): make it writable",

@@ -47,10 +47,14 @@ pub(super) fn io(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Stor
     StoreError::io_from(e)
 }
 
+/// The file's schema version (`PRAGMA user_version`).
+pub(super) fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(io)
+}
+
 pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(io)?;
+    let version = schema_version(conn)?;
     if version > SCHEMA {
         return Err(StoreError::io(format!(
             "the database has schema {version}, newer than this build's {SCHEMA}: upgrade rostrum"

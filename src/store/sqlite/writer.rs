@@ -218,24 +218,22 @@ impl Writer {
     /// Record in the mark what the checkpointer's thread copied, if the WAL is still the one it
     /// copied.
     fn checkpoints_done(&mut self) {
-        let done: Vec<_> = self
-            .checkpointer
-            .iter()
-            .flat_map(|c| c.outcomes())
-            .collect();
-        if done.is_empty() {
-            return;
-        }
-        // The mark holds the salts of the WAL as it is now: only the writer restarts it.
+        // The mark holds the salts of the WAL as it is now: only the writer restarts it. Of
+        // several outcomes for it, the last copied the most.
         let now = self.marker.recorded_salts();
-        for done in done.into_iter().filter(|o| o.salts == now) {
-            self.copied = Some(done.salts);
-            if let Err(e) = self
-                .marker
-                .checkpointed(done.frames.max(1), done.backfilled)
-            {
-                tracing::warn!(error = %e, "could not record the WAL's state in its mark");
-            }
+        let Some(done) = self
+            .checkpointer
+            .as_ref()
+            .and_then(|c| c.outcomes().filter(|o| o.salts == now).last())
+        else {
+            return;
+        };
+        self.copied = Some(done.salts);
+        if let Err(e) = self
+            .marker
+            .checkpointed(done.frames.max(1), done.backfilled)
+        {
+            tracing::warn!(error = %e, "could not record the WAL's state in its mark");
         }
     }
 
